@@ -1,0 +1,93 @@
+"""Boundary checks.  Every public entry point converts its inputs here.
+
+The image convention, stated once: an image is a float array in [0, 1]
+shaped (H, W) or (H, W, C) with C in 1..4.  uint8 input is accepted and
+divided by 255; uint16 by 65535.  Anything else raises ``ValueError`` naming
+the argument.  These functions run on the host on concrete arrays; code that
+must trace under ``jit`` uses :func:`check_image_shape` (shape only).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["as_image", "as_images", "check_image_shape", "as_region", "as_size"]
+
+# Float images may overshoot [0, 1] by rounding; beyond this they are wrong.
+_RANGE_TOL = 1e-6
+
+
+def check_image_shape(shape: Sequence[int], name: str, batched: bool = False) -> None:
+    """Raise unless ``shape`` is (H, W) or (H, W, C), C in 1..4 (with a batch axis if asked)."""
+    lead = 1 if batched else 0
+    expected = "(N, H, W) or (N, H, W, C)" if batched else "(H, W) or (H, W, C)"
+    if len(shape) not in (2 + lead, 3 + lead):
+        raise ValueError(f"{name} must be shaped {expected}; got shape {tuple(shape)}")
+    if any(s == 0 for s in shape):
+        raise ValueError(f"{name} is empty: shape {tuple(shape)}")
+    if len(shape) == 3 + lead and not 1 <= shape[-1] <= 4:
+        raise ValueError(
+            f"{name} must have 1 to 4 channels in its last axis; got shape {tuple(shape)}"
+        )
+
+
+def _to_float(x: np.ndarray, name: str) -> np.ndarray:
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 255.0
+    if x.dtype == np.uint16:
+        return x.astype(np.float32) / 65535.0
+    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"{name} must be a float array in [0, 1] or uint8; got dtype {x.dtype}")
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -_RANGE_TOL or hi > 1 + _RANGE_TOL:
+        raise ValueError(f"{name} must lie in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]")
+    return np.clip(x, 0.0, 1.0)
+
+
+def as_image(image, name: str = "image") -> np.ndarray:
+    """Validate and convert one image to float32 in [0, 1] (a new array)."""
+    x = np.asarray(image)
+    check_image_shape(x.shape, name)
+    return _to_float(x, name)
+
+
+def as_images(images, name: str = "images") -> np.ndarray:
+    """Validate a batch (N, H, W[, C]) of same-sized images."""
+    x = np.asarray(images)
+    check_image_shape(x.shape, name, batched=True)
+    return _to_float(x, name)
+
+
+def as_region(region, name: str = "region") -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` fractions of the image with x0 < x1, y0 < y1.
+
+    ``None`` is the whole image.  Fractions outside [0, 1] are allowed (they
+    extrapolate the field beyond the image) but must be finite.
+    """
+    if region is None:
+        return (0.0, 0.0, 1.0, 1.0)
+    try:
+        x0, y0, x1, y1 = (float(v) for v in region)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be four numbers (x0, y0, x1, y1); got {region!r}") from None
+    if not all(np.isfinite(v) for v in (x0, y0, x1, y1)):
+        raise ValueError(f"{name} must be finite; got {region!r}")
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"{name} must have x0 < x1 and y0 < y1; got {region!r}")
+    return (x0, y0, x1, y1)
+
+
+def as_size(height, width, name: str = "size") -> tuple[int, int]:
+    """Positive integer (height, width)."""
+    try:
+        h, w = int(height), int(width)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}") from None
+    if h != height or w != width or h <= 0 or w <= 0:
+        raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}")
+    return h, w

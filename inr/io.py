@@ -1,0 +1,58 @@
+"""Reading and writing images, in the package's one convention.
+
+:func:`load_image` returns float32 in [0, 1] shaped (H, W) for grayscale
+files and (H, W, C) otherwise; :func:`save_image` takes the same and writes
+8-bit files atomically (a temporary file in the same folder, then a rename),
+so an interrupted save never leaves a truncated image behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from inr._validate import as_image
+
+__all__ = ["load_image", "save_image"]
+
+
+def load_image(path) -> np.ndarray:
+    """Read an image file as float32 in [0, 1]: (H, W) or (H, W, C)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path {str(path)!r} is not a file")
+    try:
+        data = iio.imread(path)
+    except Exception as exc:  # imageio raises many types for bad files
+        raise ValueError(f"path {str(path)!r} is not a readable image: {exc}") from exc
+    if data.ndim == 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    return as_image(data, f"image read from {str(path)!r}")
+
+
+def save_image(path, image) -> Path:
+    """Write ``image`` ((H, W[, C]) in [0, 1], or uint8) as an 8-bit file.
+
+    The format follows the extension (``.png``, ``.jpg``, ...).  Returns the
+    path written.
+    """
+    path = Path(path)
+    img = as_image(image)
+    data = np.round(img * 255.0).astype(np.uint8)
+    if data.ndim == 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=".tmp-", dir=path.parent)
+    os.close(fd)
+    try:
+        iio.imwrite(tmp, data, extension=path.suffix or ".png")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path

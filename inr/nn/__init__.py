@@ -1,0 +1,25 @@
+"""Network building blocks: SIREN, encodings, baselines."""
+
+from inr.nn.encodings import FourierFeatures, PositionalEncoding
+from inr.nn.mlp import MLP
+from inr.nn.sine import fast_cos, fast_sin
+from inr.nn.siren import (
+    SineLayer,
+    Siren,
+    siren_bias_init,
+    siren_first_init,
+    siren_hidden_init,
+)
+
+__all__ = [
+    "FourierFeatures",
+    "MLP",
+    "PositionalEncoding",
+    "SineLayer",
+    "Siren",
+    "fast_cos",
+    "fast_sin",
+    "siren_bias_init",
+    "siren_first_init",
+    "siren_hidden_init",
+]
