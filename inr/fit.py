@@ -143,6 +143,10 @@ def _init(model, key, lr):
     return params, opt_state
 
 
+_init_one = jax.jit(_init, static_argnums=0)
+_init_many = jax.jit(jax.vmap(_init, in_axes=(None, 0, None)), static_argnums=0)
+
+
 @partial(jax.jit, static_argnums=0)
 def _mean_value(model, params, xy):
     return jnp.mean(model.apply(params, xy), axis=0)
@@ -167,11 +171,8 @@ def _run(model, target, steps, lr, keys, batch, progress, batched):
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
     if not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a positive number; got {lr!r}")
-    init = jax.vmap(_init, in_axes=(None, 0, None), out_axes=0) if batched else _init
-    params, opt_state = (
-        jax.jit(init, static_argnums=0)(model, keys, lr)
-    )
-    train = _train_many if batched else _train_one
+    init, train = (_init_many, _train_many) if batched else (_init_one, _train_one)
+    params, opt_state = init(model, keys, lr)
     report = _report(progress)
     chunk = min(steps, _LOG_EVERY) if report else steps
     losses, psnrs, done = [], [], 0
@@ -183,10 +184,9 @@ def _run(model, target, steps, lr, keys, batch, progress, batched):
         done += n
         if report:
             report(done, steps, float(jnp.mean(loss[..., -1])), float(jnp.mean(psnr[..., -1])))
-    axis = -1
     history = {
-        "loss": np.concatenate([np.asarray(x) for x in losses], axis=axis),
-        "psnr": np.concatenate([np.asarray(x) for x in psnrs], axis=axis),
+        "loss": np.concatenate([np.asarray(x) for x in losses], axis=-1),
+        "psnr": np.concatenate([np.asarray(x) for x in psnrs], axis=-1),
     }
     return params, history
 
@@ -194,14 +194,9 @@ def _run(model, target, steps, lr, keys, batch, progress, batched):
 def _offset(model, params, target, mean, xy, batched):
     """``offset`` so that ``u = 0.5 * f + offset`` has the requested mean."""
     if target == "values":
-        shape = (params_leading(params), model.out_features) if batched else (model.out_features,)
-        return jnp.full(shape, 0.5, jnp.float32)
+        return jnp.full(np.shape(mean), 0.5, jnp.float32)
     fn = jax.vmap(_mean_value, in_axes=(None, 0, None)) if batched else _mean_value
     return jnp.asarray(mean, jnp.float32) - 0.5 * fn(model, params, xy)
-
-
-def params_leading(params) -> int:
-    return jax.tree_util.tree_leaves(params)[0].shape[0]
 
 
 def _siren(hidden_features, hidden_layers, channels, **kwargs) -> Siren:
@@ -324,7 +319,8 @@ def fit_images(
 
     The training step is ``jax.vmap``-ed over parameter sets, so the batch
     compiles once and runs as batched matrix products.  Image ``i`` is
-    initialised with ``fold_in(PRNGKey(seed), i)``.
+    initialised with ``PRNGKey(seed + i)``, so it is the same fit as
+    ``fit_image(images[i], seed=seed + i)``.
 
     Returns a batched :class:`FitResult`: ``params`` and ``history`` carry a
     leading axis ``N``, renders return ``(N, h, w[, C])`` and ``result[i]`` is
@@ -337,9 +333,7 @@ def fit_images(
     model = model or _siren(hidden_features, hidden_layers, imgs4.shape[-1])
     problems = [_problem(im, None, target) for im in imgs4]
     batch = jax.tree_util.tree_map(lambda *xs: jnp.asarray(np.stack(xs)), *problems)
-    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(
-        jnp.arange(len(imgs4))
-    )
+    keys = jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(len(imgs4)))
     params, history = _run(model, target, steps, lr, keys, batch, progress, batched=True)
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     offset = _offset(model, params, target, means, batch["xy"][0], True)

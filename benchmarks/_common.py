@@ -1,0 +1,69 @@
+"""Shared helpers for the benchmarks: timing, machine description, output.
+
+Every benchmark runs ``inr`` and its peer in one process on the same inputs
+and reports ratios; absolute times are kept in the JSON for reference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def best_time(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """Minimum wall time of ``fn()`` over ``repeats`` runs, after ``warmup`` runs.
+
+    ``fn`` must block until its work is done (``block_until_ready`` for JAX).
+    The minimum is the least noisy estimate of the cost on a shared machine.
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    import jax
+
+    dev = jax.devices()[0]
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "jax": jax.__version__,
+        "jax_device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
+    }
+
+
+def print_table(rows: list[dict], columns: list[str]) -> str:
+    """A Markdown table of ``rows`` (dicts) over ``columns``; printed and returned."""
+
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> Path:
+    """Write ``payload`` plus the machine description as JSON; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine(), **payload}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=float))
+    tmp.replace(path)
+    print(f"wrote {path}", flush=True)
+    return path

@@ -1,0 +1,146 @@
+"""SIREN fitting speed: inr vs siren-pytorch vs the matmul floor, one process.
+
+Fits a 256x256 grayscale image with full batches and the reference layer
+shapes (2->256, three 256->256, 256->1).  Reports, for the same steps and
+points:
+
+* inr steps/s over siren-pytorch steps/s (torch with its default threads);
+* inr step time over the *matmul floor*: the same run's time for the
+  forward and backward matrix products alone (no activations, no optimiser);
+* inr with the library ``jnp.sin`` instead of ``inr.fast_sin``;
+* ``fit_images`` on 64 images of 32x32 against fitting them one by one.
+
+Usage: python benchmarks/siren_fit.py [--steps 30] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import inr
+from _common import best_time, print_table, write_json
+
+HIDDEN, LAYERS = 256, 3
+
+
+def _image(size: int) -> np.ndarray:
+    return inr.resize(inr.sample_image("camera"), (size, size), "bilinear")
+
+
+def time_inr(img, steps, sin):
+    model = inr.Siren(HIDDEN, LAYERS, 1, sin=sin)
+    run = lambda: inr.fit_image(img, steps=steps, model=model)  # noqa: E731
+    return best_time(run, repeats=2) / steps
+
+
+def time_floor(n_points, steps):
+    """Forward and backward matmuls of the same layer shapes, ``steps`` times."""
+    dims = [2] + [HIDDEN] * (LAYERS + 1) + [1]
+    keys = jax.random.split(jax.random.PRNGKey(0), len(dims))
+    ws = [jax.random.normal(k, (a, b)) / np.sqrt(a) for k, a, b in zip(keys, dims[:-1], dims[1:])]
+    x = jax.random.uniform(keys[-1], (n_points, 2))
+
+    @jax.jit
+    def products(ws, x):
+        def step(ws, _):
+            hs = [x]
+            for w in ws:
+                hs.append(hs[-1] @ w)
+            g = hs[-1]
+            grads = []
+            for i in reversed(range(len(ws))):
+                grads.append(hs[i].T @ g)
+                if i:
+                    g = g @ ws[i].T
+            # Feed the gradients back so no step can be skipped or hoisted.
+            return [w - 1e-9 * dw for w, dw in zip(ws, reversed(grads))], None
+
+        return jax.lax.scan(step, ws, None, length=steps)[0]
+
+    run = lambda: jax.block_until_ready(products(ws, x))  # noqa: E731
+    return best_time(run, repeats=2) / steps
+
+
+def time_torch(img, steps):
+    import torch
+    from siren_pytorch import SirenNet
+
+    torch.manual_seed(0)
+    net = SirenNet(dim_in=2, dim_hidden=HIDDEN, dim_out=1, num_layers=LAYERS + 1, w0=30.0)
+    coords = torch.from_numpy(inr.grid(*img.shape).reshape(-1, 2))
+    target = torch.from_numpy(2.0 * img.reshape(-1, 1) - 1.0)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+    def run():
+        for _ in range(steps):
+            opt.zero_grad(set_to_none=True)
+            loss = ((net(coords) - target) ** 2).mean()
+            loss.backward()
+            opt.step()
+
+    return best_time(run, repeats=2) / steps, torch.get_num_threads()
+
+
+def time_batch(n_images, size, steps, hidden):
+    rng = np.random.default_rng(0)
+    big = inr.sample_image("camera")
+    corners = rng.integers(0, big.shape[0] - size, (n_images, 2))
+    images = np.stack([big[y : y + size, x : x + size] for y, x in corners])
+    kw = dict(steps=steps, hidden_features=hidden)
+    t_seq = best_time(lambda: [inr.fit_image(im, **kw) for im in images], repeats=1)
+    t_vmap = best_time(lambda: inr.fit_images(images, **kw), repeats=2)
+    return t_seq, t_vmap
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--batch-steps", type=int, default=100)
+    p.add_argument("--json", default="benchmarks/results/siren_fit.json")
+    args = p.parse_args()
+
+    img = _image(args.size)
+    n = img.size
+    t0 = time.perf_counter()
+    floor = time_floor(n, args.steps)
+    fast = time_inr(img, args.steps, inr.fast_sin)
+    slow = time_inr(img, args.steps, jnp.sin)
+    torch_step, threads = time_torch(img, args.steps)
+    rows = [
+        {"run": "matmul floor (jax)", "ms/step": floor * 1e3, "x floor": 1.0},
+        {"run": "inr.fit_image (fast_sin)", "ms/step": fast * 1e3, "x floor": fast / floor},
+        {"run": "inr.fit_image (jnp.sin)", "ms/step": slow * 1e3, "x floor": slow / floor},
+        {"run": f"siren-pytorch ({threads} threads)", "ms/step": torch_step * 1e3,
+         "x floor": torch_step / floor},
+    ]
+    print(f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
+          f"{args.steps} steps, {jax.devices()[0].platform}")
+    table = print_table(rows, ["run", "ms/step", "x floor"])
+    speedup = torch_step / fast
+    print(f"inr steps/s over siren-pytorch: {speedup:.2f}x; inr step over matmul floor: "
+          f"{fast / floor:.2f}x")
+
+    batch_rows = []
+    for hidden in (64, 256):
+        t_seq, t_vmap = time_batch(64, 32, args.batch_steps, hidden)
+        batch_rows.append({"hidden": hidden, "one by one (s)": t_seq, "fit_images (s)": t_vmap,
+                           "per-image speedup": t_seq / t_vmap})
+    print(f"\nfit_images, 64 images of 32x32, {args.batch_steps} steps")
+    batch_table = print_table(batch_rows, ["hidden", "one by one (s)", "fit_images (s)",
+                                           "per-image speedup"])
+    write_json(args.json, {
+        "size": args.size, "steps": args.steps, "rows": rows,
+        "speedup_over_siren_pytorch": speedup, "over_matmul_floor": fast / floor,
+        "batch": batch_rows, "table": table, "batch_table": batch_table,
+        "elapsed_s": time.perf_counter() - t0,
+    })
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import inr
+
+SMALL = dict(hidden_features=64, hidden_layers=2)
+
+
+@pytest.fixture(scope="module")
+def camera_fit(camera64):
+    return inr.fit_image(camera64, steps=300)
+
+
+def test_psnr_trend_small(camera_fit):
+    """The paper's settings on a 64x64 cameraman (measured: 39.0 / 45.4 / 50.5 dB)."""
+    p = camera_fit.history["psnr"]
+    assert p.shape == (300,) and camera_fit.history["loss"].shape == (300,)
+    assert p[0] < 15 < 35 < p[100] < p[200] < p[299]
+    assert p[299] > 45
+
+
+def test_render_matches_history_and_quadrant(camera_fit, camera64):
+    full = camera_fit.render(64, 64)
+    assert full.shape == (64, 64) and full.dtype == np.float32
+    assert inr.psnr(full, camera64) > 45
+    # Small chunks so the quadrant and the full render split points differently.
+    quad = camera_fit.render(32, 32, region=(0, 0, 0.5, 0.5), chunk=1000)
+    assert np.array_equal(quad, camera_fit.render(64, 64, chunk=1024)[:32, :32])
+
+
+def test_gradient_matches_image_finite_differences(camera_fit, camera64):
+    """Paper Fig. 1: the fit's exact gradient is the image's gradient.
+
+    Forward differences estimate the derivative half a pixel along each
+    axis, so the network gradient is rendered on grids shifted by half a
+    pixel (a region) and compared with them.
+    """
+    h = w = 64
+    gx = camera_fit.gradient(h, w, region=(0.5 / w, 0, 1 + 0.5 / w, 1))[:, :-1, 0]
+    gy = camera_fit.gradient(h, w, region=(0, 0.5 / h, 1, 1 + 0.5 / h))[:-1, :, 1]
+    fd = np.asarray(inr.image_gradient(camera64))
+    for got, ref in ((gx, fd[:, :-1, 0]), (gy, fd[:-1, :, 1])):
+        assert np.corrcoef(got.ravel(), ref.ravel())[0, 1] > 0.97
+        assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 0.3
+
+
+def test_derivative_units_are_per_rendered_pixel(camera_fit):
+    """Autodiff gradient and Laplacian equal finite differences of the render itself."""
+    n, eps = 48, 1e-3  # eps in fractions of the image
+    region = (0.3, 0.3, 0.5, 0.5)
+    g = camera_fit.gradient(n, n, region)
+    lap = camera_fit.laplacian(n, n, region)
+
+    def at(dx, dy):
+        r = (region[0] + dx, region[1] + dy, region[2] + dx, region[3] + dy)
+        return camera_fit.render(n, n, r, clip=False).astype(np.float64)
+
+    pixel = (region[2] - region[0]) / n  # one rendered pixel in fractions
+    fx = (at(eps, 0) - at(-eps, 0)) / (2 * eps) * pixel
+    fy = (at(0, eps) - at(0, -eps)) / (2 * eps) * pixel
+    scale = np.abs(g).max()
+    np.testing.assert_allclose(g[..., 0], fx, atol=0.02 * scale)
+    np.testing.assert_allclose(g[..., 1], fy, atol=0.02 * scale)
+    e = 0.25 * pixel
+    fd_lap = (at(e, 0) + at(-e, 0) + at(0, e) + at(0, -e) - 4 * at(0, 0)) / (e / pixel) ** 2
+    assert np.corrcoef(lap.ravel(), fd_lap.ravel())[0, 1] > 0.99
+
+
+def test_colour_fit_layout(astronaut64):
+    res = inr.fit_image(astronaut64, steps=200, **SMALL)
+    assert res.render(20, 30).shape == (20, 30, 3)
+    assert res.gradient(20, 30).shape == (20, 30, 3, 2)
+    assert res.laplacian(20, 30).shape == (20, 30, 3)
+    assert res.history["psnr"][-1] > 20
+
+
+def test_gradient_target_reconstructs(camera64):
+    """Poisson-from-gradients (paper Sec. 4.1).
+
+    Measured: 27.4 dB with this small net after 200 steps; 42.6 dB with the
+    default net after 300.  (On much smaller images w0 = 30 puts the net's
+    frequencies near Nyquist and midpoint-only supervision converges poorly.)
+    """
+    res = inr.fit_image(camera64, steps=200, target="gradients", hidden_features=128,
+                        hidden_layers=2)
+    assert res.history["psnr"][-1] > res.history["psnr"][0] + 10
+    assert inr.psnr(res.render(64, 64), camera64) > 24
+    assert np.isclose(res.render(64, 64, clip=False).mean(), camera64.mean(), atol=1e-4)
+
+
+def test_fit_gradients_matches_fit_image_gradients(camera64):
+    img = camera64[16:48, 16:48]
+    grad = np.asarray(inr.image_gradient(img))
+    a = inr.fit_gradients(grad, mean=img.mean(), steps=100, **SMALL)
+    b = inr.fit_image(img, steps=100, target="gradients", **SMALL)
+    np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(a.render(32, 32), b.render(32, 32), atol=1e-5)
+    assert np.isnan(a.history["psnr"]).all()
+
+
+def test_laplacian_target_improves(camera64):
+    """The Laplacian fit converges (measured: loss 0.083 -> 2.3e-4 in 200 steps).
+
+    Its reconstruction is determined only up to a harmonic function, so the
+    image PSNR stays low (about 12 dB): that is the maths, not a bug.
+    """
+    img = camera64[16:48, 16:48]
+    res = inr.fit_image(img, steps=200, target="laplacian", **SMALL)
+    loss = res.history["loss"]
+    assert loss[-1] < 0.05 * loss[0]
+
+
+def test_fit_images_equals_separate_fits(camera64):
+    imgs = np.stack([camera64[:32, :32], camera64[32:, 32:], camera64[:32, 32:]])
+    batch = inr.fit_images(imgs, steps=50, seed=3, **SMALL)
+    assert len(batch) == 3 and batch.history["psnr"].shape == (3, 50)
+    renders = batch.render(32, 32)
+    assert renders.shape == (3, 32, 32)
+    for i, img in enumerate(imgs):
+        single = inr.fit_image(img, steps=50, seed=3 + i, **SMALL)
+        np.testing.assert_allclose(batch.history["loss"][i], single.history["loss"], rtol=1e-3)
+        np.testing.assert_allclose(renders[i], single.render(32, 32), atol=2e-3)
+        np.testing.assert_allclose(batch[i].render(32, 32), renders[i], atol=1e-6)
+
+
+def test_other_models_fit(camera64):
+    model = inr.MLP(64, 2, 1, encoding=inr.PositionalEncoding(6))
+    res = inr.fit_image(camera64, steps=100, lr=1e-3, model=model)
+    assert res.history["psnr"][-1] > res.history["psnr"][0] + 5
+
+
+def test_progress_callback(camera64):
+    seen = []
+    inr.fit_image(camera64, steps=250, progress=lambda *a: seen.append(a), **SMALL)
+    assert [s[0] for s in seen] == [100, 200, 250]
+
+
+@pytest.mark.parametrize("kw, match", [({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"),
+                                       ({"target": "edges"}, "target")])
+def test_bad_arguments(camera64, kw, match):
+    with pytest.raises(ValueError, match=match):
+        inr.fit_image(camera64, **{"steps": 1, **kw})
+
+
+def test_bad_gradient_field():
+    with pytest.raises(ValueError, match="grad"):
+        inr.fit_gradients(np.zeros((4, 4, 3)))
+
+
+@pytest.mark.slow
+def test_reference_psnr_256_cameraman():
+    """Reference-style PyTorch SIREN: 26.3 / 32.2 / 34.8 dB at 100 / 300 / 500 steps.
+
+    Measured with inr: 26.9 / 33.1 / 36.0 dB.
+    """
+    img = inr.resize(inr.sample_image("camera"), (256, 256), "bilinear")
+    p = inr.fit_image(img, steps=501).history["psnr"]
+    assert p[100] >= 26.3 - 0.3 and p[300] >= 32.2 - 0.3 and p[500] >= 34.8 - 0.3
+    assert jnp.all(jnp.isfinite(p))
