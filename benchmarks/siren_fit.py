@@ -127,7 +127,7 @@ def main():
           f"{fast / floor:.2f}x")
 
     batch_rows = []
-    for hidden in (64, 256):
+    for hidden in (16, 64, 256):
         t_seq, t_vmap = time_batch(64, 32, args.batch_steps, hidden)
         batch_rows.append({"hidden": hidden, "one by one (s)": t_seq, "fit_images (s)": t_vmap,
                            "per-image speedup": t_seq / t_vmap})
