@@ -26,7 +26,18 @@ from inr.nn import (
     siren_first_init,
     siren_hidden_init,
 )
-from inr.poisson import divergence, image_gradient, laplacian_5pt
+from inr.poisson import (
+    color_change,
+    divergence,
+    illumination_change,
+    image_gradient,
+    laplacian_5pt,
+    merge,
+    poisson_solve,
+    reconstruct,
+    seamless_clone,
+    texture_flatten,
+)
 from inr.render import evaluate_chunked
 from inr.resize import resize
 from inr.result import FitResult
@@ -34,6 +45,13 @@ from inr.result import FitResult
 __version__ = "0.1.0"
 
 __all__ = [
+    "texture_flatten",
+    "seamless_clone",
+    "reconstruct",
+    "poisson_solve",
+    "merge",
+    "illumination_change",
+    "color_change",
     "FitResult",
     "FourierFeatures",
     "MLP",

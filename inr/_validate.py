@@ -91,3 +91,27 @@ def as_size(height, width, name: str = "size") -> tuple[int, int]:
     if h != height or w != width or h <= 0 or w <= 0:
         raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}")
     return h, w
+
+
+def as_mask(mask, shape, name: str = "mask") -> np.ndarray:
+    """A boolean (H, W) mask matching ``shape[:2]``; bool, 0/1 or 0/255 accepted."""
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[-1] in (1, 3, 4):
+        m = m[..., 0]
+    if m.ndim != 2:
+        raise ValueError(f"{name} must be shaped (H, W); got shape {m.shape}")
+    if m.shape != tuple(shape[:2]):
+        raise ValueError(f"{name} shape {m.shape} does not match the image's {tuple(shape[:2])}")
+    if m.dtype != np.bool_:
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        m = m > (127 if m.dtype == np.uint8 else 0.5)
+    return m
+
+
+def same_shapes(arrays, names) -> None:
+    """Raise naming every shape unless all arrays share one."""
+    shapes = [np.shape(a) for a in arrays]
+    if len(set(shapes)) > 1:
+        listed = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        raise ValueError(f"shapes must match; got {listed}")

@@ -1,5 +1,31 @@
-"""Gradient-domain image operators and Poisson solvers."""
+"""Gradient-domain image operators, Poisson solvers and editing."""
 
+from inr.poisson.editing import (
+    color_change,
+    illumination_change,
+    merge,
+    seamless_clone,
+    texture_flatten,
+)
+from inr.poisson.masked import solve_masked
 from inr.poisson.operators import divergence, image_gradient, laplacian_5pt
+from inr.poisson.solve import poisson_solve, reconstruct
+from inr.poisson.transforms import dct2, dst1, idct2, idst1
 
-__all__ = ["divergence", "image_gradient", "laplacian_5pt"]
+__all__ = [
+    "color_change",
+    "dct2",
+    "divergence",
+    "dst1",
+    "idct2",
+    "idst1",
+    "illumination_change",
+    "image_gradient",
+    "laplacian_5pt",
+    "merge",
+    "poisson_solve",
+    "reconstruct",
+    "seamless_clone",
+    "solve_masked",
+    "texture_flatten",
+]

@@ -1,0 +1,166 @@
+"""Poisson solves on an irregular domain: multigrid-preconditioned CG.
+
+Unknowns are the pixels where ``inside`` is true; every other pixel is
+fixed (Dirichlet).  With ``u = fixed + x`` and ``x = 0`` off the domain,
+Perez et al.'s discrete equations (SIGGRAPH 2003, eq. 7) read ``A x = b``:
+
+    (A x)_p = deg_p x_p - sum_{q ~ p} x_q        for p inside,
+
+where ``deg_p`` counts ``p``'s neighbours *in the image*, so a domain that
+touches the image border gets the natural zero-flux condition there.  ``A``
+is symmetric positive definite on the domain.
+
+The solver is conjugate gradients preconditioned by one multigrid V-cycle.
+The V-cycle uses damped Jacobi (2 sweeps before and after), restriction
+by summing 2x2 children, and prolongation by injection (the transpose of
+that restriction). Coarse operators are rediscretised on the coarse domain
+("any child inside") and scaled by 2 per level, which is the Galerkin
+product of those transfers. The cycle is a fixed symmetric linear map, so
+it is a valid CG preconditioner, and CG converges on any domain shape.
+Iteration stops when ``||r||_2 <= tol * ||b||_2`` per channel (default
+``tol = 1e-4``) or after ``max_iter`` iterations.  All loops are
+``lax.while_loop``/unrolled levels: no host syncs.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["solve_masked", "DEFAULT_TOL"]
+
+DEFAULT_TOL = 1e-4
+_OMEGA = 0.8  # damped-Jacobi weight for the 5-point stencil
+_SWEEPS = 2
+_COARSEST = 8
+
+
+class _Level(NamedTuple):
+    inside: jax.Array  # (H, W) float 0/1
+    deg: jax.Array  # (H, W) neighbours in the image
+    scale: float
+
+
+def _neighbour_sum(x):
+    """Sum of the 4 neighbours over the last two axes, zero beyond the edge."""
+    p = jnp.pad(x, [(0, 0)] * (x.ndim - 2) + [(1, 1), (1, 1)])
+    return p[..., :-2, 1:-1] + p[..., 2:, 1:-1] + p[..., 1:-1, :-2] + p[..., 1:-1, 2:]
+
+
+def _pool(x):
+    h, w = x.shape[-2:]
+    return x.reshape(*x.shape[:-2], h // 2, 2, w // 2, 2).sum(axis=(-3, -1))
+
+
+def _inject(x):
+    return jnp.repeat(jnp.repeat(x, 2, axis=-2), 2, axis=-1)
+
+
+def _levels(inside, valid, n_levels):
+    levels = [_Level(inside, _neighbour_sum(valid) * inside, 1.0)]
+    for i in range(1, n_levels):
+        inside = (_pool(inside) > 0).astype(inside.dtype)
+        valid = (_pool(valid) > 0).astype(valid.dtype)
+        levels.append(_Level(inside, _neighbour_sum(valid) * inside, float(2**i)))
+    return levels
+
+
+def _apply(level, x):
+    return level.scale * level.inside * (level.deg * x - _neighbour_sum(x))
+
+
+def _jacobi(level, x, b, sweeps):
+    inv_diag = _OMEGA * level.inside / jnp.maximum(level.scale * level.deg, 1.0)
+    # A loop, not an unrolled chain: XLA fuses chained stencils and
+    # recomputes every neighbour's producer, 5^k work for k sweeps
+    # (measured: 1.5 s per V-cycle at 1024^2, and 3.6 s for 64 sweeps).
+    sweep = lambda _, x: x + inv_diag * (b - _apply(level, x))  # noqa: E731
+    return jax.lax.fori_loop(0, sweeps, sweep, x)
+
+
+def _v_cycle(levels, b):
+    level = levels[0]
+    if len(levels) == 1:
+        return _jacobi(level, jnp.zeros_like(b), b, 8 * _COARSEST)
+    x = _jacobi(level, jnp.zeros_like(b), b, _SWEEPS)
+    coarse_b = _pool(b - _apply(level, x)) * levels[1].inside
+    x = x + _inject(_v_cycle(levels[1:], coarse_b)) * level.inside
+    return _jacobi(level, x, b, _SWEEPS)
+
+
+def _n_levels(h, w):
+    n = 1
+    while h % 2 == 0 and w % 2 == 0 and min(h, w) > _COARSEST:
+        h, w, n = h // 2, w // 2, n + 1
+    return n
+
+
+@partial(jax.jit, static_argnames=("max_iter",))
+def _pcg(b, x0, inside, valid, tol, max_iter):
+    levels = _levels(inside, valid, _n_levels(*inside.shape))
+    apply_a = partial(_apply, levels[0])
+    precondition = partial(_v_cycle, levels)
+    dot = lambda u, v: jnp.sum(u * v, axis=(-2, -1), keepdims=True)  # noqa: E731
+    safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)  # noqa: E731
+
+    x = x0 * inside
+    r = b - apply_a(x)
+    z = precondition(r)
+    b_norm = jnp.sqrt(dot(b, b))
+    state = (x, r, z, z, dot(r, z), 0)
+
+    def not_done(state):
+        _, r, _, _, _, k = state
+        rel = safe_div(jnp.sqrt(dot(r, r)), b_norm)
+        return (k < max_iter) & jnp.any(rel > tol)
+
+    def step(state):
+        x, r, z, p, rz, k = state
+        ap = apply_a(p)
+        alpha = safe_div(rz, dot(p, ap))
+        x, r = x + alpha * p, r - alpha * ap
+        z = precondition(r)
+        rz_new = dot(r, z)
+        p = z + safe_div(rz_new, rz) * p
+        return x, r, z, p, rz_new, k + 1
+
+    x, r, *_, k = jax.lax.while_loop(not_done, step, state)
+    return x, k
+
+
+def solve_masked(b, inside, *, valid=None, initial=None, tol: float = DEFAULT_TOL,
+                 max_iter: int = 500):
+    """Solve ``A x = b`` on the pixels where ``inside`` is true.
+
+    Args:
+      b: (H, W) or (C, H, W) right-hand side (ignored outside the domain).
+      inside: (H, W) bool, the unknowns.
+      valid: (H, W) bool, pixels that exist (default: all); neighbours that do
+        not exist do not count in ``deg``.
+      initial: a starting guess shaped like ``b`` (default zero).
+      tol: relative residual ``||b - A x|| / ||b||`` to reach, per channel.
+      max_iter: the most CG iterations.
+
+    Returns:
+      ``(x, iterations)``. ``x`` is zero outside the domain.
+    """
+    squeeze = b.ndim == 2
+    b = jnp.asarray(b, jnp.float32)[None] if squeeze else jnp.asarray(b, jnp.float32)
+    h, w = inside.shape
+    # Pad to a multiple of 2^k so every level halves exactly; padding is
+    # neither inside nor valid, so it changes nothing.
+    mult = 2 ** max(0, min(h, w).bit_length() - 4)
+    ph, pw = -h % mult, -w % mult
+    pad2 = ((0, ph), (0, pw))
+    inside_p = jnp.pad(jnp.asarray(inside, jnp.float32), pad2)
+    valid_p = jnp.pad(jnp.ones((h, w), jnp.float32) if valid is None
+                      else jnp.asarray(valid, jnp.float32), pad2)
+    b_p = jnp.pad(b, ((0, 0),) + pad2) * inside_p
+    x0 = jnp.zeros_like(b_p) if initial is None else jnp.pad(
+        jnp.asarray(initial, jnp.float32).reshape(b.shape), ((0, 0),) + pad2)
+    x, iters = _pcg(b_p, x0, inside_p, valid_p, jnp.float32(tol), max_iter)
+    x = x[:, :h, :w]
+    return (x[0] if squeeze else x), iters
