@@ -57,6 +57,9 @@ def print_table(rows: list[dict], columns: list[str]) -> str:
     return text
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
     """Write ``payload`` plus the machine description as JSON; return the path."""
     path = Path(path)

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import inr
-from _common import best_time, print_table, write_json
+from _common import RESULTS, best_time, print_table, write_json
 
 HIDDEN, LAYERS = 256, 3
 
@@ -102,7 +102,7 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--batch-steps", type=int, default=100)
-    p.add_argument("--json", default="benchmarks/results/siren_fit.json")
+    p.add_argument("--json", default=str(RESULTS / "siren_fit.json"))
     args = p.parse_args()
 
     img = _image(args.size)

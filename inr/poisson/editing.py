@@ -19,6 +19,9 @@ modified.
 
 from __future__ import annotations
 
+from functools import partial
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -121,48 +124,53 @@ def merge(images, *, mode: str = "average", weights=None, method: str = "poisson
 # --------------------------------------------------------------------------
 
 
-def _masked_reconstruct(guidance, fixed, mask, tol):
-    """The image equal to ``fixed`` off ``mask`` with ``lap u = div guidance`` on it.
+def _masked_reconstruct(guidance_fn, fixed, mask, tol):
+    """The image equal to ``fixed`` off ``mask`` with ``lap u = div V`` on it.
 
-    Works on the mask's bounding box plus a one-pixel ring (every equation
-    of a masked pixel lives there); returns a new (H, W, C) array.
+    Works on the mask's bounding box plus a one-pixel ring, where every
+    equation of a masked pixel lives.  ``guidance_fn(box)`` returns ``V`` for
+    that box of slices.  Returns a new (H, W, C) array.
     """
     out = fixed.copy()
     if not mask.any():
         return out
     ys, xs = np.nonzero(mask)
-    y0, y1 = max(ys.min() - 1, 0), min(ys.max() + 2, mask.shape[0])
-    x0, x1 = max(xs.min() - 1, 0), min(xs.max() + 2, mask.shape[1])
+    h, w = mask.shape
+    y0, y1 = max(ys.min() - 1, 0), min(ys.max() + 2, h)
+    x0, x1 = max(xs.min() - 1, 0), min(xs.max() + 2, w)
     box = (slice(y0, y1), slice(x0, x1))
-    m, f, v = mask[box], fixed[box], guidance[box]
-    # Edges leaving the box at its far side must not carry guidance into it.
-    v = v.copy()
-    v[:, -1, :, 0] = np.where(x1 < mask.shape[1], 0.0, v[:, -1, :, 0])
-    v[-1, :, :, 1] = np.where(y1 < mask.shape[0], 0.0, v[-1, :, :, 1])
-    lap_f = laplacian_5pt(f)
-    div_v = divergence(v)
-    b = lap_f - div_v  # A x = -lap x = lap f - div v on the mask
-    start = _box_start(div_v, lap_f, f, m)
-    chw = lambda a: jnp.moveaxis(jnp.asarray(a, jnp.float32), -1, 0)  # noqa: E731
-    x, _ = solve_masked(chw(b), m, initial=chw(start), tol=tol)
-    out[box] = f + np.moveaxis(np.asarray(x), 0, -1)
+    solved = _solve_box(jnp.asarray(guidance_fn(box), jnp.float32), jnp.asarray(fixed[box]),
+                        jnp.asarray(mask[box]), jnp.float32(tol), (x1 < w, y1 < h))
+    out[box] = np.asarray(solved)
     return out
 
 
-def _box_start(div_v, lap_f, f, m):
-    """A starting guess from one exact DST solve on the box (exact for a full box).
+@partial(jax.jit, static_argnums=4)
+def _solve_box(v, f, m, tol, open_edges):
+    """Solve on one box: ``f`` fixed off ``m``, guidance ``v``; returns ``u``.
 
-    Inside the mask the box problem has the clone's equations; outside, the
-    destination's own Laplacian, so the remaining error is the harmonic
-    correction the mask's shape requires, which multigrid removes quickly.
-    Where the box touches the image border the DST's Dirichlet ring is wrong
-    (the true condition is zero flux), so the guess is merely good there.
+    ``open_edges = (right, bottom)`` say whether the box stops short of the
+    image there, in which case edges leaving the box carry no guidance into it.
+    The start is one exact DST solve on the box whose right-hand side is the
+    clone's inside the mask and the destination's own Laplacian outside: the
+    answer for a full box, and elsewhere off only by the harmonic correction
+    the mask's shape requires, which multigrid removes quickly.
     """
-    if min(f.shape[:2]) < 3:
-        return np.zeros_like(f)
-    rhs = jnp.where(jnp.asarray(m)[..., None], div_v, lap_f)
-    u = poisson_solve(rhs, boundary="dirichlet", boundary_values=f)
-    return np.asarray(u) - f
+    right, bottom = open_edges
+    if right:
+        v = v.at[:, -1, :, 0].set(0.0)
+    if bottom:
+        v = v.at[-1, :, :, 1].set(0.0)
+    lap_f, div_v = laplacian_5pt(f), divergence(v)
+    b = lap_f - div_v  # A x = -lap x = lap f - div v on the mask
+    if min(f.shape[:2]) >= 3:
+        rhs = jnp.where(m[..., None], div_v, lap_f)
+        start = poisson_solve(rhs, boundary="dirichlet", boundary_values=f) - f
+    else:
+        start = jnp.zeros_like(f)
+    chw = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
+    x, _ = solve_masked(chw(b), m, initial=chw(start), tol=tol)
+    return f + jnp.moveaxis(x, 0, -1)
 
 
 def _place(src, mask, dst_shape, offset):
@@ -218,9 +226,11 @@ def seamless_clone(src, dst, mask, offset=(0, 0), *, mode: str = "normal",
     src_full, m_full, covered = _place(s3, m, d3.shape, offset)
     # Where the source does not reach, its "gradient" comes from dst.
     src_full = np.where(covered[..., None], src_full, d3)
-    guidance = np.asarray(image_gradient(src_full))
-    if mode == "mixed":
-        guidance = np.asarray(_larger(guidance, image_gradient(d3)))
+
+    def guidance(box):
+        g = image_gradient(src_full[box])
+        return _larger(g, image_gradient(d3[box])) if mode == "mixed" else g
+
     out = _masked_reconstruct(guidance, d3, m_full, tol)
     return np.clip(out, 0.0, 1.0).reshape(d.shape).astype(np.float32)
 
@@ -229,7 +239,7 @@ def _edit(image, mask, transform, tol):
     """Reconstruct ``image`` inside ``mask`` from ``transform(gradient)``."""
     img = _channels(as_image(image))
     m = as_mask(mask, img.shape)
-    guidance = np.asarray(transform(np.asarray(image_gradient(img)), img))
+    guidance = lambda box: transform(np.asarray(image_gradient(img[box])), img[box])  # noqa: E731
     out = _masked_reconstruct(guidance, img, m, tol)
     return np.clip(out, 0.0, 1.0).reshape(np.shape(image)).astype(np.float32)
 
