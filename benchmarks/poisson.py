@@ -21,9 +21,9 @@ import cv2
 import jax
 import numpy as np
 import scipy.fft as sf
+from _common import RESULTS, best_time, print_table, write_json
 
 import inr
-from _common import RESULTS, best_time, print_table, write_json
 from inr.poisson.solve import _neumann_inverse
 
 
@@ -41,8 +41,9 @@ def full_frame(size):
         spec = sf.dctn(div, type=2, axes=(0, 1), workers=-1) * inv
         return sf.idctn(spec, type=2, axes=(0, 1), workers=-1) + mean
 
-    jsp = jax.jit(lambda d: jax.scipy.fft.idctn(
-        jax.scipy.fft.dctn(d, axes=(0, 1)) * inv, axes=(0, 1)) + mean)
+    jsp = jax.jit(
+        lambda d: jax.scipy.fft.idctn(jax.scipy.fft.dctn(d, axes=(0, 1)) * inv, axes=(0, 1)) + mean
+    )
     solve_only = jax.jit(lambda d: inr.poisson_solve(d, mean=mean))
     t_ours = best_time(lambda: jax.block_until_ready(ours(grad)), repeats=5)
     t_solve = best_time(lambda: jax.block_until_ready(solve_only(div_jax)), repeats=5)
@@ -51,12 +52,24 @@ def full_frame(size):
     err = float(np.abs(np.asarray(ours(grad)) - img).max())
     err_scipy = float(np.abs(scipy_rec() - img).max())
     return [
-        {"run": "scipy.fft.dctn solve (all cores)", "ms": t_scipy * 1e3, "x scipy": 1.0,
-         "max err": err_scipy},
-        {"run": "inr.poisson_solve (DCT via rfft)", "ms": t_solve * 1e3,
-         "x scipy": t_solve / t_scipy, "max err": err},
-        {"run": "inr.reconstruct (div + solve)", "ms": t_ours * 1e3, "x scipy": t_ours / t_scipy,
-         "max err": err},
+        {
+            "run": "scipy.fft.dctn solve (all cores)",
+            "ms": t_scipy * 1e3,
+            "x scipy": 1.0,
+            "max err": err_scipy,
+        },
+        {
+            "run": "inr.poisson_solve (DCT via rfft)",
+            "ms": t_solve * 1e3,
+            "x scipy": t_solve / t_scipy,
+            "max err": err,
+        },
+        {
+            "run": "inr.reconstruct (div + solve)",
+            "ms": t_ours * 1e3,
+            "x scipy": t_ours / t_scipy,
+            "max err": err,
+        },
         {"run": "jax.scipy.fft.dctn solve", "ms": t_jsp * 1e3, "x scipy": t_jsp / t_scipy},
     ]
 
@@ -82,21 +95,29 @@ def clone(size):
         ys, xs = np.nonzero(mask)
         centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
         m8 = (mask * 255).astype(np.uint8)
-        run_cv = lambda: cv2.seamlessClone(_to_cv(src), _to_cv(dst), m8, centre,  # noqa: E731
-                                           cv2.NORMAL_CLONE)
+
+        def run_cv(m8=m8, centre=centre):
+            return cv2.seamlessClone(_to_cv(src), _to_cv(dst), m8, centre, cv2.NORMAL_CLONE)
+
         t_cv = best_time(run_cv, repeats=3)
-        t_inr = best_time(lambda: inr.seamless_clone(src, dst, mask), repeats=3)
+        t_inr = best_time(lambda mask=mask: inr.seamless_clone(src, dst, mask), repeats=3)
         ours = inr.seamless_clone(src, dst, mask)
         theirs = run_cv()[..., ::-1].astype(np.float32) / 255
-        row = {"mask": name, "coverage": float(mask.mean()), "cv2 ms": t_cv * 1e3,
-               "inr ms": t_inr * 1e3, "inr / cv2": t_inr / t_cv,
-               "inr vs cv2 dB": inr.psnr(ours, theirs)}
+        row = {
+            "mask": name,
+            "coverage": float(mask.mean()),
+            "cv2 ms": t_cv * 1e3,
+            "inr ms": t_inr * 1e3,
+            "inr / cv2": t_inr / t_cv,
+            "inr vs cv2 dB": inr.psnr(ours, theirs),
+        }
         if name == "rectangle":
             box = (slice(ys.min() - 1, ys.max() + 2), slice(xs.min() - 1, xs.max() + 2))
             rhs = np.asarray(inr.laplacian_5pt(src))[box]
             exact = dst.copy()
-            exact[box] = np.asarray(inr.poisson_solve(rhs, boundary="dirichlet",
-                                                      boundary_values=dst[box]))
+            exact[box] = np.asarray(
+                inr.poisson_solve(rhs, boundary="dirichlet", boundary_values=dst[box])
+            )
             exact = np.clip(exact, 0, 1)
             row["inr vs exact dB"] = inr.psnr(ours, exact)
             row["cv2 vs exact dB"] = inr.psnr(theirs, exact)
@@ -109,16 +130,25 @@ def main():
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--json", default=str(RESULTS / "poisson.json"))
     args = p.parse_args()
-    print(f"\nFull-frame {args.size}x{args.size} RGB reconstruction, "
-          f"{jax.devices()[0].platform}")
+    print(f"\nFull-frame {args.size}x{args.size} RGB reconstruction, {jax.devices()[0].platform}")
     ff = full_frame(args.size)
     t1 = print_table(ff, ["run", "ms", "x scipy", "max err"])
     print(f"\nseamless_clone, {args.size}x{args.size} RGB")
     cl = clone(args.size)
-    t2 = print_table(cl, ["mask", "coverage", "cv2 ms", "inr ms", "inr / cv2", "inr vs cv2 dB",
-                          "inr vs exact dB", "cv2 vs exact dB"])
-    write_json(args.json, {"size": args.size, "full_frame": ff, "clone": cl,
-                           "tables": [t1, t2]})
+    t2 = print_table(
+        cl,
+        [
+            "mask",
+            "coverage",
+            "cv2 ms",
+            "inr ms",
+            "inr / cv2",
+            "inr vs cv2 dB",
+            "inr vs exact dB",
+            "cv2 vs exact dB",
+        ],
+    )
+    write_json(args.json, {"size": args.size, "full_frame": ff, "clone": cl, "tables": [t1, t2]})
 
 
 if __name__ == "__main__":

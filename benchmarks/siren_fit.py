@@ -21,9 +21,9 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _common import RESULTS, best_time, print_table, write_json
 
 import inr
-from _common import RESULTS, best_time, print_table, write_json
 
 HIDDEN, LAYERS = 256, 3
 
@@ -42,7 +42,10 @@ def time_floor(n_points, steps):
     """Forward and backward matmuls of the same layer shapes, ``steps`` times."""
     dims = [2] + [HIDDEN] * (LAYERS + 1) + [1]
     keys = jax.random.split(jax.random.PRNGKey(0), len(dims))
-    ws = [jax.random.normal(k, (a, b)) / np.sqrt(a) for k, a, b in zip(keys, dims[:-1], dims[1:])]
+    ws = [
+        jax.random.normal(k, (a, b)) / np.sqrt(a)
+        for k, a, b in zip(keys, dims[:-1], dims[1:], strict=False)
+    ]
     x = jax.random.uniform(keys[-1], (n_points, 2))
 
     @jax.jit
@@ -58,7 +61,7 @@ def time_floor(n_points, steps):
                 if i:
                     g = g @ ws[i].T
             # Feed the gradients back so no step can be skipped or hoisted.
-            return [w - 1e-9 * dw for w, dw in zip(ws, reversed(grads))], None
+            return [w - 1e-9 * dw for w, dw in zip(ws, reversed(grads), strict=False)], None
 
         return jax.lax.scan(step, ws, None, length=steps)[0]
 
@@ -116,30 +119,52 @@ def main():
         {"run": "matmul floor (jax)", "ms/step": floor * 1e3, "x floor": 1.0},
         {"run": "inr.fit_image (fast_sin)", "ms/step": fast * 1e3, "x floor": fast / floor},
         {"run": "inr.fit_image (jnp.sin)", "ms/step": slow * 1e3, "x floor": slow / floor},
-        {"run": f"siren-pytorch ({threads} threads)", "ms/step": torch_step * 1e3,
-         "x floor": torch_step / floor},
+        {
+            "run": f"siren-pytorch ({threads} threads)",
+            "ms/step": torch_step * 1e3,
+            "x floor": torch_step / floor,
+        },
     ]
-    print(f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
-          f"{args.steps} steps, {jax.devices()[0].platform}")
+    print(
+        f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
+        f"{args.steps} steps, {jax.devices()[0].platform}"
+    )
     table = print_table(rows, ["run", "ms/step", "x floor"])
     speedup = torch_step / fast
-    print(f"inr steps/s over siren-pytorch: {speedup:.2f}x; inr step over matmul floor: "
-          f"{fast / floor:.2f}x")
+    print(
+        f"inr steps/s over siren-pytorch: {speedup:.2f}x; inr step over matmul floor: "
+        f"{fast / floor:.2f}x"
+    )
 
     batch_rows = []
     for hidden in (16, 64, 256):
         t_seq, t_vmap = time_batch(64, 32, args.batch_steps, hidden)
-        batch_rows.append({"hidden": hidden, "one by one (s)": t_seq, "fit_images (s)": t_vmap,
-                           "per-image speedup": t_seq / t_vmap})
+        batch_rows.append(
+            {
+                "hidden": hidden,
+                "one by one (s)": t_seq,
+                "fit_images (s)": t_vmap,
+                "per-image speedup": t_seq / t_vmap,
+            }
+        )
     print(f"\nfit_images, 64 images of 32x32, {args.batch_steps} steps")
-    batch_table = print_table(batch_rows, ["hidden", "one by one (s)", "fit_images (s)",
-                                           "per-image speedup"])
-    write_json(args.json, {
-        "size": args.size, "steps": args.steps, "rows": rows,
-        "speedup_over_siren_pytorch": speedup, "over_matmul_floor": fast / floor,
-        "batch": batch_rows, "table": table, "batch_table": batch_table,
-        "elapsed_s": time.perf_counter() - t0,
-    })
+    batch_table = print_table(
+        batch_rows, ["hidden", "one by one (s)", "fit_images (s)", "per-image speedup"]
+    )
+    write_json(
+        args.json,
+        {
+            "size": args.size,
+            "steps": args.steps,
+            "rows": rows,
+            "speedup_over_siren_pytorch": speedup,
+            "over_matmul_floor": fast / floor,
+            "batch": batch_rows,
+            "table": table,
+            "batch_table": batch_table,
+            "elapsed_s": time.perf_counter() - t0,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -31,11 +31,13 @@ def main(argv=None):
     models = {
         "SIREN": (inr.Siren(out_features=channels), 1e-4),
         "ReLU + positional encoding": (
-            inr.MLP(out_features=channels, encoding=inr.PositionalEncoding(10)), 1e-3),
+            inr.MLP(out_features=channels, encoding=inr.PositionalEncoding(10)),
+            1e-3,
+        ),
         "ReLU": (inr.MLP(out_features=channels), 1e-3),
     }
     fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-    for ax, (name, (model, lr)) in zip(axes[1:], models.items()):
+    for ax, (name, (model, lr)) in zip(axes[1:], models.items(), strict=False):
         print(f"fitting {name}")
         fit = inr.fit_image(img, steps=args.steps, lr=lr, model=model, progress=True)
         axes[0].plot(fit.history["psnr"], label=name)

@@ -1,7 +1,7 @@
 """Fit a SIREN to an image and show the fit, its exact gradient and Laplacian.
 
-    python examples/fit_image.py [--image PATH] [--size 256] [--steps 500]
-                                 [--out outputs/fit_image.png]
+python examples/fit_image.py [--image PATH] [--size 256] [--steps 500]
+                             [--out outputs/fit_image.png]
 """
 
 from __future__ import annotations

@@ -45,8 +45,12 @@ def main(argv=None):
     p.add_argument("--dst", help="image to clone into (default: built-in rocket)")
     p.add_argument("--mask", help="mask on --src (white = clone); default an ellipse")
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--siren-size", type=int, default=128,
-                   help="the SIREN fits the merged gradients at this size, renders at --size")
+    p.add_argument(
+        "--siren-size",
+        type=int,
+        default=96,
+        help="the SIREN fits the merged gradients at this size, renders at --size",
+    )
     p.add_argument("--siren-steps", type=int, default=300)
     p.add_argument("--out", default="outputs/merge.png")
     args = p.parse_args(argv)
@@ -58,9 +62,12 @@ def main(argv=None):
     for mode in ("average", "max"):
         merges.append((f"{mode}, Poisson", lambda m=mode: inr.merge([a, b], mode=m)))
     small = [inr.resize(x, (args.siren_size,) * 2, "bilinear") for x in (a, b)]
-    merges.append((f"max, SIREN {args.siren_size}px -> {args.size}px",
-                   lambda: inr.merge(small, mode="max", method="siren", size=size,
-                                     steps=args.siren_steps)))
+    merges.append(
+        (
+            f"max, SIREN {args.siren_size}px -> {args.size}px",
+            lambda: inr.merge(small, mode="max", method="siren", size=size, steps=args.siren_steps),
+        )
+    )
 
     src = input_image(args.src, "chelsea")
     dst = input_image(args.dst, "rocket")
@@ -68,12 +75,14 @@ def main(argv=None):
     if mask.ndim == 3:
         mask = mask[..., 0]
     offset = ((dst.shape[1] - src.shape[1]) // 2, (dst.shape[0] - src.shape[0]) // 2)
-    clones = [(f"clone, {mode}", lambda m=mode: inr.seamless_clone(src, dst, mask, offset, mode=m))
-              for mode in ("normal", "mixed", "monochrome")]
+    clones = [
+        (f"clone, {mode}", lambda m=mode: inr.seamless_clone(src, dst, mask, offset, mode=m))
+        for mode in ("normal", "mixed", "monochrome")
+    ]
 
     fig, axes = plt.subplots(2, 5, figsize=(20, 8))
     show(axes[0, 0], a, "input a")
-    for ax, (name, fn) in zip(axes[0, 1:], merges):
+    for ax, (name, fn) in zip(axes[0, 1:], merges, strict=False):
         print(f"{name} ...", flush=True)
         siren = "SIREN" in name  # a one-off fit: its time includes compilation
         out, dt = timed(fn, warm=not siren)
@@ -81,7 +90,7 @@ def main(argv=None):
         show(ax, np.clip(out, 0, 1), f"{name}\n{dt * 1e3:.0f} ms{note}")
     show(axes[1, 0], np.where(mask[..., None], src, 1.0), "clone source (masked)")
     show(axes[1, 1], dst, "clone destination")
-    for ax, (name, fn) in zip(axes[1, 2:], clones):
+    for ax, (name, fn) in zip(axes[1, 2:], clones, strict=False):
         print(f"{name} ...", flush=True)
         out, dt = timed(fn)
         show(ax, out, f"{name}\n{dt * 1e3:.0f} ms")

@@ -45,7 +45,7 @@ def main(argv=None):
     ]
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.8))
     show(axes[0], low, f"input {args.size}x{args.size}", interpolation="nearest")
-    for ax, (name, img) in zip(axes[1:], results):
+    for ax, (name, img) in zip(axes[1:], results, strict=False):
         mse, psnr = inr.mse(img, truth), inr.psnr(img, truth)
         show(ax, img, f"{name} x{args.scale}\nMSE {mse:.2e}  PSNR {psnr:.2f} dB")
         print(f"{name:>8}: MSE {mse:.3e}  PSNR {psnr:.2f} dB")

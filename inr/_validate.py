@@ -9,7 +9,7 @@ must trace under ``jit`` uses :func:`check_image_shape` (shape only).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -113,5 +113,5 @@ def same_shapes(arrays, names) -> None:
     """Raise naming every shape unless all arrays share one."""
     shapes = [np.shape(a) for a in arrays]
     if len(set(shapes)) > 1:
-        listed = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        listed = ", ".join(f"{n} {s}" for n, s in zip(names, shapes, strict=False))
         raise ValueError(f"shapes must match; got {listed}")

@@ -13,29 +13,34 @@ Sec. 4.1).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Annotated
 
 import jax
 import jax.numpy as jnp
-
-from inr._typing import F32
 
 __all__ = ["directional_derivative", "second_derivative", "gradient", "laplacian"]
 
 Field = Callable[[jax.Array], jax.Array]
 
 
-def directional_derivative(f: Field, x: F32["n d"], t: F32["d"]) -> tuple[jax.Array, jax.Array]:
+def directional_derivative(
+    f: Field, x: Annotated[jax.Array, "n d"], t: Annotated[jax.Array, "d"]
+) -> tuple[jax.Array, jax.Array]:
     """``(f(x), J_f(x) t)`` per point, each ``(n, C)``."""
     return jax.jvp(f, (x,), (jnp.broadcast_to(t, x.shape).astype(x.dtype),))
 
 
-def second_derivative(f: Field, x: F32["n d"], t: F32["d"]) -> jax.Array:
+def second_derivative(
+    f: Field, x: Annotated[jax.Array, "n d"], t: Annotated[jax.Array, "d"]
+) -> jax.Array:
     """``t^T H_f(x) t`` per point, ``(n, C)``: forward over forward mode."""
     return directional_derivative(lambda y: directional_derivative(f, y, t)[1], x, t)[1]
 
 
-def gradient(f: Field, x: F32["n 2"], steps: F32["2"]) -> F32["n C 2"]:
+def gradient(
+    f: Field, x: Annotated[jax.Array, "n 2"], steps: Annotated[jax.Array, "2"]
+) -> Annotated[jax.Array, "n C 2"]:
     """``(df/dx * steps[0], df/dy * steps[1])`` per point, ``(n, C, 2)``."""
     steps = jnp.asarray(steps, x.dtype)
     dx = directional_derivative(f, x, jnp.stack([steps[0], 0.0]))[1]
@@ -43,7 +48,9 @@ def gradient(f: Field, x: F32["n 2"], steps: F32["2"]) -> F32["n C 2"]:
     return jnp.stack([dx, dy], axis=-1)
 
 
-def laplacian(f: Field, x: F32["n 2"], steps: F32["2"]) -> F32["n C"]:
+def laplacian(
+    f: Field, x: Annotated[jax.Array, "n 2"], steps: Annotated[jax.Array, "2"]
+) -> Annotated[jax.Array, "n C"]:
     """``f_xx * steps[0]^2 + f_yy * steps[1]^2`` per point, ``(n, C)``."""
     steps = jnp.asarray(steps, x.dtype)
     return second_derivative(f, x, jnp.stack([steps[0], 0.0])) + second_derivative(

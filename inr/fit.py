@@ -21,8 +21,9 @@ hyperparameter so changing it never recompiles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -276,7 +277,9 @@ def fit_image(
     params, history = _run(
         model, target, steps, lr, jax.random.PRNGKey(seed), batch, progress, batched=False
     )
-    offset = _offset(model, params, target, img3.reshape(-1, img3.shape[-1]).mean(0), batch["xy"], False)
+    offset = _offset(
+        model, params, target, img3.reshape(-1, img3.shape[-1]).mean(0), batch["xy"], False
+    )
     return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)
 
 
@@ -303,7 +306,11 @@ def fit_gradients(
       Other arguments as :func:`fit_image`.  ``history["psnr"]`` is NaN: there
       is no image to compare with.
     """
-    g = np.asarray(grad, dtype=np.float32) if np.asarray(grad).dtype != np.float32 else np.asarray(grad)
+    g = (
+        np.asarray(grad, dtype=np.float32)
+        if np.asarray(grad).dtype != np.float32
+        else np.asarray(grad)
+    )
     if g.ndim not in (3, 4) or g.shape[-1] != 2 or 0 in g.shape:
         raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
     if not np.all(np.isfinite(g)):

@@ -10,12 +10,11 @@ Call inside ``jit``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Annotated
 
 import jax
 import jax.numpy as jnp
-
-from inr._typing import F32
 
 __all__ = ["evaluate_chunked", "DEFAULT_CHUNK"]
 
@@ -25,7 +24,7 @@ DEFAULT_CHUNK = 65536
 
 def evaluate_chunked(
     fn: Callable[[jax.Array], jax.Array],
-    points: F32["n d"],
+    points: Annotated[jax.Array, "n d"],
     chunk: int = DEFAULT_CHUNK,
 ) -> jax.Array:
     """``fn(points)`` computed ``chunk`` points at a time; ``fn`` must be pointwise.

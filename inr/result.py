@@ -77,7 +77,7 @@ class FitResult:
             raise TypeError("an unbatched FitResult has no length")
         return self.offset.shape[0]
 
-    def __getitem__(self, i: int) -> "FitResult":
+    def __getitem__(self, i: int) -> FitResult:
         """Image ``i`` of a batched result."""
         if not self.batched:
             raise TypeError("only a batched FitResult (from fit_images) can be indexed")

@@ -25,9 +25,7 @@ def test_region_fractions():
     np.testing.assert_allclose(g[:, 0, 1], [-0.5, -0.3, -0.1, 0.1], atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "region", [(0.5, 0, 0.2, 1), (0, 0, 1), (0, 0, float("nan"), 1), "abcd"]
-)
+@pytest.mark.parametrize("region", [(0.5, 0, 0.2, 1), (0, 0, 1), (0, 0, float("nan"), 1), "abcd"])
 def test_bad_region(region):
     with pytest.raises(ValueError, match="region"):
         inr.grid(4, 4, region=region)

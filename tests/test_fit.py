@@ -82,8 +82,9 @@ def test_gradient_target_reconstructs(camera64):
     default net after 300.  (On much smaller images w0 = 30 puts the net's
     frequencies near Nyquist and midpoint-only supervision converges poorly.)
     """
-    res = inr.fit_image(camera64, steps=200, target="gradients", hidden_features=128,
-                        hidden_layers=2)
+    res = inr.fit_image(
+        camera64, steps=200, target="gradients", hidden_features=128, hidden_layers=2
+    )
     assert res.history["psnr"][-1] > res.history["psnr"][0] + 10
     assert inr.psnr(res.render(64, 64), camera64) > 24
     assert np.isclose(res.render(64, 64, clip=False).mean(), camera64.mean(), atol=1e-4)
@@ -136,8 +137,9 @@ def test_progress_callback(camera64):
     assert [s[0] for s in seen] == [100, 200, 250]
 
 
-@pytest.mark.parametrize("kw, match", [({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"),
-                                       ({"target": "edges"}, "target")])
+@pytest.mark.parametrize(
+    "kw, match", [({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"), ({"target": "edges"}, "target")]
+)
 def test_bad_arguments(camera64, kw, match):
     with pytest.raises(ValueError, match=match):
         inr.fit_image(camera64, **{"steps": 1, **kw})

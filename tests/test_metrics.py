@@ -18,8 +18,13 @@ def test_ssim_matches_scikit_image(name, rng):
     a = inr.sample_image(name)[:200, :160]
     b = np.clip(a + 0.08 * rng.standard_normal(a.shape), 0, 1).astype(np.float32)
     ref = structural_similarity(
-        a, b, data_range=1.0, gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, channel_axis=-1 if a.ndim == 3 else None,
+        a,
+        b,
+        data_range=1.0,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        channel_axis=-1 if a.ndim == 3 else None,
     )
     assert abs(inr.ssim(a, b) - ref) < 1e-6
     assert inr.ssim(a, a) == pytest.approx(1.0)

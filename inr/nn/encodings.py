@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from inr._typing import F32
 
 __all__ = ["PositionalEncoding", "FourierFeatures"]
 
@@ -31,7 +31,7 @@ class PositionalEncoding(nn.Module):
     num_frequencies: int = 10
     include_input: bool = True
 
-    def __call__(self, x: F32["... d"]) -> F32["... e"]:
+    def __call__(self, x: Annotated[jax.Array, "... d"]) -> Annotated[jax.Array, "... e"]:
         freqs = jnp.asarray(np.pi * 2.0 ** np.arange(self.num_frequencies), x.dtype)
         angles = (x[..., None, :] * freqs[:, None]).reshape(*x.shape[:-1], -1)
         parts = [jnp.sin(angles), jnp.cos(angles)]
@@ -53,12 +53,14 @@ class FourierFeatures(nn.Module):
     scale: float = 10.0
 
     @nn.compact
-    def __call__(self, x: F32["... d"]) -> F32["... e"]:
+    def __call__(self, x: Annotated[jax.Array, "... d"]) -> Annotated[jax.Array, "... e"]:
         b = self.variable(
             "constants",
             "B",
-            lambda: self.scale
-            * jax.random.normal(self.make_rng("params"), (x.shape[-1], self.num_features)),
+            lambda: (
+                self.scale
+                * jax.random.normal(self.make_rng("params"), (x.shape[-1], self.num_features))
+            ),
         ).value
         angles = 2.0 * np.pi * jnp.dot(x, b)
         return jnp.concatenate([jnp.cos(angles), jnp.sin(angles)], axis=-1)

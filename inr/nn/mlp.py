@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import flax.linen as nn
+from typing import Annotated
 
-from inr._typing import F32
+import flax.linen as nn
+import jax
 
 __all__ = ["MLP"]
 
@@ -30,7 +31,7 @@ class MLP(nn.Module):
     encoding: nn.Module | None = None
 
     @nn.compact
-    def __call__(self, x: F32["... in"]) -> F32["... out"]:
+    def __call__(self, x: Annotated[jax.Array, "... in"]) -> Annotated[jax.Array, "... out"]:
         if self.encoding is not None:
             x = self.encoding(x)
         for _ in range(self.hidden_layers + 1):

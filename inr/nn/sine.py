@@ -27,8 +27,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._typing import F32, Array
-
 __all__ = ["fast_sin", "fast_cos"]
 
 
@@ -56,7 +54,7 @@ _PI_B = _truncate(np.pi - np.float64(_PI_A))
 _PI_C = np.float32(np.pi - np.float64(_PI_A) - np.float64(_PI_B))
 
 
-def _reduced_sin(x: Array, m: Array, k: Array) -> Array:
+def _reduced_sin(x: jax.Array, m: jax.Array, k: jax.Array) -> jax.Array:
     """``(-1)^k * sin(x - m*pi)`` for ``x - m*pi`` in [-pi/2, pi/2]."""
     r = ((x - m * _PI_A) - m * _PI_B) - m * _PI_C
     r2 = r * r
@@ -70,7 +68,7 @@ def _reduced_sin(x: Array, m: Array, k: Array) -> Array:
 
 
 @jax.custom_jvp
-def fast_sin(x: F32["..."]) -> F32["..."]:
+def fast_sin(x: jax.Array) -> jax.Array:
     """Elementwise ``sin(x)``; float32 only, other dtypes use ``jnp.sin``.
 
     The constants and the sign trick are float32-specific, so float64 (or
@@ -84,7 +82,7 @@ def fast_sin(x: F32["..."]) -> F32["..."]:
 
 
 @jax.custom_jvp
-def fast_cos(x: F32["..."]) -> F32["..."]:
+def fast_cos(x: jax.Array) -> jax.Array:
     """Elementwise ``cos(x)`` for float32, as ``sin(x + pi/2)`` reduced exactly.
 
     With ``k = round(x/pi + 1/2)``, ``x + pi/2 - k*pi = x - (k - 1/2)*pi`` and

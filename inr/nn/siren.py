@@ -21,14 +21,14 @@ optimisation and the fit quality at a given learning rate.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Annotated
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._typing import F32
 from inr.nn.sine import fast_sin
 
 __all__ = [
@@ -87,7 +87,9 @@ class SineLayer(nn.Module):
     sin: Callable[[jax.Array], jax.Array] = fast_sin
 
     @nn.compact
-    def __call__(self, x: F32["... fan_in"]) -> F32["... features"]:
+    def __call__(
+        self, x: Annotated[jax.Array, "... fan_in"]
+    ) -> Annotated[jax.Array, "... features"]:
         fan_in = x.shape[-1]
         if self.is_first:
             kernel_init = siren_first_init(fan_in)
@@ -127,10 +129,8 @@ class Siren(nn.Module):
     sin: Callable[[jax.Array], jax.Array] = fast_sin
 
     @nn.compact
-    def __call__(self, x: F32["... in"]) -> F32["... out"]:
+    def __call__(self, x: Annotated[jax.Array, "... in"]) -> Annotated[jax.Array, "... out"]:
         h = SineLayer(self.hidden_features, self.first_w0, is_first=True, sin=self.sin)(x)
         for _ in range(self.hidden_layers):
             h = SineLayer(self.hidden_features, self.w0, sin=self.sin)(h)
-        return SineLayer(
-            self.out_features, self.w0, linear=self.outermost_linear, sin=self.sin
-        )(h)
+        return SineLayer(self.out_features, self.w0, linear=self.outermost_linear, sin=self.sin)(h)

@@ -56,8 +56,16 @@ def _larger(a, b):
     return jnp.where(keep_a, a, b)
 
 
-def merge(images, *, mode: str = "average", weights=None, method: str = "poisson",
-          size=None, steps: int = 1000, seed: int = 0) -> np.ndarray:
+def merge(
+    images,
+    *,
+    mode: str = "average",
+    weights=None,
+    method: str = "poisson",
+    size=None,
+    steps: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
     """Merge same-sized images by combining their gradients and reconstructing.
 
     Args:
@@ -85,7 +93,7 @@ def merge(images, *, mode: str = "average", weights=None, method: str = "poisson
         raise ValueError(f"images must hold at least two images; got {len(images)}")
     names = [f"images[{i}]" for i in range(len(images))]
     same_shapes(images, names)
-    imgs = [_channels(as_image(im, n)) for im, n in zip(images, names)]
+    imgs = [_channels(as_image(im, n)) for im, n in zip(images, names, strict=False)]
     w = np.ones(len(imgs), np.float32) if weights is None else np.asarray(weights, np.float32)
     if w.shape != (len(imgs),) or not np.all(np.isfinite(w)):
         raise ValueError(f"weights must be {len(imgs)} finite numbers; got {weights!r}")
@@ -99,10 +107,10 @@ def merge(images, *, mode: str = "average", weights=None, method: str = "poisson
             merged = _larger(g, merged)
         w = np.ones(len(imgs), np.float32)
     else:
-        merged = sum(wi * g for wi, g in zip(w, grads))
+        merged = sum(wi * g for wi, g in zip(w, grads, strict=False))
         if mode == "average":
             merged = merged / w.sum()
-    mean = sum(wi * im.mean(axis=(0, 1)) for wi, im in zip(w, imgs)) / w.sum()
+    mean = sum(wi * im.mean(axis=(0, 1)) for wi, im in zip(w, imgs, strict=False)) / w.sum()
     layout = np.shape(images[0])
 
     if method == "poisson":
@@ -139,8 +147,13 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
     y0, y1 = max(ys.min() - 1, 0), min(ys.max() + 2, h)
     x0, x1 = max(xs.min() - 1, 0), min(xs.max() + 2, w)
     box = (slice(y0, y1), slice(x0, x1))
-    solved = _solve_box(jnp.asarray(guidance_fn(box), jnp.float32), jnp.asarray(fixed[box]),
-                        jnp.asarray(mask[box]), jnp.float32(tol), (x1 < w, y1 < h))
+    solved = _solve_box(
+        jnp.asarray(guidance_fn(box), jnp.float32),
+        jnp.asarray(fixed[box]),
+        jnp.asarray(mask[box]),
+        jnp.float32(tol),
+        (x1 < w, y1 < h),
+    )
     out[box] = np.asarray(solved)
     return out
 
@@ -190,8 +203,9 @@ def _place(src, mask, dst_shape, offset):
     return placed_src, placed_mask, covered
 
 
-def seamless_clone(src, dst, mask, offset=(0, 0), *, mode: str = "normal",
-                   tol: float = DEFAULT_TOL) -> np.ndarray:
+def seamless_clone(
+    src, dst, mask, offset=(0, 0), *, mode: str = "normal", tol: float = DEFAULT_TOL
+) -> np.ndarray:
     """Paste ``src`` into ``dst`` inside ``mask`` without a seam (Perez et al. 2003).
 
     Solves ``lap u = div V`` on the mask's pixels with ``u = dst`` around
@@ -217,7 +231,9 @@ def seamless_clone(src, dst, mask, offset=(0, 0), *, mode: str = "normal",
         raise ValueError(f"mode must be one of {CLONE_MODES}; got {mode!r}")
     s, d = as_image(src, "src"), as_image(dst, "dst")
     if s.ndim != d.ndim or (s.ndim == 3 and s.shape[2] != d.shape[2]):
-        raise ValueError(f"src and dst must have the same channels; got src {s.shape}, dst {d.shape}")
+        raise ValueError(
+            f"src and dst must have the same channels; got src {s.shape}, dst {d.shape}"
+        )
     m = as_mask(mask, s.shape)
     s3, d3 = _channels(s), _channels(d)
     if mode == "monochrome":
@@ -257,8 +273,9 @@ def color_change(image, mask, factors, *, tol: float = DEFAULT_TOL) -> np.ndarra
     return _edit(image, mask, lambda g, _: g * f[:, None], tol)
 
 
-def illumination_change(image, mask, *, alpha: float = 0.2, beta: float = 0.4,
-                        tol: float = DEFAULT_TOL) -> np.ndarray:
+def illumination_change(
+    image, mask, *, alpha: float = 0.2, beta: float = 0.4, tol: float = DEFAULT_TOL
+) -> np.ndarray:
     """Even out the lighting inside ``mask`` (Fattal et al. 2002 attenuation).
 
     Gradients become ``alpha^beta |g|^-beta g``: strong ones are compressed,
@@ -273,8 +290,7 @@ def illumination_change(image, mask, *, alpha: float = 0.2, beta: float = 0.4,
     return _edit(image, mask, attenuate, tol)
 
 
-def texture_flatten(image, mask, *, threshold: float = 0.1,
-                    tol: float = DEFAULT_TOL) -> np.ndarray:
+def texture_flatten(image, mask, *, threshold: float = 0.1, tol: float = DEFAULT_TOL) -> np.ndarray:
     """Wash out texture inside ``mask``, keeping only strong edges.
 
     Gradients whose luminance magnitude is below ``threshold`` (intensity

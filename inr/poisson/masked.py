@@ -108,31 +108,33 @@ def _pcg(b, x0, inside, valid, tol, max_iter):
 
     x = x0 * inside
     r = b - apply_a(x)
-    z = precondition(r)
     b_norm = jnp.sqrt(dot(b, b))
-    state = (x, r, z, z, dot(r, z), 0)
+    # The preconditioner runs at the top of each iteration, so a start that
+    # already meets the tolerance (a rectangular clone) costs no V-cycle.
+    zero = jnp.zeros_like(b_norm)
+    state = (x, r, jnp.zeros_like(b), zero, 0)
 
     def not_done(state):
-        _, r, _, _, _, k = state
+        _, r, _, _, k = state
         rel = safe_div(jnp.sqrt(dot(r, r)), b_norm)
         return (k < max_iter) & jnp.any(rel > tol)
 
     def step(state):
-        x, r, z, p, rz, k = state
+        x, r, p, rz_old, k = state
+        z = precondition(r)
+        rz = dot(r, z)
+        p = z + safe_div(rz, rz_old) * p  # rz_old = 0 on the first pass: p = z
         ap = apply_a(p)
         alpha = safe_div(rz, dot(p, ap))
-        x, r = x + alpha * p, r - alpha * ap
-        z = precondition(r)
-        rz_new = dot(r, z)
-        p = z + safe_div(rz_new, rz) * p
-        return x, r, z, p, rz_new, k + 1
+        return x + alpha * p, r - alpha * ap, p, rz, k + 1
 
-    x, r, *_, k = jax.lax.while_loop(not_done, step, state)
+    x, *_, k = jax.lax.while_loop(not_done, step, state)
     return x, k
 
 
-def solve_masked(b, inside, *, valid=None, initial=None, tol: float = DEFAULT_TOL,
-                 max_iter: int = 500):
+def solve_masked(
+    b, inside, *, valid=None, initial=None, tol: float = DEFAULT_TOL, max_iter: int = 500
+):
     """Solve ``A x = b`` on the pixels where ``inside`` is true.
 
     Args:
@@ -156,11 +158,15 @@ def solve_masked(b, inside, *, valid=None, initial=None, tol: float = DEFAULT_TO
     ph, pw = -h % mult, -w % mult
     pad2 = ((0, ph), (0, pw))
     inside_p = jnp.pad(jnp.asarray(inside, jnp.float32), pad2)
-    valid_p = jnp.pad(jnp.ones((h, w), jnp.float32) if valid is None
-                      else jnp.asarray(valid, jnp.float32), pad2)
+    valid_p = jnp.pad(
+        jnp.ones((h, w), jnp.float32) if valid is None else jnp.asarray(valid, jnp.float32), pad2
+    )
     b_p = jnp.pad(b, ((0, 0),) + pad2) * inside_p
-    x0 = jnp.zeros_like(b_p) if initial is None else jnp.pad(
-        jnp.asarray(initial, jnp.float32).reshape(b.shape), ((0, 0),) + pad2)
+    x0 = (
+        jnp.zeros_like(b_p)
+        if initial is None
+        else jnp.pad(jnp.asarray(initial, jnp.float32).reshape(b.shape), ((0, 0),) + pad2)
+    )
     x, iters = _pcg(b_p, x0, inside_p, valid_p, jnp.float32(tol), max_iter)
     x = x[:, :h, :w]
     return (x[0] if squeeze else x), iters

@@ -15,9 +15,11 @@ pixel.  Both functions are pure ``jnp`` and work under ``jit``/``vmap``/``grad``
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import jax
 import jax.numpy as jnp
 
-from inr._typing import F32
 from inr._validate import check_image_shape
 
 __all__ = ["image_gradient", "divergence", "laplacian_5pt"]
@@ -42,7 +44,7 @@ def _adjoint_diff(g, axis: int):
     return g - shifted
 
 
-def image_gradient(image: F32["H W *C"]) -> F32["H W *C 2"]:
+def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
     """Forward-difference gradient ``(H, W[, C], 2)``, zero flux at the far border."""
     u = jnp.asarray(image)
     check_image_shape(u.shape, "image")
@@ -50,7 +52,7 @@ def image_gradient(image: F32["H W *C"]) -> F32["H W *C 2"]:
     return jnp.stack([_forward_diff(u, 1), _forward_diff(u, 0)], axis=-1)
 
 
-def divergence(grad: F32["H W *C 2"]) -> F32["H W *C"]:
+def divergence(grad: Annotated[jax.Array, "H W *C 2"]) -> Annotated[jax.Array, "H W *C"]:
     """``-(D_x^T g_x + D_y^T g_y)``: the adjoint partner of :func:`image_gradient`."""
     g = jnp.asarray(grad)
     if g.ndim not in (3, 4) or g.shape[-1] != 2:
@@ -58,6 +60,6 @@ def divergence(grad: F32["H W *C 2"]) -> F32["H W *C"]:
     return _adjoint_diff(g[..., 0], 1) + _adjoint_diff(g[..., 1], 0)
 
 
-def laplacian_5pt(image: F32["H W *C"]) -> F32["H W *C"]:
+def laplacian_5pt(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
     """The 5-point Laplacian with Neumann boundary, ``divergence(image_gradient(u))``."""
     return divergence(image_gradient(image))

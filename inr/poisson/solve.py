@@ -20,12 +20,13 @@ Eigenvalue tables are computed in float64 with NumPy.  Shapes: ``(H, W)`` or
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
+from typing import Annotated
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._typing import F32
 from inr.poisson.operators import divergence
 from inr.poisson.transforms import dct2, dst1, idct2, idst1
 
@@ -34,7 +35,7 @@ __all__ = ["poisson_solve", "reconstruct", "BOUNDARIES"]
 BOUNDARIES = ("neumann", "dirichlet")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _neumann_inverse(h: int, w: int) -> np.ndarray:
     ky = -4 * np.sin(np.pi * np.arange(h) / (2 * h)) ** 2
     kx = -4 * np.sin(np.pi * np.arange(w) / (2 * w)) ** 2
@@ -45,7 +46,7 @@ def _neumann_inverse(h: int, w: int) -> np.ndarray:
     return inv.astype(np.float32)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dirichlet_inverse(h: int, w: int) -> np.ndarray:
     ky = -4 * np.sin(np.pi * np.arange(1, h + 1) / (2 * (h + 1))) ** 2
     kx = -4 * np.sin(np.pi * np.arange(1, w + 1) / (2 * (w + 1))) ** 2
@@ -97,8 +98,12 @@ def _solve_dirichlet(rhs, values):
 
 
 def poisson_solve(
-    rhs: F32["H W *C"], *, boundary: str = "neumann", mean=None, boundary_values=None
-) -> F32["H W *C"]:
+    rhs: Annotated[jax.Array, "H W *C"],
+    *,
+    boundary: str = "neumann",
+    mean=None,
+    boundary_values=None,
+) -> Annotated[jax.Array, "H W *C"]:
     """Solve the 5-point Poisson equation ``lap u = rhs`` exactly.
 
     Args:
@@ -134,7 +139,9 @@ def poisson_solve(
     raise ValueError(f"boundary must be one of {BOUNDARIES}; got {boundary!r}")
 
 
-def reconstruct(grad: F32["H W *C 2"], *, mean=0.5) -> F32["H W *C"]:
+def reconstruct(
+    grad: Annotated[jax.Array, "H W *C 2"], *, mean=0.5
+) -> Annotated[jax.Array, "H W *C"]:
     """The image whose gradient is closest to ``grad`` in least squares.
 
     Minimises ``||image_gradient(u) - grad||^2``: its normal equations are

@@ -21,7 +21,7 @@ Index tables and twiddles are NumPy constants computed in float64.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import jax.numpy as jnp
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 __all__ = ["dct2", "idct2", "dst1", "idst1"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables(n: int):
     order = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)[::-1]])
     unorder = np.argsort(order)

@@ -12,8 +12,9 @@ def test_positional_encoding_formula():
     assert out.shape == (1, 2 + 2 * 3 * 2)
     freqs = np.pi * 2.0 ** np.arange(3)
     angles = (np.asarray(x)[0][None, :] * freqs[:, None]).ravel()
-    np.testing.assert_allclose(out[0], np.concatenate([x[0], np.sin(angles), np.cos(angles)]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        out[0], np.concatenate([x[0], np.sin(angles), np.cos(angles)]), atol=1e-6
+    )
 
 
 def test_fourier_features_are_fixed_and_match_formula():
@@ -29,8 +30,9 @@ def test_fourier_features_are_fixed_and_match_formula():
 
 
 def test_mlp_with_encoding_shapes():
-    model = inr.MLP(hidden_features=32, hidden_layers=2, out_features=3,
-                    encoding=inr.PositionalEncoding(4))
+    model = inr.MLP(
+        hidden_features=32, hidden_layers=2, out_features=3, encoding=inr.PositionalEncoding(4)
+    )
     x = jnp.zeros((5, 2))
     params = model.init(jax.random.PRNGKey(0), x)
     assert model.apply(params, x).shape == (5, 3)

@@ -143,7 +143,10 @@ def test_merge_siren_matches_poisson_small(pair):
     exact = inr.merge([a[..., 0], b[..., 0]], mode="max")
     siren = inr.merge([a[..., 0], b[..., 0]], mode="max", method="siren", steps=300)
     assert inr.psnr(siren, exact) > 21
-    assert inr.merge([a[..., 0], b[..., 0]], method="siren", steps=5, size=(96, 128)).shape == (96, 128)
+    assert inr.merge([a[..., 0], b[..., 0]], method="siren", steps=5, size=(96, 128)).shape == (
+        96,
+        128,
+    )
 
 
 @pytest.mark.slow
