@@ -33,15 +33,12 @@ def _forward_diff(u, axis: int):
 
 
 def _adjoint_diff(g, axis: int):
-    # -(D^T g): g[j] - g[j-1], with g[-1] = 0 and the (zero-flux) last entry dropped.
+    # -(D^T g)[j] = g[j] - g[j-1], with g[-1] = 0 and the zero-flux last entry
+    # dropped; static slices only, so XLA fuses it into one pass.
     n = g.shape[axis]
-    idx = jnp.arange(n).reshape([-1 if a == axis % g.ndim else 1 for a in range(g.ndim)])
-    g = jnp.where(idx == n - 1, 0.0, g)
-    pad = [(0, 0)] * g.ndim
-    pad[axis] = (1, 0)
-    shifted = jnp.pad(g, pad)
-    shifted = jnp.take(shifted, jnp.arange(n), axis=axis)
-    return g - shifted
+    zero = jnp.zeros_like(jax.lax.slice_in_dim(g, 0, 1, axis=axis))
+    inner = jax.lax.slice_in_dim(g, 0, n - 1, axis=axis)
+    return jnp.concatenate([inner, zero], axis) - jnp.concatenate([zero, inner], axis)
 
 
 def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
