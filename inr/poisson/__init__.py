@@ -10,11 +10,12 @@ from inr.poisson.editing import (
 from inr.poisson.masked import solve_masked
 from inr.poisson.operators import divergence, image_gradient, laplacian_5pt
 from inr.poisson.solve import poisson_solve, reconstruct
-from inr.poisson.transforms import dct2, dst1, idct2, idst1
+from inr.poisson.transforms import dct2, dct_filter_2d, dst1, idct2, idst1
 
 __all__ = [
     "color_change",
     "dct2",
+    "dct_filter_2d",
     "divergence",
     "dst1",
     "idct2",

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.poisson.operators import divergence
-from inr.poisson.transforms import dct2, dst1, idct2, idst1
+from inr.poisson.transforms import dct_filter_2d, dst1, idst1
 
 __all__ = ["poisson_solve", "reconstruct", "BOUNDARIES"]
 
@@ -73,10 +73,7 @@ def _check_rhs(rhs):
 
 def _solve_neumann(rhs, mean):
     f = _spatial_last(rhs)
-    h, w = f.shape[-2:]
-    spec = dct2(dct2(f, -1), -2) * _neumann_inverse(h, w)
-    u = idct2(idct2(spec, -2), -1)
-    u = _restore(u, rhs.ndim)
+    u = _restore(dct_filter_2d(f, _neumann_inverse(*f.shape[-2:])), rhs.ndim)
     if mean is not None:
         u = u + jnp.asarray(mean, u.dtype)
     return u
