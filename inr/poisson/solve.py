@@ -146,4 +146,6 @@ def reconstruct(
     constant is free, so ``mean`` (scalar or per channel) sets it.  Not
     clipped to [0, 1].
     """
-    return poisson_solve(divergence(grad), mean=mean)
+    # Materialise the divergence: fused into the transform's reordering, XLA
+    # recomputes it (measured 55 -> 47 ms at 1024^2 RGB with the barrier).
+    return poisson_solve(jax.lax.optimization_barrier(divergence(grad)), mean=mean)
