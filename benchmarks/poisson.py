@@ -64,14 +64,25 @@ def full_frame(size):
     err_scipy = float(np.abs(scipy_rec() - img).max())
     return [
         {"run": "scipy.fft.dctn solve (all cores)", "ms": t_scipy * 1e3, "x scipy": 1.0},
-        {"run": "inr.poisson_solve (fused 2-D DCT)", "ms": t_solve * 1e3,
-         "x scipy": t_solve / t_scipy},
+        {
+            "run": "inr.poisson_solve (fused 2-D DCT)",
+            "ms": t_solve * 1e3,
+            "x scipy": t_solve / t_scipy,
+        },
         {"run": "jax.scipy.fft.dctn solve", "ms": t_jsp * 1e3, "x scipy": t_jsp / t_scipy},
-        {"run": "scipy reconstruct (NumPy divergence + solve)", "ms": t_scipy_rec * 1e3,
-         "x scipy": t_scipy_rec / t_scipy, "max err": err_scipy},
-        {"run": "inr.reconstruct (divergence + solve)", "ms": t_ours * 1e3,
-         "x scipy": t_ours / t_scipy, "x scipy reconstruct": t_ours / t_scipy_rec,
-         "max err": err},
+        {
+            "run": "scipy reconstruct (NumPy divergence + solve)",
+            "ms": t_scipy_rec * 1e3,
+            "x scipy": t_scipy_rec / t_scipy,
+            "max err": err_scipy,
+        },
+        {
+            "run": "inr.reconstruct (divergence + solve)",
+            "ms": t_ours * 1e3,
+            "x scipy": t_ours / t_scipy,
+            "x scipy reconstruct": t_ours / t_scipy_rec,
+            "max err": err,
+        },
     ]
 
 

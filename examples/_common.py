@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import inr  # noqa: E402
+
+
+def parser(doc: str, builtin: str, size: int, steps: int, out: str) -> argparse.ArgumentParser:
+    """The options every single-image example shares: --image, --size, --steps, --out."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--image", help=f"your own image (default: built-in {builtin})")
+    p.add_argument("--size", type=int, default=size)
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--out", default=out)
+    return p
 
 
 def input_image(path: str | None, builtin: str):
@@ -32,4 +43,4 @@ def save_figure(fig, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["input_image", "plt", "save_figure", "show"]
+__all__ = ["input_image", "parser", "plt", "save_figure", "show"]

@@ -10,19 +10,13 @@ which train poorly at 1e-4).
 
 from __future__ import annotations
 
-import argparse
-
-from _common import input_image, plt, save_figure, show
+from _common import input_image, parser, plt, save_figure, show
 
 import inr
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--image", help="your own image (default: built-in cameraman)")
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--out", default="outputs/compare_activations.png")
+    p = parser(__doc__, "cameraman", 128, 500, "outputs/compare_activations.png")
     args = p.parse_args(argv)
 
     img = input_image(args.image, "camera")

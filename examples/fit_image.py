@@ -6,20 +6,14 @@ python examples/fit_image.py [--image PATH] [--size 256] [--steps 500]
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-from _common import input_image, plt, save_figure, show
+from _common import input_image, parser, plt, save_figure, show
 
 import inr
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--image", help="your own image (default: built-in cameraman)")
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--out", default="outputs/fit_image.png")
+    p = parser(__doc__, "cameraman", 256, 500, "outputs/fit_image.png")
     args = p.parse_args(argv)
 
     img = input_image(args.image, "camera")

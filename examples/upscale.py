@@ -10,21 +10,16 @@ bicubic upscaling and the ground truth, with each one's MSE and PSNR.
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from _common import input_image, plt, save_figure, show
+from _common import input_image, parser, plt, save_figure, show
 
 import inr
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--image", help="your own image (default: built-in astronaut)")
-    p.add_argument("--size", type=int, default=128, help="low-resolution side length")
+    p = parser(__doc__, "astronaut", 128, 500, "outputs/upscale.png")
     p.add_argument("--scale", type=int, default=4)
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--out", default="outputs/upscale.png")
     args = p.parse_args(argv)
 
     truth = input_image(args.image, "astronaut")
