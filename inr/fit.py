@@ -307,11 +307,7 @@ def fit_gradients(
       Other arguments as :func:`fit_image`.  ``history["psnr"]`` is NaN: there
       is no image to compare with.
     """
-    g = (
-        np.asarray(grad, dtype=np.float32)
-        if np.asarray(grad).dtype != np.float32
-        else np.asarray(grad)
-    )
+    g = np.asarray(grad, dtype=np.float32)
     if g.ndim not in (3, 4) or g.shape[-1] != 2 or 0 in g.shape:
         raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
     if not np.all(np.isfinite(g)):
