@@ -8,6 +8,8 @@ Conventions (checked at every public boundary):
   axis; a region is ``(x0, y0, x1, y1)`` in fractions of the image.
 """
 
+from inr import restorator
+from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
@@ -40,11 +42,28 @@ from inr.poisson import (
 )
 from inr.render import evaluate_chunked
 from inr.resize import resize
+from inr.restorator import (
+    Restorator,
+    RestoratorConfig,
+    load_restorator,
+    save_restorator,
+    train_restorator,
+)
 from inr.result import FitResult
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Restorator",
+    "RestoratorConfig",
+    "load_restorator",
+    "luma_bt601",
+    "restorator",
+    "rgb_to_gray",
+    "rgb_to_ycbcr",
+    "save_restorator",
+    "train_restorator",
+    "ycbcr_to_rgb",
     "texture_flatten",
     "seamless_clone",
     "reconstruct",

@@ -1,0 +1,83 @@
+"""Train a restorator from folders of images (a command line over inr.train_restorator).
+
+    python examples/train.py --task restore --data ../shared/data/bsd68 ../shared/data/sun_hays80 \
+        --steps 3000 --checkpoint-dir runs/restore --export restore.msgpack
+
+Interrupt it at any time and run the same command again: it resumes from
+the latest checkpoint and ends with the same weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import inr
+from inr.restorator.model import RestoratorConfig
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", nargs="+", required=True, help="folders or image files")
+    p.add_argument("--task", default="restore", choices=inr.restorator.TASKS)
+    p.add_argument("--input-size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--points", type=int, default=1024, help="query points per image")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--loss", default="l1", choices=("l1", "l2"))
+    p.add_argument("--masking", default=None, help="grid size k, 'uniform' or 'dynamic'")
+    p.add_argument(
+        "--encoder-activation", default="relu", choices=("relu", "sine", "sine-relu-sine")
+    )
+    p.add_argument("--decoder-activation", default="relu", choices=("relu", "sine"))
+    p.add_argument("--color-space", default="ycbcr", choices=("rgb", "ycbcr"))
+    p.add_argument("--local-ensemble", action="store_true")
+    p.add_argument("--max-scale", type=float, default=4.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-dir", default=None)
+    p.add_argument("--no-resume", action="store_true")
+    p.add_argument("--save-every", type=int, default=250)
+    p.add_argument("--export", default=None, help="write the final weights to this file")
+    args = p.parse_args(argv)
+
+    masking = args.masking
+    if masking is not None and masking.isdigit():
+        masking = int(masking)
+    config = dataclasses.replace(
+        RestoratorConfig(),
+        encoder_activation=args.encoder_activation,
+        decoder_activation=args.decoder_activation,
+        color_space=args.color_space,
+        local_ensemble=args.local_ensemble,
+    )
+    start = time.perf_counter()
+    model = inr.train_restorator(
+        args.data,
+        task=args.task,
+        input_size=args.input_size,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        points_per_image=args.points,
+        masking=masking,
+        checkpoint_dir=args.checkpoint_dir,
+        resume=not args.no_resume,
+        seed=args.seed,
+        lr=args.lr,
+        schedule=args.schedule,
+        clip=args.clip or None,
+        loss=args.loss,
+        config=config,
+        max_scale=args.max_scale,
+        save_every=args.save_every,
+    )
+    print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
+    if args.export:
+        print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Training checkpoints with orbax: atomic, the last ``keep`` kept, resumable.
+
+A checkpoint holds the train state ``{"params", "opt_state", "step"}`` and a
+JSON ``meta`` record (the model config and every setting that fixes the data
+stream).  Batches are a function of ``(seed, step)`` (see
+:mod:`inr.restorator.data`) and the model has no other randomness, so
+``step`` is the data and RNG position: a run resumed from step ``k`` goes on
+exactly as the uninterrupted run would.  Orbax writes each checkpoint to a
+temporary folder and renames it when complete, so a run killed mid-save
+leaves the previous checkpoint as the latest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orbax.checkpoint as ocp
+
+from inr.restorator.model import RestoratorConfig
+
+__all__ = ["open_manager", "save", "restore", "restore_latest"]
+
+
+def open_manager(directory, keep: int = 3) -> ocp.CheckpointManager:
+    """A synchronous orbax ``CheckpointManager`` keeping the last ``keep`` steps."""
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, enable_async_checkpointing=False, create=True
+    )
+    return ocp.CheckpointManager(Path(directory).absolute(), options=options)
+
+
+def save(manager: ocp.CheckpointManager, state: dict, meta: dict) -> None:
+    """Save ``state`` at ``int(state["step"])`` with its ``meta``; returns when durable."""
+    args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
+    manager.save(int(state["step"]), args=args, force=True)
+    manager.wait_until_finished()
+
+
+def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, dict] | None:
+    """``(state, meta)`` of the latest checkpoint, or ``None`` if there is none.
+
+    ``abstract_state`` (a pytree like the state, e.g. the freshly initialised
+    one) restores optax's named tuples; without it the state is nested dicts.
+    """
+    step = manager.latest_step()
+    if step is None:
+        return None
+    args = ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
+    )
+    restored = manager.restore(step, args=args)
+    return restored["state"], restored["meta"]
+
+
+def restore_latest(directory):
+    """The :class:`~inr.restorator.restorator.Restorator` of a run's latest checkpoint."""
+    from inr.restorator.restorator import Restorator, _checked_params
+
+    directory = Path(directory)
+    manager = open_manager(directory)
+    found = restore(manager)
+    if found is None:
+        raise ValueError(f"checkpoint folder {str(directory)!r} holds no checkpoint")
+    state, meta = found
+    config = RestoratorConfig.from_json(meta["config"])
+    return Restorator(
+        params=_checked_params(state["params"], config, str(directory)), config=config
+    )

@@ -1,0 +1,298 @@
+"""Training data for restorators: image sources, random examples, masking, prefetch.
+
+Pure NumPy and imageio on the host (no TensorFlow or PyTorch).  A batch is a
+function of ``(seed, step)`` only (:func:`make_batch` draws from
+``np.random.default_rng([seed, step])``), so a resumed run sees exactly the
+batches an uninterrupted one would, and the background thread of
+:class:`Prefetcher` cannot change the order.
+
+One example, for a task (see :mod:`inr.restorator.model`):
+
+* ``restore``: a random crop (each side 40-100% of the image's), squashed to
+  ``input_size^2`` by antialiased bicubic resizing and turned gray; the
+  targets are the crop's colours at uniform random points, interpolated
+  bilinearly at full resolution.
+* ``colorize``: a random square crop, resized to ``input_size``; the targets
+  come from the resized crop, so input and output have the same size.
+* ``upscale``: a scale ``s ~ U(1, max_scale)`` (LIIF's training range), a
+  random square crop of side ``s * input_size``, downscaled to
+  ``input_size``; targets from the full-resolution crop.
+
+Crops are flipped left-right with probability 1/2.  Batches are dicts of
+float32 arrays: ``inputs (B, n_in, n_in, c)``, ``points (B, P, 2)``,
+``targets (B, P, 3)`` and ``cell (B, 2)`` (input pixels per output pixel).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from inr._validate import as_image
+from inr.color import rgb_to_gray
+from inr.resize import resize_weights
+from inr.restorator.sampling import sample_bilinear
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "Masking",
+    "as_masking",
+    "load_images",
+    "make_batch",
+    "mask_cells",
+    "Prefetcher",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)
+
+
+# -- sources ------------------------------------------------------------------
+
+
+def _to_rgb(x: np.ndarray) -> np.ndarray:
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.shape[-1] in (2, 4):  # drop alpha
+        x = x[..., :-1]
+    return np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x
+
+
+def load_images(source) -> list[np.ndarray]:
+    """RGB training images from folders (recursive), files, or arrays.
+
+    ``source`` is a folder, or a list of folders, files and arrays, or one
+    array ``(N, H, W[, C])`` / ``(H, W[, C])``.
+
+    Files (``.png``, ``.jpg``, ``.jpeg``) are kept as uint8; arrays are
+    validated as images and kept as float32.  Gray images become three equal
+    channels; alpha is dropped.  Unreadable files are skipped with one
+    warning each; no usable image at all is a ``ValueError``.
+    """
+    if isinstance(source, (str, Path)):
+        source = [source]
+    elif isinstance(source, np.ndarray):
+        source = list(source) if source.ndim == 4 else [source]
+    items = []
+    for item in source:
+        if isinstance(item, (str, Path)) and Path(item).is_dir():
+            found = sorted(p for p in Path(item).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise ValueError(
+                    f"data folder {str(item)!r} holds no {'/'.join(IMAGE_SUFFIXES)} files"
+                )
+            items += found
+        elif isinstance(item, (str, Path)) and not Path(item).is_file():
+            raise ValueError(f"data path {str(item)!r} is neither a folder nor a file")
+        else:
+            items.append(item)
+    source = items
+    images = []
+    for i, item in enumerate(source):
+        if isinstance(item, (str, Path)):
+            try:
+                data = np.asarray(iio.imread(item))
+                if data.dtype != np.uint8:
+                    data = np.round(as_image(data) * 255).astype(np.uint8)
+            except Exception as exc:  # imageio raises many types for bad files
+                warnings.warn(f"skipping unreadable image {str(item)!r}: {exc}", stacklevel=2)
+                continue
+            images.append(_to_rgb(data))
+        else:
+            images.append(_to_rgb(as_image(item, f"data[{i}]")))
+    if not images:
+        raise ValueError("data holds no readable images")
+    return images
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Antialiased bicubic resize on the host (matches :func:`inr.resize`)."""
+    wy = resize_weights(image.shape[0], height).astype(np.float32)
+    wx = resize_weights(image.shape[1], width).astype(np.float32)
+    rows = np.tensordot(wy, image, axes=(1, 0))  # (height, w, c)
+    return np.clip(np.matmul(wx, rows), 0.0, 1.0)
+
+
+# -- masking ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Masking:
+    """FranNet's masking augmentation: blank ``n`` random cells of a ``k x k`` grid.
+
+    Attributes:
+      grid: ``k`` fixed (an int), ``"uniform"`` (``k`` uniform in 5..64) or
+        ``"dynamic"`` (``k`` from the primes 5..61 and 64).
+      min_cells: smallest ``n``.
+      max_fraction: largest ``n`` as a fraction of the ``k^2`` cells.
+    """
+
+    grid: int | str = 8
+    min_cells: int = 0
+    max_fraction: float = 0.75
+
+    def __post_init__(self):
+        if isinstance(self.grid, str):
+            if self.grid not in ("uniform", "dynamic"):
+                raise ValueError(
+                    f"masking grid must be an int, 'uniform' or 'dynamic'; got {self.grid!r}"
+                )
+        elif int(self.grid) < 1:
+            raise ValueError(f"masking grid must be positive; got {self.grid!r}")
+        if not 0.0 <= self.max_fraction <= 1.0:
+            raise ValueError(f"masking max_fraction must be in [0, 1]; got {self.max_fraction}")
+
+    def draw_grid(self, rng: np.random.Generator) -> int:
+        if self.grid == "uniform":
+            return int(rng.integers(5, 65))
+        if self.grid == "dynamic":
+            return int(rng.choice(_PRIMES))
+        return int(self.grid)
+
+
+def as_masking(masking) -> Masking | None:
+    """``None``, a :class:`Masking`, a grid size, ``"uniform"`` or ``"dynamic"``."""
+    if masking is None or isinstance(masking, Masking):
+        return masking
+    if isinstance(masking, (int, str)):
+        return Masking(grid=masking)
+    raise ValueError(
+        f"masking must be None, an int, 'uniform', 'dynamic' or Masking; got {masking!r}"
+    )
+
+
+def mask_cells(image: np.ndarray, rng: np.random.Generator, masking: Masking) -> np.ndarray:
+    """A copy of ``image (h, w, c)`` with ``n`` random grid cells set to 0."""
+    k = masking.draw_grid(rng)
+    cells = k * k
+    hi = max(int(np.floor(masking.max_fraction * cells)), masking.min_cells)
+    n = int(rng.integers(min(masking.min_cells, hi), hi + 1))
+    ys = np.round(np.linspace(0, image.shape[0], k + 1)).astype(int)
+    xs = np.round(np.linspace(0, image.shape[1], k + 1)).astype(int)
+    out = image.copy()
+    for cell in rng.choice(cells, size=n, replace=False):
+        r, c = divmod(int(cell), k)
+        out[ys[r] : ys[r + 1], xs[c] : xs[c + 1]] = 0.0
+    return out
+
+
+# -- examples and batches -----------------------------------------------------
+
+
+def _crop(image, rng, height, width):
+    top = int(rng.integers(0, image.shape[0] - height + 1))
+    left = int(rng.integers(0, image.shape[1] - width + 1))
+    crop = _float(image[top : top + height, left : left + width])
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
+
+
+def _example(image, rng, task, size, points, max_scale):
+    h, w = image.shape[:2]
+    if task == "restore":
+        ch = int(rng.integers(min(h, max(size, int(0.4 * h))), h + 1))
+        cw = int(rng.integers(min(w, max(size, int(0.4 * w))), w + 1))
+        target = _crop(image, rng, ch, cw)
+        inputs = rgb_to_gray(_resize(target, size, size))[..., None]
+    elif task == "colorize":
+        side = int(rng.integers(min(size, h, w), min(h, w) + 1))
+        target = _resize(_crop(image, rng, side, side), size, size)
+        inputs = rgb_to_gray(target)[..., None]
+    else:
+        side = min(int(round(size * rng.uniform(1.0, max_scale))), h, w)
+        target = _crop(image, rng, side, side)
+        inputs = _resize(target, size, size)
+    query = rng.uniform(-1.0, 1.0, (points, 2)).astype(np.float32)
+    cell = np.array([size / target.shape[1], size / target.shape[0]], np.float32)
+    return inputs, query, sample_bilinear(target, query), cell
+
+
+def make_batch(
+    images: list[np.ndarray],
+    step: int,
+    *,
+    task: str,
+    input_size: int,
+    batch_size: int,
+    points_per_image: int,
+    seed: int = 0,
+    masking=None,
+    max_scale: float = 4.0,
+) -> dict[str, np.ndarray]:
+    """The batch of training step ``step`` (a function of ``seed`` and ``step`` only)."""
+    masking = as_masking(masking)
+    rng = np.random.default_rng([seed, step])
+    parts = []
+    for _ in range(batch_size):
+        image = images[int(rng.integers(len(images)))]
+        inputs, query, target, cell = _example(
+            image, rng, task, input_size, points_per_image, max_scale
+        )
+        if masking is not None:
+            inputs = mask_cells(inputs, rng, masking)
+        parts.append((inputs, query, target, cell))
+    keys = ("inputs", "points", "targets", "cell")
+    return {k: np.stack([p[i] for p in parts]).astype(np.float32) for i, k in enumerate(keys)}
+
+
+class Prefetcher:
+    """Computes ``make(step)`` for ``step`` in ``[start, stop)`` on a background thread.
+
+    Iterate to get ``(step, batch)`` in order; at most ``depth`` batches wait
+    in memory.  ``close()`` (or leaving a ``with`` block) stops the thread.
+    An exception in ``make`` is re-raised in the consumer.
+    """
+
+    def __init__(self, make: Callable[[int], dict], start: int, stop: int, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(make, start, stop), daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, make, start, stop):
+        try:
+            for step in range(start, stop):
+                if not self._put((step, make(step))):
+                    return
+        except BaseException as exc:  # handed to the consumer
+            self._put(exc)
+            return
+        self._put(None)
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,183 @@
+"""The restorator network: encode a small image once, decode any point.
+
+A :class:`RestoratorConfig` names the task and sizes; :class:`RestoratorNet`
+is the Flax module built from it.  For a batch of inputs ``(B, h, w, c)``
+(``c = 1``, gray, for ``restore``/``colorize``; ``3`` for ``upscale``) and
+query points ``(B, n, 2)`` in [-1, 1] (pixel-centre convention of
+:mod:`inr.coords`), each point's decoder input is
+
+* every feature map sampled bilinearly at the point (LIIF, Chen et al.
+  2021), or with ``local_ensemble`` the finest map's four surrounding cells,
+  decoded separately and blended with bilinear weights (LIIF, Sec. 3.2);
+* the point's offset ``(dx, dy)`` from its finest feature cell, in cells;
+* a NeRF positional encoding of *both* coordinates ``(x, y)``;
+* the cell size ``(w_in / w_out, h_in / h_out)`` in input pixels per output
+  pixel (LIIF's cell decoding), when ``cell`` is on;
+* the base colour: the bicubic sample of the input at the point.
+
+The decoder predicts a residual over the base in the chosen colour space:
+``"rgb"``, or ``"ycbcr"`` where a gray input is the luma and the chroma
+starts neutral.  For ``colorize`` in YCbCr the luma is the input's exactly
+and only the chroma is predicted.  Output is RGB, unclipped (clip on use).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from inr.color import rgb_to_ycbcr, ycbcr_to_rgb
+from inr.nn.encodings import PositionalEncoding
+from inr.restorator.decoder import Decoder
+from inr.restorator.encoder import ACTIVATIONS, Encoder
+from inr.restorator.sampling import sample_bicubic, sample_bilinear, sample_corner, sample_nearest
+
+__all__ = ["TASKS", "COLOR_SPACES", "RestoratorConfig", "RestoratorNet"]
+
+TASKS = ("restore", "colorize", "upscale")
+COLOR_SPACES = ("rgb", "ycbcr")
+_CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoratorConfig:
+    """Everything that fixes a restorator's architecture (JSON round-trips).
+
+    Attributes:
+      task: ``"restore"`` (gray low-res to colour high-res), ``"colorize"``
+        (gray to colour, same size) or ``"upscale"`` (colour to colour).
+      input_size: side of the square inputs it is trained on.
+      features, latent, encoder_activation: the :class:`Encoder`.
+      hidden, blocks, decoder_activation, film: the :class:`Decoder`.
+      pos_frequencies: octaves of the positional encoding of ``(x, y)``.
+      local_ensemble: LIIF's four-cell ensemble (4x the decoder cost).
+      cell: feed the cell size to the decoder.
+      color_space: ``"rgb"`` or ``"ycbcr"``.
+    """
+
+    task: str = "restore"
+    input_size: int = 64
+    features: tuple[int, ...] = (32, 64, 128)
+    latent: int = 64
+    encoder_activation: str = "relu"
+    hidden: int = 192
+    blocks: int = 2
+    decoder_activation: str = "relu"
+    film: bool = True
+    pos_frequencies: int = 6
+    local_ensemble: bool = False
+    cell: bool = True
+    color_space: str = "ycbcr"
+
+    def __post_init__(self):
+        object.__setattr__(self, "features", tuple(int(f) for f in self.features))
+        checks = {
+            "task": (self.task, TASKS),
+            "encoder_activation": (self.encoder_activation, ACTIVATIONS),
+            "decoder_activation": (self.decoder_activation, ("relu", "sine")),
+            "color_space": (self.color_space, COLOR_SPACES),
+        }
+        for name, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+        if self.input_size < 2 ** len(self.features):
+            raise ValueError(
+                f"input_size must be at least {2 ** len(self.features)} for "
+                f"{len(self.features)} scales; got {self.input_size}"
+            )
+
+    @property
+    def in_channels(self) -> int:
+        """1 (gray) for restore and colorize, 3 for upscale."""
+        return 3 if self.task == "upscale" else 1
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> RestoratorConfig:
+        data = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown restorator config fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+def _vmapped(fn, *args):
+    return jax.vmap(fn)(*args)
+
+
+class RestoratorNet(nn.Module):
+    """Encoder and decoder of a :class:`RestoratorConfig` (see the module docstring)."""
+
+    config: RestoratorConfig
+
+    def setup(self):
+        c = self.config
+        self.encoder = Encoder(c.features, c.latent, c.encoder_activation)
+        self.decoder = Decoder(c.hidden, c.blocks, 3, c.decoder_activation, c.film)
+        self.encoding = PositionalEncoding(c.pos_frequencies)
+
+    def encode(self, image: Annotated[jax.Array, "b h w c"]):
+        """``(maps, latent)`` of an input batch."""
+        return self.encoder(image)
+
+    def _base(self, base_image, points):
+        """The bicubic base colour in the working space and in RGB, ``(B, n, 3)`` each."""
+        base = _vmapped(sample_bicubic, base_image, points)
+        if base.shape[-1] == 1:
+            neutral = jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)
+            ycc = jnp.concatenate([base, neutral], axis=-1)
+            rgb = jnp.repeat(base, 3, axis=-1)
+        else:
+            rgb = base
+            ycc = rgb_to_ycbcr(base)
+        return (ycc if self.config.color_space == "ycbcr" else rgb), rgb
+
+    def decode(
+        self,
+        maps: tuple[jax.Array, ...],
+        latent: Annotated[jax.Array, "b latent"],
+        base_image: Annotated[jax.Array, "b H W c"],
+        points: Annotated[jax.Array, "b n 2"],
+        cell: Annotated[jax.Array, "b 2"],
+    ) -> Annotated[jax.Array, "b n 3"]:
+        """RGB at ``points`` from encoded ``(maps, latent)`` and the base image."""
+        c = self.config
+        base, _ = self._base(base_image, points)
+        shared = [_vmapped(sample_bilinear, m, points) for m in maps[1:]]
+        shared += [self.encoding(points), base]
+        if c.cell:
+            shared.append(jnp.broadcast_to(cell[:, None, :], points.shape))
+
+        def run(features, offset):
+            return self.decoder(jnp.concatenate([features, offset, *shared], axis=-1), latent)
+
+        if c.local_ensemble:
+            residual = 0.0
+            for corner in _CORNERS:
+                features, offset = _vmapped(
+                    lambda m, p, k=corner: sample_corner(m, p, k), maps[0], points
+                )
+                weight = jnp.prod(1.0 - jnp.abs(offset), axis=-1, keepdims=True)
+                residual = residual + weight * run(features, offset)
+        else:
+            _, offset = _vmapped(sample_nearest, maps[0], points)
+            residual = run(_vmapped(sample_bilinear, maps[0], points), offset)
+        out = base + residual
+        if c.color_space == "rgb":
+            return out
+        if c.task == "colorize":
+            out = jnp.concatenate([base[..., :1], out[..., 1:]], axis=-1)
+        return ycbcr_to_rgb(out)
+
+    def __call__(self, image, points, cell):
+        """Encode ``image`` and decode ``points``; the base is ``image`` itself."""
+        maps, latent = self.encode(image)
+        return self.decode(maps, latent, image, points, cell)

@@ -1,0 +1,186 @@
+"""A trained restorator: parameters plus config, rendering at any size or region.
+
+:class:`Restorator` is a pytree (``params``) with its
+:class:`~inr.restorator.model.RestoratorConfig` as static data.
+:meth:`Restorator.restore` encodes the input once and decodes every pixel
+centre of the requested grid (see :mod:`inr.coords`) in fixed-size chunks
+(:func:`inr.evaluate_chunked`), so a 4096x4096 render needs memory for one
+chunk's activations plus the output.
+
+Weights travel as one msgpack file (config and parameters), written
+atomically by :func:`save_restorator`.  :func:`load_restorator` reads such a
+file, a training ``checkpoint_dir`` (its latest checkpoint), or a shipped
+model: ``"pretrained:restore"`` or ``"pretrained:upscale"`` (model cards in
+the README).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from inr._validate import as_image
+from inr.coords import grid
+from inr.render import DEFAULT_CHUNK, evaluate_chunked
+from inr.resize import resize
+from inr.restorator.model import RestoratorConfig, RestoratorNet
+
+__all__ = ["Restorator", "load_restorator", "save_restorator", "PRETRAINED"]
+
+PRETRAINED = ("restore", "upscale")
+
+
+@functools.partial(jax.jit, static_argnames=("net", "chunk"))
+def _render(net, params, inputs, base, points, cell, chunk):
+    maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
+
+    def decode(p):
+        out = net.apply(params, maps, latent, base[None], p[None], cell[None], method="decode")
+        return out[0]
+
+    return jnp.clip(evaluate_chunked(decode, points, chunk), 0.0, 1.0)
+
+
+@struct.dataclass
+class Restorator:
+    """Trained restorator parameters and their config.
+
+    Attributes:
+      params: the :class:`RestoratorNet` variables.
+      config: the architecture and task (static).
+    """
+
+    params: Any
+    config: RestoratorConfig = struct.field(pytree_node=False)
+
+    @property
+    def net(self) -> RestoratorNet:
+        return RestoratorNet(self.config)
+
+    def _inputs(self, image) -> tuple[np.ndarray, np.ndarray]:
+        """Validated ``(encoder input, base image)``, both (h, w, c)."""
+        img = as_image(image, "image")
+        task, n = self.config.task, self.config.input_size
+        if task == "upscale":
+            if img.ndim != 3 or img.shape[-1] != 3:
+                raise ValueError(f"image must be colour (H, W, 3) for upscale; got {img.shape}")
+            return img, img
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.ndim != 2:
+            raise ValueError(
+                f"image must be grayscale (H, W) for {task}; got {img.shape} "
+                "(convert with inr.rgb_to_gray)"
+            )
+        small = img if img.shape == (n, n) else resize(img, (n, n), "bicubic")
+        base = img if task == "colorize" else small
+        return small[..., None], base[..., None]
+
+    def restore(self, image, size=None, region=None, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+        """The colour image predicted from ``image``: float32 NumPy (H, W, 3) in [0, 1].
+
+        Args:
+          image: gray (h, w) for ``restore``/``colorize``, colour (h, w, 3)
+            for ``upscale``.  ``restore`` and ``colorize`` encode a bicubic
+            resize of it to ``config.input_size`` squared (what they were
+            trained on); ``colorize`` keeps the full-size input as its luma.
+            ``upscale`` is fully convolutional and takes any size.
+          size: output ``(H, W)``; ``None`` keeps the input's size.
+          region: ``(x0, y0, x1, y1)`` fractions of the image to render
+            (``None``: all of it), at ``size``.
+          chunk: points decoded at once (bounds memory).
+        """
+        inputs, base = self._inputs(image)
+        size = np.shape(image)[:2] if size is None else size
+        if np.ndim(size) != 1 or len(size) != 2:
+            raise ValueError(f"size must be (height, width); got {size!r}")
+        points = grid(size[0], size[1], region)
+        x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if region is None else region
+        cell = np.array(
+            [inputs.shape[1] * (x1 - x0) / size[1], inputs.shape[0] * (y1 - y0) / size[0]],
+            np.float32,
+        )
+        out = _render(self.net, self.params, inputs, base, points.reshape(-1, 2), cell, int(chunk))
+        return np.asarray(out).reshape(size[0], size[1], 3)
+
+
+def save_restorator(path, restorator: Restorator) -> Path:
+    """Write config and parameters to one msgpack file, atomically."""
+    path = Path(path)
+    payload = {
+        "config": restorator.config.to_json(),
+        "params": flax.serialization.to_state_dict(jax.device_get(restorator.params)),
+    }
+    data = flax.serialization.msgpack_serialize(payload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _from_bytes(data: bytes, where: str) -> Restorator:
+    try:
+        payload = flax.serialization.msgpack_restore(data)
+        config = RestoratorConfig.from_json(payload["config"])
+        params = payload["params"]
+    except Exception as exc:
+        raise ValueError(f"{where} is not a restorator file: {exc}") from exc
+    return Restorator(params=_checked_params(params, config, where), config=config)
+
+
+def _checked_params(params, config: RestoratorConfig, where: str):
+    """``params`` as JAX arrays, after checking them against ``config``'s shapes."""
+    template = jax.eval_shape(
+        RestoratorNet(config).init,
+        jax.random.PRNGKey(0),
+        jnp.zeros((1, config.input_size, config.input_size, config.in_channels)),
+        jnp.zeros((1, 1, 2)),
+        jnp.ones((1, 2)),
+    )
+    try:
+        params = flax.serialization.from_state_dict(template, params)
+        shapes_match = jax.tree.all(
+            jax.tree.map(lambda t, p: tuple(t.shape) == np.shape(p), template, params)
+        )
+    except Exception as exc:
+        raise ValueError(f"{where}: parameters do not match its config: {exc}") from exc
+    if not shapes_match:
+        raise ValueError(f"{where}: parameter shapes do not match its config")
+    return jax.tree.map(jnp.asarray, params)
+
+
+def load_restorator(path) -> Restorator:
+    """A :class:`Restorator` from a file, a checkpoint folder or ``"pretrained:<task>"``."""
+    if isinstance(path, str) and path.startswith("pretrained:"):
+        name = path.split(":", 1)[1]
+        if name not in PRETRAINED:
+            raise ValueError(f"pretrained models are {PRETRAINED}; got {path!r}")
+        data = resources.files("inr.restorator.pretrained").joinpath(f"{name}.msgpack")
+        if not data.is_file():
+            raise ValueError(f"the pretrained {name!r} weights are not installed")
+        return _from_bytes(data.read_bytes(), path)
+    path = Path(path)
+    if path.is_dir():
+        from inr.restorator.checkpoint import restore_latest
+
+        return restore_latest(path)
+    if not path.is_file():
+        raise ValueError(f"path {str(path)!r} is neither a restorator file nor a checkpoint folder")
+    return _from_bytes(path.read_bytes(), repr(str(path)))

@@ -1,0 +1,124 @@
+"""Sampling a pixel grid at continuous points, with pixel centres aligned.
+
+A map ``(H, W, C)`` covers [-1, 1]^2 as in :mod:`inr.coords`: point ``(x, y)``
+sits at pixel position ``((x + 1) W / 2 - 1/2, (y + 1) H / 2 - 1/2)``, so the
+centre of pixel ``(i, j)`` samples exactly ``map[i, j]``.
+
+* :func:`sample_bilinear`: bilinear, clamped at the border (the feature
+  sampler of the decoder and the target sampler of the data pipeline).
+* :func:`sample_bicubic`: Keys' cubic (a = -1/2) with the taps that fall
+  outside the map dropped and the rest renormalised, the convention of
+  ``jax.image.resize``: on the pixel centres of a larger grid it reproduces
+  ``jax.image.resize(..., "cubic")`` exactly.
+* :func:`sample_nearest` / :func:`sample_corner`: the features of the cell
+  holding the point, or of one of the four around it (LIIF's local
+  ensemble), and the point's offset from that cell's centre, in cells.
+
+Each works on NumPy arrays (host data pipeline) and on JAX arrays (traced,
+differentiable in the map), for one map and ``(n, 2)`` points; ``vmap`` them
+for batches.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import jax.numpy as jnp
+import numpy as np
+
+from inr.resize import keys_cubic
+
+__all__ = ["pixel_position", "sample_bilinear", "sample_bicubic", "sample_nearest", "sample_corner"]
+
+Map = Annotated[jnp.ndarray, "h w c"]
+Points = Annotated[jnp.ndarray, "n 2"]
+
+
+def _xp(a):
+    return np if isinstance(a, np.ndarray) else jnp
+
+
+def pixel_position(points: Points, height: int, width: int):
+    """Continuous ``(row, col)`` pixel positions of ``(x, y)`` points, ``(n,)`` each."""
+    col = (points[..., 0] + 1.0) * (width / 2.0) - 0.5
+    row = (points[..., 1] + 1.0) * (height / 2.0) - 0.5
+    return row, col
+
+
+def sample_bilinear(fmap: Map, points: Points) -> Annotated[jnp.ndarray, "n c"]:
+    """Bilinear samples of ``fmap`` at ``points``, border values extended outward."""
+    xp = _xp(fmap)
+    h, w = fmap.shape[:2]
+    row, col = pixel_position(points, h, w)
+    row = xp.clip(row, 0.0, h - 1.0)
+    col = xp.clip(col, 0.0, w - 1.0)
+    r0 = xp.clip(xp.floor(row), 0, max(h - 2, 0)).astype(np.int32)
+    c0 = xp.clip(xp.floor(col), 0, max(w - 2, 0)).astype(np.int32)
+    r1 = xp.minimum(r0 + 1, h - 1)
+    c1 = xp.minimum(c0 + 1, w - 1)
+    fr = (row - r0)[:, None].astype(fmap.dtype)
+    fc = (col - c0)[:, None].astype(fmap.dtype)
+    top = fmap[r0, c0] * (1 - fc) + fmap[r0, c1] * fc
+    bottom = fmap[r1, c0] * (1 - fc) + fmap[r1, c1] * fc
+    return top * (1 - fr) + bottom * fr
+
+
+def _cubic_taps(pos, size, xp):
+    """Four tap indices ``(n, 4)`` and renormalised Keys weights around ``pos``."""
+    base = xp.floor(pos).astype(np.int32)[:, None] + xp.arange(-1, 3, dtype=np.int32)
+    weight = keys_cubic(xp.abs(pos[:, None] - base), xp)
+    weight = xp.where((base >= 0) & (base < size), weight, 0.0)
+    weight = weight / xp.sum(weight, axis=1, keepdims=True)
+    return xp.clip(base, 0, size - 1), weight
+
+
+def sample_bicubic(image: Map, points: Points) -> Annotated[jnp.ndarray, "n c"]:
+    """Bicubic samples of ``image`` at ``points`` (see the module docstring)."""
+    xp = _xp(image)
+    h, w = image.shape[:2]
+    row, col = pixel_position(points, h, w)
+    # Outside the map, jax.image.resize would give 0; extend the border instead.
+    rows, wr = _cubic_taps(xp.clip(row, -0.5, h - 0.5), h, xp)
+    cols, wc = _cubic_taps(xp.clip(col, -0.5, w - 0.5), w, xp)
+    patch = image[rows[:, :, None], cols[:, None, :]]  # (n, 4, 4, c)
+    weights = (wr[:, :, None] * wc[:, None, :]).astype(image.dtype)
+    return xp.einsum("nij,nijc->nc", weights, patch)
+
+
+def _cell(fmap, row, col, r, c, xp):
+    h, w = fmap.shape[:2]
+    r = xp.clip(r, 0, h - 1)
+    c = xp.clip(c, 0, w - 1)
+    return fmap[r, c], xp.stack([col - c, row - r], axis=-1).astype(fmap.dtype)
+
+
+def sample_nearest(fmap: Map, points: Points):
+    """Features of the cell holding each point and the point's offset from its centre.
+
+    Returns ``(features (n, c), offset (n, 2))``; ``offset`` is ``(x, y)`` in
+    cells, within [-1/2, 1/2] inside the map.
+    """
+    xp = _xp(fmap)
+    row, col = pixel_position(points, *fmap.shape[:2])
+    r, c = (xp.round(v).astype(np.int32) for v in (row, col))
+    return _cell(fmap, row, col, r, c, xp)
+
+
+def sample_corner(fmap: Map, points: Points, corner: tuple[int, int]):
+    """One of the four cells around each point (LIIF's local ensemble).
+
+    ``corner = (dx, dy)`` in {0, 1}^2 picks the cell ``dx`` right and ``dy``
+    below the one up-left of the point.  Returns ``(features, offset)`` as
+    :func:`sample_nearest`, with ``offset`` in [-1, 1]; the bilinear weight
+    of the corner is ``prod(1 - |offset|)``.  Points beyond the outer pixel
+    centres are clamped onto them, as in :func:`sample_bilinear`.
+    """
+    xp = _xp(fmap)
+    h, w = fmap.shape[:2]
+    row, col = pixel_position(points, h, w)
+    # Clamped as in sample_bilinear, so the four weights always sum to one.
+    row = xp.clip(row, 0.0, h - 1.0)
+    col = xp.clip(col, 0.0, w - 1.0)
+    r = xp.clip(xp.floor(row), 0, max(h - 2, 0)).astype(np.int32) + corner[1]
+    c = xp.clip(xp.floor(col), 0, max(w - 2, 0)).astype(np.int32) + corner[0]
+    return _cell(fmap, row, col, r, c, xp)

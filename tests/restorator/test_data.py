@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+import inr
+from inr.restorator.data import Masking, Prefetcher, as_masking, load_images, make_batch, mask_cells
+
+SPEC = dict(input_size=16, batch_size=3, points_per_image=50)
+
+
+@pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
+def test_batches_are_a_function_of_seed_and_step(colour_images, task):
+    images = load_images(colour_images)
+    a = make_batch(images, 5, task=task, seed=1, **SPEC)
+    b = make_batch(images, 5, task=task, seed=1, **SPEC)
+    c = make_batch(images, 6, task=task, seed=1, **SPEC)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert not np.array_equal(a["points"], c["points"])
+    channels = 3 if task == "upscale" else 1
+    assert a["inputs"].shape == (3, 16, 16, channels) and a["targets"].shape == (3, 50, 3)
+    assert a["inputs"].dtype == np.float32 and 0 <= a["targets"].min() <= a["targets"].max() <= 1
+
+
+def test_colorize_targets_are_the_input_in_colour(colour_images):
+    """Same size: the input is the gray of the image the targets are sampled from."""
+    images = load_images(colour_images)
+    batch = make_batch(images, 0, task="colorize", **SPEC)
+    gray_at_points = [
+        inr.restorator.sampling.sample_bilinear(batch["inputs"][i], batch["points"][i])
+        for i in range(3)
+    ]
+    np.testing.assert_allclose(
+        inr.rgb_to_gray(batch["targets"]), np.stack(gray_at_points)[..., 0], atol=1e-5
+    )
+    np.testing.assert_array_equal(batch["cell"], 1.0)
+
+
+def test_upscale_cells_cover_the_scale_range(colour_images):
+    images = load_images(colour_images)
+    cells = np.concatenate(
+        [make_batch(images, s, task="upscale", max_scale=2.5, **SPEC)["cell"] for s in range(20)]
+    )
+    assert cells.min() >= 1 / 2.5 - 0.02 and cells.max() <= 1.0
+    assert cells.max() - cells.min() > 0.3
+
+
+def test_masking_blanks_grid_cells_of_the_input_only(colour_images):
+    images = load_images(colour_images)
+    plain = make_batch(images, 2, task="upscale", **SPEC)
+    masked = make_batch(images, 2, task="upscale", masking=4, **SPEC)
+    # The first example is drawn before any masking randomness: same target.
+    np.testing.assert_array_equal(plain["targets"][0], masked["targets"][0])
+    blank = (masked["inputs"][0] == 0).all(-1)
+    assert blank.sum() % 16 == 0  # whole 4x4 cells of a 16x16 input
+    assert blank.sum() <= 0.75 * 256
+
+
+def test_mask_cell_counts(rng):
+    image = np.ones((64, 64, 1), np.float32)
+    counts = []
+    for _ in range(200):
+        out = mask_cells(image, rng, Masking(grid=8, min_cells=2, max_fraction=0.5))
+        counts.append(int((out == 0).sum()) // 64)
+    assert min(counts) >= 2 and max(counts) <= 32 and len(set(counts)) > 10
+    assert image.min() == 1  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    "grid, allowed",
+    [
+        ("uniform", range(5, 65)),
+        ("dynamic", (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)),
+    ],
+)
+def test_random_grids(rng, grid, allowed):
+    drawn = {Masking(grid=grid).draw_grid(rng) for _ in range(500)}
+    assert drawn <= set(allowed) and len(drawn) > 10
+
+
+def test_masking_validation():
+    assert as_masking(None) is None and as_masking(8) == Masking(8)
+    with pytest.raises(ValueError, match="masking"):
+        as_masking("random")
+    with pytest.raises(ValueError, match="max_fraction"):
+        Masking(grid=4, max_fraction=1.5)
+
+
+def test_folders(tmp_path, colour_images):
+    (tmp_path / "sub").mkdir()
+    inr.save_image(tmp_path / "a.png", colour_images[0])
+    inr.save_image(tmp_path / "sub" / "b.jpg", inr.rgb_to_gray(colour_images[1]))
+    (tmp_path / "sub" / "broken.png").write_bytes(b"not an image")
+    (tmp_path / "notes.txt").write_text("ignored")
+    with pytest.warns(UserWarning, match="broken.png"):
+        images = load_images(tmp_path)
+    assert len(images) == 2 and all(i.shape[-1] == 3 and i.dtype == np.uint8 for i in images)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="holds no"):
+        load_images(empty)
+    with pytest.raises(ValueError, match="neither"):
+        load_images([tmp_path / "missing"])
+
+
+def test_prefetcher_order_and_errors():
+    with Prefetcher(lambda s: {"s": s}, 3, 9) as batches:
+        assert [step for step, _ in batches] == list(range(3, 9))
+
+    def boom(step):
+        if step == 2:
+            raise RuntimeError("bad batch")
+        return step
+
+    with pytest.raises(RuntimeError, match="bad batch"), Prefetcher(boom, 0, 5) as batches:
+        list(batches)

@@ -1,0 +1,116 @@
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import inr
+from inr.restorator import RestoratorConfig, RestoratorNet
+
+
+def _random_params(net, config, key=0, scale=0.3):
+    """Initialised parameters with the (zero-initialised) output layer made random."""
+    x = jnp.zeros((1, config.input_size, config.input_size, config.in_channels))
+    params = net.init(jax.random.PRNGKey(key), x, jnp.zeros((1, 4, 2)), jnp.ones((1, 2)))
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(jax.random.PRNGKey(key + 1), len(leaves))
+    leaves = [
+        jnp.where(leaf == 0, scale * jax.random.normal(k, leaf.shape), leaf)
+        for leaf, k in zip(leaves, keys, strict=True)
+    ]
+    return jax.tree.unflatten(tree, leaves)
+
+
+@pytest.mark.parametrize("task", ["restore", "upscale"])
+def test_untrained_model_is_bicubic(tiny, task, astronaut64):
+    """The zero-initialised output layer makes a new model its baseline."""
+    config = dataclasses.replace(tiny, task=task)
+    model = inr.Restorator(
+        params=_random_params(RestoratorNet(config), config, scale=0), config=config
+    )
+    small = inr.resize(astronaut64, (16, 16))
+    if task == "restore":
+        small = inr.rgb_to_gray(small)
+    out = model.restore(small, size=(40, 36))
+    ref = inr.resize(small, (40, 36), "bicubic")
+    ref = np.repeat(ref[..., None], 3, axis=-1) if ref.ndim == 2 else ref
+    np.testing.assert_allclose(out, ref, atol=2e-5)
+
+
+def test_colorize_keeps_the_input_luma(tiny, camera64):
+    config = dataclasses.replace(tiny, task="colorize")
+    model = inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+    out = model.restore(camera64)  # 64x64 in, encoded at 16x16, rendered at 64x64
+    assert out.shape == (64, 64, 3)
+    assert out.std(axis=-1).mean() > 1e-3  # it does predict colour
+    inside = (out > 1e-3).all(-1) & (out < 1 - 1e-3).all(-1)  # unclipped pixels
+    np.testing.assert_allclose(inr.rgb_to_gray(out)[inside], camera64[inside], atol=2e-5)
+
+
+@pytest.mark.parametrize("local_ensemble", [False, True])
+def test_output_depends_on_both_coordinates(tiny, local_ensemble):
+    """On a constant input only the position encodes where a point is: x and y both."""
+    config = dataclasses.replace(tiny, local_ensemble=local_ensemble)
+    net = RestoratorNet(config)
+    params = _random_params(net, config)
+    image = jnp.full((1, 16, 16, 1), 0.5)
+
+    def out(p):
+        return net.apply(params, image, p[None, None], jnp.ones((1, 2)))[0, 0].sum()
+
+    g = jax.grad(out)(jnp.array([0.13, -0.41]))
+    assert abs(float(g[0])) > 1e-4 and abs(float(g[1])) > 1e-4
+
+
+def test_region_is_a_crop_of_the_full_render(tiny, astronaut64):
+    config = dataclasses.replace(tiny, task="upscale")
+    model = inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+    small = inr.resize(astronaut64, (16, 12))
+    full = model.restore(small, size=(64, 48))
+    quad = model.restore(small, size=(32, 24), region=(0, 0, 0.5, 0.5))
+    np.testing.assert_allclose(quad, full[:32, :24], atol=1e-6)
+    # The upscaler takes any input size and any aspect.
+    assert model.restore(inr.resize(astronaut64, (19, 30)), size=(38, 60)).shape == (38, 60, 3)
+
+
+def test_chunking_does_not_change_values(tiny, camera64):
+    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    small = inr.resize(camera64, (16, 16))
+    np.testing.assert_allclose(
+        model.restore(small, size=(30, 30), chunk=7), model.restore(small, size=(30, 30)), atol=1e-6
+    )
+
+
+def test_input_validation(tiny):
+    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    with pytest.raises(ValueError, match="grayscale"):
+        model.restore(np.zeros((16, 16, 3)))
+    with pytest.raises(ValueError, match="image"):
+        model.restore(np.full((16, 16), np.nan))
+    up = dataclasses.replace(tiny, task="upscale")
+    with pytest.raises(ValueError, match="colour"):
+        inr.Restorator(params=None, config=up).restore(np.zeros((16, 16)))
+
+
+def test_config_round_trip_and_validation(tiny):
+    assert RestoratorConfig.from_json(tiny.to_json()) == tiny
+    with pytest.raises(ValueError, match="task"):
+        RestoratorConfig(task="denoise")
+    with pytest.raises(ValueError, match="color_space"):
+        RestoratorConfig(color_space="lab")
+    with pytest.raises(ValueError, match="input_size"):
+        RestoratorConfig(input_size=4)
+
+
+def test_default_size_is_about_0_6_m_parameters():
+    config = RestoratorConfig()
+    shapes = jax.eval_shape(
+        RestoratorNet(config).init,
+        jax.random.PRNGKey(0),
+        jnp.zeros((1, 64, 64, 1)),
+        jnp.zeros((1, 1, 2)),
+        jnp.ones((1, 2)),
+    )
+    count = sum(int(np.prod(s.shape)) for s in jax.tree.leaves(shapes))
+    assert 0.45e6 < count < 0.75e6

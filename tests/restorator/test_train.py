@@ -1,0 +1,137 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import jax
+import numpy as np
+import pytest
+
+import inr
+from inr.restorator.checkpoint import open_manager
+
+from .conftest import TINY
+
+RUN = dict(task="colorize", batch_size=2, points_per_image=64, lr=3e-3, progress=False)
+
+
+def _train(data, **kw):
+    config = inr.RestoratorConfig(**{k: v for k, v in TINY.items() if k != "input_size"})
+    return inr.train_restorator(data, config=config, input_size=16, **{**RUN, **kw})
+
+
+def _assert_same_params(a, b):
+    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_training_reduces_the_loss(colour_images, tmp_path):
+    _train(colour_images, steps=120, checkpoint_dir=tmp_path, log_every=20, save_every=60)
+    log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [20, 40, 60, 80, 100, 120]
+    assert log[-1]["loss"] < 0.6 * log[0]["loss"]
+    assert all(r["points_per_second"] > 0 for r in log)
+    assert open_manager(tmp_path).all_steps() == [60, 120]
+
+
+def test_resume_after_a_clean_stop_matches_one_run(colour_images, tmp_path):
+    whole = _train(colour_images, steps=30)
+    _train(colour_images, steps=30, checkpoint_dir=tmp_path, save_every=10)
+    # Remove the last checkpoint: the next call resumes at step 20 and redoes 10 steps.
+    manager = open_manager(tmp_path)
+    manager.delete(30)
+    manager.close()
+    resumed = _train(colour_images, steps=30, checkpoint_dir=tmp_path, save_every=10)
+    _assert_same_params(whole, resumed)
+    _assert_same_params(whole, inr.load_restorator(tmp_path))
+
+
+def test_resume_refuses_other_settings(colour_images, tmp_path):
+    _train(colour_images, steps=4, checkpoint_dir=tmp_path, save_every=2)
+    with pytest.raises(ValueError, match="lr"):
+        _train(colour_images, steps=4, checkpoint_dir=tmp_path, lr=1e-2)
+    with pytest.raises(ValueError, match="already holds"):
+        _train(colour_images, steps=4, checkpoint_dir=tmp_path, resume=False)
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import inr
+    sys.path.insert(0, {tests!r})
+    from restorator.conftest import TINY
+    data = np.load({data!r})
+    config = inr.RestoratorConfig(**{{k: v for k, v in TINY.items() if k != "input_size"}})
+    inr.train_restorator(data, config=config, input_size=16, steps={steps}, task="colorize",
+                         batch_size=2, points_per_image=64, lr=3e-3, progress=False,
+                         checkpoint_dir={ckpt!r}, save_every=5)
+    """
+)
+
+
+def test_resume_after_a_real_kill(colour_images, tmp_path):
+    """SIGKILL a training process mid-run; resuming ends where an uninterrupted run does."""
+    steps = 400
+    np.save(tmp_path / "data.npy", colour_images)
+    ckpt = tmp_path / "ckpt"
+    script = _CHILD.format(
+        tests=os.path.dirname(os.path.dirname(__file__)),
+        data=str(tmp_path / "data.npy"),
+        steps=steps,
+        ckpt=str(ckpt),
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline and child.poll() is None:
+        done = [int(p.name) for p in ckpt.glob("*") if p.name.isdigit()]
+        if done and max(done) >= 20:
+            break
+        time.sleep(0.05)
+    assert child.poll() is None, child.stderr.read().decode()[-2000:]
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    manager = open_manager(ckpt)
+    killed_at = manager.latest_step()
+    manager.close()
+    assert 20 <= killed_at < steps
+
+    resumed = _train(colour_images, steps=steps, checkpoint_dir=ckpt, save_every=5)
+    whole = _train(colour_images, steps=steps)
+    _assert_same_params(whole, resumed)
+
+
+def test_save_and_load_file(colour_images, tmp_path):
+    model = _train(colour_images, steps=3)
+    path = inr.save_restorator(tmp_path / "m.msgpack", model)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.msgpack"]  # no temp file left
+    back = inr.load_restorator(path)
+    assert back.config == model.config
+    _assert_same_params(model, back)
+    gray = inr.rgb_to_gray(colour_images[0])
+    np.testing.assert_array_equal(back.restore(gray), model.restore(gray))
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(ValueError, match="neither"):
+        inr.load_restorator(tmp_path / "missing")
+    (tmp_path / "junk.msgpack").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="not a restorator file"):
+        inr.load_restorator(tmp_path / "junk.msgpack")
+    with pytest.raises(ValueError, match="pretrained"):
+        inr.load_restorator("pretrained:denoise")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no checkpoint"):
+        inr.load_restorator(tmp_path / "empty")
+
+
+def test_argument_errors(colour_images):
+    with pytest.raises(ValueError, match="task"):
+        _train(colour_images, steps=2, task="denoise")
+    with pytest.raises(ValueError, match="steps"):
+        _train(colour_images, steps=0)
+    with pytest.raises(ValueError, match="loss"):
+        _train(colour_images, steps=2, loss="huber")
