@@ -220,8 +220,8 @@ def test_vmap_jit_and_grad():
             lambda y, t: w * _gaussian_denoiser(y, t), x, k, SCHEDULE, stride=8, stochasticity=0.5
         )
 
-    batched = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(0.3, x_T, keys)
-    single = run(0.3, x_T[2], keys[2])
+    batched = jax.jit(jax.vmap(run, in_axes=(None, 0, 0)))(0.9, x_T, keys)
+    single = run(0.9, x_T[2], keys[2])
     np.testing.assert_allclose(batched[2], single, atol=1e-5)
     g = jax.grad(lambda w: run(w, x_T[0], keys[0]).sum())(0.9)
     eps = 1e-3
