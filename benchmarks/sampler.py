@@ -1,0 +1,107 @@
+"""Sampler cost: inr.diffusion.sample beside bare denoiser calls, and stride speed-ups.
+
+1. Overhead: a full stride-1 sample (100 steps) with a small MLP denoiser
+   over many points, beside a ``lax.scan`` of the same 100 bare denoiser
+   calls on the same inputs.  Goal: <= 1.05x.
+2. Stride: the same sampler over a 1024x1024 grid of points (one chain per
+   pixel), stride 1 vs stride 8 vs quadratic.  Goal: stride 8 >= 6x faster.
+
+Usage: python benchmarks/sampler.py [--points 262144] [--size 1024] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from _common import RESULTS, best_time, print_table, write_json
+
+import inr
+from inr.diffusion import cosine_schedule, sample, visited_steps
+from inr.render import DEFAULT_CHUNK, evaluate_chunked
+
+
+class Denoiser(nn.Module):
+    """A small point-wise MLP of (x_t, t): 3 + 1 -> 64 -> 64 -> 3."""
+
+    @nn.compact
+    def __call__(self, x, t):
+        tt = jnp.broadcast_to(t.astype(x.dtype) / 100.0, x.shape[:-1] + (1,))
+        h = jnp.concatenate([x, tt], axis=-1)
+        h = nn.relu(nn.Dense(64)(h))
+        h = nn.relu(nn.Dense(64)(h))
+        return nn.Dense(3)(h)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--points", type=int, default=262144)
+    p.add_argument("--size", type=int, default=1024)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", default=str(RESULTS / "sampler.json"))
+    args = p.parse_args()
+
+    schedule = cosine_schedule(100)
+    net = Denoiser()
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 3)), jnp.int32(0))
+    denoise = lambda x, t: net.apply(params, x, t)  # noqa: E731
+    x_T = jax.random.normal(jax.random.PRNGKey(1), (args.points, 3))
+    key = jax.random.PRNGKey(2)
+
+    full = jax.jit(lambda x: sample(denoise, x, key, schedule))
+
+    @jax.jit
+    def bare(x):
+        def body(x, t):
+            return denoise(x, t), None
+
+        return jax.lax.scan(body, x, jnp.arange(99, -1, -1, dtype=jnp.int32))[0]
+
+    t_sample = best_time(lambda: full(x_T).block_until_ready(), args.repeats)
+    t_bare = best_time(lambda: bare(x_T).block_until_ready(), args.repeats)
+    overhead = [
+        {"what": "100 bare denoiser calls (scan)", "seconds": t_bare, "x_bare": 1.0},
+        {"what": "sample, stride 1 (DDPM)", "seconds": t_sample, "x_bare": t_sample / t_bare},
+    ]
+    print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> 64 -> 64 -> 3")
+    print_table(overhead, ["what", "seconds", "x_bare"])
+
+    points = jnp.asarray(inr.grid(args.size, args.size).reshape(-1, 2))
+    render_x = jax.random.normal(jax.random.PRNGKey(3), (points.shape[0], 3))
+    strides = []
+    for stride in (1, 8, "quadratic"):
+
+        @jax.jit
+        def render(x, stride=stride):
+            def chunk(xc):
+                return sample(denoise, xc, key, schedule, stride=stride, stochasticity=0.0)
+
+            return evaluate_chunked(chunk, x, DEFAULT_CHUNK)
+
+        t = best_time(lambda r=render: r(render_x).block_until_ready(), args.repeats)
+        strides.append(
+            {"stride": str(stride), "calls": len(visited_steps(100, stride)), "seconds": t}
+        )
+    for row in strides:
+        row["speedup_vs_stride_1"] = strides[0]["seconds"] / row["seconds"]
+    print(f"\n{args.size}x{args.size} render, one chain per pixel, deterministic DDIM")
+    print_table(strides, ["stride", "calls", "seconds", "speedup_vs_stride_1"])
+    write_json(
+        args.json,
+        {
+            "points": args.points,
+            "size": args.size,
+            "overhead": overhead,
+            "strides": strides,
+            "device": str(jax.devices()[0]),
+            "note": "the default restorator's diffusion render: see restorator_quality",
+        },
+    )
+    return np.array([r["seconds"] for r in strides])
+
+
+if __name__ == "__main__":
+    main()
