@@ -28,6 +28,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
     p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--loss", default="l1", choices=("l1", "l2"))
     p.add_argument("--masking", default=None, help="grid size k, 'uniform' or 'dynamic'")
     p.add_argument(
@@ -69,6 +70,7 @@ def main(argv=None):
         lr=args.lr,
         schedule=args.schedule,
         clip=args.clip or None,
+        weight_decay=args.weight_decay,
         loss=args.loss,
         config=config,
         max_scale=args.max_scale,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from _common import input_image, parser, plt, save_figure, show
 
 import inr

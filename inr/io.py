@@ -8,13 +8,12 @@ so an interrupted save never leaves a truncated image behind.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 
+from inr._atomic import atomic_write
 from inr._validate import as_image
 
 __all__ = ["load_image", "save_image"]
@@ -45,14 +44,4 @@ def save_image(path, image) -> Path:
     data = np.round(img * 255.0).astype(np.uint8)
     if data.ndim == 3 and data.shape[-1] == 1:
         data = data[..., 0]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=".tmp-", dir=path.parent)
-    os.close(fd)
-    try:
-        iio.imwrite(tmp, data, extension=path.suffix or ".png")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: iio.imwrite(tmp, data, extension=path.suffix or ".png"))

@@ -11,7 +11,6 @@ Call inside ``jit``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
 import jax
 import jax.numpy as jnp
@@ -23,20 +22,27 @@ DEFAULT_CHUNK = 65536
 
 
 def evaluate_chunked(
-    fn: Callable[[jax.Array], jax.Array],
-    points: Annotated[jax.Array, "n d"],
+    fn: Callable,
+    points,
     chunk: int = DEFAULT_CHUNK,
-) -> jax.Array:
+):
     """``fn(points)`` computed ``chunk`` points at a time; ``fn`` must be pointwise.
 
-    Returns ``(n, ...)`` as ``fn`` would.  Padding points repeat the last
-    point, so they are finite and discarded.
+    ``points`` is an ``(n, ...)`` array or a pytree of them sharing ``n``
+    (say coordinates with per-point noise and PRNG keys).  Returns
+    ``(n, ...)`` as ``fn`` would.  Padding repeats the last point, so it is
+    finite, and is discarded.
     """
-    n = points.shape[0]
+    leaves = jax.tree.leaves(points)
+    n = leaves[0].shape[0]
     chunk = max(1, min(chunk, n))
     n_chunks = -(-n // chunk)
     pad = n_chunks * chunk - n
-    if pad:
-        points = jnp.concatenate([points, jnp.broadcast_to(points[-1:], (pad,) + points.shape[1:])])
-    out = jax.lax.map(fn, points.reshape(n_chunks, chunk, *points.shape[1:]))
-    return out.reshape(n_chunks * chunk, *out.shape[2:])[:n]
+
+    def split(x):
+        if pad:
+            x = jnp.concatenate([x, jnp.broadcast_to(x[-1:], (pad,) + x.shape[1:])])
+        return x.reshape(n_chunks, chunk, *x.shape[1:])
+
+    out = jax.lax.map(fn, jax.tree.map(split, points))
+    return jax.tree.map(lambda y: y.reshape(n_chunks * chunk, *y.shape[2:])[:n], out)

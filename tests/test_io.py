@@ -27,3 +27,12 @@ def test_save_rejects_out_of_range(tmp_path):
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         inr.save_image(tmp_path / "x.png", np.full((4, 4), 1.5))
     assert not list(tmp_path.iterdir())
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    path = inr.save_image(tmp_path / "p.png", np.zeros((3, 3)))
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -30,16 +30,27 @@ from typing import Annotated
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from inr.color import rgb_to_ycbcr, ycbcr_to_rgb
+from inr.diffusion.sampler import PREDICTIONS
+from inr.diffusion.schedule import Schedule, cosine_schedule, linear_schedule
 from inr.nn.encodings import PositionalEncoding
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 from inr.restorator.sampling import sample_bicubic, sample_bilinear, sample_corner, sample_nearest
 
-__all__ = ["TASKS", "COLOR_SPACES", "RestoratorConfig", "RestoratorNet"]
+__all__ = [
+    "TASKS",
+    "COLOR_SPACES",
+    "RESTORATORS",
+    "RestoratorConfig",
+    "RestoratorNet",
+    "timestep_embedding",
+]
 
 TASKS = ("restore", "colorize", "upscale")
+RESTORATORS = ("single", "diffusion")
 COLOR_SPACES = ("rgb", "ycbcr")
 _CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))
 
@@ -58,6 +69,15 @@ class RestoratorConfig:
       local_ensemble: LIIF's four-cell ensemble (4x the decoder cost).
       cell: feed the cell size to the decoder.
       color_space: ``"rgb"`` or ``"ycbcr"``.
+      restorator: ``"single"`` (one decoder pass per point) or
+        ``"diffusion"`` (the decoder denoises each point's colour residual).
+      prediction, num_steps, schedule: the diffusion parameterisation
+        (``"epsilon"``, ``"x0"``, ``"v"``) and noise schedule
+        (``"cosine"`` or ``"linear"``).  ``"x0"`` by default: at the
+        cosine schedule's last step ``sqrt(alpha_bar) ~ 1.6e-4``, so an
+        epsilon prediction's error reaches x0 amplified ~6000x.
+      diffusion_scale: the residual over the base is divided by this before
+        diffusion, so that its spread is comparable with the unit noise.
     """
 
     task: str = "restore"
@@ -73,6 +93,11 @@ class RestoratorConfig:
     local_ensemble: bool = False
     cell: bool = True
     color_space: str = "ycbcr"
+    restorator: str = "single"
+    prediction: str = "x0"
+    num_steps: int = 100
+    schedule: str = "cosine"
+    diffusion_scale: float = 0.1
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(int(f) for f in self.features))
@@ -81,6 +106,9 @@ class RestoratorConfig:
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),
             "decoder_activation": (self.decoder_activation, ("relu", "sine")),
             "color_space": (self.color_space, COLOR_SPACES),
+            "restorator": (self.restorator, RESTORATORS),
+            "prediction": (self.prediction, PREDICTIONS),
+            "schedule": (self.schedule, ("cosine", "linear")),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:
@@ -90,6 +118,11 @@ class RestoratorConfig:
                 f"input_size must be at least {2 ** len(self.features)} for "
                 f"{len(self.features)} scales; got {self.input_size}"
             )
+
+    def noise_schedule(self) -> Schedule:
+        """The diffusion :class:`~inr.diffusion.Schedule` of this config."""
+        make = cosine_schedule if self.schedule == "cosine" else linear_schedule
+        return make(self.num_steps)
 
     @property
     def in_channels(self) -> int:
@@ -140,6 +173,46 @@ class RestoratorNet(nn.Module):
             ycc = rgb_to_ycbcr(base)
         return (ycc if self.config.color_space == "ycbcr" else rgb), rgb
 
+    def _residual(self, maps, latent, base, points, cell, extra=()):
+        """The decoder's output at ``points``: one pass, or LIIF's four-cell blend."""
+        c = self.config
+        shared = [_vmapped(sample_bilinear, m, points) for m in maps[1:]]
+        shared += [self.encoding(points), base, *extra]
+        if c.cell:
+            shared.append(jnp.broadcast_to(cell[:, None, :], points.shape))
+
+        def run(features, offset):
+            return self.decoder(jnp.concatenate([features, offset, *shared], axis=-1), latent)
+
+        if not c.local_ensemble:
+            _, offset = _vmapped(sample_nearest, maps[0], points)
+            return run(_vmapped(sample_bilinear, maps[0], points), offset)
+        residual = 0.0
+        for corner in _CORNERS:
+            features, offset = _vmapped(
+                lambda m, p, k=corner: sample_corner(m, p, k), maps[0], points
+            )
+            weight = jnp.prod(1.0 - jnp.abs(offset), axis=-1, keepdims=True)
+            residual = residual + weight * run(features, offset)
+        return residual
+
+    def to_rgb(self, base, residual) -> Annotated[jax.Array, "b n 3"]:
+        """RGB from the base and a residual in the working colour space."""
+        out = base + residual
+        if self.config.color_space == "rgb":
+            return out
+        if self.config.task == "colorize":
+            out = jnp.concatenate([base[..., :1], out[..., 1:]], axis=-1)
+        return ycbcr_to_rgb(out)
+
+    def to_space(self, rgb):
+        """RGB into the working colour space (inverse of the conversion in :meth:`to_rgb`)."""
+        return rgb if self.config.color_space == "rgb" else rgb_to_ycbcr(rgb)
+
+    def base(self, base_image, points):
+        """The bicubic base at ``points`` in the working colour space, ``(B, n, 3)``."""
+        return self._base(base_image, points)[0]
+
     def decode(
         self,
         maps: tuple[jax.Array, ...],
@@ -148,36 +221,45 @@ class RestoratorNet(nn.Module):
         points: Annotated[jax.Array, "b n 2"],
         cell: Annotated[jax.Array, "b 2"],
     ) -> Annotated[jax.Array, "b n 3"]:
-        """RGB at ``points`` from encoded ``(maps, latent)`` and the base image."""
-        c = self.config
-        base, _ = self._base(base_image, points)
-        shared = [_vmapped(sample_bilinear, m, points) for m in maps[1:]]
-        shared += [self.encoding(points), base]
-        if c.cell:
-            shared.append(jnp.broadcast_to(cell[:, None, :], points.shape))
+        """RGB at ``points`` from encoded ``(maps, latent)`` and the base image (single pass)."""
+        base = self.base(base_image, points)
+        return self.to_rgb(base, self._residual(maps, latent, base, points, cell))
 
-        def run(features, offset):
-            return self.decoder(jnp.concatenate([features, offset, *shared], axis=-1), latent)
+    def denoise(
+        self,
+        maps: tuple[jax.Array, ...],
+        latent: Annotated[jax.Array, "b latent"],
+        base_image: Annotated[jax.Array, "b H W c"],
+        points: Annotated[jax.Array, "b n 2"],
+        cell: Annotated[jax.Array, "b 2"],
+        x_t: Annotated[jax.Array, "b n 3"],
+        t: Annotated[jax.Array, "b n"],
+    ) -> Annotated[jax.Array, "b n 3"]:
+        """The diffusion prediction (``config.prediction``) for noisy residuals ``x_t`` at ``t``."""
+        base = self.base(base_image, points)
+        emb = timestep_embedding(jnp.broadcast_to(t, x_t.shape[:-1]), self.config.num_steps)
+        return self._residual(maps, latent, base, points, cell, (x_t, emb))
 
-        if c.local_ensemble:
-            residual = 0.0
-            for corner in _CORNERS:
-                features, offset = _vmapped(
-                    lambda m, p, k=corner: sample_corner(m, p, k), maps[0], points
-                )
-                weight = jnp.prod(1.0 - jnp.abs(offset), axis=-1, keepdims=True)
-                residual = residual + weight * run(features, offset)
-        else:
-            _, offset = _vmapped(sample_nearest, maps[0], points)
-            residual = run(_vmapped(sample_bilinear, maps[0], points), offset)
-        out = base + residual
-        if c.color_space == "rgb":
-            return out
-        if c.task == "colorize":
-            out = jnp.concatenate([base[..., :1], out[..., 1:]], axis=-1)
-        return ycbcr_to_rgb(out)
+    def __call__(self, image, points, cell, x_t=None, t=None):
+        """Encode ``image`` and decode (or, for diffusion, denoise) ``points``.
 
-    def __call__(self, image, points, cell):
-        """Encode ``image`` and decode ``points``; the base is ``image`` itself."""
+        The base is ``image`` itself.
+        """
         maps, latent = self.encode(image)
+        if self.config.restorator == "diffusion":
+            if x_t is None:
+                x_t = jnp.zeros(points.shape[:-1] + (3,), points.dtype)
+                t = jnp.zeros(points.shape[:-1], jnp.int32)
+            return self.denoise(maps, latent, image, points, cell, x_t, t)
         return self.decode(maps, latent, image, points, cell)
+
+
+def timestep_embedding(t: jax.Array, num_steps: int, frequencies: int = 6) -> jax.Array:
+    """``(...,) -> (..., 2 frequencies + 1)``: ``t / N`` and its sines and cosines.
+
+    The sinusoidal embedding of Vaswani et al. 2017 / Ho et al. 2020 on the
+    normalised step ``t / N``, octaves ``2^k pi``.
+    """
+    u = t.astype(jnp.float32)[..., None] / num_steps
+    angles = u * jnp.asarray(np.pi * 2.0 ** np.arange(frequencies), jnp.float32)
+    return jnp.concatenate([u, jnp.sin(angles), jnp.cos(angles)], axis=-1)

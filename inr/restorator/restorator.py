@@ -17,8 +17,6 @@ the README).
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from inr._atomic import atomic_write
 from inr._validate import as_image
 from inr.coords import grid
+from inr.diffusion.sampler import sample
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.resize import resize
 from inr.restorator.model import RestoratorConfig, RestoratorNet
@@ -49,6 +49,33 @@ def _render(net, params, inputs, base, points, cell, chunk):
         return out[0]
 
     return jnp.clip(evaluate_chunked(decode, points, chunk), 0.0, 1.0)
+
+
+@functools.partial(jax.jit, static_argnames=("net", "chunk", "sampler"))
+def _render_diffusion(net, params, inputs, base, points, cell, key, chunk, sampler):
+    """Every point is its own diffusion chain (``vmap`` of the sampler over points)."""
+    config = net.config
+    schedule = config.noise_schedule()
+    maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
+    k_start, k_chains = jax.random.split(key)
+    x_T = jax.random.normal(k_start, points.shape[:-1] + (3,))
+    keys = jax.random.split(k_chains, points.shape[0])
+    batch = (maps, latent, base[None])
+
+    def chain(p, x, k):
+        def denoise(x_t, t):
+            args = (*batch, p[None, None], cell[None], x_t[None, None], t)
+            return net.apply(params, *args, method=RestoratorNet.denoise)[0, 0]
+
+        return sample(denoise, x, k, schedule, prediction=config.prediction, **dict(sampler))
+
+    def run(args):
+        p, x, k = args
+        residual = jax.vmap(chain)(p, x, k) * config.diffusion_scale
+        b = net.apply(params, base[None], p[None], method=RestoratorNet.base)
+        return net.apply(params, b, residual[None], method=RestoratorNet.to_rgb)[0]
+
+    return jnp.clip(evaluate_chunked(run, (points, x_T, keys), chunk), 0.0, 1.0)
 
 
 @struct.dataclass
@@ -86,7 +113,20 @@ class Restorator:
         base = img if task == "colorize" else small
         return small[..., None], base[..., None]
 
-    def restore(self, image, size=None, region=None, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+    def restore(
+        self,
+        image,
+        size=None,
+        region=None,
+        *,
+        chunk: int = DEFAULT_CHUNK,
+        seed: int = 0,
+        stride: int | str = 1,
+        stochasticity: float = 1.0,
+        noise: str = "normal",
+        project_noise: bool = False,
+        clip: tuple[float, float] | None = None,
+    ) -> np.ndarray:
         """The colour image predicted from ``image``: float32 NumPy (H, W, 3) in [0, 1].
 
         Args:
@@ -99,18 +139,37 @@ class Restorator:
           region: ``(x0, y0, x1, y1)`` fractions of the image to render
             (``None``: all of it), at ``size``.
           chunk: points decoded at once (bounds memory).
+          seed, stride, stochasticity, noise, project_noise, clip: for a
+            diffusion restorator, the sampler's settings (see
+            :func:`inr.diffusion.sample`; clip acts on the scaled residual).
+            Each pixel is an independent chain whose noise is keyed by its
+            index in this render, so a region render is a fresh sample, not
+            a crop of the full one.  Ignored by single-pass models.
         """
         inputs, base = self._inputs(image)
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
             raise ValueError(f"size must be (height, width); got {size!r}")
-        points = grid(size[0], size[1], region)
+        points = grid(size[0], size[1], region).reshape(-1, 2)
         x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if region is None else region
         cell = np.array(
             [inputs.shape[1] * (x1 - x0) / size[1], inputs.shape[0] * (y1 - y0) / size[0]],
             np.float32,
         )
-        out = _render(self.net, self.params, inputs, base, points.reshape(-1, 2), cell, int(chunk))
+        if self.config.restorator == "diffusion":
+            sampler = (
+                ("stride", stride),
+                ("stochasticity", float(stochasticity)),
+                ("noise", noise),
+                ("project_noise", bool(project_noise)),
+                ("clip", None if clip is None else tuple(map(float, clip))),
+            )
+            key = jax.random.PRNGKey(seed)
+            out = _render_diffusion(
+                self.net, self.params, inputs, base, points, cell, key, int(chunk), sampler
+            )
+        else:
+            out = _render(self.net, self.params, inputs, base, points, cell, int(chunk))
         return np.asarray(out).reshape(size[0], size[1], 3)
 
 
@@ -122,17 +181,7 @@ def save_restorator(path, restorator: Restorator) -> Path:
         "params": flax.serialization.to_state_dict(jax.device_get(restorator.params)),
     }
     data = flax.serialization.msgpack_serialize(payload)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def _from_bytes(data: bytes, where: str) -> Restorator:

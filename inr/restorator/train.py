@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from inr.diffusion import add_noise, prediction_target, random_steps
 from inr.restorator import checkpoint
 from inr.restorator.data import Prefetcher, as_masking, load_images, make_batch
 from inr.restorator.model import TASKS, RestoratorConfig, RestoratorNet
@@ -37,8 +38,14 @@ __all__ = ["train_restorator", "make_optimizer", "LOSSES"]
 LOSSES = ("l1", "l2")
 
 
-def make_optimizer(lr: float, steps: int, schedule: str = "cosine", clip: float | None = 1.0):
-    """Adam with an optional global-norm clip and a ``"cosine"`` or ``"constant"`` rate.
+def make_optimizer(
+    lr: float,
+    steps: int,
+    schedule: str = "cosine",
+    clip: float | None = 1.0,
+    weight_decay: float = 0.0,
+):
+    """Adam (AdamW with ``weight_decay``), an optional global-norm clip, and a rate schedule.
 
     ``"cosine"`` warms up linearly over the first 5% of steps (at most 200)
     and decays to 1% of ``lr`` at ``steps`` (Loshchilov & Hutter 2017).
@@ -51,17 +58,43 @@ def make_optimizer(lr: float, steps: int, schedule: str = "cosine", clip: float 
     else:
         raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}")
     parts = [optax.clip_by_global_norm(clip)] if clip else []
-    return optax.chain(*parts, optax.adam(rate))
+    adam = optax.adamw(rate, weight_decay=weight_decay) if weight_decay else optax.adam(rate)
+    return optax.chain(*parts, adam)
 
 
-def _loss(params, net, batch, kind):
-    pred = net.apply(params, batch["inputs"], batch["points"], batch["cell"])
-    err = pred - batch["targets"]
+def _error(err, kind):
     return jnp.mean(jnp.abs(err)) if kind == "l1" else jnp.mean(jnp.square(err))
 
 
-def _train_step(net, tx, kind, state, batch):
-    loss, grads = jax.value_and_grad(_loss)(state["params"], net, batch, kind)
+def _loss(params, net, batch, kind, key):
+    """Mean colour error (single pass) or denoising error (diffusion) of one batch.
+
+    For diffusion each point draws its own step, uniform over every index
+    (:func:`inr.diffusion.random_steps`), and its own noise; the clean value
+    is the colour residual over the base divided by ``diffusion_scale``.
+    """
+    config = net.config
+    if config.restorator == "single":
+        pred = net.apply(params, batch["inputs"], batch["points"], batch["cell"])
+        return _error(pred - batch["targets"], kind)
+    schedule = config.noise_schedule()
+    maps, latent = net.apply(params, batch["inputs"], method=RestoratorNet.encode)
+    base = net.apply(params, batch["inputs"], batch["points"], method=RestoratorNet.base)
+    target = net.apply(params, batch["targets"], method=RestoratorNet.to_space)
+    x0 = (target - base) / config.diffusion_scale
+    k_t, k_eps = jax.random.split(key)
+    t = random_steps(k_t, x0.shape[:-1], schedule)
+    eps = jax.random.normal(k_eps, x0.shape)
+    x_t = add_noise(x0, eps, t, schedule)
+    args = (maps, latent, batch["inputs"], batch["points"], batch["cell"], x_t, t)
+    pred = net.apply(params, *args, method=RestoratorNet.denoise)
+    return _error(pred - prediction_target(config.prediction, x0, eps, t, schedule), kind)
+
+
+def _train_step(net, tx, kind, seed, state, batch):
+    # The noise of step k is a function of (seed, k), like the batch: resumable.
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), state["step"])
+    loss, grads = jax.value_and_grad(_loss)(state["params"], net, batch, kind, key)
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, loss
@@ -110,8 +143,11 @@ def train_restorator(
     lr: float = 1e-3,
     schedule: str = "cosine",
     clip: float | None = 1.0,
+    weight_decay: float = 0.0,
     loss: str = "l1",
     config: RestoratorConfig | None = None,
+    restorator: str | None = None,
+    prediction: str | None = None,
     max_scale: float = 4.0,
     save_every: int = 500,
     keep: int = 3,
@@ -137,10 +173,14 @@ def train_restorator(
         with ``False`` a folder that holds checkpoints is an error (they are
         never overwritten).
       seed: fixes the initial parameters and the whole data stream.
-      lr, schedule, clip: see :func:`make_optimizer`.
+      lr, schedule, clip, weight_decay: see :func:`make_optimizer`.
       loss: ``"l1"`` or ``"l2"`` colour error.
       config: architecture (:class:`RestoratorConfig`); ``task`` and
-        ``input_size`` override its fields.
+        ``input_size`` override its fields, and so do ``restorator`` and
+        ``prediction`` when given.
+      restorator: ``"single"`` or ``"diffusion"`` (the decoder as a per-point
+        denoiser of the colour residual, trained on uniformly drawn steps).
+      prediction: ``"epsilon"``, ``"x0"`` or ``"v"`` for diffusion.
       max_scale: largest upscaling factor drawn for ``upscale``.
       save_every, keep: checkpoint period and how many to keep.
       log_every: metrics period (steps).
@@ -159,11 +199,16 @@ def train_restorator(
     ):
         if int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    config = dataclasses.replace(config or RestoratorConfig(), task=task, input_size=input_size)
+    overrides = dict(task=task, input_size=input_size)
+    if restorator is not None:
+        overrides["restorator"] = restorator
+    if prediction is not None:
+        overrides["prediction"] = prediction
+    config = dataclasses.replace(config or RestoratorConfig(), **overrides)
     masking = as_masking(masking)
     images = load_images(data)
     net = RestoratorNet(config)
-    tx = make_optimizer(lr, steps, schedule, clip)
+    tx = make_optimizer(lr, steps, schedule, clip, weight_decay)
     make = functools.partial(
         make_batch,
         images,
@@ -186,6 +231,7 @@ def train_restorator(
             lr=lr,
             schedule=schedule,
             clip=clip,
+            weight_decay=weight_decay,
             masking=None if masking is None else dataclasses.asdict(masking),
             max_scale=max_scale,
             images=len(images),
@@ -216,7 +262,7 @@ def train_restorator(
                 )
     start = int(state["step"])
     log = _Log(None if manager is None else Path(checkpoint_dir) / "metrics.jsonl", start)
-    step_fn = jax.jit(functools.partial(_train_step, net, tx, loss), donate_argnums=0)
+    step_fn = jax.jit(functools.partial(_train_step, net, tx, loss, seed), donate_argnums=0)
 
     losses, t0, t_start = [], time.perf_counter(), time.perf_counter()
     with Prefetcher(make, start, steps) as batches:

@@ -135,3 +135,23 @@ def test_argument_errors(colour_images):
         _train(colour_images, steps=0)
     with pytest.raises(ValueError, match="loss"):
         _train(colour_images, steps=2, loss="huber")
+
+
+@pytest.mark.parametrize("prediction", ["x0", pytest.param("v", marks=pytest.mark.slow)])
+def test_diffusion_restorator_learns_and_resumes(colour_images, tmp_path, prediction):
+    """The decoder as a per-point denoiser: it colorizes, and its noise stream resumes exactly."""
+    kw = dict(restorator="diffusion", prediction=prediction, loss="l2", batch_size=4)
+    whole = _train(colour_images, steps=400, **kw)
+    gray = inr.rgb_to_gray(colour_images[0])
+    copy = np.repeat(gray[..., None], 3, axis=-1)
+    for settings in (dict(), dict(stride=8, stochasticity=0.0)):
+        out = whole.restore(gray, **settings)
+        assert out.shape == (48, 40, 3)
+        assert inr.mse(out, colour_images[0]) < 0.25 * inr.mse(copy, colour_images[0])
+    if prediction == "x0":
+        _train(colour_images, steps=10, checkpoint_dir=tmp_path, save_every=5, **kw)
+        manager = open_manager(tmp_path)
+        manager.delete(10)
+        manager.close()
+        resumed = _train(colour_images, steps=10, checkpoint_dir=tmp_path, save_every=5, **kw)
+        _assert_same_params(_train(colour_images, steps=10, **kw), resumed)
