@@ -9,9 +9,16 @@
   the BT.601 luma with ``scale`` pixels cropped from each border, beside
   bicubic upscaling.  Goal: x4 on set14 >= bicubic + 0.5 dB.
 
+* ``--diffusion MODEL`` adds FranNet's sampler sweep for a diffusion
+  restorator (restore task): stochasticity {0, 0.5, 1} x stride {1, 4, 8} x
+  noise {normal, squared, zero} x projection {on, off}, RGB MSE on each set,
+  beside the single-pass model; one table and one plot
+  (``--sweep-size`` renders at a reduced long side to bound the cost).
+
 Usage:
   python benchmarks/restorator_quality.py --data ../shared/data \
       [--restore pretrained:restore] [--upscale pretrained:upscale] [--sets set5 set14]
+      [--diffusion runs/diffusion.msgpack --sweep-size 256]
 """
 
 from __future__ import annotations
@@ -65,6 +72,65 @@ def upscale_row(model, name, gt, scale):
     }
 
 
+SWEEP = [
+    dict(stochasticity=eta, stride=stride, noise=noise, project_noise=project)
+    for eta in (0.0, 0.5, 1.0)
+    for stride in (1, 4, 8)
+    for noise in ("normal", "squared", "zero")
+    for project in (False, True)
+]
+
+
+def sweep(model, images, input_size, long_side):
+    """RGB MSE of every sampler setting over ``images`` (rendered with long side <= long_side)."""
+    rows = []
+    cases = []
+    for name, gt in images:
+        h, w = gt.shape[:2]
+        f = min(1.0, long_side / max(h, w)) if long_side else 1.0
+        size = (max(1, round(h * f)), max(1, round(w * f)))
+        truth = inr.resize(gt, size, "bicubic") if size != (h, w) else gt
+        gray = inr.rgb_to_gray(inr.resize(gt, (input_size, input_size), "bicubic"))
+        cases.append((name, gray, truth, size))
+    for settings in SWEEP:
+        errors = [inr.mse(model.restore(g, size=sz, **settings), t) for _, g, t, sz in cases]
+        rows.append({**settings, "mse": float(np.mean(errors))})
+        print(f"  {settings} -> {rows[-1]['mse']:.5f}", flush=True)
+    return rows, cases
+
+
+def plot_sweep(rows, single_mse, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    for ax, stride in zip(axes, (1, 4, 8), strict=True):
+        for noise in ("normal", "squared", "zero"):
+            for project, style in ((False, "-o"), (True, "--s")):
+                pick = [
+                    r
+                    for r in rows
+                    if r["stride"] == stride
+                    and r["noise"] == noise
+                    and r["project_noise"] == project
+                ]
+                ax.plot(
+                    [r["stochasticity"] for r in pick],
+                    [r["mse"] for r in pick],
+                    style,
+                    label=f"{noise}{' +proj' if project else ''}",
+                )
+        ax.axhline(single_mse, color="k", lw=1, label="single pass")
+        ax.set_title(f"stride {stride}")
+        ax.set_xlabel("stochasticity")
+    axes[0].set_ylabel("RGB MSE")
+    axes[-1].legend(fontsize=7)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    print(f"wrote {path}")
+
+
 def summarise(rows, keys):
     return {k: float(np.mean([r[k] for r in rows])) for k in keys}
 
@@ -78,6 +144,9 @@ def main():
     )
     p.add_argument("--upscale", default="pretrained:upscale")
     p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4])
+    p.add_argument("--diffusion", default=None, help="a diffusion restorator (restore task)")
+    p.add_argument("--sweep-sets", nargs="+", default=["set14"])
+    p.add_argument("--sweep-size", type=int, default=0, help="long side of sweep renders (0: full)")
     p.add_argument("--json", default=str(RESULTS / "restorator_quality.json"))
     args = p.parse_args()
 
@@ -113,12 +182,28 @@ def main():
         [r for r in summary if r["task"] != "restore"],
         ["set", "task", "bicubic_psnr", "inr_psnr", "gain_db"],
     )
+    sweeps = {}
+    if args.diffusion:
+        model = inr.load_restorator(args.diffusion)
+        single = inr.load_restorator(args.restore)
+        for set_name in args.sweep_sets:
+            images = load_set(Path(args.data) / set_name)
+            rows, cases = sweep(model, images, model.config.input_size, args.sweep_size)
+            single_mse = float(
+                np.mean([inr.mse(single.restore(g, size=sz), t) for _, g, t, sz in cases])
+            )
+            best = min(rows, key=lambda r: r["mse"])
+            sweeps[set_name] = {"rows": rows, "single_pass_mse": single_mse, "best": best}
+            print(f"\nsampler sweep on {set_name} (single pass: {single_mse:.5f})")
+            print_table(rows, ["stochasticity", "stride", "noise", "project_noise", "mse"])
+            plot_sweep(rows, single_mse, Path(args.json).with_name(f"sampler_sweep_{set_name}.png"))
     write_json(
         args.json,
         {
             "models": {"restore": args.restore, "upscale": args.upscale},
             "summary": summary,
             "per_image": per_image,
+            "sampler_sweep": sweeps,
         },
     )
 

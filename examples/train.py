@@ -37,6 +37,8 @@ def main(argv=None):
     p.add_argument("--decoder-activation", default="relu", choices=("relu", "sine"))
     p.add_argument("--color-space", default="ycbcr", choices=("rgb", "ycbcr"))
     p.add_argument("--local-ensemble", action="store_true")
+    p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
+    p.add_argument("--prediction", default="x0", choices=("epsilon", "x0", "v"))
     p.add_argument("--max-scale", type=float, default=4.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-dir", default=None)
@@ -73,6 +75,8 @@ def main(argv=None):
         weight_decay=args.weight_decay,
         loss=args.loss,
         config=config,
+        restorator=args.restorator,
+        prediction=args.prediction,
         max_scale=args.max_scale,
         save_every=args.save_every,
     )
