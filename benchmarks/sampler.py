@@ -5,13 +5,19 @@
    calls on the same inputs.  Goal: <= 1.05x.
 2. Stride: the same sampler over a 1024x1024 grid of points (one chain per
    pixel), stride 1 vs stride 8 vs quadratic.  Goal: stride 8 >= 6x faster.
+3. The restorator: a ``--model-size`` render (1024 by default) of the
+   default model, single pass vs diffusion stride 8 vs stride 1.  Timing
+   does not depend on training, so ``--model default`` times an untrained
+   default-size diffusion restorator; pass a trained file to use it.
 
-Usage: python benchmarks/sampler.py [--points 262144] [--size 1024] [--json PATH]
+Usage: python benchmarks/sampler.py [--points 262144] [--size 1024]
+           [--model default] [--model-size 1024] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import flax.linen as nn
 import jax
@@ -36,11 +42,54 @@ class Denoiser(nn.Module):
         return nn.Dense(3)(h)
 
 
+def restorator_table(args):
+    """Single pass vs diffusion stride 8 vs stride 1 for one render of the default model."""
+    if args.model == "default":
+        config = inr.RestoratorConfig(restorator="diffusion")
+        shape = (1, config.input_size, config.input_size, config.in_channels)
+        params = inr.restorator.RestoratorNet(config).init(
+            jax.random.PRNGKey(0), jnp.zeros(shape), jnp.zeros((1, 1, 2)), jnp.ones((1, 2))
+        )
+        diffusion = inr.Restorator(params=params, config=config)
+    else:
+        diffusion = inr.load_restorator(args.model)
+    single_cfg = dataclasses.replace(diffusion.config, restorator="single")
+    shape = (1, single_cfg.input_size, single_cfg.input_size, single_cfg.in_channels)
+    single = inr.Restorator(
+        params=inr.restorator.RestoratorNet(single_cfg).init(
+            jax.random.PRNGKey(0), jnp.zeros(shape), jnp.zeros((1, 1, 2)), jnp.ones((1, 2))
+        ),
+        config=single_cfg,
+    )
+    gray = np.random.default_rng(0).random(shape[1:3], np.float32)
+    size = (args.model_size, args.model_size)
+    runs = [("single pass", lambda: single.restore(gray, size=size), 1)]
+    for stride in (8, 1):
+        runs.append(
+            (
+                f"diffusion stride {stride}",
+                lambda s=stride: diffusion.restore(gray, size=size, stride=s),
+                len(visited_steps(diffusion.config.num_steps, stride)),
+            )
+        )
+    rows = []
+    for name, fn, calls in runs:
+        t = best_time(fn, repeats=1)
+        rows.append({"render": name, "decoder_calls": calls, "seconds": t})
+    for row in rows:
+        row["x_single_pass"] = row["seconds"] / rows[0]["seconds"]
+    print(f"\n{size[0]}x{size[1]} restorator render ({jax.devices()[0].platform})")
+    print_table(rows, ["render", "decoder_calls", "seconds", "x_single_pass"])
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--points", type=int, default=262144)
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--model", default="default", help="'default', 'none' or a diffusion model")
+    p.add_argument("--model-size", type=int, default=1024)
     p.add_argument("--json", default=str(RESULTS / "sampler.json"))
     args = p.parse_args()
 
