@@ -145,6 +145,11 @@ def main():
     p.add_argument("--upscale", default="pretrained:upscale")
     p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4])
     p.add_argument("--diffusion", default=None, help="a diffusion restorator (restore task)")
+    p.add_argument(
+        "--sweep-single",
+        default=None,
+        help="single-pass model with the diffusion model's training budget (default: --restore)",
+    )
     p.add_argument("--sweep-sets", nargs="+", default=["set14"])
     p.add_argument("--sweep-size", type=int, default=0, help="long side of sweep renders (0: full)")
     p.add_argument("--json", default=str(RESULTS / "restorator_quality.json"))
@@ -185,7 +190,7 @@ def main():
     sweeps = {}
     if args.diffusion:
         model = inr.load_restorator(args.diffusion)
-        single = inr.load_restorator(args.restore)
+        single = inr.load_restorator(args.sweep_single or args.restore)
         for set_name in args.sweep_sets:
             images = load_set(Path(args.data) / set_name)
             rows, cases = sweep(model, images, model.config.input_size, args.sweep_size)
