@@ -13,7 +13,8 @@
   restorator (restore task): stochasticity {0, 0.5, 1} x stride {1, 4, 8} x
   noise {normal, squared, zero} x projection {on, off}, RGB MSE on each set,
   beside the single-pass model; one table and one plot
-  (``--sweep-size`` renders at a reduced long side to bound the cost).
+  (``--sweep-size S`` squashes the ground truth to S x S and renders at
+  that size, to bound the cost on a CPU).
 
 Usage:
   python benchmarks/restorator_quality.py --data ../shared/data \
@@ -81,15 +82,18 @@ SWEEP = [
 ]
 
 
-def sweep(model, images, input_size, long_side):
-    """RGB MSE of every sampler setting over ``images`` (rendered with long side <= long_side)."""
+def sweep(model, images, input_size, side):
+    """RGB MSE of every sampler setting over ``images``.
+
+    With ``side`` the ground truth is squashed to ``side x side`` (as the
+    input is squashed to 64x64) and every render has that one size, so each
+    setting compiles once; ``side=0`` renders at full size.
+    """
     rows = []
     cases = []
     for name, gt in images:
-        h, w = gt.shape[:2]
-        f = min(1.0, long_side / max(h, w)) if long_side else 1.0
-        size = (max(1, round(h * f)), max(1, round(w * f)))
-        truth = inr.resize(gt, size, "bicubic") if size != (h, w) else gt
+        size = (side, side) if side else gt.shape[:2]
+        truth = inr.resize(gt, size, "bicubic") if side else gt
         gray = inr.rgb_to_gray(inr.resize(gt, (input_size, input_size), "bicubic"))
         cases.append((name, gray, truth, size))
     for settings in SWEEP:
@@ -151,7 +155,9 @@ def main():
         help="single-pass model with the diffusion model's training budget (default: --restore)",
     )
     p.add_argument("--sweep-sets", nargs="+", default=["set14"])
-    p.add_argument("--sweep-size", type=int, default=0, help="long side of sweep renders (0: full)")
+    p.add_argument(
+        "--sweep-size", type=int, default=0, help="square side of sweep renders (0: full size)"
+    )
     p.add_argument("--json", default=str(RESULTS / "restorator_quality.json"))
     args = p.parse_args()
 

@@ -102,6 +102,7 @@ def main():
     key = jax.random.PRNGKey(2)
 
     full = jax.jit(lambda x: sample(denoise, x, key, schedule))
+    ddim = jax.jit(lambda x: sample(denoise, x, key, schedule, stochasticity=0.0))
 
     @jax.jit
     def bare(x):
@@ -111,10 +112,12 @@ def main():
         return jax.lax.scan(body, x, jnp.arange(99, -1, -1, dtype=jnp.int32))[0]
 
     t_sample = best_time(lambda: full(x_T).block_until_ready(), args.repeats)
+    t_ddim = best_time(lambda: ddim(x_T).block_until_ready(), args.repeats)
     t_bare = best_time(lambda: bare(x_T).block_until_ready(), args.repeats)
     overhead = [
         {"what": "100 bare denoiser calls (scan)", "seconds": t_bare, "x_bare": 1.0},
         {"what": "sample, stride 1 (DDPM)", "seconds": t_sample, "x_bare": t_sample / t_bare},
+        {"what": "sample, stride 1 (DDIM)", "seconds": t_ddim, "x_bare": t_ddim / t_bare},
     ]
     print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> 64 -> 64 -> 3")
     print_table(overhead, ["what", "seconds", "x_bare"])
@@ -139,6 +142,7 @@ def main():
         row["speedup_vs_stride_1"] = strides[0]["seconds"] / row["seconds"]
     print(f"\n{args.size}x{args.size} render, one chain per pixel, deterministic DDIM")
     print_table(strides, ["stride", "calls", "seconds", "speedup_vs_stride_1"])
+    models = restorator_table(args) if args.model != "none" else []
     write_json(
         args.json,
         {
@@ -147,7 +151,9 @@ def main():
             "overhead": overhead,
             "strides": strides,
             "device": str(jax.devices()[0]),
-            "note": "the default restorator's diffusion render: see restorator_quality",
+            "restorator": models,
+            "model": args.model,
+            "model_size": args.model_size,
         },
     )
     return np.array([r["seconds"] for r in strides])

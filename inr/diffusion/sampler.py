@@ -155,7 +155,9 @@ def sample(
         x0, eps = _split(prediction, denoise(x, t), x, a, s)
         mean = a_next * x0 + direction * eps
         scale = {"normal": sigma, "squared": sigma**2, "zero": None}[noise]
-        kick = 0.0 if scale is None else scale * jax.random.normal(k, x.shape, dtype)
+        # Deterministic settings draw no random numbers (the RNG costs as much as a small net).
+        silent = scale is None or (isinstance(stochasticity, (int, float)) and stochasticity == 0)
+        kick = 0.0 if silent else scale * jax.random.normal(k, x.shape, dtype)
         if project_noise:
             radius = jnp.sqrt(jnp.sum((mean - x0) ** 2, axis=-1, keepdims=True))
             x = x0 + radius * _normalize(mean + kick - x0)
