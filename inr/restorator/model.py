@@ -161,18 +161,6 @@ class RestoratorNet(nn.Module):
         """``(maps, latent)`` of an input batch."""
         return self.encoder(image)
 
-    def _base(self, base_image, points):
-        """The bicubic base colour in the working space and in RGB, ``(B, n, 3)`` each."""
-        base = _vmapped(sample_bicubic, base_image, points)
-        if base.shape[-1] == 1:
-            neutral = jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)
-            ycc = jnp.concatenate([base, neutral], axis=-1)
-            rgb = jnp.repeat(base, 3, axis=-1)
-        else:
-            rgb = base
-            ycc = rgb_to_ycbcr(base)
-        return (ycc if self.config.color_space == "ycbcr" else rgb), rgb
-
     def _residual(self, maps, latent, base, points, cell, extra=()):
         """The decoder's output at ``points``: one pass, or LIIF's four-cell blend."""
         c = self.config
@@ -210,8 +198,17 @@ class RestoratorNet(nn.Module):
         return rgb if self.config.color_space == "rgb" else rgb_to_ycbcr(rgb)
 
     def base(self, base_image, points):
-        """The bicubic base at ``points`` in the working colour space, ``(B, n, 3)``."""
-        return self._base(base_image, points)[0]
+        """The bicubic base at ``points`` in the working colour space, ``(B, n, 3)``.
+
+        A gray input is the luma, with neutral chroma in YCbCr and three equal
+        channels in RGB.
+        """
+        base = _vmapped(sample_bicubic, base_image, points)
+        if base.shape[-1] == 3:
+            return self.to_space(base)
+        if self.config.color_space == "rgb":
+            return jnp.repeat(base, 3, axis=-1)
+        return jnp.concatenate([base, jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)], axis=-1)
 
     def decode(
         self,

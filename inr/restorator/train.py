@@ -209,9 +209,7 @@ def train_restorator(
     images = load_images(data)
     net = RestoratorNet(config)
     tx = make_optimizer(lr, steps, schedule, clip, weight_decay)
-    make = functools.partial(
-        make_batch,
-        images,
+    stream = dict(
         task=task,
         input_size=input_size,
         batch_size=batch_size,
@@ -220,23 +218,20 @@ def train_restorator(
         masking=masking,
         max_scale=max_scale,
     )
-    meta = {
-        "config": config.to_json(),
-        "run": dict(
-            seed=seed,
-            steps=steps,
-            batch_size=batch_size,
-            loss=loss,
-            points_per_image=points_per_image,
-            lr=lr,
-            schedule=schedule,
-            clip=clip,
-            weight_decay=weight_decay,
-            masking=None if masking is None else dataclasses.asdict(masking),
-            max_scale=max_scale,
-            images=len(images),
-        ),
-    }
+    make = functools.partial(make_batch, images, **stream)
+    # Everything that fixes the parameters a run ends with; resume checks it.
+    run = dict(
+        stream,
+        steps=steps,
+        loss=loss,
+        lr=lr,
+        schedule=schedule,
+        clip=clip,
+        weight_decay=weight_decay,
+        images=len(images),
+    )
+    run["masking"] = None if masking is None else dataclasses.asdict(masking)
+    meta = {"config": config.to_json(), "run": run}
 
     first = make(0)
     params = net.init(jax.random.PRNGKey(seed), first["inputs"], first["points"], first["cell"])
