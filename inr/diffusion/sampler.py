@@ -59,14 +59,18 @@ def visited_steps(num_steps: int, stride: int | str = 1) -> np.ndarray:
     return np.array([n - 1, *reversed(middle), 0], np.int32)
 
 
-def _split(prediction: str, out, x_t, a, s):
-    """``(x0, eps)`` given ``a = sqrt(ab)`` and ``s = sqrt(1 - ab)``."""
+def _split(prediction: str, a, s):
+    """``(c1, c2, c3, c4)`` with ``x0 = c1 x_t + c2 out`` and ``eps = c3 x_t + c4 out``.
+
+    ``a = sqrt(ab)``, ``s = sqrt(1 - ab)``; every parameterisation is linear
+    in ``(x_t, out)``.
+    """
     if prediction == "epsilon":
-        return (x_t - s * out) / a, out
+        return 1.0 / a, -s / a, 0.0 * a, 1.0 + 0.0 * a
     if prediction == "x0":
-        return out, (x_t - a * out) / s
+        return 0.0 * a, 1.0 + 0.0 * a, 1.0 / s, -a / s
     if prediction == "v":
-        return a * x_t - s * out, s * x_t + a * out
+        return a, -s, s, a
     raise ValueError(f"prediction must be one of {PREDICTIONS}; got {prediction!r}")
 
 
@@ -80,24 +84,28 @@ def from_prediction(prediction: str, out, x_t, ab):
     * ``"x0"``: ``eps = (x_t - sqrt(ab) x0) / sqrt(1 - ab)``;
     * ``"v"``: ``x0 = sqrt(ab) x_t - sqrt(1 - ab) v``, ``eps = sqrt(1 - ab) x_t + sqrt(ab) v``.
     """
-    return _split(prediction, out, x_t, jnp.sqrt(ab), jnp.sqrt(1.0 - ab))
+    c1, c2, c3, c4 = _split(prediction, jnp.sqrt(ab), jnp.sqrt(1.0 - ab))
+    return c1 * x_t + c2 * out, c3 * x_t + c4 * out
 
 
-def _table(alpha_bar, steps: np.ndarray, stochasticity: float):
+def _table(alpha_bar, steps: np.ndarray, stochasticity: float, prediction: str):
     """Per visited step, the update's coefficients (float64 when the schedule is concrete).
 
-    Returns ``sqrt(ab)``, ``sqrt(1 - ab)``, ``sqrt(ab')``, ``sigma`` and
-    ``sqrt(1 - ab' - sigma^2)``; the last is computed as
-    ``sqrt((1 - ab') (1 - stochasticity^2 (1 - ab / ab') / (1 - ab)))`` so that
-    it does not cancel in float32.
+    The update is linear in ``(x_t, out)``: ``x0 = c1 x_t + c2 out`` and
+    ``mean = sqrt(ab') x0 + d eps = m1 x_t + m2 out`` with
+    ``d = sqrt(1 - ab' - sigma^2)``, computed as
+    ``sqrt((1 - ab') (1 - stochasticity^2 (1 - ab / ab') / (1 - ab)))`` so
+    that it does not cancel in float32.  Returns ``(c1, c2, m1, m2, sigma)``.
     """
     xp = np if isinstance(alpha_bar, np.ndarray) else jnp
     ab = alpha_bar[steps]
     ab_next = xp.concatenate([alpha_bar[steps[1:]], xp.ones((1,), ab.dtype)])
     ratio = (1.0 - ab / ab_next) / (1.0 - ab)  # sigma^2 = eta^2 (1 - ab') ratio
     sigma = stochasticity * xp.sqrt(xp.maximum((1.0 - ab_next) * ratio, 0.0))
-    direction = xp.sqrt(xp.maximum((1.0 - ab_next) * (1.0 - stochasticity**2 * ratio), 0.0))
-    return xp.sqrt(ab), xp.sqrt(1.0 - ab), xp.sqrt(ab_next), sigma, direction
+    d = xp.sqrt(xp.maximum((1.0 - ab_next) * (1.0 - stochasticity**2 * ratio), 0.0))
+    c1, c2, c3, c4 = _split(prediction, xp.sqrt(ab), xp.sqrt(1.0 - ab))
+    a_next = xp.sqrt(ab_next)
+    return c1, c2, a_next * c1 + d * c3, a_next * c2 + d * c4, sigma
 
 
 def _normalize(v, eps=1e-12):
@@ -145,20 +153,21 @@ def sample(
         alpha_bar = np.asarray(alpha_bar, np.float64)
     except jax.errors.TracerArrayConversionError:
         pass
-    table = _table(alpha_bar, steps, stochasticity)
+    table = _table(alpha_bar, steps, stochasticity, prediction)
     dtype = x_T.dtype
     xs = (jnp.asarray(steps), *(jnp.asarray(c, dtype) for c in table))
     keys = jax.random.split(key, len(steps))
 
     def step(x, inputs):
-        (t, a, s, a_next, sigma, direction), k = inputs
-        x0, eps = _split(prediction, denoise(x, t), x, a, s)
-        mean = a_next * x0 + direction * eps
+        (t, c1, c2, m1, m2, sigma), k = inputs
+        out = denoise(x, t)
+        mean = m1 * x + m2 * out
         scale = {"normal": sigma, "squared": sigma**2, "zero": None}[noise]
         # Deterministic settings draw no random numbers (the RNG costs as much as a small net).
         silent = scale is None or (isinstance(stochasticity, (int, float)) and stochasticity == 0)
         kick = 0.0 if silent else scale * jax.random.normal(k, x.shape, dtype)
         if project_noise:
+            x0 = c1 * x + c2 * out
             radius = jnp.sqrt(jnp.sum((mean - x0) ** 2, axis=-1, keepdims=True))
             x = x0 + radius * _normalize(mean + kick - x0)
         else:
