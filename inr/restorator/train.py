@@ -233,8 +233,13 @@ def train_restorator(
     run["masking"] = None if masking is None else dataclasses.asdict(masking)
     meta = {"config": config.to_json(), "run": run}
 
-    first = make(0)
-    params = net.init(jax.random.PRNGKey(seed), first["inputs"], first["points"], first["cell"])
+    # Initialise from shapes alone: the prefetcher builds the real batches.
+    params = net.init(
+        jax.random.PRNGKey(seed),
+        jnp.zeros((batch_size, input_size, input_size, config.in_channels)),
+        jnp.zeros((batch_size, points_per_image, 2)),
+        jnp.ones((batch_size, 2)),
+    )
     state = {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
     manager = None
     if checkpoint_dir is not None:
