@@ -23,6 +23,7 @@ import numpy as np
 
 from inr._validate import as_region, as_size
 from inr.coords import grid
+from inr.distributed import as_mesh, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
@@ -32,21 +33,25 @@ __all__ = ["FitResult"]
 QUANTITIES = ("values", "gradient", "laplacian")
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2))
-def _render(model, quantity, chunk, params, offset, xy, steps):
-    """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, 2])``."""
+@partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _render(model, quantity, chunk, mesh, params, offset, xy, steps):
+    """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, 2])``.
 
-    def one(p, off):
+    Each chunk of points is evaluated for every parameter set, so a device
+    of ``mesh`` holds one chunk's activations per image.
+    """
+
+    def one(p, off, x):
         f = partial(model.apply, p)
         if quantity == "values":
-            fn = lambda x: 0.5 * f(x) + off  # noqa: E731
-        elif quantity == "gradient":
-            fn = lambda x: 0.5 * field_gradient(f, x, steps)  # noqa: E731
-        else:
-            fn = lambda x: 0.5 * field_laplacian(f, x, steps)  # noqa: E731
-        return evaluate_chunked(fn, xy, chunk)
+            return 0.5 * f(x) + off
+        if quantity == "gradient":
+            return 0.5 * field_gradient(f, x, steps)
+        return 0.5 * field_laplacian(f, x, steps)
 
-    return jax.vmap(one)(params, offset)
+    every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)  # noqa: E731
+    out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), xy, chunk, mesh)
+    return jnp.moveaxis(out, 1, 0)
 
 
 @flax.struct.dataclass
@@ -90,8 +95,9 @@ class FitResult:
             shape=self.shape,
         )
 
-    def _evaluate(self, quantity, height, width, region, chunk):
+    def _evaluate(self, quantity, height, width, region, chunk, mesh):
         height, width = as_size(height, width)
+        mesh = as_mesh(mesh)
         x0, y0, x1, y1 = as_region(region)
         xy = jnp.asarray(grid(height, width, region).reshape(-1, 2))
         # One rendered pixel is this many [-1, 1] coordinate units.
@@ -101,31 +107,44 @@ class FitResult:
             params = jax.tree_util.tree_map(lambda x: x[None], params)
             offset = offset[None]
         per_image = max(1024, chunk // offset.shape[0])
-        out = np.asarray(_render(self.model, quantity, per_image, params, offset, xy, steps))
+        out = to_host(_render(self.model, quantity, per_image, mesh, params, offset, xy, steps))
         channels = () if len(self.shape) == 2 else (self.shape[2],)
         tail = (2,) if quantity == "gradient" else ()
         out = out.reshape(offset.shape[0], height, width, *channels, *tail)
         return out if self.batched else out[0]
 
     def render(
-        self, height: int, width: int, region=None, *, clip: bool = True, chunk: int = DEFAULT_CHUNK
+        self,
+        height: int,
+        width: int,
+        region=None,
+        *,
+        clip: bool = True,
+        chunk: int = DEFAULT_CHUNK,
+        mesh=None,
     ) -> np.ndarray:
         """The image at ``(height, width)``, optionally of a ``region`` only.
 
         Returns float32 NumPy ``(height, width[, C])`` in the fitted image's
-        layout, clipped to [0, 1] unless ``clip=False``.
+        layout, clipped to [0, 1] unless ``clip=False``.  ``chunk`` points
+        (shared among a batch's images) are evaluated at once per device of
+        ``mesh`` (``None``: all devices; see :mod:`inr.distributed`).
         """
-        out = self._evaluate("values", height, width, region, chunk)
+        out = self._evaluate("values", height, width, region, chunk, mesh)
         return np.clip(out, 0.0, 1.0) if clip else out
 
-    def gradient(self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK):
+    def gradient(
+        self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK, mesh=None
+    ):
         """Exact gradient ``(height, width[, C], 2)`` in intensity per rendered pixel.
 
         Taken by autodiff at each pixel centre; ``[..., 0]`` is d/dx (along
         the width), ``[..., 1]`` d/dy.
         """
-        return self._evaluate("gradient", height, width, region, chunk)
+        return self._evaluate("gradient", height, width, region, chunk, mesh)
 
-    def laplacian(self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK):
+    def laplacian(
+        self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK, mesh=None
+    ):
         """Exact Laplacian ``(height, width[, C])`` in intensity per rendered pixel squared."""
-        return self._evaluate("laplacian", height, width, region, chunk)
+        return self._evaluate("laplacian", height, width, region, chunk, mesh)

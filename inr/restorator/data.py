@@ -44,6 +44,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "Masking",
     "as_masking",
+    "expand_sources",
     "load_images",
     "make_batch",
     "mask_cells",
@@ -65,16 +66,12 @@ def _to_rgb(x: np.ndarray) -> np.ndarray:
     return np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x
 
 
-def load_images(source) -> list[np.ndarray]:
-    """RGB training images from folders (recursive), files, or arrays.
+def expand_sources(source) -> list:
+    """``source`` as a flat list: folders become their image files (sorted, recursive).
 
     ``source`` is a folder, or a list of folders, files and arrays, or one
-    array ``(N, H, W[, C])`` / ``(H, W[, C])``.
-
-    Files (``.png``, ``.jpg``, ``.jpeg``) are kept as uint8; arrays are
-    validated as images and kept as float32.  Gray images become three equal
-    channels; alpha is dropped.  Unreadable files are skipped with one
-    warning each; no usable image at all is a ``ValueError``.
+    array ``(N, H, W[, C])`` / ``(H, W[, C])``.  A folder with no image files
+    or a path that does not exist is a ``ValueError``.
     """
     if isinstance(source, (str, Path)):
         source = [source]
@@ -93,7 +90,19 @@ def load_images(source) -> list[np.ndarray]:
             raise ValueError(f"data path {str(item)!r} is neither a folder nor a file")
         else:
             items.append(item)
-    source = items
+    return items
+
+
+def load_images(source) -> list[np.ndarray]:
+    """RGB training images from folders (recursive), files, or arrays.
+
+    ``source`` is anything :func:`expand_sources` takes.  Files (``.png``,
+    ``.jpg``, ``.jpeg``) are kept as uint8; arrays are validated as images
+    and kept as float32.  Gray images become three equal channels; alpha is
+    dropped.  Unreadable files are skipped with one warning each; no usable
+    image at all is a ``ValueError``.
+    """
+    source = expand_sources(source)
     images = []
     for i, item in enumerate(source):
         if isinstance(item, (str, Path)):
@@ -228,10 +237,16 @@ def make_batch(
     seed: int = 0,
     masking=None,
     max_scale: float = 4.0,
+    process: int = 0,
 ) -> dict[str, np.ndarray]:
-    """The batch of training step ``step`` (a function of ``seed`` and ``step`` only)."""
+    """The batch of training step ``step`` (a function of ``seed`` and ``step`` only).
+
+    On several hosts each builds its own ``batch_size`` rows from its own
+    ``images`` and its own stream, ``process`` (its index); process 0 draws
+    the stream of a single-host run.
+    """
     masking = as_masking(masking)
-    rng = np.random.default_rng([seed, step])
+    rng = np.random.default_rng([seed, step, process] if process else [seed, step])
     parts = []
     for _ in range(batch_size):
         image = images[int(rng.integers(len(images)))]

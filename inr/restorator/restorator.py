@@ -31,6 +31,7 @@ from inr._atomic import atomic_write
 from inr._validate import as_image
 from inr.coords import grid
 from inr.diffusion.sampler import sample
+from inr.distributed import as_mesh, to_host
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.resize import resize
 from inr.restorator.model import RestoratorConfig, RestoratorNet
@@ -40,19 +41,19 @@ __all__ = ["Restorator", "load_restorator", "save_restorator", "PRETRAINED"]
 PRETRAINED = ("restore", "upscale")
 
 
-@functools.partial(jax.jit, static_argnames=("net", "chunk"))
-def _render(net, params, inputs, base, points, cell, chunk):
+@functools.partial(jax.jit, static_argnames=("net", "chunk", "mesh"))
+def _render(net, params, inputs, base, points, cell, chunk, mesh):
     maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
 
     def decode(p):
         out = net.apply(params, maps, latent, base[None], p[None], cell[None], method="decode")
         return out[0]
 
-    return jnp.clip(evaluate_chunked(decode, points, chunk), 0.0, 1.0)
+    return jnp.clip(evaluate_chunked(decode, points, chunk, mesh), 0.0, 1.0)
 
 
-@functools.partial(jax.jit, static_argnames=("net", "chunk", "sampler"))
-def _render_diffusion(net, params, inputs, base, points, cell, key, chunk, sampler):
+@functools.partial(jax.jit, static_argnames=("net", "chunk", "sampler", "mesh"))
+def _render_diffusion(net, params, inputs, base, points, cell, key, chunk, sampler, mesh):
     """Every point is its own diffusion chain (``vmap`` of the sampler over points)."""
     config = net.config
     schedule = config.noise_schedule()
@@ -75,7 +76,7 @@ def _render_diffusion(net, params, inputs, base, points, cell, key, chunk, sampl
         b = net.apply(params, base[None], p[None], method=RestoratorNet.base)
         return net.apply(params, b, residual[None], method=RestoratorNet.to_rgb)[0]
 
-    return jnp.clip(evaluate_chunked(run, (points, x_T, keys), chunk), 0.0, 1.0)
+    return jnp.clip(evaluate_chunked(run, (points, x_T, keys), chunk, mesh), 0.0, 1.0)
 
 
 @struct.dataclass
@@ -120,6 +121,7 @@ class Restorator:
         region=None,
         *,
         chunk: int = DEFAULT_CHUNK,
+        mesh=None,
         seed: int = 0,
         stride: int | str = 1,
         stochasticity: float = 1.0,
@@ -138,7 +140,12 @@ class Restorator:
           size: output ``(H, W)``; ``None`` keeps the input's size.
           region: ``(x0, y0, x1, y1)`` fractions of the image to render
             (``None``: all of it), at ``size``.
-          chunk: points decoded at once (bounds memory).
+          chunk: points decoded at once per device (bounds memory).
+          mesh: the devices that share the points (``None``: all of them;
+            a count; or a :class:`jax.sharding.Mesh` with a ``"data"``
+            axis, see :mod:`inr.distributed`).  The values do not depend on
+            it.  On several hosts every host calls ``restore`` and gets the
+            whole image.
           seed, stride, stochasticity, noise, project_noise, clip: for a
             diffusion restorator, the sampler's settings (see
             :func:`inr.diffusion.sample`; clip acts on the scaled residual).
@@ -147,6 +154,7 @@ class Restorator:
             a crop of the full one.  Ignored by single-pass models.
         """
         inputs, base = self._inputs(image)
+        mesh = as_mesh(mesh)
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
             raise ValueError(f"size must be (height, width); got {size!r}")
@@ -166,11 +174,11 @@ class Restorator:
             )
             key = jax.random.PRNGKey(seed)
             out = _render_diffusion(
-                self.net, self.params, inputs, base, points, cell, key, int(chunk), sampler
+                self.net, self.params, inputs, base, points, cell, key, int(chunk), sampler, mesh
             )
         else:
-            out = _render(self.net, self.params, inputs, base, points, cell, int(chunk))
-        return np.asarray(out).reshape(size[0], size[1], 3)
+            out = _render(self.net, self.params, inputs, base, points, cell, int(chunk), mesh)
+        return to_host(out).reshape(size[0], size[1], 3)
 
 
 def save_restorator(path, restorator: Restorator) -> Path:

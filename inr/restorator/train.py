@@ -28,8 +28,17 @@ import numpy as np
 import optax
 
 from inr.diffusion import add_noise, prediction_target, random_steps
+from inr.distributed import (
+    as_mesh,
+    check_divisible,
+    data_sharding,
+    global_batch,
+    process_shard,
+    replicated,
+    state_sharding,
+)
 from inr.restorator import checkpoint
-from inr.restorator.data import Prefetcher, as_masking, load_images, make_batch
+from inr.restorator.data import Prefetcher, as_masking, expand_sources, load_images, make_batch
 from inr.restorator.model import TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.restorator import Restorator
 
@@ -153,6 +162,8 @@ def train_restorator(
     keep: int = 3,
     log_every: int = 50,
     progress: bool = True,
+    mesh=None,
+    shard_params: bool = False,
 ) -> Restorator:
     """Train a restorator on ``data`` and return it.
 
@@ -185,6 +196,16 @@ def train_restorator(
       save_every, keep: checkpoint period and how many to keep.
       log_every: metrics period (steps).
       progress: draw a progress bar on stderr.
+      mesh: the devices to train on, data parallel (``None``: all of them;
+        a count; or a :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
+        :mod:`inr.distributed`).  ``batch_size`` is the global batch and must
+        divide evenly over the ``"data"`` axis; the result does not depend
+        on the device count (up to float32 reduction order), and a run saved
+        on one mesh resumes on any other.  On several hosts every host calls
+        this function, reads every ``process_count``-th item of ``data`` and
+        builds its own rows of each batch; process 0 writes the log.
+      shard_params: split parameters and optimiser state over ``"data"``
+        (FSDP-style) instead of replicating them.
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}")
@@ -206,7 +227,10 @@ def train_restorator(
         overrides["prediction"] = prediction
     config = dataclasses.replace(config or RestoratorConfig(), **overrides)
     masking = as_masking(masking)
-    images = load_images(data)
+    mesh = as_mesh(mesh)
+    check_divisible("batch_size", batch_size, mesh)
+    items = expand_sources(data)
+    images = load_images(process_shard(items))
     net = RestoratorNet(config)
     tx = make_optimizer(lr, steps, schedule, clip, weight_decay)
     stream = dict(
@@ -218,7 +242,9 @@ def train_restorator(
         masking=masking,
         max_scale=max_scale,
     )
-    make = functools.partial(make_batch, images, **stream)
+    local = dict(stream, batch_size=batch_size // jax.process_count())
+    make_local = functools.partial(make_batch, images, process=jax.process_index(), **local)
+    make = lambda step: global_batch(make_local(step), mesh)  # noqa: E731
     # Everything that fixes the parameters a run ends with; resume checks it.
     run = dict(
         stream,
@@ -228,19 +254,24 @@ def train_restorator(
         schedule=schedule,
         clip=clip,
         weight_decay=weight_decay,
-        images=len(images),
+        images=len(items),
     )
     run["masking"] = None if masking is None else dataclasses.asdict(masking)
     meta = {"config": config.to_json(), "run": run}
 
-    # Initialise from shapes alone: the prefetcher builds the real batches.
-    params = net.init(
-        jax.random.PRNGKey(seed),
-        jnp.zeros((batch_size, input_size, input_size, config.in_channels)),
-        jnp.zeros((batch_size, points_per_image, 2)),
-        jnp.ones((batch_size, 2)),
-    )
-    state = {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+    def init(key):
+        # Parameters depend on shapes alone; one example is enough.
+        params = net.init(
+            key,
+            jnp.zeros((1, input_size, input_size, config.in_channels)),
+            jnp.zeros((1, points_per_image, 2)),
+            jnp.ones((1, 2)),
+        )
+        return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+
+    key = jax.random.PRNGKey(seed)
+    shardings = state_sharding(jax.eval_shape(init, key), mesh, shard_params)
+    state = jax.jit(init, out_shardings=shardings)(key)
     manager = None
     if checkpoint_dir is not None:
         manager = checkpoint.open_manager(checkpoint_dir, keep)
@@ -261,8 +292,16 @@ def train_restorator(
                     f"settings ({', '.join(changed)}); use another folder"
                 )
     start = int(state["step"])
-    log = _Log(None if manager is None else Path(checkpoint_dir) / "metrics.jsonl", start)
-    step_fn = jax.jit(functools.partial(_train_step, net, tx, loss, seed), donate_argnums=0)
+    lead = jax.process_index() == 0
+    progress = progress and lead
+    log_path = None if manager is None or not lead else Path(checkpoint_dir) / "metrics.jsonl"
+    log = _Log(log_path, start)
+    step_fn = jax.jit(
+        functools.partial(_train_step, net, tx, loss, seed),
+        in_shardings=(shardings, data_sharding(mesh)),
+        out_shardings=(shardings, replicated(mesh)),
+        donate_argnums=0,
+    )
 
     losses, t0, t_start = [], time.perf_counter(), time.perf_counter()
     with Prefetcher(make, start, steps) as batches:
@@ -293,4 +332,5 @@ def train_restorator(
         manager.close()
     if not math.isfinite(float(jnp.sum(jax.tree.leaves(state["params"])[0]))):
         raise FloatingPointError("training diverged: parameters are not finite; lower lr")
-    return Restorator(params=state["params"], config=config)
+    params = jax.jit(lambda p: p, out_shardings=replicated(mesh))(state["params"])
+    return Restorator(params=params, config=config)
