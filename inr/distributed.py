@@ -42,6 +42,7 @@ __all__ = [
     "data_size",
     "data_sharding",
     "replicated",
+    "replicate",
     "state_sharding",
     "check_divisible",
     "global_batch",
@@ -143,6 +144,14 @@ def _leaf_sharding(shape: tuple[int, ...], mesh: Mesh, shard: bool) -> NamedShar
                 spec[axis] = DATA
                 return NamedSharding(mesh, P(*spec))
     return replicated(mesh)
+
+
+def replicate(tree, mesh: Mesh):
+    """``tree`` with every leaf copied to every device of ``mesh`` (a no-op where it is).
+
+    Lets parameters trained on one mesh render on another.
+    """
+    return jax.device_put(tree, replicated(mesh))
 
 
 def state_sharding(tree, mesh: Mesh, shard_params: bool = False):

@@ -23,7 +23,7 @@ import numpy as np
 
 from inr._validate import as_region, as_size
 from inr.coords import grid
-from inr.distributed import as_mesh, to_host
+from inr.distributed import as_mesh, replicate, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
@@ -102,7 +102,7 @@ class FitResult:
         xy = jnp.asarray(grid(height, width, region).reshape(-1, 2))
         # One rendered pixel is this many [-1, 1] coordinate units.
         steps = jnp.asarray([2.0 * (x1 - x0) / width, 2.0 * (y1 - y0) / height], jnp.float32)
-        params, offset = self.params, self.offset
+        params, offset = replicate((self.params, self.offset), mesh)
         if not self.batched:
             params = jax.tree_util.tree_map(lambda x: x[None], params)
             offset = offset[None]

@@ -31,7 +31,7 @@ from inr._atomic import atomic_write
 from inr._validate import as_image
 from inr.coords import grid
 from inr.diffusion.sampler import sample
-from inr.distributed import as_mesh, to_host
+from inr.distributed import as_mesh, replicate, to_host
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.resize import resize
 from inr.restorator.model import RestoratorConfig, RestoratorNet
@@ -155,6 +155,7 @@ class Restorator:
         """
         inputs, base = self._inputs(image)
         mesh = as_mesh(mesh)
+        params = replicate(self.params, mesh)
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
             raise ValueError(f"size must be (height, width); got {size!r}")
@@ -174,10 +175,10 @@ class Restorator:
             )
             key = jax.random.PRNGKey(seed)
             out = _render_diffusion(
-                self.net, self.params, inputs, base, points, cell, key, int(chunk), sampler, mesh
+                self.net, params, inputs, base, points, cell, key, int(chunk), sampler, mesh
             )
         else:
-            out = _render(self.net, self.params, inputs, base, points, cell, int(chunk), mesh)
+            out = _render(self.net, params, inputs, base, points, cell, int(chunk), mesh)
         return to_host(out).reshape(size[0], size[1], 3)
 
 

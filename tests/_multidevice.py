@@ -1,0 +1,112 @@
+"""Run by tests/test_distributed.py in a fresh process with several forced CPU devices.
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/_multidevice.py DATA OUT DIR
+
+Trains, fits and renders on meshes of 1, 2 and 4 devices and writes the
+largest differences between them (and the errors raised) to ``OUT`` as JSON;
+the test process asserts on them.  One process for all checks: the forced
+device count is fixed at start-up, and compiling once is most of the time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import inr
+from inr.restorator.checkpoint import open_manager
+
+TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
+RUN = dict(
+    task="colorize", input_size=16, batch_size=8, points_per_image=64, lr=1e-2, progress=False
+)
+
+
+def diff(a, b) -> float:
+    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs)
+
+
+def train(data, mesh, **kw):
+    config = inr.RestoratorConfig(**TINY, **kw.pop("config", {}))
+    return inr.train_restorator(data, config=config, mesh=mesh, **{**RUN, **kw})
+
+
+def error(fn) -> str:
+    try:
+        fn()
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def main(data_path: str, out_path: str, work: str) -> None:
+    data = np.load(data_path)
+    work = Path(work)
+    out = {"devices": jax.device_count()}
+
+    # Training: the same global batch on 1 and 4 devices, replicated or FSDP state.
+    one = train(data, 1, steps=6)
+    out["train_4_vs_1"] = diff(one.params, train(data, 4, steps=6).params)
+    out["train_fsdp_4_vs_1"] = diff(one.params, train(data, 4, steps=6, shard_params=True).params)
+    net = inr.restorator.RestoratorNet(one.config)
+    args = (np.zeros((1, 16, 16, 1)), np.zeros((1, 64, 2)), np.ones((1, 2)))
+    out["train_moved"] = diff(one.params, net.init(jax.random.PRNGKey(0), *args))
+    diffusion = dict(config=dict(restorator="diffusion"), steps=6)
+    d1 = train(data, 1, **diffusion)
+    out["diffusion_4_vs_1"] = diff(d1.params, train(data, 4, **diffusion).params)
+    tree = {"wide": np.zeros((6, 8)), "odd": np.zeros(3), "scalar": np.zeros(())}
+    specs = inr.distributed.state_sharding(tree, inr.distributed.make_mesh(4), True)
+    out["fsdp_specs"] = {k: str(v.spec) for k, v in specs.items()}
+    out["batch_error"] = error(lambda: train(data, 4, steps=1, batch_size=6))
+
+    # Rendering: points split over 4 devices; odd sizes leave a ragged last share.
+    gray = inr.rgb_to_gray(data[0])
+    kw = dict(size=(37, 29))
+    out["render_4_vs_1"] = diff(one.restore(gray, mesh=1, **kw), one.restore(gray, mesh=4, **kw))
+    region = dict(size=(19, 23), region=(0.1, 0.2, 0.7, 0.9))
+    out["render_region_4_vs_1"] = diff(
+        one.restore(gray, mesh=1, **region), one.restore(gray, mesh=4, **region)
+    )
+    sampler = dict(size=(21, 17), stride=4, seed=3)
+    out["diffusion_render_4_vs_1"] = diff(
+        d1.restore(gray, mesh=1, **sampler), d1.restore(gray, mesh=4, **sampler)
+    )
+    out["render_chunked_4_vs_1"] = diff(
+        one.restore(gray, mesh=1, **kw), one.restore(gray, mesh=4, chunk=50, **kw)
+    )
+
+    # Batched fits: three images (not a multiple of 4) split over the devices.
+    images = data[:3, :16, :16]
+    f1 = inr.fit_images(images, hidden_features=16, hidden_layers=1, steps=20, mesh=1)
+    f4 = inr.fit_images(images, hidden_features=16, hidden_layers=1, steps=20, mesh=4)
+    out["fit_params_4_vs_1"] = diff(f1.params, f4.params)
+    out["fit_history_4_vs_1"] = diff(f1.history["loss"], f4.history["loss"])
+    out["fit_shapes"] = [list(f4.history["loss"].shape), list(f4.render(8, 8).shape)]
+    out["fit_render_4_vs_1"] = diff(f1.render(33, 31, mesh=1), f1.render(33, 31, mesh=4))
+    out["fit_gradient_4_vs_1"] = diff(f1.gradient(9, 7, mesh=1), f1.gradient(9, 7, mesh=4))
+    single = inr.fit_image(images[0], hidden_features=16, hidden_layers=1, steps=20)
+    out["fit_single_vs_batched"] = diff(single.params, f4[0].params)
+
+    # Checkpoints: saved on 4 devices, resumed on 1 and on 2 from the middle.
+    ckpt = work / "ckpt4"
+    whole = train(data, 4, steps=8, checkpoint_dir=ckpt, save_every=4)
+    for n in (1, 2):
+        copy = work / f"resume{n}"
+        shutil.copytree(ckpt, copy)
+        manager = open_manager(copy)
+        manager.delete(8)
+        manager.close()
+        resumed = train(data, n, steps=8, checkpoint_dir=copy, save_every=4)
+        out[f"resume_on_{n}_vs_4"] = diff(whole.params, resumed.params)
+        out[f"resume_on_{n}_steps"] = open_manager(copy).all_steps()
+    Path(out_path).write_text(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,146 @@
+"""Data parallelism over a ``data`` mesh: 4 forced CPU devices against 1.
+
+The multi-device checks run in one subprocess (``tests/_multidevice.py``),
+since the device count is fixed when JAX starts; this module asserts on the
+differences it reports.  Identical mathematics on any mesh means float32
+reduction-order differences only: far below the size of a training step.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+import inr
+from inr import distributed
+
+TOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def report(colour_images, tmp_path_factory):
+    work = tmp_path_factory.mktemp("multidevice")
+    np.save(work / "data.npy", colour_images)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    script = Path(__file__).with_name("_multidevice.py")
+    args = [sys.executable, str(script), str(work / "data.npy"), str(work / "out.json"), str(work)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((work / "out.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def colour_images():
+    from tests.restorator.conftest import colour_images
+
+    return colour_images.__wrapped__()
+
+
+def test_the_subprocess_has_four_devices(report):
+    assert report["devices"] == 4
+
+
+def test_training_on_4_devices_matches_1(report):
+    # The steps moved the parameters by far more than the devices change them.
+    assert report["train_moved"] > 1e-3
+    assert report["train_4_vs_1"] < TOL
+    assert report["diffusion_4_vs_1"] < TOL
+
+
+def test_sharded_parameters_match_replicated(report):
+    assert report["train_fsdp_4_vs_1"] < TOL
+    # The largest axis that 4 divides is sharded (8, not 6); the rest stay replicated.
+    assert report["fsdp_specs"] == {"wide": "P(None, 'data')", "odd": "P()", "scalar": "P()"}
+
+
+def test_batch_must_split_over_the_devices(report):
+    assert "batch_size (6)" in report["batch_error"]
+    assert "4 devices" in report["batch_error"]
+
+
+def test_render_on_4_devices_matches_1(report):
+    for key in ("render", "render_region", "diffusion_render", "render_chunked"):
+        assert report[f"{key}_4_vs_1"] < TOL, key
+
+
+def test_fit_images_on_4_devices_matches_1(report):
+    assert report["fit_params_4_vs_1"] < TOL
+    assert report["fit_history_4_vs_1"] < TOL
+    assert report["fit_single_vs_batched"] < TOL
+    assert report["fit_shapes"] == [[3, 20], [3, 8, 8, 3]]
+    assert report["fit_render_4_vs_1"] < TOL
+    assert report["fit_gradient_4_vs_1"] < TOL
+
+
+def test_checkpoint_from_4_devices_resumes_on_1_and_2(report):
+    for n in (1, 2):
+        assert report[f"resume_on_{n}_steps"] == [4, 8]
+        assert report[f"resume_on_{n}_vs_4"] < TOL
+
+
+# -- one process, one device --------------------------------------------------
+
+
+def test_default_mesh_is_every_device():
+    mesh = distributed.as_mesh(None)
+    assert mesh.axis_names == ("data",)
+    assert distributed.data_size(mesh) == jax.device_count()
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [(0, "1.."), (jax.device_count() + 1, "1.."), ("four", "device count")],
+)
+def test_bad_meshes_are_rejected(bad, match):
+    with pytest.raises(ValueError, match=match):
+        distributed.as_mesh(bad)
+
+
+def test_a_mesh_needs_a_data_axis():
+    mesh = jax.sharding.Mesh(np.asarray(jax.devices()), ("model",))
+    with pytest.raises(ValueError, match="'data' axis"):
+        distributed.as_mesh(mesh)
+
+
+def test_initialize_is_a_no_op_without_a_job(monkeypatch):
+    for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("INR_DISTRIBUTED", raising=False)
+    assert distributed.initialize() is False
+
+
+def test_initialize_checks_its_environment(monkeypatch):
+    monkeypatch.setenv("JAX_NUM_PROCESSES", "two")
+    with pytest.raises(ValueError, match="JAX_NUM_PROCESSES"):
+        distributed.initialize()
+
+
+def test_pad_rows_repeats_the_last_row():
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(distributed.pad_rows(x, 5)[3:], [[4, 5], [4, 5]])
+    assert distributed.pad_rows(x, 3) is x
+
+
+def test_one_process_reads_every_file():
+    assert distributed.process_shard(["a", "b", "c"]) == ["a", "b", "c"]
+
+
+def test_global_batch_keeps_the_rows():
+    mesh = distributed.make_mesh(1)
+    batch = {"x": np.arange(8.0).reshape(4, 2)}
+    out = distributed.global_batch(batch, mesh)
+    np.testing.assert_array_equal(out["x"], batch["x"])
+    assert out["x"].sharding == distributed.data_sharding(mesh)
+
+
+def test_evaluate_chunked_on_a_mesh_is_pointwise():
+    points = np.random.default_rng(0).uniform(-1, 1, (1001, 2)).astype(np.float32)
+    fn = lambda p: np.float32(3.0) * p[:, :1] + p[:, 1:] ** 2  # noqa: E731
+    mesh = distributed.make_mesh(1)
+    got = jax.jit(lambda p: inr.evaluate_chunked(fn, p, 128, mesh))(points)
+    np.testing.assert_allclose(got, fn(points), rtol=1e-6, atol=1e-7)
