@@ -8,6 +8,8 @@ reduction-order differences only: far below the size of a training step.
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 
 import inr
 from inr import distributed
+from inr.restorator.checkpoint import open_manager
 
 TOL = 1e-5
 
@@ -144,3 +147,86 @@ def test_evaluate_chunked_on_a_mesh_is_pointwise():
     mesh = distributed.make_mesh(1)
     got = jax.jit(lambda p: inr.evaluate_chunked(fn, p, 128, mesh))(points)
     np.testing.assert_allclose(got, fn(points), rtol=1e-6, atol=1e-7)
+
+
+# -- two processes: a multi-host job on localhost ------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def multihost(colour_images, tmp_path_factory):
+    work = tmp_path_factory.mktemp("multihost")
+    data = work / "data"
+    data.mkdir()
+    for i, image in enumerate(colour_images[:7]):  # odd: the hosts get 4 and 3 files
+        inr.save_image(data / f"{i}.png", image)
+    script = Path(__file__).with_name("_multihost.py")
+    port = str(_free_port())
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    logs = [work / f"process{pid}.log" for pid in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(pid), port, str(data), str(work)],
+            env=env,
+            stdout=open(logs[pid], "w"),  # noqa: SIM115 (closed with the process)
+            stderr=subprocess.STDOUT,
+        )
+        for pid in (0, 1)
+    ]
+    for p, log in zip(procs, logs, strict=True):
+        assert p.wait(timeout=600) == 0, log.read_text()[-3000:]
+    reports = [json.loads((work / f"process{pid}.json").read_text()) for pid in (0, 1)]
+    return work, data, reports
+
+
+def test_two_processes_form_one_job(multihost):
+    _, _, reports = multihost
+    assert [r["processes"] for r in reports] == [2, 2]
+    assert [r["devices"] for r in reports] == [4, 4]
+    # Each host reads its own share of the file list.
+    assert [r["files"] for r in reports] == [4, 3]
+    # The data-parallel step keeps every host's parameters identical.
+    assert reports[0]["checksum"] == reports[1]["checksum"]
+
+
+def test_multihost_render_is_whole_on_every_host(multihost):
+    work, data, _ = multihost
+    r0, r1 = np.load(work / "render0.npy"), np.load(work / "render1.npy")
+    np.testing.assert_array_equal(r0, r1)
+    gray = inr.rgb_to_gray(inr.load_image(data / "0.png"))
+    here = inr.load_restorator(work / "model.msgpack").restore(gray, size=(21, 19))
+    np.testing.assert_allclose(r0, here, atol=1e-5)
+
+
+def test_multihost_checkpoint_is_written_once_and_restores_here(multihost, tmp_path):
+    work, data, _ = multihost
+    log = (work / "ckpt" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in log] == [6]  # process 0 only
+    saved = inr.load_restorator(work / "model.msgpack")
+    restored = inr.load_restorator(work / "ckpt")
+    for a, b in zip(jax.tree.leaves(saved.params), jax.tree.leaves(restored.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # One process, one device: resume from step 3 of the two-host run and finish.
+    shutil.copytree(work / "ckpt", tmp_path / "ckpt")
+    manager = open_manager(tmp_path / "ckpt")
+    manager.delete(6)
+    manager.close()
+    inr.train_restorator(
+        data,
+        config=saved.config,
+        task="colorize",
+        input_size=16,
+        batch_size=8,
+        points_per_image=64,
+        lr=1e-2,
+        steps=6,
+        save_every=3,
+        checkpoint_dir=tmp_path / "ckpt",
+        progress=False,
+    )
+    assert open_manager(tmp_path / "ckpt").all_steps() == [3, 6]

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import orbax.checkpoint as ocp
 
+from inr.distributed import make_mesh, replicated
 from inr.restorator.model import RestoratorConfig
 
 __all__ = ["open_manager", "save", "restore", "restore_latest"]
@@ -26,7 +28,10 @@ def open_manager(directory, keep: int = 3) -> ocp.CheckpointManager:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, enable_async_checkpointing=False, create=True
     )
-    return ocp.CheckpointManager(Path(directory).absolute(), options=options)
+    handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+    return ocp.CheckpointManager(
+        Path(directory).absolute(), options=options, item_handlers=handlers
+    )
 
 
 def save(manager: ocp.CheckpointManager, state: dict, meta: dict) -> None:
@@ -40,11 +45,20 @@ def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, 
     """``(state, meta)`` of the latest checkpoint, or ``None`` if there is none.
 
     ``abstract_state`` (a pytree like the state, e.g. the freshly initialised
-    one) restores optax's named tuples; without it the state is nested dicts.
+    one placed on the current mesh) gives the structure, with optax's named
+    tuples, and the sharding of every leaf: a checkpoint restores onto any
+    mesh.  Without it the state is nested dicts replicated on every device.
     """
     step = manager.latest_step()
     if step is None:
         return None
+    if abstract_state is None:
+        # The devices that saved it may not exist here: place it on these.
+        everywhere = replicated(make_mesh())
+        saved = manager.item_metadata(step)["state"]
+        abstract_state = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=everywhere), saved
+        )
     args = ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
     )
