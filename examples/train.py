@@ -5,6 +5,14 @@
 
 Interrupt it at any time and run the same command again: it resumes from
 the latest checkpoint and ends with the same weights.
+
+It trains data parallel on every device it sees (``--devices`` for fewer).
+On several hosts run the same command on each, adding
+``--coordinator HOST:PORT --num-processes N --process-id I`` (or setting
+``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``;
+on a TPU pod slice ``INR_DISTRIBUTED=1`` lets JAX find the others itself).
+Each host reads every N-th file; ``--checkpoint-dir`` must be a folder all
+hosts share.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+
+import jax
 
 import inr
 from inr.restorator.model import RestoratorConfig
@@ -35,6 +45,10 @@ def main(argv=None):
         "--encoder-activation", default="relu", choices=("relu", "sine", "sine-relu-sine")
     )
     p.add_argument("--decoder-activation", default="relu", choices=("relu", "sine"))
+    p.add_argument("--features", default="32,64,128", help="encoder channels per scale")
+    p.add_argument("--latent", type=int, default=64, help="global latent size")
+    p.add_argument("--hidden", type=int, default=192, help="decoder width")
+    p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks")
     p.add_argument("--color-space", default="ycbcr", choices=("rgb", "ycbcr"))
     p.add_argument("--local-ensemble", action="store_true")
     p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
@@ -45,7 +59,15 @@ def main(argv=None):
     p.add_argument("--no-resume", action="store_true")
     p.add_argument("--save-every", type=int, default=250)
     p.add_argument("--export", default=None, help="write the final weights to this file")
+    p.add_argument("--devices", type=int, default=None, help="devices to use (default: all)")
+    p.add_argument("--shard-params", action="store_true", help="FSDP-style parameter sharding")
+    p.add_argument("--coordinator", default=None, help="HOST:PORT of process 0 (multi-host)")
+    p.add_argument("--num-processes", type=int, default=None)
+    p.add_argument("--process-id", type=int, default=None)
     args = p.parse_args(argv)
+    # Before any other JAX call: a multi-host job must be joined first.
+    inr.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+    lead = jax.process_index() == 0
 
     masking = args.masking
     if masking is not None and masking.isdigit():
@@ -56,6 +78,10 @@ def main(argv=None):
         decoder_activation=args.decoder_activation,
         color_space=args.color_space,
         local_ensemble=args.local_ensemble,
+        features=tuple(int(f) for f in args.features.split(",")),
+        latent=args.latent,
+        hidden=args.hidden,
+        blocks=args.blocks,
     )
     start = time.perf_counter()
     model = inr.train_restorator(
@@ -79,10 +105,15 @@ def main(argv=None):
         prediction=args.prediction,
         max_scale=args.max_scale,
         save_every=args.save_every,
+        progress=lead,
+        mesh=args.devices,
+        shard_params=args.shard_params,
     )
-    print(f"trained in {time.perf_counter() - start:.0f} s", flush=True)
-    if args.export:
-        print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
+    if lead:
+        print(f"trained in {time.perf_counter() - start:.0f} s on {jax.device_count()} devices")
+        if args.export:
+            print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
+    return model
 
 
 if __name__ == "__main__":

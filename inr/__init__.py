@@ -8,7 +8,7 @@ Conventions (checked at every public boundary):
   axis; a region is ``(x0, y0, x1, y1)`` in fractions of the image.
 """
 
-from inr import restorator
+from inr import distributed, restorator
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
@@ -59,6 +59,7 @@ __all__ = [
     "load_restorator",
     "luma_bt601",
     "restorator",
+    "distributed",
     "rgb_to_gray",
     "rgb_to_ycbcr",
     "save_restorator",

@@ -2,10 +2,11 @@
 
     python tests/_multihost.py PROCESS_ID PORT DATA_DIR WORK_DIR
 
-Each process has 2 forced CPU devices, joins the job through
-``inr.distributed.initialize`` (gloo collectives on localhost), trains a tiny
-restorator on its share of the files with checkpoints, renders, and writes
-what it saw to ``WORK_DIR/process{ID}.json``.
+Each process has 2 forced CPU devices and runs ``examples/train.py`` with
+the multi-host flags (gloo collectives on localhost): it joins the job,
+trains a tiny restorator on its share of the files with checkpoints and
+exports it from process 0.  Then it renders and writes what it saw to
+``WORK_DIR/process{ID}.json``.
 """
 
 from __future__ import annotations
@@ -26,29 +27,20 @@ import numpy as np  # noqa: E402
 import inr  # noqa: E402
 from inr.restorator.data import expand_sources  # noqa: E402
 
-TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
-
 
 def main(pid: str, port: str, data: str, work: str) -> None:
     work = Path(work)
-    inr.distributed.initialize(f"localhost:{port}", 2, int(pid))
-    model = inr.train_restorator(
-        data,
-        config=inr.RestoratorConfig(**TINY),
-        task="colorize",
-        input_size=16,
-        batch_size=8,
-        points_per_image=64,
-        lr=1e-2,
-        steps=6,
-        save_every=3,
-        checkpoint_dir=work / "ckpt",
-        progress=False,
-    )
+    # The example's command line: it joins the job and trains data parallel.
+    sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+    from train import main as train
+
+    flags = "--task colorize --input-size 16 --batch-size 8 --points 64 --lr 1e-2 --steps 6"
+    tiny = "--features 8,16 --latent 8 --hidden 16 --blocks 1 --save-every 3"
+    job = f"--coordinator localhost:{port} --num-processes 2 --process-id {pid}"
+    where = f"--data {data} --checkpoint-dir {work / 'ckpt'} --export {work / 'model.msgpack'}"
+    model = train(f"{flags} {tiny} {job} {where}".split())
     gray = inr.rgb_to_gray(inr.load_image(sorted(Path(data).glob("*.png"))[0]))
     np.save(work / f"render{pid}.npy", model.restore(gray, size=(21, 19)))
-    if pid == "0":
-        inr.save_restorator(work / "model.msgpack", model)
     leaves = jax.tree.leaves(model.params)
     report = {
         "processes": jax.process_count(),
