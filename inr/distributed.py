@@ -53,7 +53,7 @@ __all__ = [
 
 DATA = "data"
 
-# Environment variables that name a multi-process job (JAX's own names).
+# A multi-process job's coordinates: JAX reads the first itself, inr the others.
 _ENV = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID")
 
 

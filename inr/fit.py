@@ -34,7 +34,7 @@ from jax.sharding import PartitionSpec as P
 
 from inr._validate import as_image, as_images
 from inr.coords import grid
-from inr.distributed import DATA, as_mesh, data_size, pad_rows, to_host
+from inr.distributed import DATA, as_mesh, data_size, make_mesh, pad_rows, to_host
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
 from inr.nn.siren import Siren
@@ -362,7 +362,7 @@ def fit_images(
     compiles once and runs as batched matrix products.  Image ``i`` is
     initialised with ``PRNGKey(seed + i)``, so it is the same fit as
     ``fit_image(images[i], seed=seed + i)``.  The images are split over the
-    devices of ``mesh`` (``None``: all devices; a count; or a
+    devices of ``mesh`` (``None``: this host's devices; a count; or a
     :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
     :mod:`inr.distributed`), each fitting its share; the fits are the same
     on any number of devices.
@@ -379,7 +379,9 @@ def fit_images(
     problems = [_problem(im, None, target) for im in imgs4]
     batch = jax.tree_util.tree_map(lambda *xs: jnp.asarray(np.stack(xs)), *problems)
     keys = jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(len(imgs4)))
-    params, history = _run(model, target, steps, lr, keys, batch, progress, as_mesh(mesh))
+    # The fits are independent: a host's own devices share them, never other hosts'.
+    mesh = make_mesh(jax.local_devices()) if mesh is None else as_mesh(mesh)
+    params, history = _run(model, target, steps, lr, keys, batch, progress, mesh)
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     offset = _offset(model, params, target, means, batch["xy"][0], True)
     return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)

@@ -12,7 +12,7 @@ from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 from inr.restorator.model import COLOR_SPACES, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.restorator import PRETRAINED, Restorator, load_restorator, save_restorator
-from inr.restorator.train import make_optimizer, train_restorator
+from inr.restorator.train import init_state, make_optimizer, train_restorator, train_step
 
 __all__ = [
     "ACTIVATIONS",
@@ -25,10 +25,12 @@ __all__ = [
     "RestoratorConfig",
     "RestoratorNet",
     "TASKS",
+    "init_state",
     "load_images",
     "load_restorator",
     "make_batch",
     "make_optimizer",
     "save_restorator",
     "train_restorator",
+    "train_step",
 ]

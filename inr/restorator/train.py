@@ -42,7 +42,7 @@ from inr.restorator.data import Prefetcher, as_masking, expand_sources, load_ima
 from inr.restorator.model import TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.restorator import Restorator
 
-__all__ = ["train_restorator", "make_optimizer", "LOSSES"]
+__all__ = ["train_restorator", "train_step", "init_state", "make_optimizer", "LOSSES"]
 
 LOSSES = ("l1", "l2")
 
@@ -100,7 +100,33 @@ def _loss(params, net, batch, kind, key):
     return _error(pred - prediction_target(config.prediction, x0, eps, t, schedule), kind)
 
 
-def _train_step(net, tx, kind, seed, state, batch):
+def init_state(net: RestoratorNet, tx, key, points_per_image: int) -> dict:
+    """The train state ``{"params", "opt_state", "step"}`` before step 0.
+
+    Parameters depend on shapes alone, so one example's shapes are enough.
+    """
+    n, c = net.config.input_size, net.config.in_channels
+    params = net.init(
+        key,
+        jnp.zeros((1, n, n, c)),
+        jnp.zeros((1, points_per_image, 2)),
+        jnp.ones((1, 2)),
+    )
+    return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+
+
+def train_step(net: RestoratorNet, tx, kind: str, seed: int, state: dict, batch: dict):
+    """One optax update on ``batch``: ``(state, loss)``, a pure function to ``jit``.
+
+    Args:
+      net, tx: the network and the optimiser (static).
+      kind: ``"l1"`` or ``"l2"``.
+      seed: with ``state["step"]`` it keys the diffusion noise of the step.
+      state: ``{"params", "opt_state", "step"}``.
+      batch: ``inputs (B, n, n, c)``, ``points (B, P, 2)``, ``targets
+        (B, P, 3)``, ``cell (B, 2)`` (see :func:`inr.restorator.data.make_batch`),
+        split over any devices: the loss is the mean over the global batch.
+    """
     # The noise of step k is a function of (seed, k), like the batch: resumable.
     key = jax.random.fold_in(jax.random.PRNGKey(seed), state["step"])
     loss, grads = jax.value_and_grad(_loss)(state["params"], net, batch, kind, key)
@@ -259,16 +285,7 @@ def train_restorator(
     run["masking"] = None if masking is None else dataclasses.asdict(masking)
     meta = {"config": config.to_json(), "run": run}
 
-    def init(key):
-        # Parameters depend on shapes alone; one example is enough.
-        params = net.init(
-            key,
-            jnp.zeros((1, input_size, input_size, config.in_channels)),
-            jnp.zeros((1, points_per_image, 2)),
-            jnp.ones((1, 2)),
-        )
-        return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
-
+    init = functools.partial(init_state, net, tx, points_per_image=points_per_image)
     key = jax.random.PRNGKey(seed)
     shardings = state_sharding(jax.eval_shape(init, key), mesh, shard_params)
     state = jax.jit(init, out_shardings=shardings)(key)
@@ -297,7 +314,7 @@ def train_restorator(
     log_path = None if manager is None or not lead else Path(checkpoint_dir) / "metrics.jsonl"
     log = _Log(log_path, start)
     step_fn = jax.jit(
-        functools.partial(_train_step, net, tx, loss, seed),
+        functools.partial(train_step, net, tx, loss, seed),
         in_shardings=(shardings, data_sharding(mesh)),
         out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,
