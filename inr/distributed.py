@@ -38,6 +38,7 @@ __all__ = [
     "DATA",
     "initialize",
     "make_mesh",
+    "local_mesh",
     "as_mesh",
     "data_size",
     "data_sharding",
@@ -106,6 +107,11 @@ def make_mesh(devices: Sequence[jax.Device] | int | None = None) -> Mesh:
             raise ValueError(f"mesh must use 1..{len(available)} devices; got {devices}")
         devices = available[:devices]
     return Mesh(np.asarray(devices), (DATA,))
+
+
+def local_mesh() -> Mesh:
+    """A ``("data",)`` mesh over this host's devices: for work that never leaves the host."""
+    return make_mesh(jax.local_devices())
 
 
 def as_mesh(mesh) -> Mesh:

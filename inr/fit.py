@@ -34,7 +34,7 @@ from jax.sharding import PartitionSpec as P
 
 from inr._validate import as_image, as_images
 from inr.coords import grid
-from inr.distributed import DATA, as_mesh, data_size, make_mesh, pad_rows, to_host
+from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
 from inr.nn.siren import Siren
@@ -380,7 +380,7 @@ def fit_images(
     batch = jax.tree_util.tree_map(lambda *xs: jnp.asarray(np.stack(xs)), *problems)
     keys = jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(len(imgs4)))
     # The fits are independent: a host's own devices share them, never other hosts'.
-    mesh = make_mesh(jax.local_devices()) if mesh is None else as_mesh(mesh)
+    mesh = local_mesh() if mesh is None else as_mesh(mesh)
     params, history = _run(model, target, steps, lr, keys, batch, progress, mesh)
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     offset = _offset(model, params, target, means, batch["xy"][0], True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from inr._validate import as_region, as_size
 from inr.coords import grid
-from inr.distributed import as_mesh, replicate, to_host
+from inr.distributed import as_mesh, local_mesh, replicate, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
@@ -97,7 +97,7 @@ class FitResult:
 
     def _evaluate(self, quantity, height, width, region, chunk, mesh):
         height, width = as_size(height, width)
-        mesh = as_mesh(mesh)
+        mesh = local_mesh() if mesh is None else as_mesh(mesh)
         x0, y0, x1, y1 = as_region(region)
         xy = jnp.asarray(grid(height, width, region).reshape(-1, 2))
         # One rendered pixel is this many [-1, 1] coordinate units.
@@ -128,7 +128,7 @@ class FitResult:
         Returns float32 NumPy ``(height, width[, C])`` in the fitted image's
         layout, clipped to [0, 1] unless ``clip=False``.  ``chunk`` points
         (shared among a batch's images) are evaluated at once per device of
-        ``mesh`` (``None``: all devices; see :mod:`inr.distributed`).
+        ``mesh`` (``None``: this host's devices; see :mod:`inr.distributed`).
         """
         out = self._evaluate("values", height, width, region, chunk, mesh)
         return np.clip(out, 0.0, 1.0) if clip else out
