@@ -138,11 +138,11 @@ def test_merge_modes_and_errors(pair):
 
 
 def test_merge_siren_matches_poisson_small(pair):
-    """Measured 23.9 dB at 48x64 after 300 steps (small images converge slowly)."""
+    """Measured 30.3 dB at 48x64 after 300 steps (23.9 dB without the multi-scale terms)."""
     a, b = (inr.resize(x, (48, 64), "bilinear") for x in pair)
     exact = inr.merge([a[..., 0], b[..., 0]], mode="max")
     siren = inr.merge([a[..., 0], b[..., 0]], mode="max", method="siren", steps=300)
-    assert inr.psnr(siren, exact) > 21
+    assert inr.psnr(siren, exact) > 28
     assert inr.merge([a[..., 0], b[..., 0]], method="siren", steps=5, size=(96, 128)).shape == (
         96,
         128,
