@@ -86,6 +86,30 @@ def full_frame(size):
     ]
 
 
+def _scipy_dirichlet(src, dst, box):
+    """Perez's equations on a rectangle by SciPy's DST-I, independent of inr.
+
+    Unknowns: the box less its ring; boundary: ``dst`` on the ring; guidance:
+    the 5-point Laplacian of ``src`` (Neumann at the image border).
+    """
+    s = src.astype(np.float64)
+    p = np.pad(s, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * s
+    ring = dst[box].astype(np.float64)
+    inner = lap[box][1:-1, 1:-1].copy()
+    inner[0] -= ring[0, 1:-1]
+    inner[-1] -= ring[-1, 1:-1]
+    inner[:, 0] -= ring[1:-1, 0]
+    inner[:, -1] -= ring[1:-1, -1]
+    h, w = inner.shape[:2]
+    ky = -4 * np.sin(np.pi * np.arange(1, h + 1) / (2 * (h + 1))) ** 2
+    kx = -4 * np.sin(np.pi * np.arange(1, w + 1) / (2 * (w + 1))) ** 2
+    spec = sf.dstn(inner, type=1, axes=(0, 1)) / (ky[:, None, None] + kx[None, :, None])
+    out = dst.astype(np.float64).copy()
+    out[box][1:-1, 1:-1] = sf.idstn(spec, type=1, axes=(0, 1))
+    return out
+
+
 def _to_cv(img):
     return np.ascontiguousarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)[..., ::-1])
 
@@ -125,12 +149,7 @@ def clone(size):
         }
         if name == "rectangle":
             box = (slice(ys.min() - 1, ys.max() + 2), slice(xs.min() - 1, xs.max() + 2))
-            rhs = np.asarray(inr.laplacian_5pt(src))[box]
-            exact = dst.copy()
-            exact[box] = np.asarray(
-                inr.poisson_solve(rhs, boundary="dirichlet", boundary_values=dst[box])
-            )
-            exact = np.clip(exact, 0, 1)
+            exact = np.clip(_scipy_dirichlet(src, dst, box), 0, 1)
             row["inr vs exact dB"] = inr.psnr(ours, exact)
             row["cv2 vs exact dB"] = inr.psnr(theirs, exact)
         rows.append(row)

@@ -40,13 +40,15 @@ def _to_float(x: np.ndarray, name: str) -> np.ndarray:
         return x.astype(np.float32) / 65535.0
     if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"{name} must be a float array in [0, 1] or uint8; got dtype {x.dtype}")
-    x = x.astype(np.float32)
-    if not np.all(np.isfinite(x)):
+    x = x.astype(np.float32)  # always a copy: the caller's array is never touched
+    lo, hi = float(x.min()), float(x.max())  # NaN propagates through min/max
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    lo, hi = float(x.min()), float(x.max())
     if lo < -_RANGE_TOL or hi > 1 + _RANGE_TOL:
         raise ValueError(f"{name} must lie in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]")
-    return np.clip(x, 0.0, 1.0)
+    if lo < 0.0 or hi > 1.0:
+        np.clip(x, 0.0, 1.0, out=x)
+    return x
 
 
 def as_image(image, name: str = "image") -> np.ndarray:

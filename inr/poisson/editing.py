@@ -133,7 +133,7 @@ def merge(
 
 
 def _masked_reconstruct(guidance_fn, fixed, mask, tol):
-    """The image equal to ``fixed`` off ``mask`` with ``lap u = div V`` on it.
+    """The image equal to ``fixed`` off ``mask`` with ``lap u = div V`` on it, clipped to [0, 1].
 
     Works on the mask's bounding box plus a one-pixel ring, where every
     equation of a masked pixel lives.  ``guidance_fn(box)`` returns ``V`` for
@@ -142,48 +142,52 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
     out = fixed.copy()
     if not mask.any():
         return out
-    ys, xs = np.nonzero(mask)
     h, w = mask.shape
-    y0, y1 = max(ys.min() - 1, 0), min(ys.max() + 2, h)
-    x0, x1 = max(xs.min() - 1, 0), min(xs.max() + 2, w)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    y0, y1 = max(rows[0] - 1, 0), min(rows[-1] + 2, h)
+    x0, x1 = max(cols[0] - 1, 0), min(cols[-1] + 2, w)
     box = (slice(y0, y1), slice(x0, x1))
+    m = mask[box]
+    # A rectangle strictly inside the image is solved exactly by one DST.
+    rectangle = min(m.shape) >= 3 and int(m.sum()) == (m.shape[0] - 2) * (m.shape[1] - 2)
+    rectangle = rectangle and bool(m[1:-1, 1:-1].all())
     solved = _solve_box(
         jnp.asarray(guidance_fn(box), jnp.float32),
         jnp.asarray(fixed[box]),
-        jnp.asarray(mask[box]),
+        jnp.asarray(m),
         jnp.float32(tol),
         (x1 < w, y1 < h),
+        rectangle,
     )
     out[box] = np.asarray(solved)
     return out
 
 
-@partial(jax.jit, static_argnums=4)
-def _solve_box(v, f, m, tol, open_edges):
+@partial(jax.jit, static_argnums=(4, 5))
+def _solve_box(v, f, m, tol, open_edges, rectangle):
     """Solve on one box: ``f`` fixed off ``m``, guidance ``v``; returns ``u``.
 
     ``open_edges = (right, bottom)`` say whether the box stops short of the
     image there, in which case edges leaving the box carry no guidance into it.
-    The start is one exact DST solve on the box whose right-hand side is the
-    clone's inside the mask and the destination's own Laplacian outside: the
-    answer for a full box, and elsewhere off only by the harmonic correction
-    the mask's shape requires, which multigrid removes quickly.
+    A ``rectangle`` mask (the box less its one-pixel ring) is solved
+    directly by one exact DST solve on the box; other masks by multigrid-
+    preconditioned CG from zero.  (A DST solve of the same equations on the
+    box, used as a start, is far off outside the mask, max error 1.4 on the
+    benchmark's ellipse, and saved no CG iteration.)
     """
     right, bottom = open_edges
     if right:
         v = v.at[:, -1, :, 0].set(0.0)
     if bottom:
         v = v.at[-1, :, :, 1].set(0.0)
-    lap_f, div_v = laplacian_5pt(f), divergence(v)
-    b = lap_f - div_v  # A x = -lap x = lap f - div v on the mask
-    if min(f.shape[:2]) >= 3:
-        rhs = jnp.where(m[..., None], div_v, lap_f)
-        start = poisson_solve(rhs, boundary="dirichlet", boundary_values=f) - f
+    div_v = divergence(v)
+    if rectangle:
+        u = poisson_solve(div_v, boundary="dirichlet", boundary_values=f)
     else:
-        start = jnp.zeros_like(f)
-    chw = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
-    x, _ = solve_masked(chw(b), m, initial=chw(start), tol=tol)
-    return f + jnp.moveaxis(x, 0, -1)
+        b = laplacian_5pt(f) - div_v  # A x = -lap x = lap f - div v on the mask
+        x, _ = solve_masked(jnp.moveaxis(b, -1, 0), m, tol=tol)
+        u = f + jnp.moveaxis(x, 0, -1)
+    return jnp.clip(u, 0.0, 1.0)
 
 
 def _place(src, mask, dst_shape, offset):
@@ -247,8 +251,7 @@ def seamless_clone(
         g = image_gradient(src_full[box])
         return _larger(g, image_gradient(d3[box])) if mode == "mixed" else g
 
-    out = _masked_reconstruct(guidance, d3, m_full, tol)
-    return np.clip(out, 0.0, 1.0).reshape(d.shape).astype(np.float32)
+    return _masked_reconstruct(guidance, d3, m_full, tol).reshape(d.shape)
 
 
 def _edit(image, mask, transform, tol):
@@ -256,8 +259,7 @@ def _edit(image, mask, transform, tol):
     img = _channels(as_image(image))
     m = as_mask(mask, img.shape)
     guidance = lambda box: transform(np.asarray(image_gradient(img[box])), img[box])  # noqa: E731
-    out = _masked_reconstruct(guidance, img, m, tol)
-    return np.clip(out, 0.0, 1.0).reshape(np.shape(image)).astype(np.float32)
+    return _masked_reconstruct(guidance, img, m, tol).reshape(np.shape(image))
 
 
 def color_change(image, mask, factors, *, tol: float = DEFAULT_TOL) -> np.ndarray:

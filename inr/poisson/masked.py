@@ -45,12 +45,26 @@ _COARSEST = 8
 class _Level(NamedTuple):
     inside: jax.Array  # (H, W) float 0/1
     deg: jax.Array  # (H, W) neighbours in the image
+    inv_diag: jax.Array  # (H, W) damped-Jacobi weight, omega / deg inside, 0 elsewhere
+
+
+def _shift(x, step, axis):
+    """``x`` moved by ``step`` (+1 or -1) along ``axis``, zero where nothing moves in.
+
+    Concatenation, not pad-and-slice: XLA fuses it into the consumer,
+    where a shared pad is materialised once per sweep (measured: 7.4 vs
+    5.9 ms for 4 Jacobi sweeps at 3x832^2).
+    """
+    n = x.shape[axis]
+    zero = jnp.zeros_like(jax.lax.slice_in_dim(x, 0, 1, axis=axis))
+    if step > 0:
+        return jnp.concatenate([zero, jax.lax.slice_in_dim(x, 0, n - 1, axis=axis)], axis)
+    return jnp.concatenate([jax.lax.slice_in_dim(x, 1, n, axis=axis), zero], axis)
 
 
 def _neighbour_sum(x):
     """Sum of the 4 neighbours over the last two axes, zero beyond the edge."""
-    p = jnp.pad(x, [(0, 0)] * (x.ndim - 2) + [(1, 1), (1, 1)])
-    return p[..., :-2, 1:-1] + p[..., 2:, 1:-1] + p[..., 1:-1, :-2] + p[..., 1:-1, 2:]
+    return sum(_shift(x, step, axis) for axis in (-2, -1) for step in (1, -1))
 
 
 def _pool(x):
@@ -58,33 +72,49 @@ def _pool(x):
     return x.reshape(*x.shape[:-2], h // 2, 2, w // 2, 2).sum(axis=(-3, -1))
 
 
-def _inject(x):
-    return jnp.repeat(jnp.repeat(x, 2, axis=-2), 2, axis=-1)
+def _prolong_axis(x, axis):
+    # Cell-centred linear interpolation: fine 2i and 2i + 1 sit a quarter
+    # cell either side of coarse i, so they weigh it 3/4 and a neighbour 1/4.
+    n = x.shape[axis]
+    even = 0.75 * x + 0.25 * _shift(x, 1, axis)
+    odd = 0.75 * x + 0.25 * _shift(x, -1, axis)
+    shape = list(x.shape)
+    shape[axis] = 2 * n
+    return jnp.stack([even, odd], axis % x.ndim + 1).reshape(shape)
 
 
-def _smooth(x):
-    """Separable [1, 2, 1] / 4 filter over the last two axes, zero beyond the edge."""
-    p = jnp.pad(x, [(0, 0)] * (x.ndim - 2) + [(1, 1), (1, 1)])
-    y = 0.5 * p[..., :, 1:-1] + 0.25 * (p[..., :, :-2] + p[..., :, 2:])
-    return 0.5 * y[..., 1:-1, :] + 0.25 * (y[..., :-2, :] + y[..., 2:, :])
+def _restrict_axis(x, axis):
+    # The transpose of _prolong_axis: coarse i gathers 3/4 of fine 2i, 2i + 1
+    # and 1/4 of fine 2i - 1, 2i + 2 (strided slices, no 2x-sized temporaries).
+    n = x.shape[axis]
+    pad = [(0, 0)] * x.ndim
+    pad[axis % x.ndim] = (1, 1)
+    p = jnp.pad(x, pad)
+    tap = lambda start: jax.lax.slice_in_dim(p, start, start + n - 1, 2, axis)  # noqa: E731
+    return 0.25 * (tap(0) + tap(3)) + 0.75 * (tap(1) + tap(2))
 
 
 def _prolong(x):
-    """Cell-centred bilinear interpolation to the next finer grid."""
-    return _smooth(_inject(x))
+    """Cell-centred bilinear interpolation to the next finer grid (zero beyond the edge)."""
+    return _prolong_axis(_prolong_axis(x, -2), -1)
 
 
 def _restrict(x):
     """The transpose of :func:`_prolong` (full weighting), keeping the cycle symmetric."""
-    return _pool(_smooth(x))
+    return _restrict_axis(_restrict_axis(x, -2), -1)
+
+
+def _level(inside, valid):
+    deg = _neighbour_sum(valid) * inside
+    return _Level(inside, deg, _OMEGA * inside / jnp.maximum(deg, 1.0))
 
 
 def _levels(inside, valid, n_levels):
-    levels = [_Level(inside, _neighbour_sum(valid) * inside)]
+    levels = [_level(inside, valid)]
     for _ in range(1, n_levels):
         inside = (_pool(inside) > 0).astype(inside.dtype)
         valid = (_pool(valid) > 0).astype(valid.dtype)
-        levels.append(_Level(inside, _neighbour_sum(valid) * inside))
+        levels.append(_level(inside, valid))
     return levels
 
 
@@ -92,23 +122,25 @@ def _apply(level, x):
     return level.inside * (level.deg * x - _neighbour_sum(x))
 
 
-def _jacobi(level, x, b, sweeps):
-    inv_diag = _OMEGA * level.inside / jnp.maximum(level.deg, 1.0)
+def _jacobi(level, b, sweeps, x=None):
+    """``sweeps`` damped-Jacobi sweeps on ``A x = b``, from ``x`` (default zero)."""
+    if x is None:  # the first sweep from zero is a scaling
+        x, sweeps = level.inv_diag * b, sweeps - 1
     # A loop, not an unrolled chain: XLA fuses chained stencils and
     # recomputes every neighbour's producer, 5^k work for k sweeps
     # (measured: 1.5 s per V-cycle at 1024^2, and 3.6 s for 64 sweeps).
-    sweep = lambda _, x: x + inv_diag * (b - _apply(level, x))  # noqa: E731
+    sweep = lambda _, x: x + level.inv_diag * (b - _apply(level, x))  # noqa: E731
     return jax.lax.fori_loop(0, sweeps, sweep, x)
 
 
 def _v_cycle(levels, b):
     level = levels[0]
     if len(levels) == 1:
-        return _jacobi(level, jnp.zeros_like(b), b, 8 * _COARSEST)
-    x = _jacobi(level, jnp.zeros_like(b), b, _SWEEPS)
+        return _jacobi(level, b, 8 * _COARSEST)
+    x = _jacobi(level, b, _SWEEPS)
     coarse_b = _restrict(b - _apply(level, x)) * levels[1].inside
     x = x + _prolong(_v_cycle(levels[1:], coarse_b)) * level.inside
-    return _jacobi(level, x, b, _SWEEPS)
+    return _jacobi(level, b, _SWEEPS, x)
 
 
 def _n_levels(h, w):
