@@ -74,3 +74,28 @@ def test_v_cycle_is_symmetric_positive_definite(shape):
     left, right = float(jnp.sum(mr * s)), float(jnp.sum(r * ms))
     assert abs(left - right) < 1e-4 * np.sqrt(float(jnp.sum(mr * r)) * float(jnp.sum(ms * s)))
     assert float(jnp.sum(mr * r)) > 0
+
+
+@pytest.mark.parametrize("n", [64, 192])
+@pytest.mark.parametrize("shape", ["rectangle", "ellipse"])
+def test_iterations_do_not_grow_with_the_grid(n, shape):
+    """Multigrid's promise: a fixed number of CG iterations whatever the size.
+
+    Coarse domains that swallowed their Dirichlet ring ("any child inside")
+    needed 13-18 iterations at 896^2 and grew with the grid.
+    """
+    yy, xx = np.mgrid[:n, :n] - n / 2
+    if shape == "rectangle":
+        inside = (abs(yy) < 0.45 * n) & (abs(xx) < 0.45 * n)
+    else:
+        inside = (yy / (0.49 * n)) ** 2 + (xx / (0.45 * n)) ** 2 < 1
+    b = np.random.default_rng(n).normal(size=(2, n, n)).astype(np.float32)
+    x, iters = masked.solve_masked(b, inside, tol=1e-4)
+    residual = (
+        np.asarray(
+            masked._apply(masked._level(jnp.asarray(inside, jnp.float32), jnp.ones((n, n))), x)
+        )
+        - b * inside
+    )
+    assert np.linalg.norm(residual) <= 1e-4 * np.linalg.norm(b * inside) * np.sqrt(2)
+    assert int(iters) <= 8
