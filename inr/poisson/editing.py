@@ -190,21 +190,40 @@ def _solve_box(v, f, m, tol, open_edges, rectangle):
     return jnp.clip(u, 0.0, 1.0)
 
 
-def _place(src, mask, dst_shape, offset):
-    """Put ``src``/``mask`` at ``offset = (x, y)`` in a destination-sized frame, clipping."""
+def _place(mask, dst_shape, offset):
+    """``mask`` at ``offset = (x, y)`` in a destination-sized frame, clipped.
+
+    Returns the placed mask and ``(oy, ox, ys, xs)``: the offset and the
+    destination rows and columns the source covers.
+    """
     ox, oy = (int(v) for v in offset)
-    h, w = src.shape[:2]
+    h, w = mask.shape
     H, W = dst_shape[:2]
     ys, xs = slice(max(oy, 0), min(oy + h, H)), slice(max(ox, 0), min(ox + w, W))
-    sy, sx = slice(ys.start - oy, ys.stop - oy), slice(xs.start - ox, xs.stop - ox)
-    placed_mask = np.zeros((H, W), bool)
-    covered = np.zeros((H, W), bool)
-    placed_src = np.zeros((H, W, src.shape[2]), np.float32)
+    placed = np.zeros((H, W), bool)
     if ys.start < ys.stop and xs.start < xs.stop:
-        placed_mask[ys, xs] = mask[sy, sx]
-        covered[ys, xs] = True
-        placed_src[ys, xs] = src[sy, sx]
-    return placed_src, placed_mask, covered
+        placed[ys, xs] = mask[ys.start - oy : ys.stop - oy, xs.start - ox : xs.stop - ox]
+    return placed, (oy, ox, ys, xs)
+
+
+def _source_patch(src, dst, box, placement):
+    """The placed source over ``box``, and the destination where the source does not reach."""
+    oy, ox, ys, xs = placement
+    patch = dst[box].copy()
+    (by, bx) = box
+    iy = slice(max(by.start, ys.start), min(by.stop, ys.stop))
+    ix = slice(max(bx.start, xs.start), min(bx.stop, xs.stop))
+    if iy.start < iy.stop and ix.start < ix.stop:
+        patch[
+            iy.start - by.start : iy.stop - by.start, ix.start - bx.start : ix.stop - bx.start
+        ] = src[iy.start - oy : iy.stop - oy, ix.start - ox : ix.stop - ox]
+    return patch
+
+
+@partial(jax.jit, static_argnums=2)
+def _clone_guidance(src_patch, dst_patch, mixed):
+    g = image_gradient(src_patch)
+    return _larger(g, image_gradient(dst_patch)) if mixed else g
 
 
 def seamless_clone(
@@ -243,13 +262,12 @@ def seamless_clone(
     if mode == "monochrome":
         luma = s3 @ _LUMA if s3.shape[2] == 3 else s3.mean(-1)
         s3 = np.repeat(luma[..., None], s3.shape[2], axis=2)
-    src_full, m_full, covered = _place(s3, m, d3.shape, offset)
-    # Where the source does not reach, its "gradient" comes from dst.
-    src_full = np.where(covered[..., None], src_full, d3)
+    m_full, placement = _place(m, d3.shape, offset)
 
     def guidance(box):
-        g = image_gradient(src_full[box])
-        return _larger(g, image_gradient(d3[box])) if mode == "mixed" else g
+        # Where the source does not reach, its "gradient" comes from dst.
+        patch = _source_patch(s3, d3, box, placement)
+        return _clone_guidance(patch, d3[box], mode == "mixed")
 
     return _masked_reconstruct(guidance, d3, m_full, tol).reshape(d.shape)
 
