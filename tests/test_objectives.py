@@ -1,0 +1,35 @@
+"""What a fit minimises (inr.objectives): targets, multi-scale terms, annealing."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import inr
+from inr.objectives import _differences, _loss, _multiscale, _problem
+
+
+def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
+    """For the gradient of an image, D_k is exactly the k-pixel difference."""
+    u = rng.uniform(size=(13, 20, 2)).astype(np.float32)
+    dx, dy = _differences(np.asarray(inr.image_gradient(u)))
+    assert [u.shape[1] - d.shape[1] for d in dx] == [2, 4, 8, 16]
+    assert [u.shape[0] - d.shape[0] for d in dy] == [2, 4, 8]
+    for d in dx:
+        k = u.shape[1] - d.shape[1]
+        np.testing.assert_allclose(d, u[:, k:] - u[:, :-k], atol=1e-5)
+    for d in dy:
+        k = u.shape[0] - d.shape[0]
+        np.testing.assert_allclose(d, u[k:] - u[:-k], atol=1e-5)
+    assert float(_multiscale(jnp.asarray(u), dx, dy)) < 1e-10
+    assert float(_multiscale(jnp.asarray(u) + u[::-1], dx, dy)) > 1e-3
+
+
+def test_multiscale_terms_fade_out(camera64):
+    """Full weight at step 0, none from ANNEAL * steps on; never in the reported loss."""
+    batch = jax.tree.map(jnp.asarray, _problem(camera64[..., None], None, "gradients", 10))
+    model = inr.Siren(hidden_features=16, hidden_layers=1)
+    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
+    first, (loss0, _) = _loss(model, "gradients", params, batch, 0)
+    last, (loss7, _) = _loss(model, "gradients", params, batch, 7)
+    assert float(first) > float(loss0) * 1.01
+    assert float(last) == float(loss7) == float(loss0)
