@@ -30,6 +30,28 @@ def best_time(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
     return min(times)
 
 
+def best_times(
+    fns: dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1
+) -> dict[str, float]:
+    """:func:`best_time` for several functions, run in turns.
+
+    Round-robin order means every function sees the same spells of load on
+    a shared machine, so the ratios between them are steadier than those of
+    separate :func:`best_time` calls (on this 2-core CPU, separate calls
+    moved a 1.0x ratio anywhere from 0.9x to 1.4x between runs).
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     import jax

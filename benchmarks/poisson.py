@@ -21,7 +21,7 @@ import cv2
 import jax
 import numpy as np
 import scipy.fft as sf
-from _common import RESULTS, best_time, print_table, write_json
+from _common import RESULTS, best_times, print_table, write_json
 
 import inr
 from inr.poisson.solve import _neumann_inverse
@@ -55,11 +55,18 @@ def full_frame(size):
         lambda d: jax.scipy.fft.idctn(jax.scipy.fft.dctn(d, axes=(0, 1)) * inv, axes=(0, 1)) + mean
     )
     solve_only = jax.jit(lambda d: inr.poisson_solve(d, mean=mean))
-    t_ours = best_time(lambda: jax.block_until_ready(ours(grad)), repeats=5)
-    t_solve = best_time(lambda: jax.block_until_ready(solve_only(div_jax)), repeats=5)
-    t_scipy = best_time(scipy_solve, repeats=5)
-    t_scipy_rec = best_time(scipy_rec, repeats=5)
-    t_jsp = best_time(lambda: jax.block_until_ready(jsp(div_jax)), repeats=5)
+    times = best_times(
+        {
+            "ours": lambda: jax.block_until_ready(ours(grad)),
+            "solve": lambda: jax.block_until_ready(solve_only(div_jax)),
+            "scipy": scipy_solve,
+            "scipy_rec": scipy_rec,
+            "jsp": lambda: jax.block_until_ready(jsp(div_jax)),
+        },
+        repeats=10,
+    )
+    t_ours, t_solve, t_scipy = times["ours"], times["solve"], times["scipy"]
+    t_scipy_rec, t_jsp = times["scipy_rec"], times["jsp"]
     err = float(np.abs(np.asarray(ours(grad)) - img).max())
     err_scipy = float(np.abs(scipy_rec() - img).max())
     return [
@@ -135,8 +142,11 @@ def clone(size):
         def run_cv(m8=m8, centre=centre):
             return cv2.seamlessClone(_to_cv(src), _to_cv(dst), m8, centre, cv2.NORMAL_CLONE)
 
-        t_cv = best_time(run_cv, repeats=7)
-        t_inr = best_time(lambda mask=mask: inr.seamless_clone(src, dst, mask), repeats=7)
+        times = best_times(
+            {"cv": run_cv, "inr": lambda mask=mask: inr.seamless_clone(src, dst, mask)},
+            repeats=7,
+        )
+        t_cv, t_inr = times["cv"], times["inr"]
         ours = inr.seamless_clone(src, dst, mask)
         theirs = run_cv()[..., ::-1].astype(np.float32) / 255
         row = {
