@@ -185,8 +185,7 @@ def _solve_box(v, f, m, tol, open_edges, rectangle):
         u = poisson_solve(div_v, boundary="dirichlet", boundary_values=f)
     else:
         b = laplacian_5pt(f) - div_v  # A x = -lap x = lap f - div v on the mask
-        x, _ = solve_masked(jnp.moveaxis(b, -1, 0), m, tol=tol)
-        u = f + jnp.moveaxis(x, 0, -1)
+        u = f + solve_masked(b, m, tol=tol)[0]
     return jnp.clip(u, 0.0, 1.0)
 
 

@@ -36,20 +36,22 @@ def _dense(inside):
 def test_solution_matches_a_dense_solve():
     rng = np.random.default_rng(0)
     inside = _blob(28, 22, rng)
-    b = rng.normal(size=(2, 28, 22)).astype(np.float32)
+    b = rng.normal(size=(28, 22, 2)).astype(np.float32)
     x, iters = masked.solve_masked(b, inside, tol=1e-6)
+    assert x.shape == b.shape
     a = _dense(inside)
     for c in range(2):
-        exact = np.linalg.solve(a, b[c][inside].astype(np.float64))
-        np.testing.assert_allclose(np.asarray(x[c])[inside], exact, atol=2e-4 * np.abs(exact).max())
-        assert np.all(np.asarray(x[c])[~inside] == 0)
+        exact = np.linalg.solve(a, b[..., c][inside].astype(np.float64))
+        got = np.asarray(x[..., c])
+        np.testing.assert_allclose(got[inside], exact, atol=2e-4 * np.abs(exact).max())
+        assert np.all(got[~inside] == 0)
     assert 0 < int(iters) < 40
 
 
 def test_prolongation_and_restriction_are_transposes():
     k1, k2 = jax.random.split(jax.random.PRNGKey(0))
-    coarse = jax.random.normal(k1, (3, 8, 6))
-    fine = jax.random.normal(k2, (3, 16, 12))
+    coarse = jax.random.normal(k1, (8, 6, 3))
+    fine = jax.random.normal(k2, (16, 12, 3))
     lhs = jnp.sum(masked._prolong(coarse) * fine)
     rhs = jnp.sum(coarse * masked._restrict(fine))
     assert abs(float(lhs - rhs)) < 1e-4 * float(jnp.abs(lhs))
@@ -57,8 +59,8 @@ def test_prolongation_and_restriction_are_transposes():
 
 def test_prolongation_is_bilinear():
     # A linear ramp is reproduced exactly away from the zero-padded edge.
-    ramp = jnp.arange(8.0)[None, :] * jnp.ones((8, 1))
-    fine = masked._prolong(ramp)
+    ramp = jnp.arange(8.0)[None, :, None] * jnp.ones((8, 1, 1))
+    fine = masked._prolong(ramp)[..., 0]
     expected = (jnp.arange(16.0) - 0.5) / 2
     np.testing.assert_allclose(fine[2:-2, 2:-2], jnp.broadcast_to(expected[2:-2], (12, 12)))
 
@@ -67,9 +69,9 @@ def test_prolongation_is_bilinear():
 def test_v_cycle_is_symmetric_positive_definite(shape):
     """CG needs an SPD preconditioner: <M r, s> = <r, M s> and <M r, r> > 0."""
     rng = np.random.default_rng(1)
-    inside = jnp.asarray(_blob(*shape, rng), jnp.float32)
-    levels = masked._levels(inside, jnp.ones(shape), masked._n_levels(*shape))
-    r, s = (jnp.asarray(rng.normal(size=shape), jnp.float32) * inside for _ in range(2))
+    inside = jnp.asarray(_blob(*shape, rng), jnp.float32)[..., None]
+    levels = masked._levels(inside, jnp.ones(shape + (1,)), masked._n_levels(*shape))
+    r, s = (jnp.asarray(rng.normal(size=shape + (1,)), jnp.float32) * inside for _ in range(2))
     mr, ms = masked._v_cycle(levels, r), masked._v_cycle(levels, s)
     left, right = float(jnp.sum(mr * s)), float(jnp.sum(r * ms))
     assert abs(left - right) < 1e-4 * np.sqrt(float(jnp.sum(mr * r)) * float(jnp.sum(ms * s)))
@@ -89,13 +91,9 @@ def test_iterations_do_not_grow_with_the_grid(n, shape):
         inside = (abs(yy) < 0.45 * n) & (abs(xx) < 0.45 * n)
     else:
         inside = (yy / (0.49 * n)) ** 2 + (xx / (0.45 * n)) ** 2 < 1
-    b = np.random.default_rng(n).normal(size=(2, n, n)).astype(np.float32)
+    b = np.random.default_rng(n).normal(size=(n, n, 2)).astype(np.float32)
     x, iters = masked.solve_masked(b, inside, tol=1e-4)
-    residual = (
-        np.asarray(
-            masked._apply(masked._level(jnp.asarray(inside, jnp.float32), jnp.ones((n, n))), x)
-        )
-        - b * inside
-    )
-    assert np.linalg.norm(residual) <= 1e-4 * np.linalg.norm(b * inside) * np.sqrt(2)
+    level = masked._level(jnp.asarray(inside, jnp.float32)[..., None], jnp.ones((n, n, 1)))
+    residual = np.asarray(masked._apply(level, x)) - b * inside[..., None]
+    assert np.linalg.norm(residual) <= 1e-4 * np.linalg.norm(b * inside[..., None]) * np.sqrt(2)
     assert int(iters) <= 8
