@@ -170,11 +170,14 @@ def _pcg(b, x0, inside, valid, tol, max_iter):
     dot = lambda u, v: jnp.sum(u * v, axis=(_ROWS, _COLS), keepdims=True)  # noqa: E731
     safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)  # noqa: E731
 
-    x = x0 * inside
-    r = b - apply_a(x)
+    if x0 is None:  # no start: skip a matrix product of zeros
+        x, r = jnp.zeros_like(b), b
+    else:
+        x = x0 * inside
+        r = b - apply_a(x)
     b_norm = jnp.sqrt(dot(b, b))
     # The preconditioner runs at the top of each iteration, so a start that
-    # already meets the tolerance (a rectangular clone) costs no V-cycle.
+    # already meets the tolerance costs no V-cycle.
     zero = jnp.zeros_like(b_norm)
     state = (x, r, jnp.zeros_like(b), zero, 0)
 
@@ -228,7 +231,7 @@ def solve_masked(
     valid_p = mask(np.ones((h, w), bool) if valid is None else valid)
     b_p = jnp.pad(b, pad) * inside_p
     x0 = (
-        jnp.zeros_like(b_p)
+        None
         if initial is None
         else jnp.pad(jnp.asarray(initial, jnp.float32).reshape(b.shape), pad)
     )

@@ -97,3 +97,13 @@ def test_iterations_do_not_grow_with_the_grid(n, shape):
     residual = np.asarray(masked._apply(level, x)) - b * inside[..., None]
     assert np.linalg.norm(residual) <= 1e-4 * np.linalg.norm(b * inside[..., None]) * np.sqrt(2)
     assert int(iters) <= 8
+
+
+def test_a_start_that_already_solves_costs_no_iteration():
+    rng = np.random.default_rng(2)
+    inside = _blob(32, 24, rng)
+    b = rng.normal(size=(32, 24, 3)).astype(np.float32)
+    x, iters = masked.solve_masked(b, inside, tol=1e-6)
+    again, none = masked.solve_masked(b, inside, initial=x, tol=1e-4)
+    assert int(iters) > 0 and int(none) == 0
+    np.testing.assert_array_equal(np.asarray(again), np.asarray(x))
