@@ -12,8 +12,12 @@ then with ``Z_k = exp(-i pi k / 2N) V_k``
 which is SciPy's unnormalised type-2 DCT, ``X_k = 2 sum_n x_n
 cos(pi k (2n + 1) / 2N)``.  The inverse runs the same steps backwards:
 ``V_k = conj(W_k) (X_k - i X_{N-k}) / 2`` (``X_N = 0``), ``v = irfft(V)``,
-undo the reordering.  DST-I comes from the rfft of the odd extension
-``(0, x, 0, -reverse(x))``.
+undo the reordering.  DST-I comes from one rfft of length ``2(N + 1)`` of
+``(0, x, 0, ..., 0)``: its imaginary part at ``k + 1`` is
+``-sum_n x_n sin(pi (n + 1)(k + 1) / (N + 1))``, half the unnormalised
+DST-I.  (The odd extension ``(0, x, 0, -reverse(x))`` gives the same
+numbers at the price of building it: 31 vs 18 ms for the four transforms
+of an 800^2 RGB Dirichlet solve here.)
 
 :func:`dct_filter_2d` applies a diagonal operator in the 2-D DCT-II basis,
 ``idctn(dctn(x) * scale)``, in one 2-D real FFT each way: with ``A(k1, m) =
@@ -82,10 +86,9 @@ def idct2(y, axis: int = -1):
 def dst1(x, axis: int = -1):
     """Unnormalised DST-I along ``axis`` (equals ``scipy.fft.dst(x, 1, axis=axis)``)."""
     x = _last(x, axis)
-    zero = jnp.zeros_like(x[..., :1])
-    ext = jnp.concatenate([zero, x, zero, -x[..., ::-1]], axis=-1)
     n = x.shape[-1]
-    out = -jnp.fft.rfft(ext, axis=-1).imag[..., 1 : n + 1]
+    padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(1, n + 1)])
+    out = -2 * jnp.fft.rfft(padded, axis=-1).imag[..., 1 : n + 1]
     return jnp.moveaxis(out, -1, axis)
 
 
