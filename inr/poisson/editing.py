@@ -169,9 +169,9 @@ def _solve_box(v, f, m, tol, rectangle):
     Guidance on edges leaving the box (its last column's x-component, its
     last row's y-component) never enters: :func:`divergence` drops them, the
     zero-flux convention, so a box that stops short of the image needs no
-    special case.  A ``rectangle`` mask (the box less its one-pixel ring) is solved
-    directly by one exact DST solve on the box; other masks by multigrid-
-    preconditioned CG from zero.  (A DST solve of the same equations on the
+    special case.  A ``rectangle`` mask (the box less its one-pixel ring)
+    is solved directly by one exact DST solve on the box; other masks by
+    multigrid-preconditioned CG from zero.  (A DST solve of the same equations on the
     box, used as a start, is far off outside the mask, max error 1.4 on the
     benchmark's ellipse, and saved no CG iteration.)
     """
@@ -214,10 +214,11 @@ def _source_patch(src, dst, box, placement):
     return patch
 
 
-@partial(jax.jit, static_argnums=2)
-def _clone_guidance(src_patch, dst_patch, mixed):
+@jax.jit
+def _clone_guidance(src_patch, dst_patch=None):
+    """The source's gradient, or with ``dst_patch`` Perez's mixed field."""
     g = image_gradient(src_patch)
-    return _larger(g, image_gradient(dst_patch)) if mixed else g
+    return g if dst_patch is None else _larger(g, image_gradient(dst_patch))
 
 
 def seamless_clone(
@@ -261,7 +262,7 @@ def seamless_clone(
     def guidance(box):
         # Where the source does not reach, its "gradient" comes from dst.
         patch = _source_patch(s3, d3, box, placement)
-        return _clone_guidance(patch, d3[box], mode == "mixed")
+        return _clone_guidance(patch, d3[box] if mode == "mixed" else None)
 
     return _masked_reconstruct(guidance, d3, m_full, tol).reshape(d.shape)
 
