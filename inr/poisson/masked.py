@@ -28,6 +28,7 @@ Iteration stops when ``||r||_2 <= tol * ||b||_2`` per channel (default
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import NamedTuple
 
@@ -135,13 +136,19 @@ def _apply(level, x):
 
 
 def _jacobi(level, b, sweeps, x=None):
-    """``sweeps`` damped-Jacobi sweeps on ``A x = b``, from ``x`` (default zero)."""
+    """``sweeps`` damped-Jacobi sweeps on ``A x = b``, from ``x`` (default zero).
+
+    ``x`` must be zero off the domain (every iterate then is):
+    ``x + (omega / deg) (b - deg x + sum_q x_q)`` inside is
+    ``(1 - omega) x + inv_diag (b + sum_q x_q)``, one product fewer and no
+    read of ``deg`` or ``inside``.
+    """
     if x is None:  # the first sweep from zero is a scaling
         x, sweeps = level.inv_diag * b, sweeps - 1
     # A loop, not an unrolled chain: XLA fuses chained stencils and
     # recomputes every neighbour's producer, 5^k work for k sweeps
     # (measured: 1.5 s per V-cycle at 1024^2, and 3.6 s for 64 sweeps).
-    sweep = lambda _, x: x + level.inv_diag * (b - _apply(level, x))  # noqa: E731
+    sweep = lambda _, x: (1.0 - _OMEGA) * x + level.inv_diag * (b + _neighbour_sum(x))  # noqa: E731
     return jax.lax.fori_loop(0, sweeps, sweep, x)
 
 
@@ -153,6 +160,19 @@ def _v_cycle(levels, b):
     coarse_b = _restrict(b - _apply(level, x)) * levels[1].inside
     x = x + _prolong(_v_cycle(levels[1:], coarse_b)) * level.inside
     return _jacobi(level, b, _SWEEPS, x)
+
+
+def _channel_dot(u, v):
+    """Per-channel ``sum(u * v)`` over the image plane, shaped (1, 1, C).
+
+    Reducing (H, W, C) to a minor axis of 3 does not vectorise on XLA:CPU;
+    folding k pixels into the minor axis first does (1.05 -> 0.38 ms at
+    3x896x960).
+    """
+    h, w, c = u.shape
+    k = math.gcd(h * w, 16)
+    lanes = jnp.sum((u * v).reshape(-1, k * c), axis=0)
+    return jnp.sum(lanes.reshape(k, c), axis=0).reshape(1, 1, c)
 
 
 def _n_levels(h, w):
@@ -167,7 +187,7 @@ def _pcg(b, x0, inside, valid, tol, max_iter):
     levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
     apply_a = partial(_apply, levels[0])
     precondition = partial(_v_cycle, levels)
-    dot = lambda u, v: jnp.sum(u * v, axis=(_ROWS, _COLS), keepdims=True)  # noqa: E731
+    dot = _channel_dot
     safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)  # noqa: E731
 
     if x0 is None:  # no start: skip a matrix product of zeros

@@ -107,3 +107,13 @@ def test_a_start_that_already_solves_costs_no_iteration():
     again, none = masked.solve_masked(b, inside, initial=x, tol=1e-4)
     assert int(iters) > 0 and int(none) == 0
     np.testing.assert_array_equal(np.asarray(again), np.asarray(x))
+
+
+@pytest.mark.parametrize("shape", [(12, 10, 3), (7, 9, 2), (16, 16, 1)])
+def test_channel_dot_is_a_per_channel_sum(shape):
+    rng = np.random.default_rng(1)
+    u, v = rng.normal(size=(2,) + shape).astype(np.float32)
+    want = np.einsum("hwc,hwc->c", u.astype(np.float64), v.astype(np.float64))
+    got = np.asarray(masked._channel_dot(jnp.asarray(u), jnp.asarray(v)))
+    assert got.shape == (1, 1, shape[2])
+    np.testing.assert_allclose(got.ravel(), want, rtol=1e-5)

@@ -45,3 +45,13 @@ def test_gradient_is_forward_difference_with_zero_flux(rng):
 def test_operators_trace_under_jit():
     u = np.ones((6, 6), np.float32)
     assert float(jax.jit(inr.laplacian_5pt)(u).sum()) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(7, 9, 2), (6, 5, 3), (8, 4)])
+def test_channels_first_divergence_is_a_transpose(shape, rng):
+    from inr.poisson.operators import divergence_channels_first
+
+    g = rng.standard_normal(shape + (2,)).astype(np.float32)
+    want = np.asarray(inr.divergence(g))
+    want = np.moveaxis(want, -1, 0) if len(shape) == 3 else want
+    np.testing.assert_array_equal(np.asarray(divergence_channels_first(g)), want)
