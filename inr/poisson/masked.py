@@ -135,6 +135,16 @@ def _apply(level, x):
     return level.inside * (level.deg * x - _neighbour_sum(x))
 
 
+def _apply_padded(level, x):
+    # _apply through one padded copy, for CG: it reads A p twice (its dot
+    # and the residual update) and XLA recomputes it in both; with the
+    # concatenating shifts it also materialised four shifted copies of p
+    # (17.6 -> 15.3 ms per iteration at 896x960x3 with the pad).
+    p = jnp.pad(x, ((1, 1), (1, 1), (0, 0)))
+    nsum = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:]
+    return level.inside * (level.deg * x - nsum)
+
+
 def _jacobi(level, b, sweeps, x=None):
     """``sweeps`` damped-Jacobi sweeps on ``A x = b``, from ``x`` (default zero).
 
@@ -185,7 +195,7 @@ def _n_levels(h, w):
 @partial(jax.jit, static_argnames=("max_iter",))
 def _pcg(b, x0, inside, valid, tol, max_iter):
     levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
-    apply_a = partial(_apply, levels[0])
+    apply_a = partial(_apply_padded, levels[0])
     precondition = partial(_v_cycle, levels)
     dot = _channel_dot
     safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)  # noqa: E731
