@@ -78,9 +78,12 @@ def _neighbour_sum(x):
 
 
 def _pool(x):
-    """Sums over 2x2 blocks of an (H, W, C) array."""
-    h, w, c = x.shape
-    return x.reshape(h // 2, 2, w // 2, 2, c).sum(axis=(1, 3))
+    """Sums over 2x2 blocks of an (H, W, C) array.
+
+    Four strided slices, not a reshape and sum: XLA:CPU runs that as a
+    reduction at a tenth of the speed (0.74 vs 0.08 ms at 896x960).
+    """
+    return x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]
 
 
 def _prolong_axis(x, axis):
