@@ -3,8 +3,8 @@
 With no arguments: merges two built-in images (average and max of their
 gradients; exact Poisson and SIREN reconstructions) and clones the cat from
 one built-in image into another (normal, mixed, monochrome).  It writes one
-figure with the inputs, the naive pixel average, and every result with its
-run time.
+figure with the inputs, the naive pixel average and paste, and every
+result with its run time.
 
     python examples/merge.py [--a PATH --b PATH] [--src PATH --dst PATH --mask PATH]
                              [--size 256] [--siren-steps 300] [--out outputs/merge.png]
@@ -35,6 +35,19 @@ def default_mask(shape):
     h, w = shape[:2]
     yy, xx = np.mgrid[:h, :w]
     return ((yy - 0.45 * h) / (0.38 * h)) ** 2 + ((xx - 0.45 * w) / (0.3 * w)) ** 2 < 1
+
+
+def paste(src, dst, mask, offset):
+    """``src`` copied into ``dst`` where ``mask`` is set, at ``offset = (x, y)``, clipped."""
+    out = dst.copy()
+    ox, oy = offset
+    h, w = mask.shape
+    ys = slice(max(oy, 0), min(oy + h, dst.shape[0]))
+    xs = slice(max(ox, 0), min(ox + w, dst.shape[1]))
+    inner = (slice(ys.start - oy, ys.stop - oy), slice(xs.start - ox, xs.stop - ox))
+    region = out[ys, xs]
+    region[mask[inner]] = src[inner][mask[inner]]
+    return out
 
 
 def main(argv=None):
@@ -80,9 +93,10 @@ def main(argv=None):
         for mode in ("normal", "mixed", "monochrome")
     ]
 
-    fig, axes = plt.subplots(2, 5, figsize=(20, 8))
+    fig, axes = plt.subplots(2, 6, figsize=(24, 8))
     show(axes[0, 0], a, "input a")
-    for ax, (name, fn) in zip(axes[0, 1:], merges, strict=False):
+    show(axes[0, 1], b, "input b")
+    for ax, (name, fn) in zip(axes[0, 2:], merges, strict=False):
         print(f"{name} ...", flush=True)
         siren = "SIREN" in name  # a one-off fit: its time includes compilation
         out, dt = timed(fn, warm=not siren)
@@ -90,11 +104,12 @@ def main(argv=None):
         show(ax, np.clip(out, 0, 1), f"{name}\n{dt * 1e3:.0f} ms{note}")
     show(axes[1, 0], np.where(mask[..., None], src, 1.0), "clone source (masked)")
     show(axes[1, 1], dst, "clone destination")
-    for ax, (name, fn) in zip(axes[1, 2:], clones, strict=False):
+    for ax, (name, fn) in zip(axes[1, 3:], clones, strict=False):
         print(f"{name} ...", flush=True)
         out, dt = timed(fn)
         show(ax, out, f"{name}\n{dt * 1e3:.0f} ms")
-    fig.suptitle(f"input b: built-in coffee (or --b); merges at {size[0]}x{size[1]}")
+    show(axes[1, 2], paste(src, dst, mask, offset), "naive paste")  # after clone's input checks
+    fig.suptitle(f"merges at {size[0]}x{size[1]}; clones into {dst.shape[1]}x{dst.shape[0]}")
     save_figure(fig, args.out)
 
 
