@@ -71,12 +71,10 @@ def _check_rhs(rhs):
     return rhs
 
 
-def _solve_neumann(rhs, mean):
-    f = _spatial_last(rhs)
-    u = _restore(dct_filter_2d(f, _neumann_inverse(*f.shape[-2:])), rhs.ndim)
-    if mean is not None:
-        u = u + jnp.asarray(mean, u.dtype)
-    return u
+def _solve_neumann(f, ndim, mean):
+    """The Neumann solve of a channels-first ``f``, back in the (H, W[, C]) layout."""
+    u = _restore(dct_filter_2d(f, _neumann_inverse(*f.shape[-2:])), ndim)
+    return u if mean is None else u + jnp.asarray(mean, u.dtype)
 
 
 def dirichlet_interior(rhs, values):
@@ -132,7 +130,7 @@ def poisson_solve(
     if boundary == "neumann":
         if boundary_values is not None:
             raise ValueError("boundary_values is for boundary='dirichlet'")
-        return _solve_neumann(rhs, mean)
+        return _solve_neumann(_spatial_last(rhs), rhs.ndim, mean)
     if boundary == "dirichlet":
         if mean is not None:
             raise ValueError("mean is for boundary='neumann'; Dirichlet values fix the constant")
@@ -154,10 +152,9 @@ def reconstruct(
 
     Minimises ``||image_gradient(u) - grad||^2``: its normal equations are
     ``lap u = divergence(grad)`` with Neumann boundary, solved exactly.  The
-    constant is free, so ``mean`` (scalar or per channel) sets it.  Not
-    clipped to [0, 1].
+    constant is free, so ``mean`` (scalar or per channel; ``None`` for zero)
+    sets it.  Not clipped to [0, 1].
     """
     # Materialise the divergence: fused into the reordering, XLA recomputes it per use.
     f = jax.lax.optimization_barrier(divergence_channels_first(grad))
-    u = _restore(dct_filter_2d(f, _neumann_inverse(*f.shape[-2:])), jnp.ndim(grad) - 1)
-    return u if mean is None else u + jnp.asarray(mean, u.dtype)
+    return _solve_neumann(f, jnp.ndim(grad) - 1, mean)
