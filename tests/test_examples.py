@@ -1,5 +1,6 @@
 """The examples run end to end at toy sizes (they are documentation, so they must not rot)."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 
 @pytest.fixture
 def examples_path(monkeypatch):
-    monkeypatch.syspath_prepend(str(EXAMPLES))
     pytest.importorskip("matplotlib")
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    # benchmarks/ has a _common module too: import the examples' own.
+    for name in ("_common", "merge"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
 
 
 def test_merge_writes_its_figure(examples_path, tmp_path):
