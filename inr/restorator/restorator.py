@@ -10,8 +10,10 @@ chunk's activations plus the output.
 Weights travel as one msgpack file (config and parameters), written
 atomically by :func:`save_restorator`.  :func:`load_restorator` reads such a
 file, a training ``checkpoint_dir`` (its latest checkpoint), or a shipped
-model: ``"pretrained:restore"`` or ``"pretrained:upscale"`` (model cards in
-the README).
+model: ``"pretrained:restore"``, ``"pretrained:upscale"`` or
+``"pretrained:diffusion"`` (a diffusion restorator for the ``restore`` task,
+trained with the same budget as ``"pretrained:restore"``; model cards in the
+README).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from inr.restorator.model import RestoratorConfig, RestoratorNet
 
 __all__ = ["Restorator", "load_restorator", "save_restorator", "PRETRAINED"]
 
-PRETRAINED = ("restore", "upscale")
+PRETRAINED = ("restore", "upscale", "diffusion")
 
 
 @functools.partial(jax.jit, static_argnames=("net", "chunk", "mesh"))
