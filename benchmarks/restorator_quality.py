@@ -116,12 +116,19 @@ def mean_mse(model, cases, settings=None):
 
 
 def sweep(model, cases):
-    """RGB MSE of every sampler setting (FranNet's grid, then :data:`BEYOND`)."""
-    rows = []
+    """RGB MSE of every sampler setting (FranNet's grid, then :data:`BEYOND`).
+
+    At stochasticity 0 sigma is 0, so the noise mode and the projection do
+    nothing (up to rounding); those settings are rendered once and share a
+    row value, which saves a third of the grid's decoder calls.
+    """
+    rows, seen = [], {}
     for settings in SWEEP + BEYOND:
-        rows.append(
-            {**settings, "grid": settings in SWEEP, "mse": mean_mse(model, cases, settings)}
-        )
+        same = dict(settings, noise="zero", project_noise=False)
+        key = tuple(sorted((same if settings["stochasticity"] == 0 else settings).items()))
+        if key not in seen:
+            seen[key] = mean_mse(model, cases, settings)
+        rows.append({**settings, "grid": settings in SWEEP, "mse": seen[key]})
         print(f"  {settings} -> {rows[-1]['mse']:.5f}", flush=True)
     return rows
 
