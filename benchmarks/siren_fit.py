@@ -70,13 +70,20 @@ def time_floor(n_points, steps):
 
 
 def time_torch(img, steps):
+    """siren-pytorch on the GPU JAX uses if torch sees one, else on the CPU.
+
+    torch keeps its float32 matmul default (no TF32), so on a GPU it is
+    compared with inr run under ``jax.default_matmul_precision("float32")``.
+    """
     import torch
     from siren_pytorch import SirenNet
 
+    device = "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
     net = SirenNet(dim_in=2, dim_hidden=HIDDEN, dim_out=1, num_layers=LAYERS + 1, w0=30.0)
-    coords = torch.from_numpy(inr.grid(*img.shape).reshape(-1, 2))
-    target = torch.from_numpy(2.0 * img.reshape(-1, 1) - 1.0)
+    net = net.to(device)
+    coords = torch.from_numpy(inr.grid(*img.shape).reshape(-1, 2)).to(device)
+    target = torch.from_numpy(2.0 * img.reshape(-1, 1) - 1.0).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def run():
@@ -85,8 +92,31 @@ def time_torch(img, steps):
             loss = ((net(coords) - target) ** 2).mean()
             loss.backward()
             opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
 
-    return best_time(run, repeats=2) / steps, torch.get_num_threads()
+    where = (
+        torch.cuda.get_device_name() if device == "cuda" else f"{torch.get_num_threads()} threads"
+    )
+    return best_time(run, repeats=2) / steps, where
+
+
+def precision_rows(img, steps):
+    """Speed and quality of a ``steps``-step fit under each matmul precision.
+
+    On a CPU every setting runs full float32, so this is for accelerators,
+    where JAX's default lets float32 matmuls use TF32 (or bf16 passes).
+    """
+    rows = []
+    for name in ("default", "float32", "tensorfloat32", "bfloat16"):
+        pinned = None if name == "default" else name
+        with jax.default_matmul_precision(pinned):
+            res = inr.fit_image(img, steps=steps)
+            t = best_time(lambda: inr.fit_image(img, steps=steps), repeats=2) / steps
+        rows.append(
+            {"matmul precision": name, "ms/step": t * 1e3, "PSNR": float(res.history["psnr"][-1])}
+        )
+    return rows
 
 
 def time_batch(n_images, size, steps, hidden):
@@ -105,29 +135,33 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--batch-steps", type=int, default=100)
+    p.add_argument("--precision-steps", type=int, default=500, help="accelerators only")
     p.add_argument("--json", default=str(RESULTS / "siren_fit.json"))
     args = p.parse_args()
 
     img = _image(args.size)
     n = img.size
     t0 = time.perf_counter()
-    floor = time_floor(n, args.steps)
-    fast = time_inr(img, args.steps, inr.fast_sin)
-    slow = time_inr(img, args.steps, jnp.sin)
-    torch_step, threads = time_torch(img, args.steps)
+    # On a GPU, JAX's default float32 matmuls may use TF32 while torch's do
+    # not: pin full float32 so that the comparison is like for like.
+    with jax.default_matmul_precision("float32"):
+        floor = time_floor(n, args.steps)
+        fast = time_inr(img, args.steps, inr.fast_sin)
+        slow = time_inr(img, args.steps, jnp.sin)
+    torch_step, where = time_torch(img, args.steps)
     rows = [
         {"run": "matmul floor (jax)", "ms/step": floor * 1e3, "x floor": 1.0},
         {"run": "inr.fit_image (fast_sin)", "ms/step": fast * 1e3, "x floor": fast / floor},
         {"run": "inr.fit_image (jnp.sin)", "ms/step": slow * 1e3, "x floor": slow / floor},
         {
-            "run": f"siren-pytorch ({threads} threads)",
+            "run": f"siren-pytorch ({where})",
             "ms/step": torch_step * 1e3,
             "x floor": torch_step / floor,
         },
     ]
     print(
         f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
-        f"{args.steps} steps, {jax.devices()[0].platform}"
+        f"{args.steps} steps, {jax.devices()[0].device_kind}"
     )
     table = print_table(rows, ["run", "ms/step", "x floor"])
     speedup = torch_step / fast
@@ -135,6 +169,12 @@ def main():
         f"inr steps/s over siren-pytorch: {speedup:.2f}x; inr step over matmul floor: "
         f"{fast / floor:.2f}x"
     )
+
+    precision = []
+    if jax.default_backend() != "cpu":
+        precision = precision_rows(img, args.precision_steps)
+        print(f"\nmatmul precision, {args.precision_steps} steps (JAX's default may use TF32)")
+        print_table(precision, ["matmul precision", "ms/step", "PSNR"])
 
     batch_rows = []
     for hidden in (16, 64, 256):
@@ -160,6 +200,7 @@ def main():
             "speedup_over_siren_pytorch": speedup,
             "over_matmul_floor": fast / floor,
             "batch": batch_rows,
+            "precision": precision,
             "table": table,
             "batch_table": batch_table,
             "elapsed_s": time.perf_counter() - t0,

@@ -1,7 +1,24 @@
-import numpy as np
-import pytest
+import os
 
-import inr
+# The tests check float32 mathematics and bitwise-reproducible training.  On
+# GPUs, JAX's defaults allow TF32 matmuls (~3 significant digits) and
+# non-deterministic reduction order; pin both here, before any backend
+# starts, so that subprocesses inherit them too.  See the README's
+# "Precision and determinism on GPUs".
+os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "float32")
+if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true"
+    ).strip()
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import inr  # noqa: E402
+
+# In case a plugin imported jax before this file ran.
+jax.config.update("jax_default_matmul_precision", os.environ["JAX_DEFAULT_MATMUL_PRECISION"])
 
 
 @pytest.fixture(scope="session")

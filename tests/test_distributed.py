@@ -23,13 +23,16 @@ from inr import distributed
 from inr.restorator.checkpoint import open_manager
 
 TOL = 1e-5
+# The subprocesses fake several devices on the host CPU; on a GPU machine
+# JAX would otherwise pick the (single) GPU and ignore the forced count.
+CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
 
 
 @pytest.fixture(scope="module")
 def report(colour_images, tmp_path_factory):
     work = tmp_path_factory.mktemp("multidevice")
     np.save(work / "data.npy", colour_images)
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", **CPU_ONLY)
     script = Path(__file__).with_name("_multidevice.py")
     args = [sys.executable, str(script), str(work / "data.npy"), str(work / "out.json"), str(work)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
@@ -167,7 +170,7 @@ def multihost(colour_images, tmp_path_factory):
         inr.save_image(data / f"{i}.png", image)
     script = Path(__file__).with_name("_multihost.py")
     port = str(_free_port())
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | CPU_ONLY
     logs = [work / f"process{pid}.log" for pid in (0, 1)]
     procs = [
         subprocess.Popen(

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every benchmark whose figures the README reports for a GPU, in one go.
+#
+# Usage: bash benchmarks/run_gpu.sh [OUT_DIR]   (default benchmarks/results)
+# Needs a CUDA build of jax plus the `bench` extra (a CUDA build of torch for
+# siren-pytorch); inr itself may come from `pip install --no-deps -e .` or
+# PYTHONPATH.  Each benchmark writes OUT_DIR/<name>_gpu.json; one that
+# fails or runs past its time limit does not stop the others.
+set -uo pipefail
+out=$(realpath "${1:-benchmarks/results}")
+here=$(dirname "$0")
+export PYTHONUNBUFFERED=1
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import jax; print('jax', jax.__version__, jax.devices())"
+
+run() {  # run NAME SECONDS ARGS...: time-limited, logged, never fatal
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name $*"
+  timeout "$limit" python3 "$here/$name.py" "$@" || echo "!! $name exited with $?"
+}
+run siren_fit 240 --json "$out/siren_fit_gpu.json"
+run sampler 180 --json "$out/sampler_gpu.json"
+# A GPU needs more points than the CPU default to be busy for 100 calls.
+run sampler 120 --points 4194304 --model none --json "$out/sampler_gpu_4m.json"
+run poisson 120 --json "$out/poisson_gpu.json"
+run decode 90 --json "$out/decode_gpu.json"
