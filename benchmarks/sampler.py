@@ -23,7 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import RESULTS, best_time, print_table, write_json
+from _common import RESULTS, best_time, best_times, print_table, write_json
 
 import inr
 from inr.diffusion import cosine_schedule, sample, visited_steps
@@ -88,7 +88,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--points", type=int, default=262144)
     p.add_argument("--size", type=int, default=1024)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--model", default="default", help="'default', 'none' or a diffusion model")
     p.add_argument("--model-size", type=int, default=1024)
     p.add_argument("--json", default=str(RESULTS / "sampler.json"))
@@ -111,9 +111,16 @@ def main():
 
         return jax.lax.scan(body, x, jnp.arange(99, -1, -1, dtype=jnp.int32))[0]
 
-    t_sample = best_time(lambda: full(x_T).block_until_ready(), args.repeats)
-    t_ddim = best_time(lambda: ddim(x_T).block_until_ready(), args.repeats)
-    t_bare = best_time(lambda: bare(x_T).block_until_ready(), args.repeats)
+    # In turns, so that the three see the same spells of load on a shared machine.
+    times = best_times(
+        {
+            "bare": lambda: bare(x_T).block_until_ready(),
+            "ddpm": lambda: full(x_T).block_until_ready(),
+            "ddim": lambda: ddim(x_T).block_until_ready(),
+        },
+        args.repeats,
+    )
+    t_bare, t_sample, t_ddim = times["bare"], times["ddpm"], times["ddim"]
     overhead = [
         {"what": "100 bare denoiser calls (scan)", "seconds": t_bare, "x_bare": 1.0},
         {"what": "sample, stride 1 (DDPM)", "seconds": t_sample, "x_bare": t_sample / t_bare},

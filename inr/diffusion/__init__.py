@@ -1,7 +1,8 @@
 """Diffusion: noise schedules, the pure reverse-process sampler, training targets.
 
 ``schedule`` (cosine and linear ``alpha_bar`` tables, float64-built),
-``sampler`` (``sample``: DDPM/DDIM in one ``lax.scan``) and ``loss``
+``sampler`` (``sample``: DDPM/DDIM in one ``lax.scan``), ``noise`` (its
+Gaussian noise: JAX's Threefry stream with a fusible lowering) and ``loss``
 (forward noising and epsilon / x0 / v targets).
 """
 
