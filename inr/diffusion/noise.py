@@ -1,4 +1,4 @@
-"""The sampler's Gaussian noise: JAX's Threefry stream, lowered to fuse on every backend.
+"""The sampler's Gaussian noise: JAX's Threefry stream, written as plain ``uint32`` operations.
 
 ``random_bits(key, shape)`` returns exactly ``jax.random.bits(key, shape)``
 for a Threefry key (JAX's default, partitionable counter layout: element
@@ -83,7 +83,7 @@ def random_bits(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     Keys of other PRNGs (``rbg``, ``unsafe_rbg``) go to ``jax.random.bits``.
     """
     words = _threefry_words(key)
-    if words is None or jax.config.jax_threefry_partitionable is False:
+    if words is None or not jax.config.jax_threefry_partitionable:
         return jax.random.bits(key, shape, jnp.uint32)
     n = math.prod(shape)
     if n >= 2**32:

@@ -23,9 +23,10 @@ sampler (Ho et al. 2020); ``stochasticity = 0`` is deterministic DDIM.
 axis): ``x0 + |mean - x0| * normalize(mean + noise - x0)``.  ``clip``
 clips ``x`` after every step.
 
-The noise is ``jax.random.normal`` of the per-step keys, drawn bit for bit
-as JAX draws it but through :mod:`inr.diffusion.noise`, one step ahead (on
-CPU that halves its cost; see that module).
+The noise is ``jax.random.normal`` of the per-step keys, for float32 bit
+for bit as JAX draws it, but through :mod:`inr.diffusion.noise` and one
+step ahead (on CPU that halves its cost; see that module).  Other dtypes
+get the float32 draw, cast.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def sample(
 
     t = jnp.asarray(steps)
     if silent:
-        x, _ = jax.lax.scan(lambda x, s: (update(x, s[0], s[1], None), None), x_T, (t, xs))
+        x, _ = jax.lax.scan(lambda x, s: (update(x, *s, None), None), x_T, (t, xs))
         return x
 
     # Each step draws the next step's bits and carries them: the carry
