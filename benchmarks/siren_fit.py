@@ -111,8 +111,8 @@ def precision_rows(img, steps):
     for name in ("default", "float32", "tensorfloat32", "bfloat16"):
         pinned = None if name == "default" else name
         with jax.default_matmul_precision(pinned):
-            res = inr.fit_image(img, steps=steps)
-            t = best_time(lambda: inr.fit_image(img, steps=steps), repeats=2) / steps
+            res = inr.fit_image(img, steps=steps)  # also the compile and warm-up run
+            t = best_time(lambda: inr.fit_image(img, steps=steps), repeats=2, warmup=0) / steps
         rows.append(
             {"matmul precision": name, "ms/step": t * 1e3, "PSNR": float(res.history["psnr"][-1])}
         )
