@@ -4,7 +4,8 @@
 # Usage: bash benchmarks/run_gpu.sh [OUT_DIR]   (default benchmarks/results)
 # Needs a CUDA build of jax plus the `bench` extra (a CUDA build of torch for
 # siren-pytorch); inr itself may come from `pip install --no-deps -e .` or
-# PYTHONPATH.  Each benchmark writes OUT_DIR/<name>_gpu.json; one that
+# `PYTHONPATH=$PWD` (with no network, `pip install -e` needs
+# `--no-build-isolation`).  Each benchmark writes OUT_DIR/<name>_gpu.json; one that
 # fails or runs past its time limit does not stop the others.
 set -uo pipefail
 out=$(realpath "${1:-benchmarks/results}")
@@ -26,3 +27,6 @@ run sampler 180 --json "$out/sampler_gpu.json"
 run sampler 120 --points 4194304 --model none --json "$out/sampler_gpu_4m.json"
 run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
+# Kernel-time breakdowns behind the README's GPU notes (printed, not saved).
+run profile_kernels 90 fit_images
+run profile_kernels 90 decode

@@ -15,11 +15,12 @@ float32 coordinates).
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_region, as_size
 
-__all__ = ["grid", "pixel_centres"]
+__all__ = ["grid", "grid_axes", "points_from_axes", "pixel_centres"]
 
 
 def pixel_centres(n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
@@ -38,9 +39,31 @@ def grid(height: int, width: int, region=None) -> np.ndarray:
       height, width: output size in pixels.
       region: ``(x0, y0, x1, y1)`` fractions of the image, ``None`` for all.
     """
+    xs, ys = grid_axes(height, width, region)
+    xx, yy = np.meshgrid(xs, ys, indexing="xy")
+    return np.stack([xx, yy], axis=-1)
+
+
+def grid_axes(height: int, width: int, region=None) -> tuple[np.ndarray, np.ndarray]:
+    """The axes of :func:`grid`: float32 ``xs`` (width,) and ``ys`` (height,).
+
+    ``grid(h, w, region)[i, j] == (xs[j], ys[i])`` exactly.  Pass the axes to
+    a jitted function and build the points there with
+    :func:`points_from_axes`: building and copying (H*W, 2) points on the
+    host costs more than a GPU's whole render at 1024x1024.
+    """
     height, width = as_size(height, width)
     x0, y0, x1, y1 = as_region(region)
-    xs = pixel_centres(width, x0, x1)
-    ys = pixel_centres(height, y0, y1)
-    xx, yy = np.meshgrid(xs, ys, indexing="xy")
-    return np.stack([xx, yy], axis=-1).astype(np.float32)
+    xs = pixel_centres(width, x0, x1).astype(np.float32)
+    ys = pixel_centres(height, y0, y1).astype(np.float32)
+    return xs, ys
+
+
+def points_from_axes(xs: jnp.ndarray, ys: jnp.ndarray) -> jnp.ndarray:
+    """``(H*W, 2)`` points ``(x, y)`` in row-major pixel order from (W,) and (H,) axes.
+
+    The traceable twin of ``grid(...).reshape(-1, 2)``.
+    """
+    xx = jnp.broadcast_to(xs[None, :], (ys.shape[0], xs.shape[0]))
+    yy = jnp.broadcast_to(ys[:, None], (ys.shape[0], xs.shape[0]))
+    return jnp.stack([xx, yy], axis=-1).reshape(-1, 2)

@@ -155,9 +155,19 @@ def _leaf_sharding(shape: tuple[int, ...], mesh: Mesh, shard: bool) -> NamedShar
 def replicate(tree, mesh: Mesh):
     """``tree`` with every leaf copied to every device of ``mesh`` (a no-op where it is).
 
-    Lets parameters trained on one mesh render on another.
+    Lets parameters trained on one mesh render on another.  Leaves already
+    placed that way are passed through: a render calls this every time, and
+    re-putting a restorator's ~60 leaves cost 3.9 ms on an H100 host.
     """
-    return jax.device_put(tree, replicated(mesh))
+    target = replicated(mesh)
+
+    def put(x):
+        sharding = getattr(x, "sharding", None)
+        if sharding is not None and sharding.is_equivalent_to(target, x.ndim):
+            return x
+        return jax.device_put(x, target)
+
+    return jax.tree.map(put, tree)
 
 
 def state_sharding(tree, mesh: Mesh, shard_params: bool = False):

@@ -35,3 +35,16 @@ def test_bad_region(region):
 def test_bad_size(size):
     with pytest.raises(ValueError, match="size"):
         inr.grid(*size)
+
+
+@pytest.mark.parametrize("region", [None, (0.1, 0.2, 0.7, 0.9), (0.5, 0.0, 1.0, 0.25)])
+def test_points_from_axes_is_the_grid(region):
+    """The traceable twin builds exactly grid()'s float32 points, under jit too."""
+    import jax
+
+    from inr.coords import grid_axes, points_from_axes
+
+    xs, ys = grid_axes(37, 53, region)
+    assert xs.shape == (53,) and ys.shape == (37,) and xs.dtype == np.float32
+    expected = inr.grid(37, 53, region).reshape(-1, 2)
+    np.testing.assert_array_equal(np.asarray(jax.jit(points_from_axes)(xs, ys)), expected)

@@ -126,6 +126,31 @@ def test_initialize_checks_its_environment(monkeypatch):
         distributed.initialize()
 
 
+def test_replicate_keeps_leaves_already_in_place():
+    """No copy for leaves already replicated; other leaves are put on the mesh."""
+    mesh = distributed.as_mesh(None)
+    placed = jax.device_put(np.arange(6.0, dtype=np.float32), distributed.replicated(mesh))
+    tree = distributed.replicate({"a": placed, "b": np.ones((2, 3), np.float32)}, mesh)
+    assert tree["a"] is placed
+    assert tree["b"].sharding.is_equivalent_to(distributed.replicated(mesh), 2)
+    np.testing.assert_array_equal(np.asarray(tree["b"]), np.ones((2, 3)))
+
+
+def test_fit_groups_fit_cpu_cache_and_fill_accelerators():
+    """Images per vmapped group: L2-sized on a CPU, the whole share on a GPU."""
+    from types import SimpleNamespace
+
+    from inr.fit import _group
+
+    def mesh_on(platform):
+        return SimpleNamespace(devices=np.array([SimpleNamespace(platform=platform)]))
+
+    assert _group(mesh_on("cpu"), 1024, 256, 64) == 4
+    assert _group(mesh_on("cpu"), 1024, 16, 64) == 64
+    assert _group(mesh_on("gpu"), 1024, 256, 64) == 64
+    assert _group(mesh_on("gpu"), 65536, 2048, 64) == 1  # never below one image
+
+
 def test_pad_rows_repeats_the_last_row():
     x = np.arange(6.0).reshape(3, 2)
     np.testing.assert_array_equal(distributed.pad_rows(x, 5)[3:], [[4, 5], [4, 5]])

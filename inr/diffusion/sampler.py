@@ -119,6 +119,18 @@ def _normalize(v, eps=1e-12):
     return v / jnp.maximum(norm, eps)
 
 
+def _draw_ahead() -> bool:
+    """Whether ``sample`` carries each step's noise bits from the step before.
+
+    Same numbers either way (for float32; see :mod:`inr.diffusion.noise`).
+    On a CPU the carried draw is cheaper (DDPM 1.19x -> 1.06-1.14x of bare
+    denoiser calls); on a GPU, where JAX's hash is already one fused kernel,
+    the carry is an extra pass over the noise (H100, 4.2 M points: 1.068x
+    carried against 1.047x drawn in the step).
+    """
+    return jax.default_backend() == "cpu"
+
+
 def sample(
     denoise: Callable[[jax.Array, jax.Array], jax.Array],
     x_T: Annotated[jax.Array, "... c"],
@@ -184,10 +196,18 @@ def sample(
         x, _ = jax.lax.scan(lambda x, s: (update(x, *s, None), None), x_T, (t, xs))
         return x
 
+    keys = jax.random.split(key, len(steps))
+    if not _draw_ahead():
+
+        def step_now(x, inputs):
+            t, coefficients, k = inputs
+            return update(x, t, coefficients, jax.random.normal(k, x.shape, dtype)), None
+
+        return jax.lax.scan(step_now, x_T, (t, xs, keys))[0]
+
     # Each step draws the next step's bits and carries them: the carry
     # keeps the hash out of the update's fusion (see inr.diffusion.noise).
     # The last step's draw is for a step that never comes.
-    keys = jax.random.split(key, len(steps))
     next_keys = jnp.concatenate([keys[1:], keys[:1]])
 
     def step(carry, inputs):

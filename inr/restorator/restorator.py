@@ -31,7 +31,7 @@ from flax import struct
 
 from inr._atomic import atomic_write
 from inr._validate import as_image
-from inr.coords import grid
+from inr.coords import grid_axes, points_from_axes
 from inr.diffusion.sampler import sample
 from inr.distributed import as_mesh, replicate, to_host
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
@@ -44,7 +44,8 @@ PRETRAINED = ("restore", "upscale", "diffusion")
 
 
 @functools.partial(jax.jit, static_argnames=("net", "chunk", "mesh"))
-def _render(net, params, inputs, base, points, cell, chunk, mesh):
+def _render(net, params, inputs, base, axes, cell, chunk, mesh):
+    points = points_from_axes(*axes)
     maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
 
     def decode(p):
@@ -55,8 +56,9 @@ def _render(net, params, inputs, base, points, cell, chunk, mesh):
 
 
 @functools.partial(jax.jit, static_argnames=("net", "chunk", "sampler", "mesh"))
-def _render_diffusion(net, params, inputs, base, points, cell, key, chunk, sampler, mesh):
+def _render_diffusion(net, params, inputs, base, axes, cell, key, chunk, sampler, mesh):
     """Every point is its own diffusion chain (``vmap`` of the sampler over points)."""
+    points = points_from_axes(*axes)
     config = net.config
     schedule = config.noise_schedule()
     maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
@@ -161,7 +163,7 @@ class Restorator:
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
             raise ValueError(f"size must be (height, width); got {size!r}")
-        points = grid(size[0], size[1], region).reshape(-1, 2)
+        axes = grid_axes(size[0], size[1], region)
         x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if region is None else region
         cell = np.array(
             [inputs.shape[1] * (x1 - x0) / size[1], inputs.shape[0] * (y1 - y0) / size[0]],
@@ -177,10 +179,10 @@ class Restorator:
             )
             key = jax.random.PRNGKey(seed)
             out = _render_diffusion(
-                self.net, params, inputs, base, points, cell, key, int(chunk), sampler, mesh
+                self.net, params, inputs, base, axes, cell, key, int(chunk), sampler, mesh
             )
         else:
-            out = _render(self.net, params, inputs, base, points, cell, int(chunk), mesh)
+            out = _render(self.net, params, inputs, base, axes, cell, int(chunk), mesh)
         return to_host(out).reshape(size[0], size[1], 3)
 
 

@@ -184,6 +184,20 @@ def test_ddpm_equals_the_textbook_loop():
     np.testing.assert_allclose(ours, x, rtol=1e-5, atol=1e-5)
 
 
+def test_draw_order_does_not_change_the_sample(monkeypatch):
+    """Noise carried from the step before (CPU) or drawn in the step (GPU): same numbers."""
+    import inr.diffusion.sampler as sampler_module
+
+    x_T = jax.random.normal(jax.random.PRNGKey(3), (64, 3))
+    key = jax.random.PRNGKey(4)
+    kw = dict(stride=8, stochasticity=0.7, project_noise=True)
+    got = {}
+    for ahead in (True, False):
+        monkeypatch.setattr(sampler_module, "_draw_ahead", lambda ahead=ahead: ahead)
+        got[ahead] = jax.jit(lambda x: sample(_gaussian_denoiser, x, key, SCHEDULE, **kw))(x_T)
+    np.testing.assert_array_equal(got[True], got[False])
+
+
 def test_projection_keeps_the_distance_from_x0():
     """After a projected step the point is exactly |mean - x0| from x0, in a new direction.
 

@@ -1,0 +1,93 @@
+"""Where an accelerator's time goes: device kernels of one traced call, summed by name.
+
+Not a peer comparison: a profiling aid behind the GPU notes in the README.
+It warms the call up, traces one more (``jax.profiler`` with a Perfetto
+trace), and prints the wall time beside the summed device-kernel time, then
+the kernels by total time.  A wall time well above the kernel time means the
+host is the bottleneck (that is how the decoder's host-side grid showed up).
+
+Usage: python benchmarks/profile_kernels.py {fit_images,decode} [--trace-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import inr
+
+
+def fit_images_call(steps: int = 20):
+    """The benchmark's batched fit: 64 crops of 32x32, width 256."""
+    rng = np.random.default_rng(0)
+    big = inr.sample_image("camera")
+    corners = rng.integers(0, big.shape[0] - 32, (64, 2))
+    images = np.stack([big[y : y + 32, x : x + 32] for y, x in corners])
+    return lambda: inr.fit_images(images, steps=steps), steps
+
+
+def decode_call(size: int = 1024):
+    """``pretrained:restore`` rendering ``size`` squared."""
+    model = inr.load_restorator("pretrained:restore")
+    n = model.config.input_size
+    image = np.random.default_rng(0).random((n, n), np.float32)
+    return lambda: model.restore(image, size=(size, size)), 1
+
+
+CALLS = {"fit_images": fit_images_call, "decode": decode_call}
+
+
+def kernel_totals(trace_file: Path) -> tuple[collections.Counter, collections.Counter]:
+    """Microseconds and launch counts per kernel name on the device tracks."""
+    events = json.load(gzip.open(trace_file))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    names = {
+        e["pid"]: e["args"]["name"]
+        for e in events
+        if e.get("ph") == "M" and e.get("name") == "process_name"
+    }
+    device = {pid for pid, name in names.items() if "/device:" in name}
+    total, count = collections.Counter(), collections.Counter()
+    for e in events:
+        if e.get("ph") == "X" and e["pid"] in device:
+            total[e["name"]] += e["dur"]
+            count[e["name"]] += 1
+    return total, count
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=sorted(CALLS))
+    p.add_argument("--trace-dir", default=None, help="keep the trace here (default: a temp dir)")
+    p.add_argument("--top", type=int, default=25)
+    args = p.parse_args()
+
+    call, per = CALLS[args.what]()
+    for _ in range(2):
+        call()
+    t0 = time.perf_counter()
+    call()
+    wall = time.perf_counter() - t0
+    trace_dir = Path(args.trace_dir or tempfile.mkdtemp(prefix="inr_trace_"))
+    jax.profiler.start_trace(str(trace_dir), create_perfetto_trace=True)
+    call()
+    jax.profiler.stop_trace()
+    trace_file = next(trace_dir.rglob("perfetto_trace.json.gz"))
+    total, count = kernel_totals(trace_file)
+    print(f"{args.what} on {jax.devices()[0].device_kind}; trace: {trace_file}")
+    print(f"wall {wall * 1e3:.2f} ms, device kernels {sum(total.values()) / 1e3:.2f} ms")
+    unit = "step" if per > 1 else "call"
+    for name, us in total.most_common(args.top):
+        print(f"{us / per:10.1f} us/{unit}  x{count[name] // per:<4d} {name[:100]}")
+
+
+if __name__ == "__main__":
+    main()
