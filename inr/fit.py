@@ -76,14 +76,14 @@ def _train_many(model, target, n_steps, group, mesh, params, opt_state, batch):
 # must fit in L2 (~4 MiB) or batched matmuls slow down; an accelerator wants
 # the whole batch at once (measured on an H100, width 256: groups of 4 images
 # left the GPU launch-bound), bounded only so that memory stays modest.
-_GROUP_FLOATS = {"cpu": 2**20}
+_GROUP_FLOATS_CPU = 2**20
 _GROUP_FLOATS_ACCELERATOR = 2**26
 
 
 def _group(mesh, n_points: int, width: int, per_device: int) -> int:
     """How many images each device trains as one vmapped group."""
-    platform = mesh.devices.flat[0].platform
-    floats = _GROUP_FLOATS.get(platform, _GROUP_FLOATS_ACCELERATOR)
+    cpu = mesh.devices.flat[0].platform == "cpu"
+    floats = _GROUP_FLOATS_CPU if cpu else _GROUP_FLOATS_ACCELERATOR
     return int(np.clip(floats // (n_points * width), 1, per_device))
 
 

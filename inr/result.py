@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_region, as_size
-from inr.coords import grid
+from inr.coords import grid_axes, points_from_axes
 from inr.distributed import as_mesh, local_mesh, replicate, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
@@ -34,7 +34,7 @@ QUANTITIES = ("values", "gradient", "laplacian")
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _render(model, quantity, chunk, mesh, params, offset, xy, steps):
+def _render(model, quantity, chunk, mesh, params, offset, axes, steps):
     """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, 2])``.
 
     Each chunk of points is evaluated for every parameter set, so a device
@@ -50,6 +50,7 @@ def _render(model, quantity, chunk, mesh, params, offset, xy, steps):
         return 0.5 * field_laplacian(f, x, steps)
 
     every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)  # noqa: E731
+    xy = points_from_axes(*axes)
     out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), xy, chunk, mesh)
     return jnp.moveaxis(out, 1, 0)
 
@@ -99,7 +100,7 @@ class FitResult:
         height, width = as_size(height, width)
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
         x0, y0, x1, y1 = as_region(region)
-        xy = jnp.asarray(grid(height, width, region).reshape(-1, 2))
+        axes = grid_axes(height, width, region)
         # One rendered pixel is this many [-1, 1] coordinate units.
         steps = jnp.asarray([2.0 * (x1 - x0) / width, 2.0 * (y1 - y0) / height], jnp.float32)
         params, offset = replicate((self.params, self.offset), mesh)
@@ -107,7 +108,7 @@ class FitResult:
             params = jax.tree_util.tree_map(lambda x: x[None], params)
             offset = offset[None]
         per_image = max(1024, chunk // offset.shape[0])
-        out = to_host(_render(self.model, quantity, per_image, mesh, params, offset, xy, steps))
+        out = to_host(_render(self.model, quantity, per_image, mesh, params, offset, axes, steps))
         channels = () if len(self.shape) == 2 else (self.shape[2],)
         tail = (2,) if quantity == "gradient" else ()
         out = out.reshape(offset.shape[0], height, width, *channels, *tail)
