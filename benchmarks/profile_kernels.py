@@ -21,16 +21,14 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from siren_fit import camera_crops
 
 import inr
 
 
 def fit_images_call(steps: int = 20):
     """The benchmark's batched fit: 64 crops of 32x32, width 256."""
-    rng = np.random.default_rng(0)
-    big = inr.sample_image("camera")
-    corners = rng.integers(0, big.shape[0] - 32, (64, 2))
-    images = np.stack([big[y : y + 32, x : x + 32] for y, x in corners])
+    images = camera_crops(64, 32)
     return lambda: inr.fit_images(images, steps=steps), steps
 
 

@@ -119,11 +119,16 @@ def precision_rows(img, steps):
     return rows
 
 
-def time_batch(n_images, size, steps, hidden):
+def camera_crops(n_images: int, size: int) -> np.ndarray:
+    """``n_images`` random ``size``-square crops of the cameraman, (N, size, size)."""
     rng = np.random.default_rng(0)
     big = inr.sample_image("camera")
     corners = rng.integers(0, big.shape[0] - size, (n_images, 2))
-    images = np.stack([big[y : y + size, x : x + size] for y, x in corners])
+    return np.stack([big[y : y + size, x : x + size] for y, x in corners])
+
+
+def time_batch(n_images, size, steps, hidden):
+    images = camera_crops(n_images, size)
     kw = dict(steps=steps, hidden_features=hidden)
     t_seq = best_time(lambda: [inr.fit_image(im, **kw) for im in images], repeats=1)
     t_vmap = best_time(lambda: inr.fit_images(images, **kw), repeats=2)

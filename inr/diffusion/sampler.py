@@ -23,10 +23,10 @@ sampler (Ho et al. 2020); ``stochasticity = 0`` is deterministic DDIM.
 axis): ``x0 + |mean - x0| * normalize(mean + noise - x0)``.  ``clip``
 clips ``x`` after every step.
 
-The noise is ``jax.random.normal`` of the per-step keys, for float32 bit
-for bit as JAX draws it, but through :mod:`inr.diffusion.noise` and one
-step ahead (on CPU that halves its cost; see that module).  Other dtypes
-get the float32 draw, cast.
+The noise is ``jax.random.normal`` of the per-step keys, drawn in float32
+(other dtypes get that draw, cast).  On a CPU it goes through
+:mod:`inr.diffusion.noise` and is drawn one step ahead, which halves its
+cost there; the numbers are the same bit for bit (see :func:`_draw_ahead`).
 """
 
 from __future__ import annotations
@@ -201,7 +201,8 @@ def sample(
 
         def step_now(x, inputs):
             t, coefficients, k = inputs
-            return update(x, t, coefficients, jax.random.normal(k, x.shape, dtype)), None
+            z = jax.random.normal(k, x.shape, jnp.float32).astype(dtype)
+            return update(x, t, coefficients, z), None
 
         return jax.lax.scan(step_now, x_T, (t, xs, keys))[0]
 
