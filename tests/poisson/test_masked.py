@@ -117,3 +117,30 @@ def test_channel_dot_is_a_per_channel_sum(shape):
     got = np.asarray(masked._channel_dot(jnp.asarray(u), jnp.asarray(v)))
     assert got.shape == (1, 1, shape[2])
     np.testing.assert_allclose(got.ravel(), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("start", [False, True])
+def test_channels_solved_in_turn_or_batched_agree(monkeypatch, start):
+    """The CPU solves channels one at a time, accelerators all at once.
+
+    Batched, every channel iterates until the slowest converges; in turn,
+    each stops at its own tolerance.  So both must meet the tolerance per
+    channel, agree to it, and report the same (largest) iteration count.
+    """
+    rng = np.random.default_rng(3)
+    inside = jnp.asarray(_blob(32, 48, rng), jnp.float32)[..., None]
+    b = jnp.asarray(rng.normal(size=(32, 48, 3)), jnp.float32) * inside
+    x0 = jnp.asarray(rng.normal(size=(32, 48, 3)), jnp.float32) if start else None
+    valid = jnp.ones_like(inside)
+    level = masked._level(inside, valid)
+    tol = 1e-5
+    got = {}
+    for in_turn in (True, False):
+        monkeypatch.setattr(masked, "_channels_one_at_a_time", lambda in_turn=in_turn: in_turn)
+        x, iters = masked._pcg.__wrapped__(b, x0, inside, valid, jnp.float32(tol), 100)
+        residual = np.linalg.norm(np.asarray(masked._apply(level, x) - b), axis=(0, 1))
+        assert np.all(residual <= tol * np.linalg.norm(np.asarray(b), axis=(0, 1)))
+        got[in_turn] = x, int(iters)
+    scale = float(jnp.abs(got[False][0]).max())
+    np.testing.assert_allclose(got[True][0], got[False][0], atol=1e-3 * scale)
+    assert got[True][1] == got[False][1] > 0
