@@ -178,11 +178,11 @@ def sample(
     # Deterministic settings draw no random numbers at all.
     silent = scale_of is None or (isinstance(stochasticity, (int, float)) and stochasticity == 0)
 
-    def update(x, t, coefficients, kick):
+    def update(x, t, coefficients, z):
         c1, c2, m1, m2, sigma = coefficients
         out = denoise(x, t)
         mean = m1 * x + m2 * out
-        kick = 0.0 if silent else scale_of(sigma) * kick
+        kick = 0.0 if silent else scale_of(sigma) * z
         if project_noise:
             x0 = c1 * x + c2 * out
             radius = jnp.sqrt(jnp.sum((mean - x0) ** 2, axis=-1, keepdims=True))
