@@ -48,14 +48,16 @@ _COARSEST = 8
 
 # Arrays are channels-last like the package's images, so callers pass
 # images as they are: fields (H, W, C), masks (H, W, 1); the stencils run
-# over axes 0 and 1 (as fast as channels-first here, measured end to end).
+# over axes 0 and 1 (as fast as channels-first here, measured end to end),
+# so the same code runs on single (H, W) planes with (H, W) masks.
 _ROWS, _COLS = 0, 1
 
 
 class _Level(NamedTuple):
-    inside: jax.Array  # (H, W, 1) float 0/1
-    deg: jax.Array  # (H, W, 1) neighbours in the image
-    inv_diag: jax.Array  # (H, W, 1) damped-Jacobi weight, omega / deg inside, 0 elsewhere
+    # (H, W, 1) beside (H, W, C) fields, or (H, W) beside single planes.
+    inside: jax.Array  # float 0/1
+    deg: jax.Array  # neighbours in the image
+    inv_diag: jax.Array  # damped-Jacobi weight, omega / deg inside, 0 elsewhere
 
 
 def _shift(x, step, axis):
@@ -75,7 +77,7 @@ def _neighbour_sum(x):
     both consumers from four materialised shifted copies of ``p``; end to
     end the pad is faster (ellipse solve at 896x960x3: ~105 vs ~127 ms).
     """
-    p = jnp.pad(x, ((1, 1), (1, 1), (0, 0)))
+    p = jnp.pad(x, ((1, 1), (1, 1)) + ((0, 0),) * (x.ndim - 2))
     return p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:]
 
 
@@ -170,12 +172,14 @@ def _v_cycle(levels, b):
 
 
 def _channel_dot(u, v):
-    """Per-channel ``sum(u * v)`` over the image plane, shaped (1, 1, C).
+    """Per-channel ``sum(u * v)`` over the image plane: (1, 1, C), or (1, 1) for (H, W).
 
     Reducing (H, W, C) to a minor axis of 3 does not vectorise on XLA:CPU;
     folding k pixels into the minor axis first does (1.05 -> 0.38 ms at
     3x896x960).
     """
+    if u.ndim == 2:
+        return jnp.sum(u * v, keepdims=True)
     h, w, c = u.shape
     k = math.gcd(h * w, 16)
     lanes = jnp.sum((u * v).reshape(-1, k * c), axis=0)
@@ -196,7 +200,8 @@ def _channels_one_at_a_time() -> bool:
     time took 85-87 ms against 96-99 ms batched (2-core CPU, timed in
     turns), with the same page faults per call; presumably one channel's
     fields (about ten of 3.4 MB) sit better in the 32 MiB L3 cache than
-    three channels'.  Accelerators want the bigger batch.
+    three channels'.  Each channel is an (H, W) plane (see :func:`_pcg`).
+    Accelerators want the bigger batch.
     """
     return jax.default_backend() == "cpu"
 
@@ -239,17 +244,20 @@ def _cg(levels, b, x0, tol, max_iter):
 
 @partial(jax.jit, static_argnames=("max_iter",))
 def _pcg(b, x0, inside, valid, tol, max_iter):
-    levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
-    if not _channels_one_at_a_time() or b.shape[-1] == 1:
-        return _cg(levels, b, x0, tol, max_iter)
-    # One (H, W, 1) slice per channel, solved in turn: unrolled rather than
+    n_levels = _n_levels(*inside.shape[:2])
+    if not _channels_one_at_a_time():
+        return _cg(_levels(inside, valid, n_levels), b, x0, tol, max_iter)
+    # One (H, W) plane per channel, solved in turn: unrolled rather than
     # lax.map, whose stacked output and channels-first copies of ``b`` cost
-    # 7-9 ms more at 883x923x3 (timed in turns).
+    # 7-9 ms more at 883x923x3 (timed in turns).  Planes, not (H, W, 1)
+    # slices: XLA:CPU hands ``sum(u * v)`` to YNNPACK, which took 3-9 ms
+    # instead of 0.2-0.3 ms at 896x960 when the minor axis has size 1.
+    levels = _levels(inside[..., 0], valid[..., 0], n_levels)
     solves = [
-        _cg(levels, b[..., c : c + 1], None if x0 is None else x0[..., c : c + 1], tol, max_iter)
+        _cg(levels, b[..., c], None if x0 is None else x0[..., c], tol, max_iter)
         for c in range(b.shape[-1])
     ]
-    return jnp.concatenate([x for x, _ in solves], -1), jnp.max(jnp.stack([k for _, k in solves]))
+    return jnp.stack([x for x, _ in solves], -1), jnp.max(jnp.stack([k for _, k in solves]))
 
 
 def solve_masked(

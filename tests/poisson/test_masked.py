@@ -109,14 +109,15 @@ def test_a_start_that_already_solves_costs_no_iteration():
     np.testing.assert_array_equal(np.asarray(again), np.asarray(x))
 
 
-@pytest.mark.parametrize("shape", [(12, 10, 3), (7, 9, 2), (16, 16, 1)])
+@pytest.mark.parametrize("shape", [(12, 10, 3), (7, 9, 2), (16, 16, 1), (11, 13)])
 def test_channel_dot_is_a_per_channel_sum(shape):
+    """(H, W, C) fields give (1, 1, C); a single plane (H, W) gives (1, 1)."""
     rng = np.random.default_rng(1)
     u, v = rng.normal(size=(2,) + shape).astype(np.float32)
-    want = np.einsum("hwc,hwc->c", u.astype(np.float64), v.astype(np.float64))
+    want = np.einsum("hw...,hw...->...", u.astype(np.float64), v.astype(np.float64))
     got = np.asarray(masked._channel_dot(jnp.asarray(u), jnp.asarray(v)))
-    assert got.shape == (1, 1, shape[2])
-    np.testing.assert_allclose(got.ravel(), want, rtol=1e-5)
+    assert got.shape == (1, 1) + shape[2:]
+    np.testing.assert_allclose(got.ravel(), np.ravel(want), rtol=1e-5)
 
 
 @pytest.mark.parametrize("start", [False, True])
