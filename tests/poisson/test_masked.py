@@ -57,6 +57,17 @@ def test_prolongation_and_restriction_are_transposes():
     assert abs(float(lhs - rhs)) < 1e-4 * float(jnp.abs(lhs))
 
 
+def test_neighbour_sum_of_a_plane_matches_a_field():
+    """Planes use shifted slices, fields a padded copy: the same 4-neighbour sum."""
+    x = np.random.default_rng(4).normal(size=(9, 12)).astype(np.float32)
+    p = np.pad(x, 1)
+    want = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:]
+    np.testing.assert_allclose(masked._neighbour_sum(jnp.asarray(x)), want, rtol=1e-6)
+    np.testing.assert_allclose(
+        masked._neighbour_sum(jnp.asarray(x)[..., None])[..., 0], want, rtol=1e-6
+    )
+
+
 def test_prolongation_is_bilinear():
     # A linear ramp is reproduced exactly away from the zero-padded edge.
     ramp = jnp.arange(8.0)[None, :, None] * jnp.ones((8, 1, 1))
@@ -65,13 +76,19 @@ def test_prolongation_is_bilinear():
     np.testing.assert_allclose(fine[2:-2, 2:-2], jnp.broadcast_to(expected[2:-2], (12, 12)))
 
 
+@pytest.mark.parametrize("plane", [False, True])
 @pytest.mark.parametrize("shape", [(64, 64), (48, 80)])
-def test_v_cycle_is_symmetric_positive_definite(shape):
-    """CG needs an SPD preconditioner: <M r, s> = <r, M s> and <M r, r> > 0."""
+def test_v_cycle_is_symmetric_positive_definite(shape, plane):
+    """CG needs an SPD preconditioner: <M r, s> = <r, M s> and <M r, r> > 0.
+
+    Both layouts: (H, W, 1) fields (pad-based neighbour sums) and the (H, W)
+    planes a CPU solves (shift-based).
+    """
     rng = np.random.default_rng(1)
-    inside = jnp.asarray(_blob(*shape, rng), jnp.float32)[..., None]
-    levels = masked._levels(inside, jnp.ones(shape + (1,)), masked._n_levels(*shape))
-    r, s = (jnp.asarray(rng.normal(size=shape + (1,)), jnp.float32) * inside for _ in range(2))
+    field = () if plane else (1,)
+    inside = jnp.asarray(_blob(*shape, rng), jnp.float32).reshape(shape + field)
+    levels = masked._levels(inside, jnp.ones(shape + field), masked._n_levels(*shape))
+    r, s = (jnp.asarray(rng.normal(size=shape + field), jnp.float32) * inside for _ in range(2))
     mr, ms = masked._v_cycle(levels, r), masked._v_cycle(levels, s)
     left, right = float(jnp.sum(mr * s)), float(jnp.sum(r * ms))
     assert abs(left - right) < 1e-4 * np.sqrt(float(jnp.sum(mr * r)) * float(jnp.sum(ms * s)))
