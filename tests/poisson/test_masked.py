@@ -57,6 +57,21 @@ def test_prolongation_and_restriction_are_transposes():
     assert abs(float(lhs - rhs)) < 1e-4 * float(jnp.abs(lhs))
 
 
+@pytest.mark.parametrize("degree", [1, 3, 5])
+def test_smoothing_weights_give_the_scaled_chebyshev_polynomial(degree):
+    """prod_k (1 - w_k mu) = T_n((theta - mu) / delta) / T_n(theta / delta) on any mu."""
+    lo, hi = 0.25, 2.0
+    w = masked._chebyshev_weights(degree, lo, hi)
+    theta, delta = (hi + lo) / 2, (hi - lo) / 2
+    mu = np.linspace(0.0, 2.0, 41)
+    cheb = np.polynomial.chebyshev.Chebyshev.basis(degree)
+    want = cheb((theta - mu) / delta) / cheb(theta / delta)
+    np.testing.assert_allclose(np.prod(1 - np.outer(mu, w), axis=1), want, atol=1e-12)
+    # On [lo, hi] the error shrinks by at least 1 / T_n(theta / delta).
+    inside = (mu >= lo) & (mu <= hi)
+    assert np.abs(want[inside]).max() <= 1 / cheb(theta / delta) + 1e-12
+
+
 def test_neighbour_sum_of_a_plane_matches_a_field():
     """Planes use shifted slices, fields a padded copy: the same 4-neighbour sum."""
     x = np.random.default_rng(4).normal(size=(9, 12)).astype(np.float32)
