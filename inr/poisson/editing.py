@@ -19,8 +19,6 @@ modified.
 
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -157,39 +155,47 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
     # A rectangle strictly inside the image is solved exactly by one DST.
     rectangle = min(m.shape) >= 3 and int(m.sum()) == (m.shape[0] - 2) * (m.shape[1] - 2)
     rectangle = rectangle and bool(m[1:-1, 1:-1].all())
-    solved = _solve_box(
-        jnp.asarray(guidance_fn(box), jnp.float32),
-        jnp.asarray(fixed[box]),
-        jnp.asarray(m),
-        jnp.float32(tol),
-        rectangle,
-    )
+    v, f = jnp.asarray(guidance_fn(box), jnp.float32), jnp.asarray(fixed[box])
+    if rectangle:
+        solved = _solve_rectangle(v, f)
+    else:
+        # Not one jit around all of it: solve_masked runs a CPU's channels
+        # as separate calls, whose temporaries malloc can reuse.
+        x, _ = solve_masked(_masked_rhs(v, f), m, tol=tol)
+        solved = _add_clipped(f, x)
     out[box] = np.asarray(solved)
     return out
 
 
-@partial(jax.jit, static_argnums=4)
-def _solve_box(v, f, m, tol, rectangle):
-    """Solve on one box: ``f`` fixed off ``m``, guidance ``v``; returns ``u``.
+# Guidance on edges leaving the box (its last column's x-component, its last
+# row's y-component) never enters: divergence drops them, the zero-flux
+# convention, so a box that stops short of the image needs no special case.
 
-    Guidance on edges leaving the box (its last column's x-component, its
-    last row's y-component) never enters: :func:`divergence` drops them, the
-    zero-flux convention, so a box that stops short of the image needs no
-    special case.  A ``rectangle`` mask (the box less its one-pixel ring)
-    is solved directly by one exact DST solve on the box; other masks by
-    multigrid-preconditioned CG from zero.  (A DST solve of the same equations on the
-    box, used as a start, is far off outside the mask, max error 1.4 on the
-    benchmark's ellipse, and saved no CG iteration.)
+
+@jax.jit
+def _solve_rectangle(v, f):
+    """``f`` fixed on the box's one-pixel ring, guidance ``v`` inside: one exact DST solve."""
+    # Channels-first, as the transforms run (see divergence_channels_first).
+    f_cf = jnp.moveaxis(f, -1, 0)
+    inner = dirichlet_interior(divergence_channels_first(v), f_cf)
+    return jnp.clip(f.at[1:-1, 1:-1].set(jnp.moveaxis(inner, 0, -1)), 0.0, 1.0)
+
+
+@jax.jit
+def _masked_rhs(v, f):
+    """``A x = -lap x = lap f - div v`` on the mask, for ``u = f + x``.
+
+    Solved by multigrid-preconditioned CG from zero.  (A DST solve of the
+    same equations on the box, used as a start, is far off outside the
+    mask, max error 1.4 on the benchmark's ellipse, and saved no CG
+    iteration.)
     """
-    if rectangle:
-        # Channels-first, as the transforms run (see divergence_channels_first).
-        f_cf = jnp.moveaxis(f, -1, 0)
-        inner = dirichlet_interior(divergence_channels_first(v), f_cf)
-        u = f.at[1:-1, 1:-1].set(jnp.moveaxis(inner, 0, -1))
-    else:
-        b = laplacian_5pt(f) - divergence(v)  # A x = -lap x = lap f - div v on the mask
-        u = f + solve_masked(b, m, tol=tol)[0]
-    return jnp.clip(u, 0.0, 1.0)
+    return laplacian_5pt(f) - divergence(v)
+
+
+@jax.jit
+def _add_clipped(f, x):
+    return jnp.clip(f + x, 0.0, 1.0)
 
 
 def _place(mask, dst_shape, offset):

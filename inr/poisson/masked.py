@@ -229,13 +229,17 @@ def _n_levels(h, w):
 
 
 def _channels_one_at_a_time() -> bool:
-    """Whether :func:`_pcg` solves channels in turn instead of batching them.
+    """Whether :func:`solve_masked` solves channels in turn instead of batching them.
 
-    On a CPU, solving the benchmark's 883x923 RGB ellipse a channel at a
-    time took 85-87 ms against 96-99 ms batched (2-core CPU, timed in
-    turns), with the same page faults per call; presumably one channel's
-    fields (about ten of 3.4 MB) sit better in the 32 MiB L3 cache than
-    three channels'.  Each channel is an (H, W) plane (see :func:`_pcg`).
+    On a CPU each channel is an (H, W) plane solved by its own call of one
+    compiled program (:func:`_solve_plane`), after the mask pyramid is built
+    once (:func:`_plane_levels`).  In turn, one channel's fields (about ten
+    of 3.4 MB at 896x960) sit better in a 32 MiB L3 cache: one program
+    unrolling the channels took 85-87 ms against 96-99 ms batched at stop
+    16.  Separate calls keep each program's temporaries (20 MB there) under
+    glibc's 32 MB ``mmap`` ceiling, so ``malloc`` reuses them instead of
+    mapping fresh pages every call: 13.5k -> 0.1-1k page faults and
+    77-80 -> 61-62 ms for the benchmark's box solve, bit-identical output.
     Accelerators want the bigger batch.
     """
     return jax.default_backend() == "cpu"
@@ -277,21 +281,46 @@ def _cg(levels, b, x0, tol, max_iter):
     return x, k
 
 
+def _pad_to(x, shape):
+    """``x`` (h, w, ...) zero-padded at the far edges to ``shape``'s first two sizes."""
+    pad = ((0, shape[0] - x.shape[0]), (0, shape[1] - x.shape[1])) + ((0, 0),) * (x.ndim - 2)
+    return jnp.pad(x, pad)
+
+
 @partial(jax.jit, static_argnames=("max_iter",))
 def _pcg(b, x0, inside, valid, tol, max_iter):
-    n_levels = _n_levels(*inside.shape[:2])
+    """All channels at once: ``b`` (h, w, C), masks padded to (H, W, 1); ``x`` is (h, w, C)."""
+    h, w = b.shape[:2]
+    levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
+    b = _pad_to(b, inside.shape) * inside
+    x0 = None if x0 is None else _pad_to(x0, inside.shape)
+    x, k = _cg(levels, b, x0, tol, max_iter)
+    return x[:h, :w], k
+
+
+@jax.jit
+def _plane_levels(inside, valid):
+    """The mask pyramid for (H, W) planes, built once for all channels."""
+    return _levels(inside, valid, _n_levels(*inside.shape))
+
+
+@partial(jax.jit, static_argnames=("channel", "max_iter"))
+def _solve_plane(levels, b, x0, channel, tol, max_iter):
+    """Channel ``channel`` of ``b`` (h, w, C) solved as an (H, W) plane; ``x`` is (h, w)."""
+    h, w = b.shape[:2]
+    shape = levels[0].inside.shape
+    bc = _pad_to(b[..., channel], shape) * levels[0].inside
+    x0c = None if x0 is None else _pad_to(x0[..., channel], shape)
+    x, k = _cg(levels, bc, x0c, tol, max_iter)
+    return x[:h, :w], k
+
+
+def _solve(b, x0, inside, valid, tol, max_iter):
+    """``(x, iterations)`` for ``b`` (h, w, C) on padded (H, W) masks, batched or in turn."""
     if not _channels_one_at_a_time():
-        return _cg(_levels(inside, valid, n_levels), b, x0, tol, max_iter)
-    # One (H, W) plane per channel, solved in turn: unrolled rather than
-    # lax.map, whose stacked output and channels-first copies of ``b`` cost
-    # 7-9 ms more at 883x923x3 (timed in turns).  Planes, not (H, W, 1)
-    # slices: XLA:CPU hands ``sum(u * v)`` to YNNPACK, which took 3-9 ms
-    # instead of 0.2-0.3 ms at 896x960 when the minor axis has size 1.
-    levels = _levels(inside[..., 0], valid[..., 0], n_levels)
-    solves = [
-        _cg(levels, b[..., c], None if x0 is None else x0[..., c], tol, max_iter)
-        for c in range(b.shape[-1])
-    ]
+        return _pcg(b, x0, inside[..., None], valid[..., None], tol, max_iter)
+    levels = _plane_levels(inside, valid)
+    solves = [_solve_plane(levels, b, x0, c, tol, max_iter) for c in range(b.shape[-1])]
     return jnp.stack([x for x, _ in solves], -1), jnp.max(jnp.stack([k for _, k in solves]))
 
 
@@ -322,16 +351,11 @@ def solve_masked(
     # Pad to a multiple of 2^k so every level halves exactly; padding is
     # neither inside nor valid, so it changes nothing.
     mult = 2 ** max(0, min(h, w).bit_length() - 4)
-    pad = ((0, -h % mult), (0, -w % mult), (0, 0))
-    mask = lambda m: jnp.pad(jnp.asarray(m, jnp.float32)[..., None], pad)  # noqa: E731
-    inside_p = mask(inside)
-    valid_p = mask(np.ones((h, w), bool) if valid is None else valid)
-    b_p = jnp.pad(b, pad) * inside_p
-    x0 = (
-        None
-        if initial is None
-        else jnp.pad(jnp.asarray(initial, jnp.float32).reshape(b.shape), pad)
+    shape = (h + -h % mult, w + -w % mult)
+    inside_p = _pad_to(jnp.asarray(inside, jnp.float32), shape)
+    valid_p = _pad_to(
+        jnp.asarray(np.ones((h, w), bool) if valid is None else valid, jnp.float32), shape
     )
-    x, iters = _pcg(b_p, x0, inside_p, valid_p, jnp.float32(tol), max_iter)
-    x = x[:h, :w]
+    x0 = None if initial is None else jnp.asarray(initial, jnp.float32).reshape(b.shape)
+    x, iters = _solve(b, x0, inside_p, valid_p, jnp.float32(tol), max_iter)
     return (x[..., 0] if squeeze else x), iters
