@@ -141,7 +141,10 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
     Works on the mask's bounding box plus a one-pixel ring, where every
     equation of a masked pixel lives.  ``guidance_fn(box)`` returns ``V`` for
     that box of slices.  ``fixed`` must be the caller's own copy (the
-    validated input): it is written in place and returned.
+    validated input): it is written in place and returned.  Guidance on
+    edges leaving the box (its last column's x-component, its last row's
+    y-component) never enters: :func:`divergence` drops them, the zero-flux
+    convention, so a box that stops short of the image needs no special case.
     """
     out = fixed
     if not mask.any():
@@ -165,11 +168,6 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
         solved = _add_clipped(f, x)
     out[box] = np.asarray(solved)
     return out
-
-
-# Guidance on edges leaving the box (its last column's x-component, its last
-# row's y-component) never enters: divergence drops them, the zero-flux
-# convention, so a box that stops short of the image needs no special case.
 
 
 @jax.jit

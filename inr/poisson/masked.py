@@ -238,8 +238,9 @@ def _channels_one_at_a_time() -> bool:
     unrolling the channels took 85-87 ms against 96-99 ms batched at stop
     16.  Separate calls keep each program's temporaries (20 MB there) under
     glibc's 32 MB ``mmap`` ceiling, so ``malloc`` reuses them instead of
-    mapping fresh pages every call: 13.5k -> 0.1-1k page faults and
-    77-80 -> 61-62 ms for the benchmark's box solve, bit-identical output.
+    mapping fresh pages every call: 13.5k -> 0.1-7k page faults and
+    74-80 -> 60-67 ms for the benchmark's box solve (timed in turns),
+    bit-identical output.
     Accelerators want the bigger batch.
     """
     return jax.default_backend() == "cpu"
@@ -287,15 +288,21 @@ def _pad_to(x, shape):
     return jnp.pad(x, pad)
 
 
-@partial(jax.jit, static_argnames=("max_iter",))
-def _pcg(b, x0, inside, valid, tol, max_iter):
-    """All channels at once: ``b`` (h, w, C), masks padded to (H, W, 1); ``x`` is (h, w, C)."""
+def _cg_cropped(levels, b, x0, tol, max_iter):
+    """:func:`_cg` for ``b`` (h, w[, C]) smaller than the pyramid's grid: pad, solve, crop."""
     h, w = b.shape[:2]
-    levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
+    inside = levels[0].inside
     b = _pad_to(b, inside.shape) * inside
     x0 = None if x0 is None else _pad_to(x0, inside.shape)
     x, k = _cg(levels, b, x0, tol, max_iter)
     return x[:h, :w], k
+
+
+@partial(jax.jit, static_argnames=("max_iter",))
+def _pcg(b, x0, inside, valid, tol, max_iter):
+    """All channels at once: ``b`` (h, w, C), masks padded to (H, W, 1); ``x`` is (h, w, C)."""
+    levels = _levels(inside, valid, _n_levels(*inside.shape[:2]))
+    return _cg_cropped(levels, b, x0, tol, max_iter)
 
 
 @jax.jit
@@ -307,12 +314,8 @@ def _plane_levels(inside, valid):
 @partial(jax.jit, static_argnames=("channel", "max_iter"))
 def _solve_plane(levels, b, x0, channel, tol, max_iter):
     """Channel ``channel`` of ``b`` (h, w, C) solved as an (H, W) plane; ``x`` is (h, w)."""
-    h, w = b.shape[:2]
-    shape = levels[0].inside.shape
-    bc = _pad_to(b[..., channel], shape) * levels[0].inside
-    x0c = None if x0 is None else _pad_to(x0[..., channel], shape)
-    x, k = _cg(levels, bc, x0c, tol, max_iter)
-    return x[:h, :w], k
+    x0c = None if x0 is None else x0[..., channel]
+    return _cg_cropped(levels, b[..., channel], x0c, tol, max_iter)
 
 
 def _solve(b, x0, inside, valid, tol, max_iter):
