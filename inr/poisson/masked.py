@@ -64,7 +64,7 @@ def _chebyshev_weights(degree: int, lo: float, hi: float) -> np.ndarray:
 # D^-1 A has its spectrum in (0, 2] (Gershgorin); smoothing targets
 # [0.25, 2], which three sweeps damp by at least 4.6x (damped Jacobi: 2x).
 # Three sweeps per side cost what three damped-Jacobi sweeps did, and CG
-# needs 4 iterations instead of 5 on the benchmark's ellipse (7-9% less
+# needs 4 iterations instead of 5 on the benchmark's ellipse (6-9% less
 # time end to end, timed in turns).  Degree 5 needs 3, at the same time.
 _SMOOTHING = _chebyshev_weights(3, 0.25, 2.0)
 _COARSEST = 8
