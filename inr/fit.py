@@ -24,7 +24,7 @@ from jax.sharding import PartitionSpec as P
 from inr._validate import as_image, as_images
 from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.nn.siren import Siren
-from inr.objectives import TARGETS, _loss, _problem
+from inr.objectives import TARGETS, _loss, _problem, _problems
 from inr.result import FitResult
 
 __all__ = ["fit_image", "fit_gradients", "fit_images", "TARGETS"]
@@ -94,6 +94,12 @@ def _init(model, key, lr):
     return params, opt_state
 
 
+@partial(jax.jit, static_argnums=1)
+def _image_keys(seed, n: int) -> jax.Array:
+    """``PRNGKey(seed + i)`` for ``i < n``, as one dispatch rather than an eager ``vmap``."""
+    return jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(n))
+
+
 _init_one = jax.jit(_init, static_argnums=0)
 _init_many = jax.jit(jax.vmap(_init, in_axes=(None, 0, None)), static_argnums=0)
 
@@ -145,8 +151,8 @@ def _run(model, target, steps, lr, keys, batch, progress, mesh=None):
     while done < steps:
         n = min(chunk, steps - done)
         params, opt_state, loss, psnr = train(model, target, n, params, opt_state, batch)
-        losses.append(loss[real])
-        psnrs.append(psnr[real])
+        losses.append(loss)
+        psnrs.append(psnr)
         done += n
         if report:
             report(
@@ -156,10 +162,12 @@ def _run(model, target, steps, lr, keys, batch, progress, mesh=None):
                 float(jnp.mean(psnr[real][..., -1])),
             )
     history = {
-        "loss": np.concatenate([to_host(x) for x in losses], axis=-1),
-        "psnr": np.concatenate([to_host(x) for x in psnrs], axis=-1),
+        "loss": np.concatenate([to_host(x) for x in losses], axis=-1)[real],
+        "psnr": np.concatenate([to_host(x) for x in psnrs], axis=-1)[real],
     }
-    return jax.tree.map(lambda x: x[real], params), history
+    if real is not ... and keys.shape[0] > real.stop:  # slicing costs a dispatch per leaf
+        params = jax.tree.map(lambda x: x[real], params)
+    return params, history
 
 
 def _offset(model, params, target, mean, xy, batched):
@@ -305,9 +313,8 @@ def fit_images(
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     model = model or _siren(hidden_features, hidden_layers, imgs4.shape[-1])
-    problems = [_problem(im, None, target, steps) for im in imgs4]
-    batch = jax.tree_util.tree_map(lambda *xs: jnp.asarray(np.stack(xs)), *problems)
-    keys = jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(len(imgs4)))
+    batch = jax.tree_util.tree_map(jnp.asarray, _problems(imgs4, target, steps))
+    keys = _image_keys(seed, len(imgs4))
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
     params, history = _run(model, target, steps, lr, keys, batch, progress, mesh)

@@ -43,7 +43,7 @@ import numpy as np
 from inr.coords import grid
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
-from inr.poisson.operators import image_gradient, laplacian_5pt
+from inr.poisson.operators import _gradient, _laplacian
 
 __all__ = ["TARGETS", "ANNEAL"]
 
@@ -90,7 +90,7 @@ def _problem(
     if target == "values":
         batch["xy"] = xy
     elif target == "gradients":
-        g = 2.0 * (np.asarray(image_gradient(image)) if grad is None else grad)
+        g = 2.0 * (np.asarray(_gradient(image)) if grad is None else grad)
         if min(h, w) > 2:
             batch["dx"], batch["dy"] = _differences(g.reshape(h, w, -1, 2))
             batch["anneal"] = np.float32(ANNEAL * n_steps)
@@ -101,8 +101,35 @@ def _problem(
         batch["xy"] = xy
     else:
         batch["xy"] = xy
-        batch["lap"] = 2.0 * np.asarray(laplacian_5pt(image)).reshape(h * w, -1)
+        batch["lap"] = 2.0 * np.asarray(_laplacian(image)).reshape(h * w, -1)
     return batch
+
+
+# Entries that depend only on the grid, identical for every image of a stack.
+_SHARED = frozenset({"steps", "anneal", "xy", "xy_x", "xy_y"})
+
+
+def _problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
+    """:func:`_problem` for a stack ``(N, H, W, C)``: every entry gains a leading ``N``.
+
+    The stack is folded into one ``(H, W, N*C)`` image, because every target
+    is computed channel by channel: the grid and the differences are built
+    once, not once per image (64 per-image calls cost the host more than a
+    100-step batched fit takes on a GPU).
+    """
+    n, h, w, c = images.shape
+    folded = _problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps)
+
+    def unfold(x):  # (..., N*C) -> (N, ..., C)
+        x = np.asarray(x)
+        return np.moveaxis(x.reshape(*x.shape[:-1], n, c), -2, 0)
+
+    def split(key, v):
+        if key in _SHARED:
+            return np.broadcast_to(v, (n, *np.shape(v)))
+        return tuple(map(unfold, v)) if isinstance(v, tuple) else unfold(v)
+
+    return {key: split(key, v) for key, v in folded.items()}
 
 
 def _centred(v):

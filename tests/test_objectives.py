@@ -3,9 +3,10 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import inr
-from inr.objectives import _differences, _loss, _multiscale, _problem
+from inr.objectives import _differences, _loss, _multiscale, _problem, _problems
 
 
 def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
@@ -33,3 +34,17 @@ def test_multiscale_terms_fade_out(camera64):
     last, (loss7, _) = _loss(model, "gradients", params, batch, 7)
     assert float(first) > float(loss0) * 1.01
     assert float(last) == float(loss7) == float(loss0)
+
+
+@pytest.mark.parametrize("target", ["values", "gradients", "laplacian"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_stacked_problems_equal_the_per_image_problems(rng, target, channels):
+    """Folding a stack into the channel axis changes no entry of any image's problem."""
+    images = rng.uniform(size=(4, 9, 12, channels)).astype(np.float32)
+    stacked = _problems(images, target, 10)
+    singles = [_problem(im, None, target, 10) for im in images]
+    assert stacked.keys() == singles[0].keys()
+    flat = jax.tree_util.tree_leaves
+    for i, single in enumerate(singles):
+        for got, want in zip(flat({k: stacked[k] for k in single}), flat(single), strict=True):
+            np.testing.assert_array_equal(got[i], want)

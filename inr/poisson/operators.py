@@ -45,6 +45,11 @@ def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array
     """Forward-difference gradient ``(H, W[, C], 2)``, zero flux at the far border."""
     u = jnp.asarray(image)
     check_image_shape(u.shape, "image")
+    return _gradient(u)
+
+
+def _gradient(u):
+    """:func:`image_gradient` for any number of trailing channels, unchecked."""
     u = u.astype(jnp.float32) if not jnp.issubdtype(u.dtype, jnp.floating) else u
     return jnp.stack([_forward_diff(u, 1), _forward_diff(u, 0)], axis=-1)
 
@@ -77,4 +82,11 @@ def divergence_channels_first(grad: Annotated[jax.Array, "H W *C 2"]) -> jax.Arr
 
 def laplacian_5pt(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
     """The 5-point Laplacian with Neumann boundary, ``divergence(image_gradient(u))``."""
-    return divergence(image_gradient(image))
+    u = jnp.asarray(image)
+    check_image_shape(u.shape, "image")
+    return _laplacian(u)
+
+
+def _laplacian(u):
+    """:func:`laplacian_5pt` for any number of trailing channels, unchecked."""
+    return divergence(_gradient(u))
