@@ -10,7 +10,7 @@
    does not depend on training, so ``--model default`` times an untrained
    default-size diffusion restorator; pass a trained file to use it.
 
-Usage: python benchmarks/sampler.py [--points 262144] [--size 1024]
+Usage: python benchmarks/sampler.py [--points 262144] [--width 64] [--size 1024]
            [--model default] [--model-size 1024] [--json PATH]
 """
 
@@ -31,14 +31,16 @@ from inr.render import DEFAULT_CHUNK, evaluate_chunked
 
 
 class Denoiser(nn.Module):
-    """A small point-wise MLP of (x_t, t): 3 + 1 -> 64 -> 64 -> 3."""
+    """A small point-wise MLP of (x_t, t): 3 + 1 -> width -> width -> 3."""
+
+    width: int = 64
 
     @nn.compact
     def __call__(self, x, t):
         tt = jnp.broadcast_to(t.astype(x.dtype) / 100.0, x.shape[:-1] + (1,))
         h = jnp.concatenate([x, tt], axis=-1)
-        h = nn.relu(nn.Dense(64)(h))
-        h = nn.relu(nn.Dense(64)(h))
+        h = nn.relu(nn.Dense(self.width)(h))
+        h = nn.relu(nn.Dense(self.width)(h))
         return nn.Dense(3)(h)
 
 
@@ -92,13 +94,14 @@ def main():
     p.add_argument("--points", type=int, default=262144)
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--width", type=int, default=64, help="the toy denoiser's hidden width")
     p.add_argument("--model", default="default", help="'default', 'none' or a diffusion model")
     p.add_argument("--model-size", type=int, default=1024)
     p.add_argument("--json", default=str(RESULTS / "sampler.json"))
     args = p.parse_args()
 
     schedule = cosine_schedule(100)
-    net = Denoiser()
+    net = Denoiser(args.width)
     params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 3)), jnp.int32(0))
     denoise = lambda x, t: net.apply(params, x, t)  # noqa: E731
     x_T = jax.random.normal(jax.random.PRNGKey(1), (args.points, 3))
@@ -129,7 +132,8 @@ def main():
         {"what": "sample, stride 1 (DDPM)", "seconds": t_sample, "x_bare": t_sample / t_bare},
         {"what": "sample, stride 1 (DDIM)", "seconds": t_ddim, "x_bare": t_ddim / t_bare},
     ]
-    print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> 64 -> 64 -> 3")
+    w = args.width
+    print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> {w} -> {w} -> 3")
     print_table(overhead, ["what", "seconds", "x_bare"])
 
     points = jnp.asarray(inr.grid(args.size, args.size).reshape(-1, 2))
@@ -157,6 +161,7 @@ def main():
         args.json,
         {
             "points": args.points,
+            "width": args.width,
             "size": args.size,
             "overhead": overhead,
             "strides": strides,
