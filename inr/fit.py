@@ -234,7 +234,7 @@ def fit_image(
       dtype: the SIREN's hidden activations (``None``: float32; see
         :class:`inr.SineLayer`).  ``jnp.bfloat16`` is for accelerators, where a
         step is bound by moving activations: parameters, Adam and the loss
-        stay float32.  On a CPU it is slower.  Ignored with ``model``.
+        stay float32.  On a CPU it gains nothing.  Ignored with ``model``.
 
     Returns:
       A :class:`FitResult`; ``history["psnr"][i]`` is the PSNR (dB, [0, 1]

@@ -81,12 +81,12 @@ class SineLayer(nn.Module):
       dtype: the dtype of the matrix product's operands and of the output
         (``None``: float32).  ``jnp.bfloat16`` halves the bytes a layer moves,
         which is what bounds a SIREN step on a GPU.  Whatever ``dtype``, the
-        parameters are float32, the product accumulates in float32, the sine
-        is evaluated in float32, and two layers stay float32 throughout: a
-        first layer, whose phase ``w0 (x W + b)`` spans tens of radians (in
-        bfloat16 it would be off by ~0.1 rad, a few pixels' worth of
-        position) and whose K=2 product costs nothing; and a linear layer,
-        whose output is the network's.
+        parameters are float32, the product accumulates in float32 and the
+        sine is evaluated in float32.  Two exceptions: a first layer computes
+        its phase ``w0 (x W + b)`` in float32 (it spans tens of radians, and
+        bfloat16 would shift it by ~0.1 rad, a few pixels' worth of
+        position; its K=2 product costs nothing) and rounds only its output;
+        a linear layer returns float32, since its output is the network's.
     """
 
     features: int
