@@ -2,7 +2,9 @@
 
 1. Overhead: a full stride-1 sample (100 steps) with a small MLP denoiser
    over many points, beside a ``lax.scan`` of the same 100 bare denoiser
-   calls on the same inputs.  Goal: <= 1.05x.
+   calls on the same inputs.  Goal: <= 1.05x.  Beside it, the cost of
+   DDPM's noise draw alone: an identity denoiser sampled with DDPM's
+   settings minus the same with DDIM's, as a share of the bare calls.
 2. Stride: the same sampler over a 1024x1024 grid of points (one chain per
    pixel), stride 1 vs stride 8 vs quadratic.  Goal: stride 8 >= 6x faster.
 3. The restorator: a ``--model-size`` render (1024 by default) of the
@@ -117,21 +119,27 @@ def main():
 
         return jax.lax.scan(body, x, jnp.arange(99, -1, -1, dtype=jnp.int32))[0]
 
-    # In turns, so that the three see the same spells of load on a shared machine.
+    # With an identity denoiser the two samples differ only by the draw.
+    identity = lambda x, t: x  # noqa: E731
+    draw = jax.jit(lambda x: sample(identity, x, key, schedule))
+    no_draw = jax.jit(lambda x: sample(identity, x, key, schedule, stochasticity=0.0))
+
+    # In turns, so that all see the same spells of load on a shared machine.
+    calls = {"bare": bare, "ddpm": full, "ddim": ddim, "draw": draw, "no_draw": no_draw}
     times = best_times(
-        {
-            "bare": lambda: bare(x_T).block_until_ready(),
-            "ddpm": lambda: full(x_T).block_until_ready(),
-            "ddim": lambda: ddim(x_T).block_until_ready(),
-        },
+        {name: lambda f=f: f(x_T).block_until_ready() for name, f in calls.items()},
         args.repeats,
     )
-    t_bare, t_sample, t_ddim = times["bare"], times["ddpm"], times["ddim"]
+    t_bare = times["bare"]
+    t_draw = times["draw"] - times["no_draw"]
     overhead = [
-        {"what": "100 bare denoiser calls (scan)", "seconds": t_bare, "x_bare": 1.0},
-        {"what": "sample, stride 1 (DDPM)", "seconds": t_sample, "x_bare": t_sample / t_bare},
-        {"what": "sample, stride 1 (DDIM)", "seconds": t_ddim, "x_bare": t_ddim / t_bare},
+        {"what": "100 bare denoiser calls (scan)", "seconds": t_bare},
+        {"what": "sample, stride 1 (DDPM)", "seconds": times["ddpm"]},
+        {"what": "sample, stride 1 (DDIM)", "seconds": times["ddim"]},
+        {"what": "DDPM's draw alone (identity denoiser, DDPM - DDIM)", "seconds": t_draw},
     ]
+    for row in overhead:
+        row["x_bare"] = row["seconds"] / t_bare
     w = args.width
     print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> {w} -> {w} -> 3")
     print_table(overhead, ["what", "seconds", "x_bare"])
