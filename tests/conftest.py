@@ -1,4 +1,6 @@
 import os
+import shutil
+import tempfile
 
 # The tests check float32 mathematics and bitwise-reproducible training.  On
 # GPUs, JAX's defaults allow TF32 matmuls (~3 significant digits) and
@@ -10,6 +12,21 @@ if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true"
     ).strip()
+
+# Compiling is most of this suite's time, and many tests compile the same
+# programs: the training step above all, in this process and again in the
+# subprocesses that are killed and resumed.  One persistent compilation cache
+# per run, made by the controlling process before xdist starts its workers,
+# reaches the workers and every subprocess through the environment.  On the
+# 2-core CI machine it took tests/restorator/test_train.py from 233 to 107 s.
+# The cache key covers the program, the compiler options and the versions, so
+# a hit is the same executable; a truncated entry fails zlib's check and JAX
+# recompiles (with a warning).
+_OWN_CACHE = None
+if "PYTEST_XDIST_WORKER" not in os.environ and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _OWN_CACHE = tempfile.mkdtemp(prefix="inr-tests-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _OWN_CACHE
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
@@ -35,3 +52,8 @@ def astronaut64():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _OWN_CACHE is not None:
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
