@@ -32,10 +32,6 @@ CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
 # level 0 the four-device run takes 86 s instead of 175-210 s on the 2-core
 # CI machine.
 QUICK_COMPILE = "--xla_backend_optimization_level=0"
-# One worker runs this whole module (with `--dist loadgroup`, as the README's
-# test command has it): the module-scoped fixtures start subprocesses, and
-# xdist would otherwise start them again in every worker that gets a test.
-pytestmark = pytest.mark.xdist_group("distributed")
 
 
 @pytest.fixture(scope="module")
