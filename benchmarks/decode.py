@@ -46,7 +46,7 @@ def main():
         (cfg.input_size, cfg.input_size) + ((3,) if cfg.in_channels == 3 else ()), np.float32
     )
 
-    render = lambda: model.restore(image, size=(args.size, args.size))  # noqa: E731
+    render = lambda: model.restore(image, size=(args.size, args.size))
     t_render = best_time(render, args.repeats)
 
     kernels = point_kernels(model.params, cfg)

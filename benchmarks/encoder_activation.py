@@ -14,7 +14,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import tempfile
 import time
@@ -29,20 +28,21 @@ ACTIVATIONS = ("relu", "sine", "sine-relu-sine")
 
 
 def run(data, activation, args, folder):
-    config = dataclasses.replace(inr.RestoratorConfig(), encoder_activation=activation)
-    start = time.perf_counter()
-    inr.train_restorator(
-        data,
-        task=args.task,
+    config = inr.RestoratorConfig(task=args.task, encoder_activation=activation)
+    recipe = inr.TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
         points_per_image=args.points,
         lr=args.lr,
-        config=config,
         seed=args.seed,
-        checkpoint_dir=folder,
-        save_every=args.steps,
         log_every=args.log_every,
+    )
+    start = time.perf_counter()
+    inr.train_restorator(
+        data,
+        config,
+        recipe,
+        checkpoints=inr.Checkpoints(folder, save_every=args.steps),
         progress=False,
     )
     seconds = time.perf_counter() - start

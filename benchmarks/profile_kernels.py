@@ -30,7 +30,7 @@ import inr
 def fit_images_call(steps: int = 20, dtype=None):
     """The benchmark's batched fit: 64 crops of 32x32, width 256."""
     images = camera_crops(64, 32)
-    return lambda: inr.fit_images(images, steps=steps, dtype=dtype), steps
+    return lambda: inr.fit_images(images, model=inr.Siren(dtype=dtype), steps=steps), steps
 
 
 def fit_images_bf16_call(steps: int = 20):

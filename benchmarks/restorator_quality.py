@@ -111,7 +111,8 @@ def sweep_cases(images, input_size, side):
 def mean_mse(model, cases, settings=None):
     """Mean RGB MSE of ``model`` over ``cases``, rendered with sampler ``settings``."""
     settings = settings or {}
-    errors = [inr.mse(model.restore(g, size=sz, **settings), t) for _, g, t, sz in cases]
+    sampler = inr.diffusion.SamplerConfig(**settings) if settings else None
+    errors = [inr.mse(model.restore(g, size=sz, sampler=sampler), t) for _, g, t, sz in cases]
     return float(np.mean(errors))
 
 

@@ -72,7 +72,9 @@ def restorator_table(args):
         runs.append(
             (
                 f"diffusion stride {stride}",
-                lambda s=stride: diffusion.restore(gray, size=size, stride=s),
+                lambda s=stride: diffusion.restore(
+                    gray, size=size, sampler=inr.diffusion.SamplerConfig(stride=s)
+                ),
                 len(visited_steps(diffusion.config.num_steps, stride)),
             )
         )
@@ -105,7 +107,7 @@ def main():
     schedule = cosine_schedule(100)
     net = Denoiser(args.width)
     params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 3)), jnp.int32(0))
-    denoise = lambda x, t: net.apply(params, x, t)  # noqa: E731
+    denoise = lambda x, t: net.apply(params, x, t)
     x_T = jax.random.normal(jax.random.PRNGKey(1), (args.points, 3))
     key = jax.random.PRNGKey(2)
 
@@ -120,7 +122,7 @@ def main():
         return jax.lax.scan(body, x, jnp.arange(99, -1, -1, dtype=jnp.int32))[0]
 
     # With an identity denoiser the two samples differ only by the draw.
-    identity = lambda x, t: x  # noqa: E731
+    identity = lambda x, t: x
     draw = jax.jit(lambda x: sample(identity, x, key, schedule))
     no_draw = jax.jit(lambda x: sample(identity, x, key, schedule, stochasticity=0.0))
 

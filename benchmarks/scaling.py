@@ -138,7 +138,7 @@ def run(args) -> None:
 
         def fit(mesh=mesh):
             result = inr.fit_images(
-                fit_data, hidden_features=64, hidden_layers=2, steps=args.fit_steps, mesh=mesh
+                fit_data, model=inr.Siren(64, 2, 3), steps=args.fit_steps, mesh=mesh
             )
             jax.block_until_ready(result.params)
 

@@ -34,7 +34,7 @@ def _image(size: int) -> np.ndarray:
 
 def time_inr(img, steps, sin):
     model = inr.Siren(HIDDEN, LAYERS, 1, sin=sin)
-    run = lambda: inr.fit_image(img, steps=steps, model=model)  # noqa: E731
+    run = lambda: inr.fit_image(img, steps=steps, model=model)
     return best_time(run, repeats=2) / steps
 
 
@@ -65,7 +65,7 @@ def time_floor(n_points, steps):
 
         return jax.lax.scan(step, ws, None, length=steps)[0]
 
-    run = lambda: jax.block_until_ready(products(ws, x))  # noqa: E731
+    run = lambda: jax.block_until_ready(products(ws, x))
     return best_time(run, repeats=2) / steps
 
 
@@ -129,7 +129,7 @@ def camera_crops(n_images: int, size: int) -> np.ndarray:
 
 def time_batch(n_images, size, steps, hidden, dtype=None):
     images = camera_crops(n_images, size)
-    kw = dict(steps=steps, hidden_features=hidden, dtype=dtype)
+    kw = dict(steps=steps, model=inr.Siren(hidden, dtype=dtype))
     # In turns; an accelerator's one-by-one time moves 20% from run to run.
     best = best_times(
         {

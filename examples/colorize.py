@@ -26,6 +26,7 @@ import numpy as np
 from _common import input_image, plt, save_figure, show
 
 import inr
+from inr.diffusion import SamplerConfig
 
 REGION = (0.2, 0.2, 0.4, 0.6)
 
@@ -70,18 +71,20 @@ def main(argv=None):
         diffusion = inr.load_restorator(args.diffusion_model)
         small = inr.resize(truth, (256, 256), "bicubic")
         panels = [("single pass 256", renders[256])]
-        for title, settings in (
-            ("diffusion stride 1", dict(stride=1)),
-            ("diffusion stride 8", dict(stride=8)),
-            ('stride 98, noise "zero"', dict(stride=98, noise="zero")),
+        for title, sampler in (
+            ("diffusion stride 1", SamplerConfig(stride=1)),
+            ("diffusion stride 8", SamplerConfig(stride=8)),
+            ('stride 98, noise "zero"', SamplerConfig(stride=98, noise="zero")),
         ):
             t0 = time.perf_counter()
-            panels.append((title, diffusion.restore(gray, size=(256, 256), **settings)))
+            panels.append((title, diffusion.restore(gray, size=(256, 256), sampler=sampler)))
             print(f"{title}: {time.perf_counter() - t0:.1f} s")
         panels.append(
             (
                 "diffusion stride 8, region",
-                diffusion.restore(gray, size=(256, 128), region=REGION, stride=8),
+                diffusion.restore(
+                    gray, size=(256, 128), region=REGION, sampler=SamplerConfig(stride=8)
+                ),
             )
         )
         for ax, (title, img) in zip(axes[1], panels, strict=False):

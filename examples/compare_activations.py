@@ -10,6 +10,7 @@ which train poorly at 1e-4).
 
 from __future__ import annotations
 
+import optax
 from _common import input_image, parser, plt, save_figure, show
 
 import inr
@@ -33,7 +34,8 @@ def main(argv=None):
     fig, axes = plt.subplots(1, 4, figsize=(18, 4))
     for ax, (name, (model, lr)) in zip(axes[1:], models.items(), strict=False):
         print(f"fitting {name}")
-        fit = inr.fit_image(img, steps=args.steps, lr=lr, model=model, progress=True)
+        tx = optax.adam(lr)
+        fit = inr.fit_image(img, model=model, optimizer=tx, steps=args.steps, progress=True)
         axes[0].plot(fit.history["psnr"], label=name)
         out = fit.render(args.size, args.size)
         show(ax, out, f"{name}: {inr.psnr(out, img):.2f} dB")

@@ -18,13 +18,11 @@ hosts share.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
 import jax
 
 import inr
-from inr.restorator.model import RestoratorConfig
 
 
 def main(argv=None):
@@ -72,8 +70,9 @@ def main(argv=None):
     masking = args.masking
     if masking is not None and masking.isdigit():
         masking = int(masking)
-    config = dataclasses.replace(
-        RestoratorConfig(),
+    config = inr.RestoratorConfig(
+        task=args.task,
+        input_size=args.input_size,
         encoder_activation=args.encoder_activation,
         decoder_activation=args.decoder_activation,
         color_space=args.color_space,
@@ -82,32 +81,31 @@ def main(argv=None):
         latent=args.latent,
         hidden=args.hidden,
         blocks=args.blocks,
+        restorator=args.restorator,
+        prediction=args.prediction,
     )
-    start = time.perf_counter()
-    model = inr.train_restorator(
-        args.data,
-        task=args.task,
-        input_size=args.input_size,
+    recipe = inr.TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
         points_per_image=args.points,
-        masking=masking,
-        checkpoint_dir=args.checkpoint_dir,
-        resume=not args.no_resume,
-        seed=args.seed,
+        loss=args.loss,
         lr=args.lr,
         schedule=args.schedule,
         clip=args.clip or None,
         weight_decay=args.weight_decay,
-        loss=args.loss,
-        config=config,
-        restorator=args.restorator,
-        prediction=args.prediction,
+        masking=masking,
         max_scale=args.max_scale,
-        save_every=args.save_every,
-        progress=lead,
-        mesh=args.devices,
+        seed=args.seed,
         shard_params=args.shard_params,
+    )
+    checkpoints = None
+    if args.checkpoint_dir:
+        checkpoints = inr.Checkpoints(
+            args.checkpoint_dir, save_every=args.save_every, resume=not args.no_resume
+        )
+    start = time.perf_counter()
+    model = inr.train_restorator(
+        args.data, config, recipe, checkpoints=checkpoints, progress=lead, mesh=args.devices
     )
     if lead:
         print(f"trained in {time.perf_counter() - start:.0f} s on {jax.device_count()} devices")

@@ -6,14 +6,19 @@ Conventions (checked at every public boundary):
   is accepted and converted;
 * network coordinates are pixel centres in [-1, 1], ``(x, y)`` in the last
   axis; a region is ``(x0, y0, x1, y1)`` in fractions of the image.
+
+Subpackages: :mod:`inr.nn` (modules), :mod:`inr.poisson` (gradient-domain
+editing), :mod:`inr.restorator` (coordinate decoders), :mod:`inr.diffusion`
+(schedules and the sampler), :mod:`inr.distributed` (meshes).
 """
 
-from inr import distributed, restorator
+from inr import diffusion, distributed, restorator
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
-from inr.fit import TARGETS, fit_gradients, fit_image, fit_images
+from inr.fit import DEFAULT_OPTIMIZER, TARGETS, fit_gradients, fit_image, fit_images
+from inr.interpolation import resize
 from inr.io import load_image, save_image
 from inr.metrics import mse, psnr, ssim
 from inr.nn import (
@@ -35,52 +40,44 @@ from inr.poisson import (
     image_gradient,
     laplacian_5pt,
     merge,
+    merge_gradients,
     poisson_solve,
     reconstruct,
     seamless_clone,
     texture_flatten,
 )
 from inr.render import evaluate_chunked
-from inr.resize import resize
 from inr.restorator import (
+    Checkpoints,
     Restorator,
     RestoratorConfig,
+    TrainConfig,
     load_restorator,
     save_restorator,
     train_restorator,
 )
 from inr.result import FitResult
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "Restorator",
-    "RestoratorConfig",
-    "load_restorator",
-    "luma_bt601",
-    "restorator",
-    "distributed",
-    "rgb_to_gray",
-    "rgb_to_ycbcr",
-    "save_restorator",
-    "train_restorator",
-    "ycbcr_to_rgb",
-    "texture_flatten",
-    "seamless_clone",
-    "reconstruct",
-    "poisson_solve",
-    "merge",
-    "illumination_change",
-    "color_change",
+    "DEFAULT_OPTIMIZER",
+    "MLP",
+    "SAMPLE_IMAGES",
+    "TARGETS",
+    "Checkpoints",
     "FitResult",
     "FourierFeatures",
-    "MLP",
     "PositionalEncoding",
-    "SAMPLE_IMAGES",
+    "Restorator",
+    "RestoratorConfig",
     "SineLayer",
     "Siren",
-    "TARGETS",
+    "TrainConfig",
+    "color_change",
+    "diffusion",
     "directional_derivative",
+    "distributed",
     "divergence",
     "evaluate_chunked",
     "fast_cos",
@@ -90,19 +87,34 @@ __all__ = [
     "fit_images",
     "gradient",
     "grid",
+    "illumination_change",
     "image_gradient",
     "laplacian",
     "laplacian_5pt",
     "load_image",
+    "load_restorator",
+    "luma_bt601",
+    "merge",
+    "merge_gradients",
     "mse",
     "pixel_centres",
+    "poisson_solve",
     "psnr",
+    "reconstruct",
     "resize",
+    "restorator",
+    "rgb_to_gray",
+    "rgb_to_ycbcr",
     "sample_image",
     "save_image",
+    "save_restorator",
     "second_derivative",
+    "seamless_clone",
     "siren_bias_init",
     "siren_first_init",
     "siren_hidden_init",
     "ssim",
+    "texture_flatten",
+    "train_restorator",
+    "ycbcr_to_rgb",
 ]

@@ -13,7 +13,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["as_image", "as_images", "check_image_shape", "as_region", "as_size"]
+__all__ = [
+    "as_image",
+    "as_images",
+    "as_mask",
+    "as_positive_int",
+    "as_region",
+    "as_size",
+    "as_steps",
+    "check_image_shape",
+    "same_shapes",
+]
 
 # Float images may overshoot [0, 1] by rounding; beyond this they are wrong.
 _RANGE_TOL = 1e-6
@@ -93,6 +103,18 @@ def as_size(height, width, name: str = "size") -> tuple[int, int]:
     if h != height or w != width or h <= 0 or w <= 0:
         raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}")
     return h, w
+
+
+def as_positive_int(value, name: str) -> int:
+    """``value`` as a positive ``int``; bools, fractions and non-numbers raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def as_steps(steps, name: str = "steps") -> int:
+    """A positive integer step count."""
+    return as_positive_int(steps, name)
 
 
 def as_mask(mask, shape, name: str = "mask") -> np.ndarray:

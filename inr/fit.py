@@ -1,12 +1,15 @@
-"""Fitting a SIREN to an image, its gradients or its Laplacian.
+"""Fitting a coordinate network to an image, its gradients or its Laplacian.
 
 The public drivers of Sitzmann et al. 2020's single-image fits (Sec. 4.1):
 :func:`fit_image`, :func:`fit_gradients` and :func:`fit_images` (many
 images at once, ``vmap`` over parameter sets).  What each fit minimises,
 and in which units, is in :mod:`inr.objectives`.
 
-Optimiser: Adam (the paper's), full batch, ``lr`` as a traced
-hyperparameter so changing it never recompiles.
+Options are objects: ``model`` is any pointwise Flax module (default a
+:class:`~inr.Siren` with the paper's sizes) and ``optimizer`` any
+``optax.GradientTransformation`` (default the paper's ``optax.adam(1e-4)``),
+applied full batch.  Both are static: the compiled fit is reused for every
+call with the same model, optimizer object and shapes.
 """
 
 from __future__ import annotations
@@ -21,52 +24,58 @@ import numpy as np
 import optax
 from jax.sharding import PartitionSpec as P
 
-from inr._validate import as_image, as_images
+from inr._validate import as_image, as_images, as_steps
 from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.nn.siren import Siren
-from inr.objectives import TARGETS, _loss, _problem, _problems
+from inr.objectives import TARGETS, loss, problem, problems
 from inr.result import FitResult
 
-__all__ = ["fit_image", "fit_gradients", "fit_images", "TARGETS"]
+__all__ = ["DEFAULT_OPTIMIZER", "TARGETS", "fit_gradients", "fit_image", "fit_images"]
 
-_ADAM = optax.inject_hyperparams(optax.adam)(learning_rate=1e-4)
+DEFAULT_OPTIMIZER = optax.adam(1e-4)
+"""The paper's optimiser: Adam with learning rate 1e-4."""
+
 _LOG_EVERY = 100
 
 
-def _train(model, target, n_steps, params, opt_state, batch):
-    """``n_steps`` Adam steps as one ``lax.scan``; returns state and history."""
+def _train(model, optimizer, target, n_steps, params, opt_state, start, batch):
+    """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
 
-    def step(carry, _):
+    Returns the new state and the per-step ``(loss, psnr)`` history.
+    """
+
+    def step(carry, i):
         params, opt_state = carry
-        (_, (loss, psnr)), grads = jax.value_and_grad(partial(_loss, model, target), has_aux=True)(
-            params, batch, opt_state.count
+        (_, (value, psnr)), grads = jax.value_and_grad(partial(loss, model, target), has_aux=True)(
+            params, batch, start + i
         )
-        updates, opt_state = _ADAM.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), (loss, psnr)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), (value, psnr)
 
-    (params, opt_state), (loss, psnr) = jax.lax.scan(
-        step, (params, opt_state), None, length=n_steps
+    (params, opt_state), (values, psnr) = jax.lax.scan(
+        step, (params, opt_state), jnp.arange(n_steps)
     )
-    return params, opt_state, loss, psnr
+    return params, opt_state, values, psnr
 
 
-_train_one = jax.jit(_train, static_argnums=(0, 1, 2), donate_argnums=(3, 4))
+_train_one = jax.jit(_train, static_argnums=(0, 1, 2, 3), donate_argnums=(4, 5))
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(5, 6))
-def _train_many(model, target, n_steps, group, mesh, params, opt_state, batch):
+@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5), donate_argnums=(6, 7))
+def _train_many(model, optimizer, target, n_steps, group, mesh, params, opt_state, start, batch):
     """``_train`` vmapped over images, ``group`` images at a time, on each device of ``mesh``.
 
     Fully vmapped, XLA's CPU batched matmuls are slower than separate ones
-    once a batch's activations leave the cache (measured: 0.71x a loop of
-    fits at width 256); ``lax.map`` over vmapped groups keeps both.  The
-    image axis is split over the mesh's ``"data"`` axis: fits never talk
-    to each other, so the devices do not either.
+    once a batch's activations leave the cache; ``lax.map`` over vmapped
+    groups keeps both.  The image axis is split over the mesh's ``"data"``
+    axis: fits never talk to each other, so the devices do not either.
     """
 
     def local(params, opt_state, batch):
-        fn = lambda args: _train(model, target, n_steps, *args)  # noqa: E731
-        return jax.lax.map(fn, (params, opt_state, batch), batch_size=group)
+        def fit(args):
+            return _train(model, optimizer, target, n_steps, *args[:2], start, args[2])
+
+        return jax.lax.map(fit, (params, opt_state, batch), batch_size=group)
 
     spec = P(DATA)
     return jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=spec)(params, opt_state, batch)
@@ -74,8 +83,8 @@ def _train_many(model, target, n_steps, group, mesh, params, opt_state, batch):
 
 # Activations per vmapped group of images, in floats.  On a CPU a group
 # must fit in L2 (~4 MiB) or batched matmuls slow down; an accelerator wants
-# the whole batch at once (measured on an H100, width 256: groups of 4 images
-# left the GPU launch-bound), bounded only so that memory stays modest.
+# the whole batch at once (small groups leave a GPU launch-bound), bounded
+# only so that memory stays modest.
 _GROUP_FLOATS_CPU = 2**20
 _GROUP_FLOATS_ACCELERATOR = 2**26
 
@@ -87,11 +96,9 @@ def _group(mesh, n_points: int, width: int, per_device: int) -> int:
     return int(np.clip(floats // (n_points * width), 1, per_device))
 
 
-def _init(model, key, lr):
+def _init(model, optimizer, key):
     params = model.init(key, jnp.zeros((1, 2), jnp.float32))
-    opt_state = _ADAM.init(params)
-    opt_state.hyperparams["learning_rate"] = jnp.asarray(lr, jnp.float32)
-    return params, opt_state
+    return params, optimizer.init(params)
 
 
 @partial(jax.jit, static_argnums=1)
@@ -100,8 +107,8 @@ def _image_keys(seed, n: int) -> jax.Array:
     return jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(n))
 
 
-_init_one = jax.jit(_init, static_argnums=0)
-_init_many = jax.jit(jax.vmap(_init, in_axes=(None, 0, None)), static_argnums=0)
+_init_one = jax.jit(_init, static_argnums=(0, 1))
+_init_many = jax.jit(jax.vmap(_init, in_axes=(None, None, 0)), static_argnums=(0, 1))
 
 
 @partial(jax.jit, static_argnums=0)
@@ -122,49 +129,86 @@ def _report(progress) -> Callable | None:
     return progress or None
 
 
-def _run(model, target, steps, lr, keys, batch, progress, mesh=None):
+def _options(model, optimizer, channels: int):
+    """The validated ``(model, optimizer)``; ``None`` picks the defaults."""
+    if model is None:
+        model = Siren(out_features=channels)
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a Flax module such as inr.Siren(); got {model!r}")
+    optimizer = DEFAULT_OPTIMIZER if optimizer is None else optimizer
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(
+            f"optimizer must be an optax.GradientTransformation such as optax.adam(1e-4); "
+            f"got {optimizer!r}"
+        )
+    try:
+        out = jax.eval_shape(
+            lambda x: model.apply(model.init(jax.random.PRNGKey(0), x), x),
+            jax.ShapeDtypeStruct((1, 2), jnp.float32),
+        )
+    except Exception as exc:
+        raise ValueError(f"model must map points (n, 2) to values (n, C): {exc}") from exc
+    if out.shape != (1, channels):
+        raise ValueError(
+            f"model must map points (n, 2) to (n, {channels}) for this image "
+            f"(e.g. out_features={channels}); it gives {out.shape[1:]} per point"
+        )
+    return model, optimizer
+
+
+def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None):
     """Initialise, train in chunks of ``_LOG_EVERY`` steps, collect history.
 
     With a ``mesh`` the inputs are batched over images (leading axis), padded
     to a multiple of the mesh's ``"data"`` size by repeating the last image;
     the padding is dropped from the results.
     """
-    if not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer; got {steps!r}")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
     if mesh is not None:
         n_images, n_points = keys.shape[0], batch["xy"].shape[1]
         per_device = -(-n_images // data_size(mesh))
-        pad = lambda x: pad_rows(x, per_device * data_size(mesh))  # noqa: E731
+
+        def pad(x):
+            return pad_rows(x, per_device * data_size(mesh))
+
         keys, batch = pad(keys), jax.tree.map(pad, batch)
         width = getattr(model, "hidden_features", 256)
         group = _group(mesh, n_points, width, per_device)
-        train = lambda *a: _train_many(*a[:3], group, mesh, *a[3:])  # noqa: E731
+
+        def train(n, *state):
+            return _train_many(model, optimizer, target, n, group, mesh, *state)
+
         init, real = _init_many, slice(0, n_images)
     else:
-        train, init, real = _train_one, _init_one, ...
-    params, opt_state = init(model, keys, lr)
+
+        def train(n, *state):
+            return _train_one(model, optimizer, target, n, *state)
+
+        init, real = _init_one, ...
+    params, opt_state = init(model, optimizer, keys)
     report = _report(progress)
     chunk = min(steps, _LOG_EVERY) if report else steps
     losses, psnrs, done = [], [], 0
     while done < steps:
         n = min(chunk, steps - done)
-        params, opt_state, loss, psnr = train(model, target, n, params, opt_state, batch)
-        losses.append(loss)
+        params, opt_state, value, psnr = train(n, params, opt_state, jnp.int32(done), batch)
+        losses.append(value)
         psnrs.append(psnr)
         done += n
         if report:
             report(
                 done,
                 steps,
-                float(jnp.mean(loss[real][..., -1])),
+                float(jnp.mean(value[real][..., -1])),
                 float(jnp.mean(psnr[real][..., -1])),
             )
     history = {
         "loss": np.concatenate([to_host(x) for x in losses], axis=-1)[real],
         "psnr": np.concatenate([to_host(x) for x in psnrs], axis=-1)[real],
     }
+    if not np.all(np.isfinite(history["loss"][..., -1])):
+        raise FloatingPointError(
+            "the fit diverged (its loss is not finite): check the optimizer's learning rate"
+        )
     if real is not ... and keys.shape[0] > real.stop:  # slicing costs a dispatch per leaf
         params = jax.tree.map(lambda x: x[real], params)
     return params, history
@@ -176,21 +220,6 @@ def _offset(model, params, target, mean, xy, batched):
         return jnp.full(np.shape(mean), 0.5, jnp.float32)
     fn = jax.vmap(_mean_value, in_axes=(None, 0, None)) if batched else _mean_value
     return jnp.asarray(mean, jnp.float32) - 0.5 * fn(model, params, xy)
-
-
-def _siren(hidden_features, hidden_layers, channels, dtype=None) -> Siren:
-    try:
-        floating = dtype is None or jnp.issubdtype(dtype, jnp.floating)
-    except TypeError:
-        floating = False
-    if not floating:
-        raise ValueError(f"dtype must be None or a floating dtype (jnp.bfloat16); got {dtype!r}")
-    return Siren(
-        hidden_features=hidden_features,
-        hidden_layers=hidden_layers,
-        out_features=channels,
-        dtype=dtype,
-    )
 
 
 def _check_target(target):
@@ -206,47 +235,48 @@ def _check_target(target):
 def fit_image(
     image,
     *,
-    hidden_features: int = 256,
-    hidden_layers: int = 3,
+    model: nn.Module | None = None,
+    optimizer: optax.GradientTransformation | None = None,
     steps: int = 500,
-    lr: float = 1e-4,
     seed: int = 0,
     target: str = "values",
     progress: bool | Callable = False,
-    model: nn.Module | None = None,
-    dtype: jnp.dtype | None = None,
 ) -> FitResult:
-    """Fit a SIREN to ``image`` (full batch, Adam) and return a :class:`FitResult`.
+    """Fit a coordinate network to ``image``, full batch, and return a :class:`FitResult`.
 
     Args:
       image: (H, W) or (H, W, C) in [0, 1] (uint8 accepted).
-      hidden_features, hidden_layers: SIREN size (defaults: the paper's).
+      model: any pointwise Flax module ``(n, 2) -> (n, C)``; default
+        ``inr.Siren(out_features=C)`` (the paper's 256 x 3 hidden layers).
+        ``inr.Siren(..., dtype=jnp.bfloat16)`` computes the hidden
+        activations in bfloat16 (for accelerators; see :class:`inr.SineLayer`).
+      optimizer: any ``optax.GradientTransformation``; default
+        :data:`DEFAULT_OPTIMIZER`, the paper's ``optax.adam(1e-4)``.
       steps: optimisation steps.
-      lr: Adam learning rate (paper: 1e-4).
       seed: PRNG seed for the initialisation.
       target: ``"values"``, ``"gradients"`` or ``"laplacian"``.  For the
         derivative targets the result is shifted to the image's mean (the
         only information the supervision lacks up to harmonic functions).
       progress: ``True`` prints a line every 100 steps; a callable
         ``progress(step, total, loss, psnr)`` is called instead.
-      model: any pointwise Flax module ``(n, 2) -> (n, C)`` to fit instead of
-        a SIREN (e.g. ``inr.MLP`` behind an encoding).
-      dtype: the SIREN's hidden activations (``None``: float32; see
-        :class:`inr.SineLayer`).  ``jnp.bfloat16`` is for accelerators, where a
-        step is bound by moving activations: parameters, Adam and the loss
-        stay float32.  On a CPU it gains nothing.  Ignored with ``model``.
 
     Returns:
       A :class:`FitResult`; ``history["psnr"][i]`` is the PSNR (dB, [0, 1]
       scale) before step ``i``.
+
+    Raises:
+      FloatingPointError: the loss was not finite at the end (a learning
+        rate too large, or not a number).
     """
     _check_target(target)
     img = as_image(image)
+    steps = as_steps(steps)
     layout = img.shape
     img3 = img.reshape(*img.shape[:2], -1)
-    model = model or _siren(hidden_features, hidden_layers, img3.shape[-1], dtype=dtype)
-    batch = jax.tree_util.tree_map(jnp.asarray, _problem(img3, None, target, steps))
-    params, history = _run(model, target, steps, lr, jax.random.PRNGKey(seed), batch, progress)
+    model, optimizer = _options(model, optimizer, img3.shape[-1])
+    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps))
+    key = jax.random.PRNGKey(seed)
+    params, history = _run(model, optimizer, target, steps, key, batch, progress)
     offset = _offset(
         model, params, target, img3.reshape(-1, img3.shape[-1]).mean(0), batch["xy"], False
     )
@@ -257,16 +287,13 @@ def fit_gradients(
     grad,
     *,
     mean=0.5,
-    hidden_features: int = 256,
-    hidden_layers: int = 3,
+    model: nn.Module | None = None,
+    optimizer: optax.GradientTransformation | None = None,
     steps: int = 500,
-    lr: float = 1e-4,
     seed: int = 0,
     progress: bool | Callable = False,
-    model: nn.Module | None = None,
-    dtype: jnp.dtype | None = None,
 ) -> FitResult:
-    """Fit a SIREN whose gradient matches a given gradient field.
+    """Fit a coordinate network whose gradient matches a given gradient field.
 
     Args:
       grad: (H, W, 2) or (H, W, C, 2), ``(d/dx, d/dy)`` in intensity per pixel
@@ -282,37 +309,41 @@ def fit_gradients(
         raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
     if not np.all(np.isfinite(g)):
         raise ValueError("grad contains NaN or infinite values")
+    steps = as_steps(steps)
     layout = g.shape[:-1]
     g4 = g.reshape(*g.shape[:2], -1, 2)
-    model = model or _siren(hidden_features, hidden_layers, g4.shape[2], dtype=dtype)
-    batch = jax.tree_util.tree_map(jnp.asarray, _problem(None, g4, "gradients", steps))
-    params, history = _run(model, "gradients", steps, lr, jax.random.PRNGKey(seed), batch, progress)
-    mean = np.broadcast_to(np.asarray(mean, np.float32), (g4.shape[2],))
-    offset = _offset(model, params, "gradients", mean, batch["xy"], False)
+    channels = g4.shape[2]
+    means = np.asarray(mean, np.float32)
+    if means.shape not in ((), (channels,)) or not np.all(np.isfinite(means)):
+        raise ValueError(f"mean must be a finite number or {channels} of them; got {mean!r}")
+    model, optimizer = _options(model, optimizer, channels)
+    batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps))
+    key = jax.random.PRNGKey(seed)
+    params, history = _run(model, optimizer, "gradients", steps, key, batch, progress)
+    means = np.broadcast_to(means, (channels,))
+    offset = _offset(model, params, "gradients", means, batch["xy"], False)
     return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)
 
 
 def fit_images(
     images,
     *,
-    hidden_features: int = 256,
-    hidden_layers: int = 3,
+    model: nn.Module | None = None,
+    optimizer: optax.GradientTransformation | None = None,
     steps: int = 500,
-    lr: float = 1e-4,
     seed: int = 0,
     target: str = "values",
     progress: bool | Callable = False,
-    model: nn.Module | None = None,
-    dtype: jnp.dtype | None = None,
     mesh=None,
 ) -> FitResult:
-    """Fit one SIREN per image to a batch ``(N, H, W[, C])``, in one program.
+    """Fit one network per image to a batch ``(N, H, W[, C])``, in one program.
 
     The training step is ``jax.vmap``-ed over parameter sets, so the batch
     compiles once and runs as batched matrix products.  Image ``i`` is
     initialised with ``PRNGKey(seed + i)``, so it is the same fit as
-    ``fit_image(images[i], seed=seed + i)``.  The images are split over the
-    devices of ``mesh`` (``None``: this host's devices; a count; or a
+    ``fit_image(images[i], seed=seed + i)`` with the same ``model`` and
+    ``optimizer``.  The images are split over the devices of ``mesh``
+    (``None``: this host's devices; a count; or a
     :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
     :mod:`inr.distributed`), each fitting its share; the fits are the same
     on any number of devices.
@@ -323,14 +354,15 @@ def fit_images(
     """
     _check_target(target)
     imgs = as_images(images)
+    steps = as_steps(steps)
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
-    model = model or _siren(hidden_features, hidden_layers, imgs4.shape[-1], dtype=dtype)
-    batch = jax.tree_util.tree_map(jnp.asarray, _problems(imgs4, target, steps))
+    model, optimizer = _options(model, optimizer, imgs4.shape[-1])
+    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps))
     keys = _image_keys(seed, len(imgs4))
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
-    params, history = _run(model, target, steps, lr, keys, batch, progress, mesh)
+    params, history = _run(model, optimizer, target, steps, keys, batch, progress, mesh)
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     offset = _offset(model, params, target, means, batch["xy"][0], True)
     return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)

@@ -43,9 +43,9 @@ import numpy as np
 from inr.coords import grid
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
-from inr.poisson.operators import _gradient, _laplacian
+from inr.poisson.operators import forward_gradient, neumann_laplacian
 
-__all__ = ["TARGETS", "ANNEAL"]
+__all__ = ["ANNEAL", "TARGETS", "loss", "problem", "problems"]
 
 TARGETS = ("values", "gradients", "laplacian")
 ANNEAL = 0.7  # fraction of the steps with multi-scale terms in gradient fits
@@ -66,13 +66,13 @@ def _differences(g: np.ndarray) -> tuple[tuple, tuple]:
     h, w = g.shape[:2]
     cx = np.concatenate([np.zeros_like(g[:, :1, :, 0]), np.cumsum(g[..., 0], axis=1)], axis=1)
     cy = np.concatenate([np.zeros_like(g[:1, :, :, 1]), np.cumsum(g[..., 1], axis=0)], axis=0)
-    ks = lambda n: [2**i for i in range(1, max(1, (n - 1).bit_length()))]  # noqa: E731
+    ks = lambda n: [2**i for i in range(1, max(1, (n - 1).bit_length()))]
     dx = tuple((cx[:, k:w] - cx[:, : w - k]).astype(np.float32) for k in ks(w))
     dy = tuple((cy[k:h] - cy[: h - k]).astype(np.float32) for k in ks(h))
     return dx, dy
 
 
-def _problem(
+def problem(
     image: np.ndarray | None, grad: np.ndarray | None, target: str, n_steps: int = 1
 ) -> dict:
     """Coordinates, targets and per-pixel steps for one image, flattened.
@@ -90,7 +90,7 @@ def _problem(
     if target == "values":
         batch["xy"] = xy
     elif target == "gradients":
-        g = 2.0 * (np.asarray(_gradient(image)) if grad is None else grad)
+        g = 2.0 * (np.asarray(forward_gradient(image)) if grad is None else grad)
         if min(h, w) > 2:
             batch["dx"], batch["dy"] = _differences(g.reshape(h, w, -1, 2))
             batch["anneal"] = np.float32(ANNEAL * n_steps)
@@ -101,7 +101,7 @@ def _problem(
         batch["xy"] = xy
     else:
         batch["xy"] = xy
-        batch["lap"] = 2.0 * np.asarray(_laplacian(image)).reshape(h * w, -1)
+        batch["lap"] = 2.0 * np.asarray(neumann_laplacian(image)).reshape(h * w, -1)
     return batch
 
 
@@ -109,8 +109,8 @@ def _problem(
 _SHARED = frozenset({"steps", "anneal", "xy", "xy_x", "xy_y"})
 
 
-def _problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
-    """:func:`_problem` for a stack ``(N, H, W, C)``: every entry gains a leading ``N``.
+def problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
+    """:func:`problem` for a stack ``(N, H, W, C)``: every entry gains a leading ``N``.
 
     The stack is folded into one ``(H, W, N*C)`` image, because every target
     is computed channel by channel: the grid and the differences are built
@@ -118,7 +118,7 @@ def _problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
     a 2-core CPU, 8% of a whole 100-step batched fit on an H100).
     """
     n, h, w, c = images.shape
-    folded = _problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps)
+    folded = problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps)
 
     def unfold(x):  # (..., N*C) -> (N, ..., C)
         x = np.asarray(x)
@@ -153,7 +153,7 @@ def _multiscale(v, dx, dy):
     return total
 
 
-def _loss(model: nn.Module, target: str, params, batch, step) -> tuple[jax.Array, tuple]:
+def loss(model: nn.Module, target: str, params, batch, step) -> tuple[jax.Array, tuple]:
     """The objective of step ``step``, and (the target's mean squared error, PSNR).
 
     For derivative targets the image is known only up to a constant, so the

@@ -29,7 +29,7 @@ def _chunked(fn, points, chunk):
     n = jax.tree.leaves(points)[0].shape[0]
     chunk = max(1, min(chunk, n))
     n_chunks = -(-n // chunk)
-    split = lambda x: pad_rows(x, n_chunks * chunk).reshape(n_chunks, chunk, *x.shape[1:])  # noqa: E731
+    split = lambda x: pad_rows(x, n_chunks * chunk).reshape(n_chunks, chunk, *x.shape[1:])
     out = jax.lax.map(fn, jax.tree.map(split, points))
     return jax.tree.map(lambda y: y.reshape(n_chunks * chunk, *y.shape[2:])[:n], out)
 

@@ -30,8 +30,6 @@ from inr.render import DEFAULT_CHUNK, evaluate_chunked
 
 __all__ = ["FitResult"]
 
-QUANTITIES = ("values", "gradient", "laplacian")
-
 
 @partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _render(model, quantity, chunk, mesh, params, offset, axes, steps):
@@ -49,7 +47,7 @@ def _render(model, quantity, chunk, mesh, params, offset, axes, steps):
             return 0.5 * field_gradient(f, x, steps)
         return 0.5 * field_laplacian(f, x, steps)
 
-    every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)  # noqa: E731
+    every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)
     xy = points_from_axes(*axes)
     out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), xy, chunk, mesh)
     return jnp.moveaxis(out, 1, 0)
@@ -87,7 +85,7 @@ class FitResult:
         """Image ``i`` of a batched result."""
         if not self.batched:
             raise TypeError("only a batched FitResult (from fit_images) can be indexed")
-        take = lambda x: x[i]  # noqa: E731
+        take = lambda x: x[i]
         return FitResult(
             params=jax.tree_util.tree_map(take, self.params),
             offset=self.offset[i],

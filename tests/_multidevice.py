@@ -23,9 +23,7 @@ from inr.restorator.checkpoint import open_manager
 
 TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
 STEPS = 8
-RUN = dict(
-    task="colorize", input_size=16, batch_size=8, points_per_image=64, lr=1e-2, progress=False
-)
+RUN = dict(batch_size=8, points_per_image=64, lr=1e-2)
 
 
 def diff(a, b) -> float:
@@ -33,9 +31,12 @@ def diff(a, b) -> float:
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs)
 
 
-def train(data, mesh, **kw):
-    config = inr.RestoratorConfig(**TINY, **kw.pop("config", {}))
-    return inr.train_restorator(data, config=config, mesh=mesh, **{**RUN, **kw})
+def train(data, mesh, checkpoints=None, **kw):
+    config = inr.RestoratorConfig(**TINY, task="colorize", input_size=16, **kw.pop("config", {}))
+    recipe = inr.TrainConfig(**{**RUN, **kw})
+    return inr.train_restorator(
+        data, config, recipe, checkpoints=checkpoints, mesh=mesh, progress=False
+    )
 
 
 def error(fn) -> str:
@@ -77,7 +78,7 @@ def main(data_path: str, out_path: str, work: str) -> None:
     out["render_region_4_vs_1"] = diff(
         one.restore(gray, mesh=1, **region), one.restore(gray, mesh=4, **region)
     )
-    sampler = dict(size=(21, 17), stride=4, seed=3)
+    sampler = dict(size=(21, 17), sampler=inr.diffusion.SamplerConfig(stride=4), seed=3)
     out["diffusion_render_4_vs_1"] = diff(
         d1.restore(gray, mesh=1, **sampler), d1.restore(gray, mesh=4, **sampler)
     )
@@ -87,26 +88,26 @@ def main(data_path: str, out_path: str, work: str) -> None:
 
     # Batched fits: three images (not a multiple of 4) split over the devices.
     images = data[:3, :16, :16]
-    f1 = inr.fit_images(images, hidden_features=16, hidden_layers=1, steps=20, mesh=1)
-    f4 = inr.fit_images(images, hidden_features=16, hidden_layers=1, steps=20, mesh=4)
+    f1 = inr.fit_images(images, model=inr.Siren(16, 1, 3), steps=20, mesh=1)
+    f4 = inr.fit_images(images, model=inr.Siren(16, 1, 3), steps=20, mesh=4)
     out["fit_params_4_vs_1"] = diff(f1.params, f4.params)
     out["fit_history_4_vs_1"] = diff(f1.history["loss"], f4.history["loss"])
     out["fit_shapes"] = [list(f4.history["loss"].shape), list(f4.render(8, 8).shape)]
     out["fit_render_4_vs_1"] = diff(f1.render(33, 31, mesh=1), f1.render(33, 31, mesh=4))
     out["fit_gradient_4_vs_1"] = diff(f1.gradient(9, 7, mesh=1), f1.gradient(9, 7, mesh=4))
-    single = inr.fit_image(images[0], hidden_features=16, hidden_layers=1, steps=20)
+    single = inr.fit_image(images[0], model=inr.Siren(16, 1, 3), steps=20)
     out["fit_single_vs_batched"] = diff(single.params, f4[0].params)
 
     # Checkpoints: saved on 4 devices, resumed on 1 and on 2 from the middle.
     ckpt = work / "ckpt4"
-    whole = train(data, 4, steps=STEPS, checkpoint_dir=ckpt, save_every=STEPS // 2)
+    whole = train(data, 4, inr.Checkpoints(ckpt, save_every=STEPS // 2), steps=STEPS)
     for n in (1, 2):
         copy = work / f"resume{n}"
         shutil.copytree(ckpt, copy)
         manager = open_manager(copy)
         manager.delete(STEPS)
         manager.close()
-        resumed = train(data, n, steps=STEPS, checkpoint_dir=copy, save_every=STEPS // 2)
+        resumed = train(data, n, inr.Checkpoints(copy, save_every=STEPS // 2), steps=STEPS)
         out[f"resume_on_{n}_vs_4"] = diff(whole.params, resumed.params)
         out[f"resume_on_{n}_steps"] = open_manager(copy).all_steps()
     Path(out_path).write_text(json.dumps(out))

@@ -178,7 +178,7 @@ def test_global_batch_keeps_the_rows():
 
 def test_evaluate_chunked_on_a_mesh_is_pointwise():
     points = np.random.default_rng(0).uniform(-1, 1, (1001, 2)).astype(np.float32)
-    fn = lambda p: np.float32(3.0) * p[:, :1] + p[:, 1:] ** 2  # noqa: E731
+    fn = lambda p: np.float32(3.0) * p[:, :1] + p[:, 1:] ** 2
     mesh = distributed.make_mesh(1)
     got = jax.jit(lambda p: inr.evaluate_chunked(fn, p, 128, mesh))(points)
     np.testing.assert_allclose(got, fn(points), rtol=1e-6, atol=1e-7)
@@ -253,15 +253,9 @@ def test_multihost_checkpoint_is_written_once_and_restores_here(multihost, tmp_p
     manager.close()
     inr.train_restorator(
         data,
-        config=saved.config,
-        task="colorize",
-        input_size=16,
-        batch_size=8,
-        points_per_image=64,
-        lr=1e-2,
-        steps=6,
-        save_every=3,
-        checkpoint_dir=tmp_path / "ckpt",
+        saved.config,
+        inr.TrainConfig(steps=6, batch_size=8, points_per_image=64, lr=1e-2),
+        checkpoints=inr.Checkpoints(tmp_path / "ckpt", save_every=3),
         progress=False,
     )
     assert open_manager(tmp_path / "ckpt").all_steps() == [3, 6]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import inr
-from inr.objectives import _differences, _loss, _multiscale, _problem, _problems
+from inr.objectives import _differences, _multiscale, loss, problem, problems
 
 
 def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
@@ -27,22 +27,22 @@ def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
 
 def test_multiscale_terms_fade_out(camera64):
     """Full weight at step 0, none from ANNEAL * steps on; never in the reported loss."""
-    batch = jax.tree.map(jnp.asarray, _problem(camera64[..., None], None, "gradients", 10))
+    batch = jax.tree.map(jnp.asarray, problem(camera64[..., None], None, "gradients", 10))
     model = inr.Siren(hidden_features=16, hidden_layers=1)
     params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
-    first, (loss0, _) = _loss(model, "gradients", params, batch, 0)
-    last, (loss7, _) = _loss(model, "gradients", params, batch, 7)
+    first, (loss0, _) = loss(model, "gradients", params, batch, 0)
+    last, (loss7, _) = loss(model, "gradients", params, batch, 7)
     assert float(first) > float(loss0) * 1.01
     assert float(last) == float(loss7) == float(loss0)
 
 
 @pytest.mark.parametrize("target", ["values", "gradients", "laplacian"])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_stacked_problems_equal_the_per_image_problems(rng, target, channels):
+def test_stacked_problems_equal_the_per_imageproblems(rng, target, channels):
     """Folding a stack into the channel axis changes no entry of any image's problem."""
     images = rng.uniform(size=(4, 9, 12, channels)).astype(np.float32)
-    stacked = _problems(images, target, 10)
-    singles = [_problem(im, None, target, 10) for im in images]
+    stacked = problems(images, target, 10)
+    singles = [problem(im, None, target, 10) for im in images]
     assert stacked.keys() == singles[0].keys()
     flat = jax.tree_util.tree_leaves
     for i, single in enumerate(singles):

@@ -36,5 +36,5 @@ def test_mismatched_shapes_name_both():
 
 def test_callers_array_not_modified(camera64):
     img = camera64.copy()
-    inr.fit_image(img, steps=2, hidden_features=16, hidden_layers=1)
+    inr.fit_image(img, steps=2, model=inr.Siren(16, 1))
     assert np.array_equal(img, camera64)

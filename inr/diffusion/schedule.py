@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-__all__ = ["Schedule", "cosine_schedule", "linear_schedule", "BETA_RANGE"]
+__all__ = ["BETA_RANGE", "Schedule", "cosine_schedule", "linear_schedule", "timestep_embedding"]
 
 BETA_RANGE = (1e-4, 0.9999)
 
@@ -64,3 +64,14 @@ def linear_schedule(
     n = _check_steps(num_steps)
     scale = 1000.0 / n
     return _from_betas(np.linspace(scale * beta_start, scale * beta_end, n, dtype=np.float64))
+
+
+def timestep_embedding(t: jax.Array, num_steps: int, frequencies: int = 6) -> jax.Array:
+    """``(...,) -> (..., 2 frequencies + 1)``: ``t / N`` and its sines and cosines.
+
+    The sinusoidal embedding of Vaswani et al. 2017 / Ho et al. 2020 on the
+    normalised step ``t / N``, octaves ``2^k pi``.
+    """
+    u = t.astype(jnp.float32)[..., None] / num_steps
+    angles = u * jnp.asarray(np.pi * 2.0 ** np.arange(frequencies), jnp.float32)
+    return jnp.concatenate([u, jnp.sin(angles), jnp.cos(angles)], axis=-1)

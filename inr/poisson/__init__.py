@@ -4,6 +4,7 @@ from inr.poisson.editing import (
     color_change,
     illumination_change,
     merge,
+    merge_gradients,
     seamless_clone,
     texture_flatten,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "image_gradient",
     "laplacian_5pt",
     "merge",
+    "merge_gradients",
     "poisson_solve",
     "reconstruct",
     "seamless_clone",

@@ -6,8 +6,8 @@ Every edit here builds a *guidance field*, a gradient field ``V``
 to it:
 
 * on the whole frame (:func:`merge`), by the exact DCT solve of
-  :func:`inr.reconstruct`, or through a SIREN fitted to ``V`` that renders at
-  any size;
+  :func:`inr.reconstruct`; :func:`merge_gradients` returns ``V`` itself, for
+  :func:`inr.fit_gradients` to fit a network that renders at any size;
 * inside a mask with the destination fixed around it (:func:`seamless_clone`
   and the OpenCV-style edits), by solving Perez et al.'s discrete equations
   ``lap u = div V`` on the mask's exact pixels (:mod:`inr.poisson.masked`).
@@ -23,7 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._validate import as_image, as_mask, as_size, same_shapes
+from inr._validate import as_image, as_mask, same_shapes
+from inr.color import rgb_to_gray
 from inr.poisson.masked import DEFAULT_TOL, solve_masked
 from inr.poisson.operators import (
     divergence,
@@ -34,23 +35,27 @@ from inr.poisson.operators import (
 from inr.poisson.solve import dirichlet_interior, reconstruct
 
 __all__ = [
-    "merge",
-    "seamless_clone",
+    "CLONE_MODES",
+    "MERGE_MODES",
     "color_change",
     "illumination_change",
+    "merge",
+    "merge_gradients",
+    "seamless_clone",
     "texture_flatten",
-    "MERGE_MODES",
-    "CLONE_MODES",
 ]
 
 MERGE_MODES = ("average", "max", "sum")
 CLONE_MODES = ("normal", "mixed", "monochrome")
-# BT.601 luma weights, for "monochrome" transfers.
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _channels(img: np.ndarray) -> np.ndarray:
     return img.reshape(*img.shape[:2], -1)
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    """BT.601 luma of an (H, W, 3) image; the channel mean of any other."""
+    return rgb_to_gray(img) if img.shape[2] == 3 else img.mean(-1)
 
 
 def _larger(a, b):
@@ -59,17 +64,38 @@ def _larger(a, b):
     return jnp.where(keep_a, a, b)
 
 
-def merge(
-    images,
-    *,
-    mode: str = "average",
-    weights=None,
-    method: str = "poisson",
-    size=None,
-    steps: int = 1000,
-    seed: int = 0,
-) -> np.ndarray:
-    """Merge same-sized images by combining their gradients and reconstructing.
+def _merged(images, mode, weights):
+    """The merged field ``(H, W, C, 2)`` and the result's mean ``(C,)``, validated."""
+    if mode not in MERGE_MODES:
+        raise ValueError(f"mode must be one of {MERGE_MODES}; got {mode!r}")
+    if isinstance(images, (str, bytes)) or not hasattr(images, "__len__"):
+        raise ValueError(f"images must be a sequence of images; got {type(images).__name__}")
+    if len(images) < 2:
+        raise ValueError(f"images must hold at least two images; got {len(images)}")
+    names = [f"images[{i}]" for i in range(len(images))]
+    same_shapes(images, names)
+    imgs = [_channels(as_image(im, n)) for im, n in zip(images, names, strict=True)]
+    w = np.ones(len(imgs), np.float32) if weights is None else np.asarray(weights, np.float32)
+    if w.shape != (len(imgs),) or not np.all(np.isfinite(w)):
+        raise ValueError(f"weights must be {len(imgs)} finite numbers; got {weights!r}")
+    if mode == "average" and w.sum() == 0:
+        raise ValueError("weights must not sum to zero for mode='average'")
+    grads = [image_gradient(im) for im in imgs]
+    if mode == "max":
+        merged = grads[0]
+        for g in grads[1:]:
+            merged = _larger(g, merged)
+        w = np.ones(len(imgs), np.float32)
+    else:
+        merged = sum(wi * g for wi, g in zip(w, grads, strict=True))
+        if mode == "average":
+            merged = merged / w.sum()
+    mean = sum(wi * im.mean(axis=(0, 1)) for wi, im in zip(w, imgs, strict=True)) / w.sum()
+    return merged, mean
+
+
+def merge_gradients(images, *, mode: str = "average", weights=None) -> np.ndarray:
+    """The merged gradient field of same-sized images.
 
     Args:
       images: a sequence of two or more images of one shape, or an array
@@ -78,56 +104,31 @@ def merge(
         pixel and channel, the gradient vector of largest magnitude) or
         ``"sum"`` (weighted sum).
       weights: per-image weights for ``"average"``/``"sum"`` (default all 1).
-      method: ``"poisson"``, the exact least-squares image (DCT solve), or
-        ``"siren"``, a SIREN fitted to the merged gradient field by
-        :func:`inr.fit_gradients` and rendered at ``size``.
-      size: ``(height, width)`` of a SIREN render (default the input size).
-      steps, seed: the SIREN fit's steps and seed.
 
     Returns:
-      The merged image (H, W[, C]) in [0, 1]; its mean is the weighted mean
-      of the inputs' means (the gradients do not fix it).
+      The field ``(H, W[, C], 2)`` in the layout of :func:`inr.image_gradient`.
+      Feed it to :func:`inr.reconstruct` for the exact least-squares image
+      (that is :func:`merge`), or to :func:`inr.fit_gradients` for a network
+      that renders it at any size.  A gradient does not fix the mean: pass
+      the images' (weighted) mean intensity along.
     """
-    if mode not in MERGE_MODES:
-        raise ValueError(f"mode must be one of {MERGE_MODES}; got {mode!r}")
-    if method not in ("poisson", "siren"):
-        raise ValueError(f"method must be 'poisson' or 'siren'; got {method!r}")
-    if len(images) < 2:
-        raise ValueError(f"images must hold at least two images; got {len(images)}")
-    names = [f"images[{i}]" for i in range(len(images))]
-    same_shapes(images, names)
-    imgs = [_channels(as_image(im, n)) for im, n in zip(images, names, strict=False)]
-    w = np.ones(len(imgs), np.float32) if weights is None else np.asarray(weights, np.float32)
-    if w.shape != (len(imgs),) or not np.all(np.isfinite(w)):
-        raise ValueError(f"weights must be {len(imgs)} finite numbers; got {weights!r}")
-    if mode == "average" and w.sum() == 0:
-        raise ValueError("weights must not sum to zero for mode='average'")
+    merged, _ = _merged(images, mode, weights)
+    return np.asarray(merged).reshape(*np.shape(images[0]), 2)
 
-    grads = [image_gradient(im) for im in imgs]
-    if mode == "max":
-        merged = grads[0]
-        for g in grads[1:]:
-            merged = _larger(g, merged)
-        w = np.ones(len(imgs), np.float32)
-    else:
-        merged = sum(wi * g for wi, g in zip(w, grads, strict=False))
-        if mode == "average":
-            merged = merged / w.sum()
-    mean = sum(wi * im.mean(axis=(0, 1)) for wi, im in zip(w, imgs, strict=False)) / w.sum()
-    layout = np.shape(images[0])
 
-    if method == "poisson":
-        if size is not None and tuple(size) != tuple(layout[:2]):
-            raise ValueError(f"size is for method='siren'; got {size!r} for inputs {layout[:2]}")
-        out = np.asarray(reconstruct(merged, mean=mean))
-    else:
-        from inr.fit import fit_gradients  # the SIREN side depends on the solver, not back
+def merge(images, *, mode: str = "average", weights=None) -> np.ndarray:
+    """Merge same-sized images by combining their gradients and reconstructing.
 
-        h, w_ = layout[:2] if size is None else as_size(*size)
-        fit = fit_gradients(np.asarray(merged), mean=mean, steps=steps, seed=seed)
-        out = _channels(fit.render(h, w_, clip=False))
-        layout = (h, w_) + tuple(layout[2:])
-    return np.clip(out, 0.0, 1.0).reshape(layout).astype(np.float32)
+    The exact least-squares image of :func:`merge_gradients` (one DCT solve,
+    :func:`inr.reconstruct`), clipped to [0, 1].  Its mean is the weighted
+    mean of the inputs' means (plain for ``"max"``).
+
+    Returns:
+      The merged image, the inputs' shape (H, W[, C]), float32 in [0, 1].
+    """
+    merged, mean = _merged(images, mode, weights)
+    out = np.asarray(reconstruct(merged, mean=mean)).reshape(np.shape(images[0]))
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 # --------------------------------------------------------------------------
@@ -267,7 +268,7 @@ def seamless_clone(
     m = as_mask(mask, s.shape)
     s3, d3 = _channels(s), _channels(d)
     if mode == "monochrome":
-        luma = s3 @ _LUMA if s3.shape[2] == 3 else s3.mean(-1)
+        luma = _luma(s3)
         s3 = np.repeat(luma[..., None], s3.shape[2], axis=2)
     m_full, placement = _place(m, d3.shape, offset)
 
@@ -283,7 +284,7 @@ def _edit(image, mask, transform, tol):
     """Reconstruct ``image`` inside ``mask`` from ``transform(gradient)``."""
     img = _channels(as_image(image))
     m = as_mask(mask, img.shape)
-    guidance = lambda box: transform(np.asarray(image_gradient(img[box])), img[box])  # noqa: E731
+    guidance = lambda box: transform(np.asarray(image_gradient(img[box])), img[box])
     return _masked_reconstruct(guidance, img, m, tol).reshape(np.shape(image))
 
 
@@ -326,7 +327,7 @@ def texture_flatten(image, mask, *, threshold: float = 0.1, tol: float = DEFAULT
     """
 
     def flatten(g, img):
-        luma = img @ _LUMA if img.shape[2] == 3 else img.mean(-1)
+        luma = _luma(img)
         edge = np.linalg.norm(np.asarray(image_gradient(luma)), axis=-1) >= threshold
         return g * edge[:, :, None, None]
 

@@ -138,7 +138,7 @@ def _restrict_axis(x, axis):
     pad = [(0, 0)] * x.ndim
     pad[axis % x.ndim] = (1, 1)
     p = jnp.pad(x, pad)
-    tap = lambda start: jax.lax.slice_in_dim(p, start, start + n - 1, 2, axis)  # noqa: E731
+    tap = lambda start: jax.lax.slice_in_dim(p, start, start + n - 1, 2, axis)
     return 0.25 * (tap(0) + tap(3)) + 0.75 * (tap(1) + tap(2))
 
 
@@ -251,7 +251,7 @@ def _cg(levels, b, x0, tol, max_iter):
     apply_a = partial(_apply, levels[0])
     precondition = partial(_v_cycle, levels)
     dot = _channel_dot
-    safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)  # noqa: E731
+    safe_div = lambda n, d: jnp.where(d > 0, n / jnp.where(d > 0, d, 1.0), 0.0)
 
     if x0 is None:  # no start: skip a matrix product of zeros
         x, r = jnp.zeros_like(b), b

@@ -22,7 +22,14 @@ import jax.numpy as jnp
 
 from inr._validate import check_image_shape
 
-__all__ = ["image_gradient", "divergence", "divergence_channels_first", "laplacian_5pt"]
+__all__ = [
+    "divergence",
+    "divergence_channels_first",
+    "forward_gradient",
+    "image_gradient",
+    "laplacian_5pt",
+    "neumann_laplacian",
+]
 
 
 def _forward_diff(u, axis: int):
@@ -45,11 +52,11 @@ def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array
     """Forward-difference gradient ``(H, W[, C], 2)``, zero flux at the far border."""
     u = jnp.asarray(image)
     check_image_shape(u.shape, "image")
-    return _gradient(u)
+    return forward_gradient(u)
 
 
-def _gradient(u):
-    """:func:`image_gradient` for any number of trailing channels, unchecked."""
+def forward_gradient(u: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
+    """:func:`image_gradient` for any number of trailing channels, unchecked (traceable)."""
     u = u.astype(jnp.float32) if not jnp.issubdtype(u.dtype, jnp.floating) else u
     return jnp.stack([_forward_diff(u, 1), _forward_diff(u, 0)], axis=-1)
 
@@ -84,9 +91,9 @@ def laplacian_5pt(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array,
     """The 5-point Laplacian with Neumann boundary, ``divergence(image_gradient(u))``."""
     u = jnp.asarray(image)
     check_image_shape(u.shape, "image")
-    return _laplacian(u)
+    return neumann_laplacian(u)
 
 
-def _laplacian(u):
-    """:func:`laplacian_5pt` for any number of trailing channels, unchecked."""
-    return divergence(_gradient(u))
+def neumann_laplacian(u: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
+    """:func:`laplacian_5pt` for any number of trailing channels, unchecked (traceable)."""
+    return divergence(forward_gradient(u))

@@ -18,9 +18,8 @@ import jax
 import orbax.checkpoint as ocp
 
 from inr.distributed import make_mesh, replicated
-from inr.restorator.model import RestoratorConfig
 
-__all__ = ["open_manager", "save", "restore", "restore_latest"]
+__all__ = ["open_manager", "restore", "save"]
 
 
 def open_manager(directory, keep: int = 3) -> ocp.CheckpointManager:
@@ -64,19 +63,3 @@ def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, 
     )
     restored = manager.restore(step, args=args)
     return restored["state"], restored["meta"]
-
-
-def restore_latest(directory):
-    """The :class:`~inr.restorator.restorator.Restorator` of a run's latest checkpoint."""
-    from inr.restorator.restorator import Restorator, _checked_params
-
-    directory = Path(directory)
-    manager = open_manager(directory)
-    found = restore(manager)
-    if found is None:
-        raise ValueError(f"checkpoint folder {str(directory)!r} holds no checkpoint")
-    state, meta = found
-    config = RestoratorConfig.from_json(meta["config"])
-    return Restorator(
-        params=_checked_params(state["params"], config, str(directory)), config=config
-    )

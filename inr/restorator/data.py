@@ -37,8 +37,7 @@ import numpy as np
 
 from inr._validate import as_image
 from inr.color import rgb_to_gray
-from inr.resize import resize_weights
-from inr.restorator.sampling import sample_bilinear
+from inr.interpolation import resize_weights, sample_bilinear
 
 __all__ = [
     "IMAGE_SUFFIXES",

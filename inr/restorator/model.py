@@ -30,24 +30,16 @@ from typing import Annotated
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from inr.color import rgb_to_ycbcr, ycbcr_to_rgb
 from inr.diffusion.sampler import PREDICTIONS
-from inr.diffusion.schedule import Schedule, cosine_schedule, linear_schedule
+from inr.diffusion.schedule import Schedule, cosine_schedule, linear_schedule, timestep_embedding
+from inr.interpolation import sample_bicubic, sample_bilinear, sample_corner, sample_nearest
 from inr.nn.encodings import PositionalEncoding
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
-from inr.restorator.sampling import sample_bicubic, sample_bilinear, sample_corner, sample_nearest
 
-__all__ = [
-    "TASKS",
-    "COLOR_SPACES",
-    "RESTORATORS",
-    "RestoratorConfig",
-    "RestoratorNet",
-    "timestep_embedding",
-]
+__all__ = ["COLOR_SPACES", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
 
 TASKS = ("restore", "colorize", "upscale")
 RESTORATORS = ("single", "diffusion")
@@ -249,14 +241,3 @@ class RestoratorNet(nn.Module):
                 t = jnp.zeros(points.shape[:-1], jnp.int32)
             return self.denoise(maps, latent, image, points, cell, x_t, t)
         return self.decode(maps, latent, image, points, cell)
-
-
-def timestep_embedding(t: jax.Array, num_steps: int, frequencies: int = 6) -> jax.Array:
-    """``(...,) -> (..., 2 frequencies + 1)``: ``t / N`` and its sines and cosines.
-
-    The sinusoidal embedding of Vaswani et al. 2017 / Ho et al. 2020 on the
-    normalised step ``t / N``, octaves ``2^k pi``.
-    """
-    u = t.astype(jnp.float32)[..., None] / num_steps
-    angles = u * jnp.asarray(np.pi * 2.0 ** np.arange(frequencies), jnp.float32)
-    return jnp.concatenate([u, jnp.sin(angles), jnp.cos(angles)], axis=-1)

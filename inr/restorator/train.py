@@ -1,19 +1,18 @@
-"""Training a restorator: one jitted Adam step, a prefetched data stream, checkpoints.
+"""Training a restorator: one jitted optax step, a prefetched data stream, checkpoints.
 
 :func:`train_restorator` is the whole loop.  Per step it takes the batch of
 that step (:func:`inr.restorator.data.make_batch`, computed ahead on a
 background thread), decodes every query point, and applies one optax update
-of the mean L1 or L2 colour error.  With a ``checkpoint_dir`` it saves
-through orbax every ``save_every`` steps and at the end, keeps the last
-``keep``, and with ``resume=True`` continues from the latest checkpoint:
-killed at any moment, a resumed run ends with the same parameters as an
-uninterrupted one.  Metrics (mean loss, points per second) are appended to
-``metrics.jsonl`` beside the checkpoints every ``log_every`` steps.
+of the mean L1 or L2 colour error.  With :class:`~inr.restorator.options.Checkpoints`
+it saves through orbax every ``save_every`` steps and at the end, keeps the
+last ``keep``, and resumes from the latest checkpoint: killed at any moment,
+a resumed run ends with the same parameters as an uninterrupted one.
+Metrics (mean loss, points per second) are appended to ``metrics.jsonl``
+beside the checkpoints every ``log_every`` steps.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import math
@@ -38,37 +37,26 @@ from inr.distributed import (
     state_sharding,
 )
 from inr.restorator import checkpoint
-from inr.restorator.data import Prefetcher, as_masking, expand_sources, load_images, make_batch
-from inr.restorator.model import TASKS, RestoratorConfig, RestoratorNet
-from inr.restorator.restorator import Restorator
+from inr.restorator.data import Prefetcher, expand_sources, load_images, make_batch
+from inr.restorator.model import RestoratorConfig, RestoratorNet
+from inr.restorator.options import TrainConfig, as_checkpoints
+from inr.restorator.trained import Restorator
 
-__all__ = ["train_restorator", "train_step", "init_state", "make_optimizer", "LOSSES"]
-
-LOSSES = ("l1", "l2")
+__all__ = ["init_state", "make_optimizer", "train_restorator", "train_step"]
 
 
-def make_optimizer(
-    lr: float,
-    steps: int,
-    schedule: str = "cosine",
-    clip: float | None = 1.0,
-    weight_decay: float = 0.0,
-):
-    """Adam (AdamW with ``weight_decay``), an optional global-norm clip, and a rate schedule.
-
-    ``"cosine"`` warms up linearly over the first 5% of steps (at most 200)
-    and decays to 1% of ``lr`` at ``steps`` (Loshchilov & Hutter 2017).
-    """
-    if schedule == "cosine":
-        warmup = min(200, max(1, steps // 20))
-        rate = optax.warmup_cosine_decay_schedule(0.0, lr, warmup, max(steps, warmup + 1), lr / 100)
-    elif schedule == "constant":
-        rate = lr
+def make_optimizer(train: TrainConfig) -> optax.GradientTransformation:
+    """Adam (AdamW with ``weight_decay``), an optional global-norm clip, and the rate schedule."""
+    if train.schedule == "cosine":
+        warmup = min(200, max(1, train.steps // 20))
+        end = max(train.steps, warmup + 1)
+        rate = optax.warmup_cosine_decay_schedule(0.0, train.lr, warmup, end, train.lr / 100)
     else:
-        raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}")
-    parts = [optax.clip_by_global_norm(clip)] if clip else []
-    adam = optax.adamw(rate, weight_decay=weight_decay) if weight_decay else optax.adam(rate)
-    return optax.chain(*parts, adam)
+        rate = train.lr
+    parts = [optax.clip_by_global_norm(train.clip)] if train.clip else []
+    if train.weight_decay:
+        return optax.chain(*parts, optax.adamw(rate, weight_decay=train.weight_decay))
+    return optax.chain(*parts, optax.adam(rate))
 
 
 def _error(err, kind):
@@ -165,31 +153,12 @@ def _progress(step: int, steps: int, loss: float, rate: float, eta: float) -> No
 
 def train_restorator(
     data,
-    *,
-    task: str = "restore",
-    input_size: int = 64,
-    steps: int = 2000,
-    batch_size: int = 16,
-    points_per_image: int = 1024,
-    masking=None,
-    checkpoint_dir=None,
-    resume: bool = True,
-    seed: int = 0,
-    lr: float = 1e-3,
-    schedule: str = "cosine",
-    clip: float | None = 1.0,
-    weight_decay: float = 0.0,
-    loss: str = "l1",
     config: RestoratorConfig | None = None,
-    restorator: str | None = None,
-    prediction: str | None = None,
-    max_scale: float = 4.0,
-    save_every: int = 500,
-    keep: int = 3,
-    log_every: int = 50,
+    train: TrainConfig | None = None,
+    *,
+    checkpoints=None,
     progress: bool = True,
     mesh=None,
-    shard_params: bool = False,
 ) -> Restorator:
     """Train a restorator on ``data`` and return it.
 
@@ -197,105 +166,75 @@ def train_restorator(
       data: a folder of PNG/JPEG files (searched recursively), a list of
         paths, or an array / list of images (see
         :func:`inr.restorator.data.load_images`).
-      task: ``"restore"``, ``"colorize"`` or ``"upscale"``.
-      input_size: side of the square network inputs.
-      steps: total optimisation steps (the run ends at this step count,
-        resumed or not).
-      batch_size, points_per_image: images per step and query points each.
-      masking: ``None``, a grid size, ``"uniform"``, ``"dynamic"`` or a
-        :class:`~inr.restorator.data.Masking` (inputs only, never targets).
-      checkpoint_dir: where orbax checkpoints and ``metrics.jsonl`` go
-        (``None``: no checkpoints, no log).
-      resume: continue from the latest checkpoint in ``checkpoint_dir``;
-        with ``False`` a folder that holds checkpoints is an error (they are
-        never overwritten).
-      seed: fixes the initial parameters and the whole data stream.
-      lr, schedule, clip, weight_decay: see :func:`make_optimizer`.
-      loss: ``"l1"`` or ``"l2"`` colour error.
-      config: architecture (:class:`RestoratorConfig`); ``task`` and
-        ``input_size`` override its fields, and so do ``restorator`` and
-        ``prediction`` when given.
-      restorator: ``"single"`` or ``"diffusion"`` (the decoder as a per-point
-        denoiser of the colour residual, trained on uniformly drawn steps).
-      prediction: ``"epsilon"``, ``"x0"`` or ``"v"`` for diffusion.
-      max_scale: largest upscaling factor drawn for ``upscale``.
-      save_every, keep: checkpoint period and how many to keep.
-      log_every: metrics period (steps).
+      config: the architecture and task (:class:`RestoratorConfig`; default
+        ``RestoratorConfig()``, the ``restore`` task).
+      train: the recipe (:class:`TrainConfig`; default ``TrainConfig()``).
+      checkpoints: ``None`` (no checkpoints, no log), a folder, or a
+        :class:`Checkpoints` with the period, how many to keep and whether
+        to resume.
       progress: draw a progress bar on stderr.
       mesh: the devices to train on, data parallel (``None``: all of them;
         a count; or a :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
-        :mod:`inr.distributed`).  ``batch_size`` is the global batch and must
-        divide evenly over the ``"data"`` axis; the result does not depend
-        on the device count (up to float32 reduction order), and a run saved
-        on one mesh resumes on any other.  On several hosts every host calls
-        this function, reads every ``process_count``-th item of ``data`` and
+        :mod:`inr.distributed`).  The result does not depend on the device
+        count (up to float32 reduction order), and a run saved on one mesh
+        resumes on any other.  On several hosts every host calls this
+        function, reads every ``process_count``-th item of ``data`` and
         builds its own rows of each batch; process 0 writes the log.
-      shard_params: split parameters and optimiser state over ``"data"``
-        (FSDP-style) instead of replicating them.
+
+    Example::
+
+        model = inr.train_restorator(
+            "photos/",
+            inr.RestoratorConfig(task="upscale"),
+            inr.TrainConfig(steps=4000, loss="l1"),
+            checkpoints="runs/upscale",
+        )
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
-    for name, value in (
-        ("steps", steps),
-        ("batch_size", batch_size),
-        ("points_per_image", points_per_image),
-        ("save_every", save_every),
-        ("log_every", log_every),
-    ):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    overrides = dict(task=task, input_size=input_size)
-    if restorator is not None:
-        overrides["restorator"] = restorator
-    if prediction is not None:
-        overrides["prediction"] = prediction
-    config = dataclasses.replace(config or RestoratorConfig(), **overrides)
-    masking = as_masking(masking)
+    config = RestoratorConfig() if config is None else config
+    train = TrainConfig() if train is None else train
+    if not isinstance(config, RestoratorConfig):
+        raise ValueError(f"config must be a RestoratorConfig; got {config!r}")
+    if not isinstance(train, TrainConfig):
+        raise ValueError(f"train must be a TrainConfig; got {train!r}")
+    saving = as_checkpoints(checkpoints)
     mesh = as_mesh(mesh)
-    check_divisible("batch_size", batch_size, mesh)
+    check_divisible("batch_size", train.batch_size, mesh)
     items = expand_sources(data)
     images = load_images(process_shard(items))
     net = RestoratorNet(config)
-    tx = make_optimizer(lr, steps, schedule, clip, weight_decay)
+    tx = make_optimizer(train)
+    points_per_image = train.points_per_image
     stream = dict(
-        task=task,
-        input_size=input_size,
-        batch_size=batch_size,
+        task=config.task,
+        input_size=config.input_size,
         points_per_image=points_per_image,
-        seed=seed,
-        masking=masking,
-        max_scale=max_scale,
+        seed=train.seed,
+        masking=train.masking,
+        max_scale=train.max_scale,
     )
-    local = dict(stream, batch_size=batch_size // jax.process_count())
-    make_local = functools.partial(make_batch, images, process=jax.process_index(), **local)
-    make = lambda step: global_batch(make_local(step), mesh)  # noqa: E731
+    local_rows = train.batch_size // jax.process_count()
+    make_local = functools.partial(
+        make_batch, images, process=jax.process_index(), batch_size=local_rows, **stream
+    )
+
+    def make(step):
+        return global_batch(make_local(step), mesh)
+
     # Everything that fixes the parameters a run ends with; resume checks it.
-    run = dict(
-        stream,
-        steps=steps,
-        loss=loss,
-        lr=lr,
-        schedule=schedule,
-        clip=clip,
-        weight_decay=weight_decay,
-        images=len(items),
-    )
-    run["masking"] = None if masking is None else dataclasses.asdict(masking)
-    meta = {"config": config.to_json(), "run": run}
+    meta = {"config": config.to_json(), "run": dict(train.record(), images=len(items))}
 
     init = functools.partial(init_state, net, tx, points_per_image=points_per_image)
-    key = jax.random.PRNGKey(seed)
-    shardings = state_sharding(jax.eval_shape(init, key), mesh, shard_params)
+    key = jax.random.PRNGKey(train.seed)
+    shardings = state_sharding(jax.eval_shape(init, key), mesh, train.shard_params)
     state = jax.jit(init, out_shardings=shardings)(key)
     manager = None
-    if checkpoint_dir is not None:
-        manager = checkpoint.open_manager(checkpoint_dir, keep)
-        if not resume and manager.latest_step() is not None:
+    if saving is not None:
+        folder = str(saving.directory)
+        manager = checkpoint.open_manager(saving.directory, saving.keep)
+        if not saving.resume and manager.latest_step() is not None:
             raise ValueError(
-                f"checkpoint_dir {str(checkpoint_dir)!r} already holds checkpoints; pass "
-                "resume=True to continue that run, or choose an empty folder"
+                f"checkpoints folder {folder!r} already holds checkpoints; pass "
+                "Checkpoints(..., resume=True) to continue that run, or choose an empty folder"
             )
         found = checkpoint.restore(manager, state)
         if found is not None:
@@ -305,21 +244,22 @@ def train_restorator(
                 if saved["config"] != meta["config"]:
                     changed.append("config")
                 raise ValueError(
-                    f"checkpoint_dir {str(checkpoint_dir)!r} holds a run with different "
+                    f"checkpoints folder {folder!r} holds a run with different "
                     f"settings ({', '.join(changed)}); use another folder"
                 )
     start = int(state["step"])
     lead = jax.process_index() == 0
     progress = progress and lead
-    log_path = None if manager is None or not lead else Path(checkpoint_dir) / "metrics.jsonl"
+    log_path = None if manager is None or not lead else saving.directory / "metrics.jsonl"
     log = _Log(log_path, start)
     step_fn = jax.jit(
-        functools.partial(train_step, net, tx, loss, seed),
+        functools.partial(train_step, net, tx, train.loss, train.seed),
         in_shardings=(shardings, data_sharding(mesh)),
         out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,
     )
 
+    steps, log_every = train.steps, train.log_every
     losses, t0, t_start = [], time.perf_counter(), time.perf_counter()
     with Prefetcher(make, start, steps) as batches:
         for step, batch in batches:
@@ -329,7 +269,7 @@ def train_restorator(
             if done % log_every == 0 or done == steps:
                 mean = float(np.mean(jax.device_get(losses)))
                 elapsed = time.perf_counter() - t0
-                rate = len(losses) * batch_size * points_per_image / elapsed
+                rate = len(losses) * train.batch_size * points_per_image / elapsed
                 log.write(
                     {
                         "step": done,
@@ -341,7 +281,7 @@ def train_restorator(
                 if progress:
                     _progress(done, steps, mean, rate, (steps - done) * elapsed / len(losses))
                 losses, t0 = [], time.perf_counter()
-            if manager is not None and (done % save_every == 0 or done == steps):
+            if manager is not None and (done % saving.save_every == 0 or done == steps):
                 checkpoint.save(manager, state, meta)
     if progress and start < steps:
         sys.stderr.write("\n")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from inr.diffusion import (
+    SamplerConfig,
     add_noise,
     cosine_schedule,
     from_prediction,
@@ -184,18 +185,35 @@ def test_ddpm_equals_the_textbook_loop():
     np.testing.assert_allclose(ours, x, rtol=1e-5, atol=1e-5)
 
 
-def test_draw_order_does_not_change_the_sample(monkeypatch):
-    """Noise carried from the step before (CPU) or drawn in the step (GPU): same numbers."""
-    import inr.diffusion.sampler as sampler_module
-
+def test_sampler_config_runs_as_the_same_keywords():
     x_T = jax.random.normal(jax.random.PRNGKey(3), (64, 3))
     key = jax.random.PRNGKey(4)
-    kw = dict(stride=8, stochasticity=0.7, project_noise=True)
-    got = {}
-    for ahead in (True, False):
-        monkeypatch.setattr(sampler_module, "_draw_ahead", lambda ahead=ahead: ahead)
-        got[ahead] = jax.jit(lambda x: sample(_gaussian_denoiser, x, key, SCHEDULE, **kw))(x_T)
-    np.testing.assert_array_equal(got[True], got[False])
+    config = SamplerConfig(stride=8, stochasticity=0.7, project_noise=True)
+    np.testing.assert_array_equal(
+        sample(_gaussian_denoiser, x_T, key, SCHEDULE, **config.kwargs()),
+        sample(
+            _gaussian_denoiser, x_T, key, SCHEDULE, stride=8, stochasticity=0.7, project_noise=True
+        ),
+    )
+    assert hash(config) == hash(SamplerConfig(stride=8, stochasticity=0.7, project_noise=True))
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"stride": 0}, "stride"),
+        ({"stride": "cubic"}, "stride"),
+        ({"stochasticity": float("nan")}, "stochasticity"),
+        ({"stochasticity": -1}, "stochasticity"),
+        ({"noise": "uniform"}, "noise"),
+        ({"project_noise": 1}, "project_noise"),
+        ({"clip": (1, 0)}, "clip"),
+        ({"clip": "wide"}, "clip"),
+    ],
+)
+def test_sampler_config_refuses_bad_settings(kw, match):
+    with pytest.raises(ValueError, match=match):
+        SamplerConfig(**kw)
 
 
 def test_projection_keeps_the_distance_from_x0():

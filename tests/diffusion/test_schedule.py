@@ -6,7 +6,7 @@ from inr.diffusion import cosine_schedule, linear_schedule
 
 def test_cosine_matches_its_formula():
     n, s = 100, 0.008
-    f = lambda t: np.cos((t / n + s) / (1 + s) * np.pi / 2) ** 2  # noqa: E731
+    f = lambda t: np.cos((t / n + s) / (1 + s) * np.pi / 2) ** 2
     betas = np.clip(1 - f(np.arange(1, n + 1)) / f(np.arange(n)), 1e-4, 0.9999)
     expected = np.cumprod(1 - betas)
     ab = np.asarray(cosine_schedule(n, s).alpha_bar)

@@ -53,7 +53,7 @@ def test_jit_vmap_and_grad_match_finite_differences(rng):
     np.testing.assert_allclose(solve(rhs)[1], inr.poisson_solve(rhs[1], mean=0.0), atol=1e-6)
 
     w = jnp.asarray(rng.standard_normal((12, 10)), jnp.float32)
-    loss = lambda r: jnp.sum(w * inr.poisson_solve(r)) ** 2  # noqa: E731
+    loss = lambda r: jnp.sum(w * inr.poisson_solve(r)) ** 2
     r0 = rhs[0]
     g = jax.grad(loss)(r0)
     direction = jnp.asarray(rng.standard_normal((12, 10)), jnp.float32)

@@ -1,6 +1,9 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
+import inr
 from inr.restorator import RestoratorConfig
 
 # A model small enough that a training step takes milliseconds on CPU.
@@ -26,3 +29,23 @@ def colour_images():
         t = np.clip(0.5 + 0.6 * (a * x + b * y) + 0.2 * c, 0, 1)
         out.append(np.stack([t, t**2, 1 - t], axis=-1).astype(np.float32))
     return np.stack(out)
+
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RestoratorConfig)}
+_CHECKPOINT_FIELDS = {"directory", "save_every", "keep", "resume"}
+
+
+def train_tiny(data, **settings):
+    """``train_restorator`` on the TINY colorizer; each setting goes to the object that owns it."""
+    config = dict(TINY, task="colorize")
+    config.update({k: settings.pop(k) for k in list(settings) if k in _CONFIG_FIELDS})
+    saving = {k: settings.pop(k) for k in list(settings) if k in _CHECKPOINT_FIELDS}
+    checkpoints = inr.Checkpoints(**saving) if saving else None
+    recipe = dict(batch_size=2, points_per_image=64, lr=3e-3, **settings)
+    return inr.train_restorator(
+        data,
+        RestoratorConfig(**config),
+        inr.TrainConfig(**recipe),
+        checkpoints=checkpoints,
+        progress=False,
+    )

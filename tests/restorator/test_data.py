@@ -26,8 +26,7 @@ def test_colorize_targets_are_the_input_in_colour(colour_images):
     images = load_images(colour_images)
     batch = make_batch(images, 0, task="colorize", **SPEC)
     gray_at_points = [
-        inr.restorator.sampling.sample_bilinear(batch["inputs"][i], batch["points"][i])
-        for i in range(3)
+        inr.interpolation.sample_bilinear(batch["inputs"][i], batch["points"][i]) for i in range(3)
     ]
     np.testing.assert_allclose(
         inr.rgb_to_gray(batch["targets"]), np.stack(gray_at_points)[..., 0], atol=1e-5

@@ -13,14 +13,7 @@ import pytest
 import inr
 from inr.restorator.checkpoint import open_manager
 
-from .conftest import TINY
-
-RUN = dict(task="colorize", batch_size=2, points_per_image=64, lr=3e-3, progress=False)
-
-
-def _train(data, **kw):
-    config = inr.RestoratorConfig(**{k: v for k, v in TINY.items() if k != "input_size"})
-    return inr.train_restorator(data, config=config, input_size=16, **{**RUN, **kw})
+from .conftest import train_tiny as _train
 
 
 def _assert_same_params(a, b):
@@ -29,7 +22,7 @@ def _assert_same_params(a, b):
 
 
 def test_training_reduces_the_loss(colour_images, tmp_path):
-    _train(colour_images, steps=120, checkpoint_dir=tmp_path, log_every=20, save_every=60)
+    _train(colour_images, steps=120, directory=tmp_path, log_every=20, save_every=60)
     log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [20, 40, 60, 80, 100, 120]
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
@@ -39,22 +32,22 @@ def test_training_reduces_the_loss(colour_images, tmp_path):
 
 def test_resume_after_a_clean_stop_matches_one_run(colour_images, tmp_path):
     whole = _train(colour_images, steps=30)
-    _train(colour_images, steps=30, checkpoint_dir=tmp_path, save_every=10)
+    _train(colour_images, steps=30, directory=tmp_path, save_every=10)
     # Remove the last checkpoint: the next call resumes at step 20 and redoes 10 steps.
     manager = open_manager(tmp_path)
     manager.delete(30)
     manager.close()
-    resumed = _train(colour_images, steps=30, checkpoint_dir=tmp_path, save_every=10)
+    resumed = _train(colour_images, steps=30, directory=tmp_path, save_every=10)
     _assert_same_params(whole, resumed)
     _assert_same_params(whole, inr.load_restorator(tmp_path))
 
 
 def test_resume_refuses_other_settings(colour_images, tmp_path):
-    _train(colour_images, steps=4, checkpoint_dir=tmp_path, save_every=2)
+    _train(colour_images, steps=4, directory=tmp_path, save_every=2)
     with pytest.raises(ValueError, match="lr"):
-        _train(colour_images, steps=4, checkpoint_dir=tmp_path, lr=1e-2)
+        _train(colour_images, steps=4, directory=tmp_path, lr=1e-2)
     with pytest.raises(ValueError, match="already holds"):
-        _train(colour_images, steps=4, checkpoint_dir=tmp_path, resume=False)
+        _train(colour_images, steps=4, directory=tmp_path, resume=False)
 
 
 _CHILD = textwrap.dedent(
@@ -63,12 +56,9 @@ _CHILD = textwrap.dedent(
     import numpy as np
     import inr
     sys.path.insert(0, {tests!r})
-    from restorator.conftest import TINY
+    from restorator.conftest import train_tiny
     data = np.load({data!r})
-    config = inr.RestoratorConfig(**{{k: v for k, v in TINY.items() if k != "input_size"}})
-    inr.train_restorator(data, config=config, input_size=16, steps={steps}, task="colorize",
-                         batch_size=2, points_per_image=64, lr=3e-3, progress=False,
-                         checkpoint_dir={ckpt!r}, save_every=5)
+    train_tiny(data, steps={steps}, directory={ckpt!r}, save_every=5)
     """
 )
 
@@ -99,7 +89,7 @@ def test_resume_after_a_real_kill(colour_images, tmp_path):
     manager.close()
     assert 20 <= killed_at < steps
 
-    resumed = _train(colour_images, steps=steps, checkpoint_dir=ckpt, save_every=5)
+    resumed = _train(colour_images, steps=steps, directory=ckpt, save_every=5)
     whole = _train(colour_images, steps=steps)
     _assert_same_params(whole, resumed)
 
@@ -144,14 +134,14 @@ def test_diffusion_restorator_learns_and_resumes(colour_images, tmp_path, predic
     whole = _train(colour_images, steps=400, **kw)
     gray = inr.rgb_to_gray(colour_images[0])
     copy = np.repeat(gray[..., None], 3, axis=-1)
-    for settings in (dict(), dict(stride=8, stochasticity=0.0)):
-        out = whole.restore(gray, **settings)
+    for sampler in (None, inr.diffusion.SamplerConfig(stride=8, stochasticity=0.0)):
+        out = whole.restore(gray, sampler=sampler)
         assert out.shape == (48, 40, 3)
         assert inr.mse(out, colour_images[0]) < 0.25 * inr.mse(copy, colour_images[0])
     if prediction == "x0":
-        _train(colour_images, steps=10, checkpoint_dir=tmp_path, save_every=5, **kw)
+        _train(colour_images, steps=10, directory=tmp_path, save_every=5, **kw)
         manager = open_manager(tmp_path)
         manager.delete(10)
         manager.close()
-        resumed = _train(colour_images, steps=10, checkpoint_dir=tmp_path, save_every=5, **kw)
+        resumed = _train(colour_images, steps=10, directory=tmp_path, save_every=5, **kw)
         _assert_same_params(_train(colour_images, steps=10, **kw), resumed)

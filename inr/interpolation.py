@@ -1,34 +1,94 @@
-"""Sampling a pixel grid at continuous points, with pixel centres aligned.
+"""Interpolating pixel grids: whole-image resizing and samples at continuous points.
 
-A map ``(H, W, C)`` covers [-1, 1]^2 as in :mod:`inr.coords`: point ``(x, y)``
-sits at pixel position ``((x + 1) W / 2 - 1/2, (y + 1) H / 2 - 1/2)``, so the
+One convention throughout (:mod:`inr.coords`): a map ``(H, W, C)`` covers
+[-1, 1]^2 with pixel centres at ``-1 + (2j + 1) / W``, so point ``(x, y)``
+sits at pixel position ``((x + 1) W / 2 - 1/2, (y + 1) H / 2 - 1/2)`` and the
 centre of pixel ``(i, j)`` samples exactly ``map[i, j]``.
 
-* :func:`sample_bilinear`: bilinear, clamped at the border (the feature
-  sampler of the decoder and the target sampler of the data pipeline).
-* :func:`sample_bicubic`: Keys' cubic (a = -1/2) with the taps that fall
-  outside the map dropped and the rest renormalised, the convention of
+* :func:`resize`: a validated wrapper over ``jax.image.resize``:
+  ``"nearest"``, ``"bilinear"``, ``"bicubic"`` (Keys' cubic, a = -1/2) and
+  ``"lanczos3"``, anti-aliased when shrinking by widening the kernel (as PIL
+  and ``torchvision`` do).  :func:`resize_weights` is the same bicubic
+  resize as a matrix, for host code without JAX.
+* :func:`sample_bilinear`: bilinear at points, clamped at the border (the
+  decoder's feature sampler and the data pipeline's target sampler).
+* :func:`sample_bicubic`: Keys' cubic with the taps that fall outside the
+  map dropped and the rest renormalised, the convention of
   ``jax.image.resize``: on the pixel centres of a larger grid it reproduces
-  ``jax.image.resize(..., "cubic")`` exactly.
+  ``resize(..., "bicubic", antialias=False)`` exactly.
 * :func:`sample_nearest` / :func:`sample_corner`: the features of the cell
   holding the point, or of one of the four around it (LIIF's local
   ensemble), and the point's offset from that cell's centre, in cells.
 
-Each works on NumPy arrays (host data pipeline) and on JAX arrays (traced,
-differentiable in the map), for one map and ``(n, 2)`` points; ``vmap`` them
-for batches.
+The point samplers work on NumPy arrays (host data pipeline) and on JAX
+arrays (traced, differentiable in the map), for one map and ``(n, 2)``
+points; ``vmap`` them for batches.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.resize import keys_cubic
+from inr._validate import as_image, as_size
 
-__all__ = ["pixel_position", "sample_bilinear", "sample_bicubic", "sample_nearest", "sample_corner"]
+__all__ = [
+    "keys_cubic",
+    "pixel_position",
+    "resize",
+    "resize_weights",
+    "sample_bicubic",
+    "sample_bilinear",
+    "sample_corner",
+    "sample_nearest",
+]
+
+_METHODS = {"nearest": "nearest", "bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3"}
+
+
+def keys_cubic(x, xp=np):
+    """Keys' cubic convolution kernel with a = -1/2 at distances ``x >= 0``."""
+    a = -0.5
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return xp.where(x < 1, near, xp.where(x < 2, far, 0.0))
+
+
+def resize_weights(in_size: int, out_size: int, antialias: bool = True) -> np.ndarray:
+    """The ``(out_size, in_size)`` float64 matrix of a 1-D bicubic resize.
+
+    Output pixel ``i`` samples input position ``(i + 1/2) in/out - 1/2``;
+    when shrinking with ``antialias`` the kernel is widened by ``in/out``.
+    Weights are renormalised over the taps inside the input, as in
+    ``jax.image.resize(..., "cubic")``, which ``W_y @ image @ W_x.T``
+    reproduces on the host without JAX (the data pipeline's resize).
+    """
+    scale = out_size / in_size
+    widen = max(1.0 / scale, 1.0) if antialias else 1.0
+    pos = (np.arange(out_size) + 0.5) / scale - 0.5
+    w = keys_cubic(np.abs(pos[:, None] - np.arange(in_size)[None, :]) / widen)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def resize(image, size, method: str = "bicubic", *, antialias: bool = True) -> np.ndarray:
+    """Resize ``image`` (H, W[, C]) in [0, 1] to ``size = (height, width)``.
+
+    Returns float32 NumPy clipped to [0, 1] (cubic kernels overshoot).
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {tuple(_METHODS)}; got {method!r}")
+    img = as_image(image)
+    h, w = as_size(*size)
+    out = jax.image.resize(
+        jnp.asarray(img), (h, w, *img.shape[2:]), _METHODS[method], antialias=antialias
+    )
+    return np.clip(np.asarray(out), 0.0, 1.0)
+
+
+# -- samples at continuous points ----------------------------------------------
 
 Map = Annotated[jnp.ndarray, "h w c"]
 Points = Annotated[jnp.ndarray, "n 2"]

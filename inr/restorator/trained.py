@@ -9,11 +9,9 @@ chunk's activations plus the output.
 
 Weights travel as one msgpack file (config and parameters), written
 atomically by :func:`save_restorator`.  :func:`load_restorator` reads such a
-file, a training ``checkpoint_dir`` (its latest checkpoint), or a shipped
-model: ``"pretrained:restore"``, ``"pretrained:upscale"`` or
-``"pretrained:diffusion"`` (a diffusion restorator for the ``restore`` task,
-trained with the same budget as ``"pretrained:restore"``; model cards in the
-README).
+file, a training run's checkpoint folder (its latest checkpoint), or a
+shipped model: ``"pretrained:restore"``, ``"pretrained:upscale"`` or
+``"pretrained:diffusion"`` (model cards in ``docs/model_cards.md``).
 """
 
 from __future__ import annotations
@@ -30,15 +28,16 @@ import numpy as np
 from flax import struct
 
 from inr._atomic import atomic_write
-from inr._validate import as_image
+from inr._validate import as_image, as_positive_int, as_region, as_size
 from inr.coords import grid_axes, points_from_axes
-from inr.diffusion.sampler import sample
+from inr.diffusion.sampler import SamplerConfig, sample
 from inr.distributed import as_mesh, replicate, to_host
+from inr.interpolation import resize
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
-from inr.resize import resize
+from inr.restorator import checkpoint
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 
-__all__ = ["Restorator", "load_restorator", "save_restorator", "PRETRAINED"]
+__all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
 
 PRETRAINED = ("restore", "upscale", "diffusion")
 
@@ -72,7 +71,7 @@ def _render_diffusion(net, params, inputs, base, axes, cell, key, chunk, sampler
             args = (*batch, p[None, None], cell[None], x_t[None, None], t)
             return net.apply(params, *args, method=RestoratorNet.denoise)[0, 0]
 
-        return sample(denoise, x, k, schedule, prediction=config.prediction, **dict(sampler))
+        return sample(denoise, x, k, schedule, prediction=config.prediction, **sampler.kwargs())
 
     def run(args):
         p, x, k = args
@@ -124,14 +123,10 @@ class Restorator:
         size=None,
         region=None,
         *,
+        sampler: SamplerConfig | None = None,
+        seed: int = 0,
         chunk: int = DEFAULT_CHUNK,
         mesh=None,
-        seed: int = 0,
-        stride: int | str = 1,
-        stochasticity: float = 1.0,
-        noise: str = "normal",
-        project_noise: bool = False,
-        clip: tuple[float, float] | None = None,
     ) -> np.ndarray:
         """The colour image predicted from ``image``: float32 NumPy (H, W, 3) in [0, 1].
 
@@ -144,46 +139,47 @@ class Restorator:
           size: output ``(H, W)``; ``None`` keeps the input's size.
           region: ``(x0, y0, x1, y1)`` fractions of the image to render
             (``None``: all of it), at ``size``.
+          sampler: a diffusion restorator's reverse process
+            (:class:`inr.diffusion.SamplerConfig`; ``None``: its defaults,
+            DDPM over every step).  A single-pass model takes none.
+          seed: a diffusion restorator's noise.  Each pixel is an
+            independent chain keyed by its index in this render, so a
+            region render is a fresh sample, not a crop of the full one.
           chunk: points decoded at once per device (bounds memory).
           mesh: the devices that share the points (``None``: all of them;
             a count; or a :class:`jax.sharding.Mesh` with a ``"data"``
             axis, see :mod:`inr.distributed`).  The values do not depend on
             it.  On several hosts every host calls ``restore`` and gets the
             whole image.
-          seed, stride, stochasticity, noise, project_noise, clip: for a
-            diffusion restorator, the sampler's settings (see
-            :func:`inr.diffusion.sample`; clip acts on the scaled residual).
-            Each pixel is an independent chain whose noise is keyed by its
-            index in this render, so a region render is a fresh sample, not
-            a crop of the full one.  Ignored by single-pass models.
         """
+        diffusion = self.config.restorator == "diffusion"
+        if sampler is not None and not diffusion:
+            raise ValueError("sampler is for diffusion restorators; this one is single-pass")
+        if sampler is not None and not isinstance(sampler, SamplerConfig):
+            raise ValueError(f"sampler must be an inr.diffusion.SamplerConfig; got {sampler!r}")
+        chunk = as_positive_int(chunk, "chunk")
         inputs, base = self._inputs(image)
-        mesh = as_mesh(mesh)
-        params = replicate(self.params, mesh)
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
             raise ValueError(f"size must be (height, width); got {size!r}")
-        axes = grid_axes(size[0], size[1], region)
-        x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if region is None else region
+        height, width = as_size(*size)
+        x0, y0, x1, y1 = as_region(region)
+        axes = grid_axes(height, width, region)
         cell = np.array(
-            [inputs.shape[1] * (x1 - x0) / size[1], inputs.shape[0] * (y1 - y0) / size[0]],
+            [inputs.shape[1] * (x1 - x0) / width, inputs.shape[0] * (y1 - y0) / height],
             np.float32,
         )
-        if self.config.restorator == "diffusion":
-            sampler = (
-                ("stride", stride),
-                ("stochasticity", float(stochasticity)),
-                ("noise", noise),
-                ("project_noise", bool(project_noise)),
-                ("clip", None if clip is None else tuple(map(float, clip))),
-            )
+        mesh = as_mesh(mesh)
+        params = replicate(self.params, mesh)
+        if diffusion:
             key = jax.random.PRNGKey(seed)
+            sampler = SamplerConfig() if sampler is None else sampler
             out = _render_diffusion(
-                self.net, params, inputs, base, axes, cell, key, int(chunk), sampler, mesh
+                self.net, params, inputs, base, axes, cell, key, chunk, sampler, mesh
             )
         else:
-            out = _render(self.net, params, inputs, base, axes, cell, int(chunk), mesh)
-        return to_host(out).reshape(size[0], size[1], 3)
+            out = _render(self.net, params, inputs, base, axes, cell, chunk, mesh)
+        return to_host(out).reshape(height, width, 3)
 
 
 def save_restorator(path, restorator: Restorator) -> Path:
@@ -240,9 +236,23 @@ def load_restorator(path) -> Restorator:
         return _from_bytes(data.read_bytes(), path)
     path = Path(path)
     if path.is_dir():
-        from inr.restorator.checkpoint import restore_latest
-
-        return restore_latest(path)
+        return _latest_checkpoint(path)
     if not path.is_file():
         raise ValueError(f"path {str(path)!r} is neither a restorator file nor a checkpoint folder")
     return _from_bytes(path.read_bytes(), repr(str(path)))
+
+
+def _latest_checkpoint(directory: Path) -> Restorator:
+    """The :class:`Restorator` of a training run's latest checkpoint."""
+    manager = checkpoint.open_manager(directory)
+    try:
+        found = checkpoint.restore(manager)
+    finally:
+        manager.close()
+    if found is None:
+        raise ValueError(f"checkpoint folder {str(directory)!r} holds no checkpoint")
+    state, meta = found
+    config = RestoratorConfig.from_json(meta["config"])
+    return Restorator(
+        params=_checked_params(state["params"], config, str(directory)), config=config
+    )

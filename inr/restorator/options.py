@@ -1,0 +1,125 @@
+"""Training options: the recipe (:class:`TrainConfig`) and where it saves (:class:`Checkpoints`).
+
+Both are frozen dataclasses checked when built, so a bad value fails
+before any data is read.  The architecture is the other object,
+:class:`~inr.restorator.model.RestoratorConfig`.  Every field of a
+:class:`TrainConfig` that fixes the parameters a run ends with is recorded
+in its checkpoints, and a resumed run must agree with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+from inr._validate import as_positive_int
+from inr.restorator.data import Masking, as_masking
+
+__all__ = ["LOSSES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
+
+LOSSES = ("l1", "l2")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The training recipe.
+
+    Attributes:
+      steps: total optimisation steps (a resumed run ends at this count).
+      batch_size: images per step, over all devices (it must divide evenly
+        over the ``"data"`` axis of the mesh).
+      points_per_image: query points decoded per image.
+      loss: ``"l1"`` or ``"l2"`` colour (or denoising) error.
+      lr: peak learning rate of Adam (AdamW with ``weight_decay``).
+      schedule: ``"cosine"`` (linear warm-up over 5% of the steps, at most
+        200, then cosine decay to 1% of ``lr``; Loshchilov & Hutter 2017) or
+        ``"constant"``.
+      clip: global gradient-norm clip, or ``None``.
+      weight_decay: AdamW's decoupled weight decay (0: plain Adam).
+      masking: FranNet's masking of the inputs: ``None``, a grid size,
+        ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.data.Masking`.
+      max_scale: largest upscaling factor drawn for the ``upscale`` task.
+      seed: fixes the initial parameters and the whole data stream.
+      log_every: steps between lines of ``metrics.jsonl`` (and the progress bar).
+      shard_params: split parameters and optimiser state over the devices
+        (FSDP-style) instead of replicating them.
+    """
+
+    steps: int = 2000
+    batch_size: int = 16
+    points_per_image: int = 1024
+    loss: str = "l1"
+    lr: float = 1e-3
+    schedule: str = "cosine"
+    clip: float | None = 1.0
+    weight_decay: float = 0.0
+    masking: Masking | int | str | None = None
+    max_scale: float = 4.0
+    seed: int = 0
+    log_every: int = 50
+    shard_params: bool = False
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "points_per_image", "log_every"):
+            as_positive_int(getattr(self, name), name)
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
+        _positive_number(self.lr, "lr")
+        _positive_number(self.max_scale, "max_scale", minimum=1.0)
+        if self.clip is not None:
+            _positive_number(self.clip, "clip")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
+        object.__setattr__(self, "masking", as_masking(self.masking))
+
+    def record(self) -> dict:
+        """The fields that fix a run's result, as JSON-ready values."""
+        out = dataclasses.asdict(self)
+        del out["log_every"], out["shard_params"]  # how it runs, not what it computes
+        return out
+
+
+def _positive_number(value, name: str, minimum: float = 0.0) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0 or value < minimum:
+        bound = f">= {minimum:g}" if minimum else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoints:
+    """Where and how often a run saves (orbax; atomic; the last ``keep`` kept).
+
+    Attributes:
+      directory: the run's folder: checkpoints and ``metrics.jsonl``.
+      save_every: steps between checkpoints (and one at the end).
+      keep: how many of the latest checkpoints to keep.
+      resume: continue from the folder's latest checkpoint.  With ``False``
+        a folder that holds checkpoints is an error: they are never
+        overwritten.
+    """
+
+    directory: str | Path
+    save_every: int = 500
+    keep: int = 3
+    resume: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.directory, (str, Path)) or not str(self.directory):
+            raise ValueError(f"directory must be a folder path; got {self.directory!r}")
+        object.__setattr__(self, "directory", Path(self.directory))
+        as_positive_int(self.save_every, "save_every")
+        as_positive_int(self.keep, "keep")
+
+
+def as_checkpoints(checkpoints) -> Checkpoints | None:
+    """``None``, a folder path, or a :class:`Checkpoints`."""
+    if checkpoints is None or isinstance(checkpoints, Checkpoints):
+        return checkpoints
+    if isinstance(checkpoints, (str, Path)):
+        return Checkpoints(checkpoints)
+    raise ValueError(f"checkpoints must be None, a folder or Checkpoints; got {checkpoints!r}")
