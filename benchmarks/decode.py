@@ -17,7 +17,7 @@ import argparse
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import RESULTS, best_time, print_table, write_json
+from _timing import RESULTS, best_time, print_table, write_json
 
 import inr
 from inr.render import DEFAULT_CHUNK, evaluate_chunked

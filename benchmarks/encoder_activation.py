@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, print_table, write_json
+from _timing import RESULTS, print_table, write_json
 
 import inr
 

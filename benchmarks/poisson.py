@@ -21,7 +21,7 @@ import cv2
 import jax
 import numpy as np
 import scipy.fft as sf
-from _common import RESULTS, best_times, print_table, write_json
+from _timing import RESULTS, best_times, print_table, write_json
 
 import inr
 from inr.poisson.solve import _neumann_inverse

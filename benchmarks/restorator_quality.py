@@ -32,7 +32,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, print_table, write_json
+from _timing import RESULTS, print_table, write_json
 
 import inr
 from inr.diffusion import visited_steps

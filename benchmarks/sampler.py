@@ -25,7 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import RESULTS, best_time, best_times, print_table, write_json
+from _timing import RESULTS, best_time, best_times, print_table, write_json
 
 import inr
 from inr.diffusion import cosine_schedule, sample, visited_steps

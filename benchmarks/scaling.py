@@ -82,7 +82,7 @@ def run(args) -> None:
     from inr.restorator.train import init_state, make_optimizer, train_step
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _common import RESULTS, best_time, print_table, write_json
+    from _timing import RESULTS, best_time, print_table, write_json
 
     available = jax.device_count()
     counts = [n for n in args.devices if n <= available]

@@ -21,7 +21,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import RESULTS, best_time, best_times, print_table, write_json
+from _timing import RESULTS, best_time, best_times, print_table, write_json
 
 import inr
 

@@ -23,7 +23,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import input_image, plt, save_figure, show
+from _figures import input_image, plt, save_figure, show
 
 import inr
 from inr.diffusion import SamplerConfig

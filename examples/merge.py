@@ -7,7 +7,8 @@ figure with the inputs, the naive pixel average and paste, and every
 result with its run time.
 
     python examples/merge.py [--a PATH --b PATH] [--src PATH --dst PATH --mask PATH]
-                             [--size 256] [--siren-steps 300] [--out outputs/merge.png]
+                             [--size 256] [--siren-size 64] [--siren-width 64]
+                             [--siren-steps 300] [--out outputs/merge.png]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import input_image, plt, save_figure, show
+from _figures import input_image, plt, save_figure, show
 
 import inr
 
@@ -61,9 +62,10 @@ def main(argv=None):
     p.add_argument(
         "--siren-size",
         type=int,
-        default=96,
+        default=64,
         help="the SIREN fits the merged gradients at this size, renders at --size",
     )
+    p.add_argument("--siren-width", type=int, default=64, help="the SIREN's hidden width")
     p.add_argument("--siren-steps", type=int, default=300)
     p.add_argument("--out", default="outputs/merge.png")
     args = p.parse_args(argv)
@@ -75,12 +77,16 @@ def main(argv=None):
     for mode in ("average", "max"):
         merges.append((f"{mode}, Poisson", lambda m=mode: inr.merge([a, b], mode=m)))
     small = [inr.resize(x, (args.siren_size,) * 2, "bilinear") for x in (a, b)]
-    merges.append(
-        (
-            f"max, SIREN {args.siren_size}px -> {args.size}px",
-            lambda: inr.merge(small, mode="max", method="siren", size=size, steps=args.siren_steps),
-        )
-    )
+
+    def siren_merge():
+        # The merged field, fitted by a small SIREN at --siren-size, rendered at --size.
+        field = inr.merge_gradients(small, mode="max")
+        mean = np.mean([x.mean(axis=(0, 1)) for x in small], axis=0)
+        model = inr.Siren(args.siren_width, 2, out_features=3)
+        fit = inr.fit_gradients(field, mean=mean, model=model, steps=args.siren_steps)
+        return fit.render(*size)
+
+    merges.append((f"max, SIREN {args.siren_size}px -> {args.size}px", siren_merge))
 
     src = input_image(args.src, "chelsea")
     dst = input_image(args.dst, "rocket")

@@ -13,8 +13,7 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 def examples_path(monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.syspath_prepend(str(EXAMPLES))
-    # benchmarks/ has a _common module too: import the examples' own.
-    for name in ("_common", "merge"):
+    for name in ("_figures", "merge"):
         monkeypatch.delitem(sys.modules, name, raising=False)
 
 
