@@ -1,0 +1,45 @@
+"""The README's code runs as written, in order, as a reader would paste it."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def python_blocks(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+
+
+def test_readme_tour_runs(tmp_path, monkeypatch):
+    blocks = python_blocks(ROOT / "README.md")
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for i, block in enumerate(blocks):
+        try:
+            exec(compile(block, f"README.md python block {i}", "exec"), namespace)
+        except Exception as exc:  # pragma: no cover - the message is the point
+            pytest.fail(f"README.md python block {i} failed: {exc!r}\n{block}")
+    assert namespace["fit"].render(8, 8).shape == (8, 8, 3)
+
+
+def test_tour_notebook_runs(tmp_path):
+    """docs/tour.ipynb executes top to bottom, as a reader would run it."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("matplotlib")
+    notebook = nbformat.read(ROOT / "docs" / "tour.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 4  # crop and gradient, clone, colorize, upscale
