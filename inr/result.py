@@ -72,6 +72,17 @@ class FitResult:
     model: nn.Module = flax.struct.field(pytree_node=False)
     shape: tuple = flax.struct.field(pytree_node=False)
 
+    def __repr__(self) -> str:
+        model = type(self.model).__name__
+        width = getattr(self.model, "hidden_features", None)
+        if width is not None:
+            model += f" {width}x{getattr(self.model, 'hidden_layers', '?')}"
+        steps = np.shape(self.history["psnr"])[-1]
+        psnr = np.asarray(self.history["psnr"])[..., -1]
+        lead = f"{len(self)} fits, " if self.batched else ""
+        last = "" if np.all(np.isnan(psnr)) else f", PSNR {np.nanmean(psnr):.2f} dB"
+        return f"FitResult({lead}{model}, shape {self.shape}, {steps} steps{last})"
+
     @property
     def batched(self) -> bool:
         return self.offset.ndim == 2

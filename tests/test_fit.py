@@ -195,3 +195,9 @@ def test_reference_psnr_256_cameraman():
     p = inr.fit_image(img, steps=501).history["psnr"]
     assert p[100] >= 26.3 - 0.3 and p[300] >= 32.2 - 0.3 and p[500] >= 34.8 - 0.3
     assert jnp.all(jnp.isfinite(p))
+
+
+def test_repr_is_one_short_line(camera_fit):
+    text = repr(camera_fit)
+    assert text.startswith("FitResult(Siren 256x3, shape (64, 64), 300 steps, PSNR ")
+    assert "\n" not in text and len(text) < 120

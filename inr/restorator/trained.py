@@ -98,6 +98,16 @@ class Restorator:
     def net(self) -> RestoratorNet:
         return RestoratorNet(self.config)
 
+    def __repr__(self) -> str:
+        c = self.config
+        n = sum(int(np.prod(np.shape(x))) for x in jax.tree.leaves(self.params))
+        kind = "gray" if c.in_channels == 1 else "colour"
+        mode = "single pass" if c.restorator == "single" else f"diffusion, {c.prediction}"
+        return (
+            f"Restorator(task={c.task!r}, input {c.input_size}x{c.input_size} {kind}, "
+            f"{n / 1e6:.2f} M parameters, {mode})"
+        )
+
     def _inputs(self, image) -> tuple[np.ndarray, np.ndarray]:
         """Validated ``(encoder input, base image)``, both (h, w, c)."""
         img = as_image(image, "image")

@@ -73,3 +73,8 @@ def test_4096_render_in_bounded_memory(tmp_path):
     # Output (201 MB) + points and padding + chunk activations; a whole-image
     # decode would need 16.7 M x 192 x 4 B = 12.9 GB per hidden layer.
     assert grown_gib < 2.0
+
+
+def test_repr_is_one_short_line():
+    text = repr(inr.load_restorator("pretrained:upscale"))
+    assert text == "Restorator(task='upscale', input 64x64 colour, 0.54 M parameters, single pass)"
