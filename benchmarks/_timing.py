@@ -37,8 +37,8 @@ def best_times(
 
     Round-robin order means every function sees the same spells of load on
     a shared machine, so the ratios between them are steadier than those of
-    separate :func:`best_time` calls (on this 2-core CPU, separate calls
-    moved a 1.0x ratio anywhere from 0.9x to 1.4x between runs).
+    separate :func:`best_time` calls, which a busy neighbour can skew by
+    tens of percent.
     """
     for fn in fns.values():
         for _ in range(warmup):

@@ -1,6 +1,6 @@
 """Where an accelerator's time goes: device kernels of one traced call, summed by name.
 
-Not a peer comparison: a profiling aid behind the GPU notes in the README.
+Not a peer comparison: a profiling aid behind docs/performance.md.
 It warms the call up, traces one more (``jax.profiler`` with a Perfetto
 trace), and prints the wall time beside the summed device-kernel time, then
 the kernels by total time.  A wall time well above the kernel time means the

@@ -27,7 +27,7 @@ run sampler 180 --json "$out/sampler_gpu.json"
 run sampler 120 --points 4194304 --model none --json "$out/sampler_gpu_4m.json"
 run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
-# Kernel-time breakdowns behind the README's GPU notes (printed, not saved).
+# Kernel-time breakdowns behind docs/performance.md (printed, not saved).
 run profile_kernels 90 fit_images
 run profile_kernels 90 fit_images_bf16
 run profile_kernels 90 decode

@@ -80,9 +80,9 @@ def restorator_table(args):
         )
     rows = []
     for name, fn, calls in runs:
-        # On a CPU stride 1 runs once: its compile time is ~1% of its run
-        # time.  On a GPU the render is short and compiling it is not (the
-        # unwarmed H100 figure was 3.2-4.4 s, mostly compilation).
+        # On a CPU stride 1 runs once: compiling is a small part of its run
+        # time.  On a GPU the render is short and compiling it is not, so
+        # it is warmed up first.
         cold = calls > 50 and jax.default_backend() == "cpu"
         t = best_time(fn, repeats=1, warmup=0 if cold else 1)
         rows.append({"render": name, "decoder_calls": calls, "seconds": t})

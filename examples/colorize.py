@@ -12,7 +12,7 @@ them beside the input, the bicubic gray oracle and the ground truth.
 ``--restorator diffusion`` adds a second row: the diffusion restorator
 (``pretrained:diffusion`` unless ``--diffusion-model`` names one trained with
 ``examples/train.py --restorator diffusion``) sampled with stride 1 (DDPM)
-and stride 8, full image and region, and with the README's best setting
+and stride 8, full image and region, and with the best setting of the Set14 sweep
 (stride 98, noise "zero": 3 decoder calls), at 256 px (each pixel is a
 100-step chain, so 1024 px would take minutes on a CPU).
 """

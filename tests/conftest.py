@@ -5,7 +5,7 @@ import tempfile
 # The tests check float32 mathematics and bitwise-reproducible training.  On
 # GPUs, JAX's defaults allow TF32 matmuls (~3 significant digits) and
 # non-deterministic reduction order; pin both here, before any backend
-# starts, so that subprocesses inherit them too.  See the README's
+# starts, so that subprocesses inherit them too.  See docs/devices.md,
 # "Precision and determinism on GPUs".
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "float32")
 if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
@@ -17,9 +17,8 @@ if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
 # programs: the training step above all, in this process and again in the
 # subprocesses that are killed and resumed.  One persistent compilation cache
 # per run, made by the controlling process before xdist starts its workers,
-# reaches the workers and every subprocess through the environment.  On the
-# 2-core CI machine it took tests/restorator/test_train.py from 233 to 107 s.
-# The cache key covers the program, the compiler options and the versions, so
+# reaches the workers and every subprocess through the environment.  The
+# cache key covers the program, the compiler options and the versions, so
 # a hit is the same executable; a truncated entry fails zlib's check and JAX
 # recompiles (with a warning).
 _OWN_CACHE = None

@@ -29,8 +29,7 @@ CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
 # The four-device subprocess compares several devices with one, and spends
 # most of its time compiling.  LLVM's optimisation level does not change the
 # floating-point semantics, and both sides of every comparison share it; at
-# level 0 the four-device run takes 86 s instead of 175-210 s on the 2-core
-# CI machine.
+# level 0 the four-device run compiles in about half the time.
 QUICK_COMPILE = "--xla_backend_optimization_level=0"
 
 

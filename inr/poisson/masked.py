@@ -62,18 +62,18 @@ def _chebyshev_weights(degree: int, lo: float, hi: float) -> np.ndarray:
 
 
 # D^-1 A has its spectrum in (0, 2] (Gershgorin); smoothing targets
-# [0.25, 2], which three sweeps damp by at least 4.6x (damped Jacobi: 2x).
-# Three sweeps per side cost what three damped-Jacobi sweeps did, and CG
-# needs 4 iterations instead of 5 on the benchmark's ellipse (6-9% less
-# time end to end, timed in turns).  Degree 5 needs 3, at the same time.
+# [0.25, 2], which three sweeps damp by at least 4.6x (damped Jacobi: 2x)
+# at the cost of three damped-Jacobi sweeps, so CG needs fewer iterations
+# for the same work per cycle.  A higher degree saves an iteration but
+# costs it back in sweeps.
 _SMOOTHING = _chebyshev_weights(3, 0.25, 2.0)
 _COARSEST = 8
 
 
 # Arrays are channels-last like the package's images, so callers pass
 # images as they are: fields (H, W, C), masks (H, W, 1); the stencils run
-# over axes 0 and 1 (as fast as channels-first here, measured end to end),
-# so the same code runs on single (H, W) planes with (H, W) masks.
+# over axes 0 and 1 (channels-first was no faster end to end), so the same
+# code runs on single (H, W) planes with (H, W) masks.
 _ROWS, _COLS = 0, 1
 
 
@@ -98,12 +98,10 @@ def _neighbour_sum(x):
 
     On (H, W, C) fields: slices of one padded copy.  Shifting by
     concatenation instead fuses into the consumer, but CG reads ``A p``
-    twice and XLA then recomputed it in both consumers from four
-    materialised shifted copies of ``p``; end to end the pad was faster
-    (ellipse solve at 896x960x3 on a CPU: ~105 vs ~127 ms).  On (H, W)
-    planes it is the other way round: XLA:CPU materialises the pad, and the
-    shifts took half the time (4 Jacobi sweeps at 896x960: 1.0-1.1 vs
-    2.1 ms; one ``A p`` read twice: 0.45-0.5 vs 0.85 ms).
+    twice and XLA then recomputes it in both consumers from four
+    materialised shifted copies of ``p``.  On (H, W) planes it is the other
+    way round: XLA:CPU materialises the pad, and the shifts take about half
+    the time of the padded version.
     """
     if x.ndim == 2:
         return _shift(x, 1, 0) + _shift(x, -1, 0) + _shift(x, 1, 1) + _shift(x, -1, 1)
@@ -115,7 +113,7 @@ def _pool(x):
     """Sums over 2x2 blocks of an (H, W, C) array.
 
     Four strided slices, not a reshape and sum: XLA:CPU runs that as a
-    reduction at a tenth of the speed (0.74 vs 0.08 ms at 896x960).
+    reduction, about ten times slower.
     """
     return x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]
 
@@ -188,8 +186,7 @@ def _relax(level, b, weights, x=None):
         x, start = float(weights[0]) * level.inv_diag * b, 1
 
     # A loop, not an unrolled chain: XLA fuses chained stencils and
-    # recomputes every neighbour's producer, 5^k work for k sweeps
-    # (measured: 1.5 s per V-cycle at 1024^2, and 3.6 s for 64 sweeps).
+    # recomputes every neighbour's producer, 5^k work for k sweeps.
     def sweep(k, x):
         return (1.0 - w[k]) * x + w[k] * level.inv_diag * (b + _neighbour_sum(x))
 
@@ -234,14 +231,11 @@ def _channels_one_at_a_time() -> bool:
     On a CPU each channel is an (H, W) plane solved by its own call of one
     compiled program (:func:`_solve_plane`), after the mask pyramid is built
     once (:func:`_plane_levels`).  In turn, one channel's fields (about ten
-    of 3.4 MB at 896x960) sit better in a 32 MiB L3 cache: one program
-    unrolling the channels took 85-87 ms against 96-99 ms batched at stop
-    16.  Separate calls keep each program's temporaries (20 MB there) under
-    glibc's 32 MB ``mmap`` ceiling, so ``malloc`` reuses them instead of
-    mapping fresh pages every call: 13.5k -> 0.1-7k page faults and
-    74-80 -> 60-67 ms for the benchmark's box solve (timed in turns),
-    bit-identical output.
-    Accelerators want the bigger batch.
+    of 3.4 MB at 896x960) sit better in the last-level cache than three
+    channels' do.  Separate calls also keep each program's temporaries
+    (20 MB at that size) under glibc's 32 MB ``mmap`` threshold, so
+    ``malloc`` reuses them instead of mapping fresh pages on every call.
+    The output is the same bit for bit.  Accelerators want the bigger batch.
     """
     return jax.default_backend() == "cpu"
 

@@ -16,8 +16,7 @@ undo the reordering.  DST-I comes from one rfft of length ``2(N + 1)`` of
 ``(0, x, 0, ..., 0)``: its imaginary part at ``k + 1`` is
 ``-sum_n x_n sin(pi (n + 1)(k + 1) / (N + 1))``, half the unnormalised
 DST-I.  (The odd extension ``(0, x, 0, -reverse(x))`` gives the same
-numbers at the price of building it: 31 vs 18 ms for the four transforms
-of an 800^2 RGB Dirichlet solve here.)
+numbers at the price of building it, a second copy of the input.)
 
 :func:`dct_filter_2d` applies a diagonal operator in the 2-D DCT-II basis,
 ``idctn(dctn(x) * scale)``, in one 2-D real FFT each way: with ``A(k1, m) =
@@ -29,8 +28,8 @@ reordered along both axes),
 
 and back, ``V'(k1, m) = conj(W1_k1 W2_m) (U(k1, m) - i U(k1, N2-m)
 - i U(N1-k1, m) - U(N1-k1, N2-m)) / 4`` with ``U`` zero at index ``N``.
-That avoids the transposes of two separable passes (about 1.4x faster on a
-1024^2 RGB Poisson solve here).
+That avoids the transposes of two separable passes
+(``benchmarks/poisson.py`` compares it with ``jax.scipy.fft.dctn``).
 
 All functions are pure ``jnp``: differentiable, ``jit``- and ``vmap``-able.
 Index tables and twiddles are NumPy constants computed in float64.
