@@ -18,11 +18,19 @@ hosts share.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import jax
 
 import inr
+
+
+def _from_args(cls, args, **overrides):
+    """A config dataclass from the parsed options named like its fields, and ``overrides``."""
+    names = {field.name for field in dataclasses.fields(cls)}
+    given = {k: v for k, v in vars(args).items() if k in names}
+    return cls(**{**given, **overrides})
 
 
 def main(argv=None):
@@ -32,7 +40,9 @@ def main(argv=None):
     p.add_argument("--input-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--points", type=int, default=1024, help="query points per image")
+    p.add_argument(
+        "--points", dest="points_per_image", type=int, default=1024, help="query points per image"
+    )
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
     p.add_argument("--clip", type=float, default=1.0)
@@ -70,34 +80,9 @@ def main(argv=None):
     masking = args.masking
     if masking is not None and masking.isdigit():
         masking = int(masking)
-    config = inr.RestoratorConfig(
-        task=args.task,
-        input_size=args.input_size,
-        encoder_activation=args.encoder_activation,
-        decoder_activation=args.decoder_activation,
-        color_space=args.color_space,
-        local_ensemble=args.local_ensemble,
-        features=tuple(int(f) for f in args.features.split(",")),
-        latent=args.latent,
-        hidden=args.hidden,
-        blocks=args.blocks,
-        restorator=args.restorator,
-        prediction=args.prediction,
-    )
-    recipe = inr.TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        points_per_image=args.points,
-        loss=args.loss,
-        lr=args.lr,
-        schedule=args.schedule,
-        clip=args.clip or None,
-        weight_decay=args.weight_decay,
-        masking=masking,
-        max_scale=args.max_scale,
-        seed=args.seed,
-        shard_params=args.shard_params,
-    )
+    features = tuple(int(f) for f in args.features.split(","))
+    config = _from_args(inr.RestoratorConfig, args, features=features)
+    recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking)
     checkpoints = None
     if args.checkpoint_dir:
         checkpoints = inr.Checkpoints(

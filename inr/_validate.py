@@ -4,17 +4,22 @@ The image convention, stated once: an image is a float array in [0, 1]
 shaped (H, W) or (H, W, C) with C in 1..4.  uint8 input is accepted and
 divided by 255; uint16 by 65535.  Anything else raises ``ValueError`` naming
 the argument.  These functions run on the host on concrete arrays; code that
-must trace under ``jit`` uses :func:`check_image_shape` (shape only).
+must trace under ``jit`` uses :func:`check_image_shape` (shape only), and
+:func:`as_field` checks values only when they are concrete.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
     "as_image",
+    "as_channel_values",
+    "as_field",
     "as_images",
     "as_mask",
     "as_positive_int",
@@ -59,6 +64,44 @@ def _to_float(x: np.ndarray, name: str) -> np.ndarray:
     if lo < 0.0 or hi > 1.0:
         np.clip(x, 0.0, 1.0, out=x)
     return x
+
+
+def as_field(x, name: str, ranks: tuple[int, ...], expected: str):
+    """A float array of one of ``ranks`` with no NaN or infinity, for the solvers.
+
+    Concrete input is checked and converted (NumPy stays on the host, a JAX
+    array stays on its device); a tracer, inside the caller's ``jit`` or
+    ``vmap``, is checked by shape only, since its values do not exist yet.
+    """
+    if isinstance(x, jax.core.Tracer):
+        arr = x
+    else:
+        try:
+            arr = x if isinstance(x, jax.Array) else np.asarray(x)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a numeric array shaped {expected}") from None
+        if arr.dtype == np.bool_ or arr.dtype.kind not in "fiu":
+            raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
+    if arr.ndim not in ranks or 0 in arr.shape:
+        raise ValueError(f"{name} must be shaped {expected}; got shape {tuple(arr.shape)}")
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = arr.astype(np.float32)
+    if not isinstance(arr, jax.core.Tracer):
+        finite = jnp.isfinite(arr).all() if isinstance(arr, jax.Array) else np.isfinite(arr).all()
+        if not finite:
+            raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def as_channel_values(value, name: str, channels: int):
+    """A scalar or ``(channels,)`` float32 array of finite numbers (``None`` is 0)."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    v = np.zeros((), np.float32) if value is None else np.asarray(value, dtype=np.float32)
+    if v.shape not in ((), (channels,)) or not np.all(np.isfinite(v)):
+        want = "a finite number" + (f" or {channels} of them" if channels > 1 else "")
+        raise ValueError(f"{name} must be {want}; got {value!r}")
+    return v
 
 
 def as_image(image, name: str = "image") -> np.ndarray:

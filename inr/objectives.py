@@ -35,6 +35,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -163,6 +164,7 @@ def loss(model: nn.Module, target: str, params, batch, step) -> tuple[jax.Array,
     f = partial(model.apply, params)
     if target == "values":
         v = f(batch["xy"])
+        chex.assert_equal_shape([v, batch["image"]])
         loss = jnp.mean((v - batch["image"]) ** 2)
         return loss, (loss, _psnr_from_mse(loss))
     steps = batch["steps"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import chex
 import jax
 from jax.sharding import Mesh
 
@@ -50,6 +51,7 @@ def evaluate_chunked(
     time) and the result is split over ``"data"``; whatever ``fn`` closes
     over is replicated.
     """
+    chex.assert_equal_shape_prefix(jax.tree.leaves(points), 1)
     if mesh is None:
         return _chunked(fn, points, chunk)
     # A leading device axis split over "data": XLA's SPMD partitioner gives each

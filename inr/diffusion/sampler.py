@@ -36,6 +36,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -195,9 +196,18 @@ def sample(
       prediction: what ``denoise`` returns: ``"epsilon"``, ``"x0"`` or ``"v"``.
 
     Returns ``x_0`` with the shape and dtype of ``x_T``.
+
+    Checked here: the static settings, ``x_T``'s rank, and that ``denoise``
+    returns ``x_t``'s shape.  Not checked: the values of a traced ``x_T``
+    (NaN or infinite noise gives NaN samples; inside ``jit`` no value can be
+    inspected).
     """
     if noise not in NOISE_MODES:
         raise ValueError(f"noise must be one of {NOISE_MODES}; got {noise!r}")
+    if jnp.ndim(x_T) < 1:
+        raise ValueError(
+            f"x_T must have a channel axis, shaped (..., c); got shape {jnp.shape(x_T)}"
+        )
     if prediction not in PREDICTIONS:
         raise ValueError(f"prediction must be one of {PREDICTIONS}; got {prediction!r}")
     steps = visited_steps(schedule.alpha_bar.shape[0], stride)
@@ -216,6 +226,7 @@ def sample(
     def update(x, t, coefficients, z):
         c1, c2, m1, m2, sigma = coefficients
         out = denoise(x, t)
+        chex.assert_equal_shape([out, x])  # a broadcast here would be silent
         mean = m1 * x + m2 * out
         kick = 0.0 if silent else scale_of(sigma) * z
         if project_noise:

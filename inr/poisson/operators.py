@@ -10,7 +10,11 @@ DCT-based Poisson solvers.
 
 Shapes: an image ``(H, W)`` or ``(H, W, C)``; a gradient field adds a
 trailing axis of 2, ``(..., 2)`` holding ``(d/dx, d/dy)`` in intensity per
-pixel.  Both functions are pure ``jnp`` and work under ``jit``/``vmap``/``grad``.
+pixel.  The public functions check their input on the host and run one
+compiled program per shape; they also work inside the caller's
+``jit``/``vmap``/``grad``.  ``forward_gradient``, ``field_divergence`` and
+``neumann_laplacian`` are the same operators unchecked, for any number of
+trailing channels, for code that is already traced.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from typing import Annotated
 import jax
 import jax.numpy as jnp
 
-from inr._validate import check_image_shape
+from inr._validate import as_field, check_image_shape
 
 __all__ = [
     "divergence",
     "divergence_channels_first",
+    "field_divergence",
     "forward_gradient",
     "image_gradient",
     "laplacian_5pt",
@@ -48,52 +53,64 @@ def _adjoint_diff(g, axis: int):
     return jnp.concatenate([inner, zero], axis) - jnp.concatenate([zero, inner], axis)
 
 
-def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
-    """Forward-difference gradient ``(H, W[, C], 2)``, zero flux at the far border."""
-    u = jnp.asarray(image)
-    check_image_shape(u.shape, "image")
-    return forward_gradient(u)
-
-
 def forward_gradient(u: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
     """:func:`image_gradient` for any number of trailing channels, unchecked (traceable)."""
     u = u.astype(jnp.float32) if not jnp.issubdtype(u.dtype, jnp.floating) else u
     return jnp.stack([_forward_diff(u, 1), _forward_diff(u, 0)], axis=-1)
 
 
-def _check_grad(grad):
-    g = jnp.asarray(grad)
-    if g.ndim not in (3, 4) or g.shape[-1] != 2:
-        raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
-    return g if jnp.issubdtype(g.dtype, jnp.floating) else g.astype(jnp.float32)
-
-
-def divergence(grad: Annotated[jax.Array, "H W *C 2"]) -> Annotated[jax.Array, "H W *C"]:
-    """``-(D_x^T g_x + D_y^T g_y)``: the adjoint partner of :func:`image_gradient`."""
-    g = _check_grad(grad)
+def field_divergence(g: Annotated[jax.Array, "H W *C 2"]) -> Annotated[jax.Array, "H W *C"]:
+    """:func:`divergence` for any number of trailing channels, unchecked (traceable)."""
     return _adjoint_diff(g[..., 0], 1) + _adjoint_diff(g[..., 1], 0)
 
 
+def neumann_laplacian(u: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
+    """:func:`laplacian_5pt` for any number of trailing channels, unchecked (traceable)."""
+    return field_divergence(forward_gradient(u))
+
+
 def divergence_channels_first(grad: Annotated[jax.Array, "H W *C 2"]) -> jax.Array:
-    """:func:`divergence` laid out ``(C, H, W)`` for ``(H, W, C, 2)`` input (``(H, W)`` else).
+    """:func:`field_divergence` laid out ``(C, H, W)`` for ``(H, W, C, 2)`` input (``(H, W)`` else).
 
     The DCT/DST solvers run over the last two axes.  Computed channel by
     channel and stacked, so no transpose reaches the transforms' reordering,
     where XLA fuses it badly (``benchmarks/poisson.py``, the reconstruct row).
     """
-    g = _check_grad(grad)
+    g = jnp.asarray(grad)
     if g.ndim == 3:
-        return divergence(g)
-    return jnp.stack([divergence(g[:, :, c]) for c in range(g.shape[2])])
+        return field_divergence(g)
+    return jnp.stack([field_divergence(g[:, :, c]) for c in range(g.shape[2])])
+
+
+# The public calls validate on the host, then run one compiled program per shape.
+_gradient = jax.jit(forward_gradient)
+_divergence = jax.jit(field_divergence)
+_laplacian = jax.jit(neumann_laplacian)
+
+
+def _image(image):
+    u = as_field(image, "image", (2, 3), "(H, W) or (H, W, C)")
+    check_image_shape(u.shape, "image")
+    return u
+
+
+def _grad(grad):
+    g = as_field(grad, "grad", (3, 4), "(H, W, 2) or (H, W, C, 2)")
+    if g.shape[-1] != 2:
+        raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
+    return g
+
+
+def image_gradient(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C 2"]:
+    """Forward-difference gradient ``(H, W[, C], 2)``, zero flux at the far border."""
+    return _gradient(_image(image))
+
+
+def divergence(grad: Annotated[jax.Array, "H W *C 2"]) -> Annotated[jax.Array, "H W *C"]:
+    """``-(D_x^T g_x + D_y^T g_y)``: the adjoint partner of :func:`image_gradient`."""
+    return _divergence(_grad(grad))
 
 
 def laplacian_5pt(image: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
     """The 5-point Laplacian with Neumann boundary, ``divergence(image_gradient(u))``."""
-    u = jnp.asarray(image)
-    check_image_shape(u.shape, "image")
-    return neumann_laplacian(u)
-
-
-def neumann_laplacian(u: Annotated[jax.Array, "H W *C"]) -> Annotated[jax.Array, "H W *C"]:
-    """:func:`laplacian_5pt` for any number of trailing channels, unchecked (traceable)."""
-    return divergence(forward_gradient(u))
+    return _laplacian(_image(image))

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inr._validate import as_channel_values, as_field
 from inr.poisson.operators import divergence_channels_first
 from inr.poisson.transforms import dct_filter_2d, dst1, idst1
 
@@ -62,19 +63,10 @@ def _restore(x, ndim):
     return jnp.moveaxis(x, 0, -1) if ndim == 3 else x
 
 
-def _check_rhs(rhs):
-    rhs = jnp.asarray(rhs)
-    if rhs.ndim not in (2, 3) or 0 in rhs.shape:
-        raise ValueError(f"rhs must be shaped (H, W) or (H, W, C); got shape {rhs.shape}")
-    if not jnp.issubdtype(rhs.dtype, jnp.floating):
-        rhs = rhs.astype(jnp.float32)
-    return rhs
-
-
 def _solve_neumann(f, ndim, mean):
-    """The Neumann solve of a channels-first ``f``, back in the (H, W[, C]) layout."""
+    """The Neumann solve of a channels-first ``f`` plus ``mean``, in the (H, W[, C]) layout."""
     u = _restore(dct_filter_2d(f, _neumann_inverse(*f.shape[-2:])), ndim)
-    return u if mean is None else u + jnp.asarray(mean, u.dtype)
+    return u + jnp.asarray(mean, u.dtype)
 
 
 def dirichlet_interior(rhs, values):
@@ -95,12 +87,28 @@ def dirichlet_interior(rhs, values):
 
 def _solve_dirichlet(rhs, values):
     """``lap u = rhs`` on the interior, ``u = values`` on the outer ring."""
-    h, w = rhs.shape[:2]
-    if h < 3 or w < 3:
-        raise ValueError(f"a Dirichlet solve needs at least 3x3 pixels; got shape {rhs.shape}")
     values = jnp.asarray(values, rhs.dtype)
     inner = dirichlet_interior(_spatial_last(rhs), _spatial_last(values))
     return values.at[1:-1, 1:-1].set(_restore(inner, rhs.ndim))
+
+
+@jax.jit
+def _neumann(rhs, mean):
+    return _solve_neumann(_spatial_last(rhs), rhs.ndim, mean)
+
+
+@jax.jit
+def _reconstruct(grad, mean):
+    # Materialise the divergence: fused into the reordering, XLA recomputes it per use.
+    f = jax.lax.optimization_barrier(divergence_channels_first(grad))
+    return _solve_neumann(f, grad.ndim - 1, mean)
+
+
+_dirichlet = jax.jit(_solve_dirichlet)
+
+
+def _channels(shape) -> int:
+    return shape[2] if len(shape) == 3 else 1
 
 
 def poisson_solve(
@@ -113,7 +121,7 @@ def poisson_solve(
     """Solve the 5-point Poisson equation ``lap u = rhs`` exactly.
 
     Args:
-      rhs: (H, W) or (H, W, C).
+      rhs: (H, W) or (H, W, C), finite.
       boundary: ``"neumann"`` (zero flux through the border; DCT) or
         ``"dirichlet"`` (``u`` fixed on the outermost ring of pixels; DST).
       mean: Neumann only. The mean of ``u`` (scalar or per channel). ``None``
@@ -124,24 +132,29 @@ def poisson_solve(
         ignored too.
 
     Returns:
-      ``u``, the same shape as ``rhs``. Works under ``jit``, ``vmap`` and ``grad``.
+      ``u``, the same shape as ``rhs``. The arguments are checked on the
+      host, then one compiled program per shape runs; it also works inside
+      the caller's ``jit``, ``vmap`` and ``grad`` (where values are not
+      checked).
     """
-    rhs = _check_rhs(rhs)
+    rhs = as_field(rhs, "rhs", (2, 3), "(H, W) or (H, W, C)")
     if boundary == "neumann":
         if boundary_values is not None:
             raise ValueError("boundary_values is for boundary='dirichlet'")
-        return _solve_neumann(_spatial_last(rhs), rhs.ndim, mean)
+        return _neumann(rhs, as_channel_values(mean, "mean", _channels(rhs.shape)))
     if boundary == "dirichlet":
         if mean is not None:
             raise ValueError("mean is for boundary='neumann'; Dirichlet values fix the constant")
         if boundary_values is None:
             raise ValueError("boundary='dirichlet' needs boundary_values (the shape of rhs)")
-        if jnp.shape(boundary_values) != rhs.shape:
+        values = as_field(boundary_values, "boundary_values", (2, 3), "like rhs")
+        if values.shape != rhs.shape:
             raise ValueError(
-                f"boundary_values must have the shape of rhs {rhs.shape}; "
-                f"got {jnp.shape(boundary_values)}"
+                f"boundary_values must have the shape of rhs {rhs.shape}; got {values.shape}"
             )
-        return _solve_dirichlet(rhs, boundary_values)
+        if min(rhs.shape[:2]) < 3:
+            raise ValueError(f"a Dirichlet solve needs at least 3x3 pixels; got shape {rhs.shape}")
+        return _dirichlet(rhs, values.astype(rhs.dtype))
     raise ValueError(f"boundary must be one of {BOUNDARIES}; got {boundary!r}")
 
 
@@ -153,8 +166,11 @@ def reconstruct(
     Minimises ``||image_gradient(u) - grad||^2``: its normal equations are
     ``lap u = divergence(grad)`` with Neumann boundary, solved exactly.  The
     constant is free, so ``mean`` (scalar or per channel; ``None`` for zero)
-    sets it.  Not clipped to [0, 1].
+    sets it.  Not clipped to [0, 1].  Checked and compiled as
+    :func:`poisson_solve`.
     """
-    # Materialise the divergence: fused into the reordering, XLA recomputes it per use.
-    f = jax.lax.optimization_barrier(divergence_channels_first(grad))
-    return _solve_neumann(f, jnp.ndim(grad) - 1, mean)
+    g = as_field(grad, "grad", (3, 4), "(H, W, 2) or (H, W, C, 2)")
+    if g.shape[-1] != 2:
+        raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
+    channels = g.shape[2] if g.ndim == 4 else 1
+    return _reconstruct(g, as_channel_values(mean, "mean", channels))

@@ -27,6 +27,7 @@ import dataclasses
 import json
 from typing import Annotated
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -45,6 +46,14 @@ TASKS = ("restore", "colorize", "upscale")
 RESTORATORS = ("single", "diffusion")
 COLOR_SPACES = ("rgb", "ycbcr")
 _CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))
+
+# Shapes of the decoder's arguments: a batch of b inputs, n points each.
+Maps = tuple[jax.Array, ...]  # the encoder's feature maps, finest first, (b, h_k, w_k, c_k)
+Latent = Annotated[jax.Array, "b latent"]
+Images = Annotated[jax.Array, "b H W c"]
+Points = Annotated[jax.Array, "b n 2"]
+Cells = Annotated[jax.Array, "b 2"]
+Colours = Annotated[jax.Array, "b n 3"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,6 +143,12 @@ class RestoratorConfig:
         return cls(**data)
 
 
+def _check_points(points, cell):
+    """Points ``(b, n, 2)`` with one cell size ``(b, 2)`` per batch row."""
+    chex.assert_rank(points, 3)
+    chex.assert_shape(cell, (points.shape[0], 2))
+
+
 def _vmapped(fn, *args):
     return jax.vmap(fn)(*args)
 
@@ -203,28 +218,26 @@ class RestoratorNet(nn.Module):
         return jnp.concatenate([base, jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)], axis=-1)
 
     def decode(
-        self,
-        maps: tuple[jax.Array, ...],
-        latent: Annotated[jax.Array, "b latent"],
-        base_image: Annotated[jax.Array, "b H W c"],
-        points: Annotated[jax.Array, "b n 2"],
-        cell: Annotated[jax.Array, "b 2"],
-    ) -> Annotated[jax.Array, "b n 3"]:
+        self, maps: Maps, latent: Latent, base_image: Images, points: Points, cell: Cells
+    ) -> Colours:
         """RGB at ``points`` from encoded ``(maps, latent)`` and the base image (single pass)."""
+        _check_points(points, cell)
         base = self.base(base_image, points)
         return self.to_rgb(base, self._residual(maps, latent, base, points, cell))
 
     def denoise(
         self,
-        maps: tuple[jax.Array, ...],
-        latent: Annotated[jax.Array, "b latent"],
-        base_image: Annotated[jax.Array, "b H W c"],
-        points: Annotated[jax.Array, "b n 2"],
-        cell: Annotated[jax.Array, "b 2"],
-        x_t: Annotated[jax.Array, "b n 3"],
+        maps: Maps,
+        latent: Latent,
+        base_image: Images,
+        points: Points,
+        cell: Cells,
+        x_t: Colours,
         t: Annotated[jax.Array, "b n"],
-    ) -> Annotated[jax.Array, "b n 3"]:
+    ) -> Colours:
         """The diffusion prediction (``config.prediction``) for noisy residuals ``x_t`` at ``t``."""
+        _check_points(points, cell)
+        chex.assert_shape(x_t, (*points.shape[:-1], 3))
         base = self.base(base_image, points)
         emb = timestep_embedding(jnp.broadcast_to(t, x_t.shape[:-1]), self.config.num_steps)
         return self._residual(maps, latent, base, points, cell, (x_t, emb))

@@ -59,16 +59,9 @@ SETTINGS = list(
 def test_point_mass_is_recovered_exactly(stochasticity, stride, noise, project):
     x_star = jnp.array([0.2, -0.7, 0.9])
     x_T = jax.random.normal(jax.random.PRNGKey(0), (64, 3))
-    out = sample(
-        _point_denoiser(x_star, "epsilon"),
-        x_T,
-        jax.random.PRNGKey(1),
-        SCHEDULE,
-        stride=stride,
-        stochasticity=stochasticity,
-        noise=noise,
-        project_noise=project,
-    )
+    config = SamplerConfig(stride, stochasticity, noise, project)
+    denoise = _point_denoiser(x_star, "epsilon")
+    out = sample(denoise, x_T, jax.random.PRNGKey(1), SCHEDULE, **config.kwargs())
     np.testing.assert_allclose(out, jnp.broadcast_to(x_star, out.shape), atol=2e-5)
 
 

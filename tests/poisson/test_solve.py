@@ -70,3 +70,36 @@ def test_bad_arguments():
         inr.poisson_solve(np.zeros((4, 4)), boundary="dirichlet")
     with pytest.raises(ValueError, match="rhs"):
         inr.poisson_solve(np.zeros((4,)))
+
+
+@pytest.mark.parametrize(
+    "fn, make",
+    [
+        (lambda x: inr.reconstruct(x, mean=0.5), lambda r: r.standard_normal((17, 12, 3, 2))),
+        (lambda x: inr.poisson_solve(x, mean=0.25), lambda r: r.standard_normal((9, 14, 3))),
+        (inr.image_gradient, lambda r: r.random((11, 7, 2))),
+        (inr.divergence, lambda r: r.standard_normal((11, 7, 2))),
+        (inr.laplacian_5pt, lambda r: r.random((8, 13))),
+    ],
+)
+def test_public_call_equals_the_callers_jit_bit_for_bit(fn, make, rng):
+    x = make(rng).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(fn(x)), np.asarray(jax.jit(fn)(x)))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: inr.poisson_solve(np.full((4, 4), np.nan)), "rhs contains NaN"),
+        (lambda: inr.poisson_solve("abc"), "rhs must be a numeric array"),
+        (lambda: inr.poisson_solve(np.zeros((8, 8, 3)), mean=[1.0, 2.0]), "mean must be"),
+        (lambda: inr.poisson_solve(np.zeros((8, 8)), mean=float("nan")), "mean must be"),
+        (lambda: inr.reconstruct(np.zeros((4, 4, 3))), "grad must be shaped"),
+        (lambda: inr.reconstruct(np.full((4, 4, 2), np.inf)), "grad contains NaN"),
+        (lambda: inr.divergence(np.zeros((4, 4, 2), bool)), "grad must be a numeric array"),
+        (lambda: inr.image_gradient(np.zeros((4, 4, 7))), "image must have 1 to 4 channels"),
+    ],
+)
+def test_bad_arguments_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

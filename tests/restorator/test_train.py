@@ -6,7 +6,7 @@ import sys
 import textwrap
 import time
 
-import jax
+import chex
 import numpy as np
 import pytest
 
@@ -17,8 +17,7 @@ from .conftest import train_tiny as _train
 
 
 def _assert_same_params(a, b):
-    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    chex.assert_trees_all_equal(a.params, b.params)
 
 
 def test_training_reduces_the_loss(colour_images, tmp_path):
