@@ -17,8 +17,9 @@
 # Fit an image with a SIREN, render a crop at 4x and its exact gradient,
 # clone one photo into another without a seam, and colorize and upscale
 # with the shipped weights. Each cell says how long it takes on a 2-core
-# laptop-class CPU; on a GPU each takes about a second, most of it
-# compiling. Install with `pip install -e ".[examples]"`.
+# laptop-class CPU, most of it compiling; a second run of a cell with the
+# same shapes reuses the compiled program. Install with
+# `pip install -e ".[examples]"`.
 #
 # This notebook is paired with `docs/tour.py` by jupytext; the test suite
 # runs it.
@@ -44,9 +45,9 @@ def show(*panels, size=3.0):
 # ## Fit an image (about 6 s on a CPU)
 #
 # `fit_image` trains a coordinate network on every pixel at once. A SIREN
-# 128 wide reaches about 30 dB on a 64x64 photo in 200 steps; the paper's
+# 128 wide reaches about 30 dB on a 64x64 photo in 200 steps. The paper's
 # default (`inr.Siren()`, 256 wide, 500 steps at 256x256) takes minutes on
-# a CPU and seconds on a GPU.
+# a CPU; on an H100 a step of it takes about 3 ms (`benchmarks/README.md`).
 
 # %%
 img = inr.resize(inr.sample_image("camera"), (64, 64), "bilinear")

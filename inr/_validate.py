@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
-    "as_image",
     "as_channel_values",
     "as_field",
+    "as_image",
     "as_images",
     "as_mask",
     "as_positive_int",

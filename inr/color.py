@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_gray", "rgb_to_ycbcr", "ycbcr_to_rgb", "luma_bt601"]
+__all__ = ["luma_bt601", "rgb_to_gray", "rgb_to_ycbcr", "ycbcr_to_rgb"]
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 _CB = 0.5 / (1.0 - 0.114)  # scales B - Y into [-0.5, 0.5]

@@ -20,7 +20,7 @@ import numpy as np
 
 from inr._validate import as_region, as_size
 
-__all__ = ["grid", "grid_axes", "points_from_axes", "pixel_centres"]
+__all__ = ["grid", "grid_axes", "pixel_centres", "points_from_axes"]
 
 
 def pixel_centres(n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from inr._validate import as_image
 
-__all__ = ["sample_image", "SAMPLE_IMAGES"]
+__all__ = ["SAMPLE_IMAGES", "sample_image"]
 
 SAMPLE_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "rocket", "coins", "moon")
 

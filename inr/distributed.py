@@ -36,19 +36,19 @@ from jax.sharding import PartitionSpec as P
 
 __all__ = [
     "DATA",
-    "initialize",
-    "make_mesh",
-    "local_mesh",
     "as_mesh",
-    "data_size",
-    "data_sharding",
-    "replicated",
-    "replicate",
-    "state_sharding",
     "check_divisible",
+    "data_sharding",
+    "data_size",
     "global_batch",
+    "initialize",
+    "local_mesh",
+    "make_mesh",
     "pad_rows",
     "process_shard",
+    "replicate",
+    "replicated",
+    "state_sharding",
     "to_host",
 ]
 

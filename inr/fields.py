@@ -19,7 +19,7 @@ from typing import Annotated
 import jax
 import jax.numpy as jnp
 
-__all__ = ["directional_derivative", "second_derivative", "gradient", "laplacian"]
+__all__ = ["directional_derivative", "gradient", "laplacian", "second_derivative"]
 
 Field = Callable[[jax.Array], jax.Array]
 

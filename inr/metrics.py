@@ -14,7 +14,7 @@ import numpy as np
 
 from inr._validate import as_image
 
-__all__ = ["psnr", "ssim", "mse"]
+__all__ = ["mse", "psnr", "ssim"]
 
 _WIN, _SIGMA, _K1, _K2 = 11, 1.5, 0.01, 0.03
 

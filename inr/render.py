@@ -20,7 +20,7 @@ from jax.sharding import Mesh
 
 from inr.distributed import data_sharding, data_size, pad_rows
 
-__all__ = ["evaluate_chunked", "DEFAULT_CHUNK"]
+__all__ = ["DEFAULT_CHUNK", "evaluate_chunked"]
 
 # 65536 points x 256 features x 4 bytes = 64 MiB per activation tensor.
 DEFAULT_CHUNK = 65536

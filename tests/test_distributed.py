@@ -48,9 +48,9 @@ def report(colour_images, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def colour_images():
-    from tests.restorator.conftest import colour_images
+    from tests.restorator.conftest import make_colour_images
 
-    return colour_images.__wrapped__()
+    return make_colour_images()
 
 
 def test_the_subprocess_has_four_devices(report):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from inr.diffusion.sampler import PREDICTIONS
 from inr.diffusion.schedule import Schedule
 
-__all__ = ["random_steps", "add_noise", "prediction_target"]
+__all__ = ["add_noise", "prediction_target", "random_steps"]
 
 
 def random_steps(key: jax.Array, shape: tuple[int, ...], schedule: Schedule) -> jax.Array:

@@ -12,8 +12,8 @@ from inr.nn.siren import (
 )
 
 __all__ = [
-    "FourierFeatures",
     "MLP",
+    "FourierFeatures",
     "PositionalEncoding",
     "SineLayer",
     "Siren",

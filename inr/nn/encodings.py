@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["PositionalEncoding", "FourierFeatures"]
+__all__ = ["FourierFeatures", "PositionalEncoding"]
 
 
 class PositionalEncoding(nn.Module):

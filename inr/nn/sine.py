@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["fast_sin", "fast_cos"]
+__all__ = ["fast_cos", "fast_sin"]
 
 
 def _sin_coefficients(degree: int = 11) -> np.ndarray:

@@ -33,11 +33,11 @@ import numpy as np
 from inr.nn.sine import fast_sin
 
 __all__ = [
-    "siren_first_init",
-    "siren_hidden_init",
-    "siren_bias_init",
     "SineLayer",
     "Siren",
+    "siren_bias_init",
+    "siren_first_init",
+    "siren_hidden_init",
 ]
 
 Initializer = Callable[[jax.Array, tuple, jnp.dtype], jax.Array]

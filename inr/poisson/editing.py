@@ -146,7 +146,7 @@ def _masked_reconstruct(guidance_fn, fixed, mask, tol):
     validated input): it is written in place and returned.  Guidance on
     edges leaving the box (its last column's x-component, its last row's
     y-component) never enters: :func:`divergence` drops them, the zero-flux
-    convention, so a box that stops short of the image needs no special case.
+    convention, so a box that ends inside the image needs no special case.
     """
     out = fixed
     if not mask.any():

@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["solve_masked", "DEFAULT_TOL"]
+__all__ = ["DEFAULT_TOL", "solve_masked"]
 
 DEFAULT_TOL = 1e-4
 _OMEGA = 0.8  # damped-Jacobi weight for the 5-point stencil (coarsest grid)

@@ -31,7 +31,7 @@ from inr._validate import as_channel_values, as_field
 from inr.poisson.operators import divergence_channels_first
 from inr.poisson.transforms import dct_filter_2d, dst1, idst1
 
-__all__ = ["poisson_solve", "reconstruct", "BOUNDARIES"]
+__all__ = ["BOUNDARIES", "poisson_solve", "reconstruct"]
 
 BOUNDARIES = ("neumann", "dirichlet")
 

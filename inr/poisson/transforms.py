@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["dct2", "idct2", "dst1", "idst1", "dct_filter_2d"]
+__all__ = ["dct2", "dct_filter_2d", "dst1", "idct2", "idst1"]
 
 
 @cache

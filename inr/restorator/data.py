@@ -42,12 +42,12 @@ from inr.interpolation import resize_weights, sample_bilinear
 __all__ = [
     "IMAGE_SUFFIXES",
     "Masking",
+    "Prefetcher",
     "as_masking",
     "expand_sources",
     "load_images",
     "make_batch",
     "mask_cells",
-    "Prefetcher",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from inr.nn.sine import fast_sin
 from inr.nn.siren import siren_bias_init, siren_first_init, siren_hidden_init
 
-__all__ = ["Encoder", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "Encoder"]
 
 ACTIVATIONS = ("relu", "sine", "sine-relu-sine")
 

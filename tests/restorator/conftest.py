@@ -17,6 +17,10 @@ def tiny():
 
 @pytest.fixture(scope="session")
 def colour_images():
+    return make_colour_images()
+
+
+def make_colour_images():
     """Eight 48x40 colour images: random ramps through one fixed palette.
 
     The colour is a function of the brightness, so gray-to-colour is learnable.
