@@ -22,6 +22,8 @@ __all__ = [
     "as_image",
     "as_images",
     "as_mask",
+    "as_number",
+    "as_offset",
     "as_positive_int",
     "as_region",
     "as_size",
@@ -161,19 +163,50 @@ def as_steps(steps, name: str = "steps") -> int:
 
 
 def as_mask(mask, shape, name: str = "mask") -> np.ndarray:
-    """A boolean (H, W) mask matching ``shape[:2]``; bool, 0/1 or 0/255 accepted."""
+    """A boolean (H, W) mask matching ``shape[:2]``.
+
+    Bool, 0/1 or 0/255 (uint8) values are accepted, and an (H, W, C) mask
+    whose channels are all equal.  Soft masks are refused: threshold them
+    first (``mask > 0.5``), so that which pixels change is the caller's choice.
+    """
     m = np.asarray(mask)
     if m.ndim == 3 and m.shape[-1] in (1, 3, 4):
+        if not (m == m[..., :1]).all():
+            raise ValueError(f"{name} has channels that differ; pass one (H, W) mask")
         m = m[..., 0]
     if m.ndim != 2:
         raise ValueError(f"{name} must be shaped (H, W); got shape {m.shape}")
     if m.shape != tuple(shape[:2]):
         raise ValueError(f"{name} shape {m.shape} does not match the image's {tuple(shape[:2])}")
-    if m.dtype != np.bool_:
-        if not np.all(np.isfinite(m)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        m = m > (127 if m.dtype == np.uint8 else 0.5)
-    return m
+    if m.dtype == np.bool_:
+        return m
+    if m.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be bool or numbers; got dtype {m.dtype}")
+    on = 255 if m.dtype == np.uint8 and m.max(initial=0) > 1 else 1
+    if not np.isin(m, (0, on)).all():
+        raise ValueError(f"{name} must be binary: bool, 0/1 or 0/255 (threshold a soft mask)")
+    return m == on
+
+
+def as_offset(offset, name: str = "offset") -> tuple[int, int]:
+    """``(x, y)`` as two integers (integer-valued floats accepted)."""
+    try:
+        x, y = (float(v) for v in offset)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be two integers (x, y); got {offset!r}") from None
+    if not all(np.isfinite(v) and v == int(v) for v in (x, y)):
+        raise ValueError(f"{name} must be two integers (x, y); got {offset!r}")
+    return int(x), int(y)
+
+
+def as_number(value, name: str, low: float, high: float = np.inf, low_open: bool = False) -> float:
+    """A finite float in [low, high] (or (low, high] with ``low_open``)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    v = float(value) if ok else np.nan
+    if not (np.isfinite(v) and (v > low if low_open else v >= low) and v <= high):
+        bound = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be a number in {bound}; got {value!r}")
+    return v
 
 
 def same_shapes(arrays, names) -> None:

@@ -16,7 +16,10 @@ import numpy as np
 from inr._atomic import atomic_write
 from inr._validate import as_image
 
-__all__ = ["load_image", "save_image"]
+__all__ = ["FORMATS", "load_image", "save_image"]
+
+FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+"""File extensions :func:`save_image` writes."""
 
 
 def load_image(path) -> np.ndarray:
@@ -25,7 +28,8 @@ def load_image(path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"path {str(path)!r} is not a file")
     try:
-        data = iio.imread(path)
+        # Bytes in hand, so that no failed decoder leaves the file open.
+        data = iio.imread(path.read_bytes(), extension=path.suffix.lower() or None)
     except Exception as exc:  # imageio raises many types for bad files
         raise ValueError(f"path {str(path)!r} is not a readable image: {exc}") from exc
     if data.ndim == 3 and data.shape[-1] == 1:
@@ -36,10 +40,12 @@ def load_image(path) -> np.ndarray:
 def save_image(path, image) -> Path:
     """Write ``image`` ((H, W[, C]) in [0, 1], or uint8) as an 8-bit file.
 
-    The format follows the extension (``.png``, ``.jpg``, ...).  Returns the
-    path written.
+    The format follows the extension, one of :data:`FORMATS` (no extension
+    writes PNG).  Returns the path written.  A failed save leaves no file.
     """
     path = Path(path)
+    if path.suffix and path.suffix.lower() not in FORMATS:
+        raise ValueError(f"path must end in one of {FORMATS}; got {path.suffix!r}")
     img = as_image(image)
     data = np.round(img * 255.0).astype(np.uint8)
     if data.ndim == 3 and data.shape[-1] == 1:

@@ -7,6 +7,8 @@ from typing import Annotated
 import flax.linen as nn
 import jax
 
+from inr.nn.siren import check_sizes
+
 __all__ = ["MLP"]
 
 
@@ -29,6 +31,10 @@ class MLP(nn.Module):
     hidden_layers: int = 3
     out_features: int = 1
     encoding: nn.Module | None = None
+
+    def __post_init__(self):
+        check_sizes(self, hidden_features=1, hidden_layers=0, out_features=1)
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Annotated[jax.Array, "... in"]) -> Annotated[jax.Array, "... out"]:

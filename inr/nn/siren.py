@@ -65,6 +65,15 @@ def siren_bias_init(fan_in: int) -> Initializer:
     return _uniform(float(1.0 / np.sqrt(fan_in)))
 
 
+def check_sizes(module: nn.Module, **minimum: int) -> None:
+    """Raise ``ValueError`` naming the first size field that is not an int >= its minimum."""
+    for name, low in minimum.items():
+        value = getattr(module, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            kind = "a positive integer" if low == 1 else f"an integer >= {low}"
+            raise ValueError(f"{type(module).__name__}.{name} must be {kind}; got {value!r}")
+
+
 class SineLayer(nn.Module):
     """``(..., in) -> (..., features)``: ``sin(w0 * (x W + b))``.
 
@@ -96,6 +105,10 @@ class SineLayer(nn.Module):
     linear: bool = False
     sin: Callable[[jax.Array], jax.Array] = fast_sin
     dtype: jnp.dtype | None = None
+
+    def __post_init__(self):
+        check_sizes(self, features=1)
+        super().__post_init__()
 
     @nn.compact
     def __call__(
@@ -143,6 +156,10 @@ class Siren(nn.Module):
     outermost_linear: bool = True
     sin: Callable[[jax.Array], jax.Array] = fast_sin
     dtype: jnp.dtype | None = None
+
+    def __post_init__(self):
+        check_sizes(self, hidden_features=1, hidden_layers=0, out_features=1)
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Annotated[jax.Array, "... in"]) -> Annotated[jax.Array, "... out"]:

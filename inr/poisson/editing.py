@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._validate import as_image, as_mask, same_shapes
+from inr._validate import as_image, as_mask, as_number, as_offset, same_shapes
 from inr.color import rgb_to_gray
 from inr.poisson.masked import DEFAULT_TOL, solve_masked
 from inr.poisson.operators import (
@@ -261,6 +261,8 @@ def seamless_clone(
     """
     if mode not in CLONE_MODES:
         raise ValueError(f"mode must be one of {CLONE_MODES}; got {mode!r}")
+    offset = as_offset(offset)
+    tol = _as_tol(tol)
     s, d = as_image(src, "src"), as_image(dst, "dst")
     if s.ndim != d.ndim or (s.ndim == 3 and s.shape[2] != d.shape[2]):
         raise ValueError(
@@ -281,8 +283,13 @@ def seamless_clone(
     return _masked_reconstruct(guidance, d3, m_full, tol).reshape(d.shape)
 
 
+def _as_tol(tol) -> float:
+    return as_number(tol, "tol", 0.0, 1.0, low_open=True)
+
+
 def _edit(image, mask, transform, tol):
     """Reconstruct ``image`` inside ``mask`` from ``transform(gradient)``."""
+    tol = _as_tol(tol)
     img = _channels(as_image(image))
     m = as_mask(mask, img.shape)
     guidance = lambda box: transform(np.asarray(image_gradient(img[box])), img[box])
@@ -312,6 +319,9 @@ def illumination_change(
     [0, 1] units, so ``alpha`` is relative to a unit gradient).
     """
 
+    alpha = as_number(alpha, "alpha", 0.0, low_open=True)
+    beta = as_number(beta, "beta", -np.inf)
+
     def attenuate(g, _):
         mag = np.sqrt(np.sum(g * g, axis=-1, keepdims=True))
         return g * (alpha**beta) * np.power(np.maximum(mag, 1e-6), -beta)
@@ -326,6 +336,8 @@ def texture_flatten(image, mask, *, threshold: float = 0.1, tol: float = DEFAULT
     per pixel) are set to zero; OpenCV's ``textureFlattening`` uses a Canny
     edge map for the same purpose.
     """
+
+    threshold = as_number(threshold, "threshold", 0.0)
 
     def flatten(g, img):
         luma = _luma(img)

@@ -1,0 +1,255 @@
+"""Hostile input at the public boundary: a ``ValueError`` that names the argument, nothing lost.
+
+One row per bad call: the call, and a pattern its message must contain (the
+argument's name and what was expected).  Rows build their arrays when they
+run, and every call fails before any compilation, so the table is cheap.
+"""
+
+import warnings
+
+import numpy as np
+import optax
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import inr
+from inr.diffusion import SamplerConfig
+
+IMG = np.full((8, 8), 0.5, np.float32)
+RGB = np.full((8, 8, 3), 0.5, np.float32)
+MASK = np.zeros((8, 8), bool)
+MASK[2:6, 2:6] = True
+NAN = float("nan")
+
+
+def _restorator():
+    return inr.load_restorator("pretrained:restore")
+
+
+def _mask(value, shape=(8, 8)):
+    return np.full(shape, value)
+
+
+ROWS = {
+    # images
+    "nan image": (lambda: inr.fit_image(np.full((4, 4), NAN)), "image contains NaN"),
+    "inf image": (lambda: inr.resize(np.full((4, 4), np.inf), (2, 2)), "image contains NaN"),
+    "rank 1 image": (lambda: inr.fit_image(np.zeros(4)), "image must be shaped"),
+    "empty image": (lambda: inr.psnr(np.zeros((0, 4)), np.zeros((0, 4))), "empty"),
+    "5 channels": (lambda: inr.fit_image(np.zeros((4, 4, 5))), "1 to 4 channels"),
+    "int64 image": (lambda: inr.fit_image(np.zeros((4, 4), np.int64)), "dtype int64"),
+    "bool image": (lambda: inr.save_image("x.png", np.zeros((4, 4), bool)), "dtype bool"),
+    "above one": (lambda: inr.ssim(IMG + 1, IMG), "must lie in \\[0, 1\\]"),
+    "string image": (lambda: inr.fit_image("camera"), "image must be shaped"),
+    # fitting
+    "zero steps": (lambda: inr.fit_image(IMG, steps=0), "steps must be a positive integer"),
+    "fractional steps": (lambda: inr.fit_image(IMG, steps=2.5), "steps must be a positive"),
+    "bool steps": (lambda: inr.fit_images(IMG[None], steps=True), "steps must be a positive"),
+    "unknown target": (lambda: inr.fit_image(IMG, target="edges"), "target must be one of"),
+    "model not a module": (lambda: inr.fit_image(IMG, model="siren"), "model must be a Flax"),
+    "model channels": (
+        lambda: inr.fit_image(RGB, model=inr.Siren(8, 1)),
+        "model must map points .* to \\(n, 3\\)",
+    ),
+    "optimizer a number": (
+        lambda: inr.fit_image(IMG, optimizer=1e-4),
+        "optimizer must be an optax",
+    ),
+    "zero width": (
+        lambda: inr.Siren(hidden_features=0),
+        "Siren.hidden_features must be a positive",
+    ),
+    "negative width": (lambda: inr.Siren(hidden_features=-3), "Siren.hidden_features"),
+    "negative depth": (lambda: inr.Siren(hidden_layers=-1), "Siren.hidden_layers must be"),
+    "MLP width": (lambda: inr.MLP(hidden_features=0), "MLP.hidden_features"),
+    "grad shape": (lambda: inr.fit_gradients(np.zeros((4, 4, 3))), "grad must be shaped"),
+    "grad nan": (lambda: inr.fit_gradients(np.full((4, 4, 2), NAN)), "grad contains NaN"),
+    "fit mean": (
+        lambda: inr.fit_gradients(np.zeros((4, 4, 3, 2)), mean=[0.5, 0.5]),
+        "mean must be a finite number or 3",
+    ),
+    # rendering
+    "nan region": (lambda: _fit().render(4, 4, region=(NAN, 0, 1, 1)), "region must be finite"),
+    "empty region": (lambda: _fit().render(4, 4, region=(0.5, 0, 0.5, 1)), "region must have"),
+    "zero size": (lambda: _fit().render(0, 4), "size must be two positive integers"),
+    "fractional size": (lambda: _fit().render(4.5, 4), "size must be two positive integers"),
+    # Poisson
+    "rhs nan": (lambda: inr.poisson_solve(np.full((4, 4), NAN)), "rhs contains NaN"),
+    "rhs string": (lambda: inr.poisson_solve("abc"), "rhs must be a numeric array"),
+    "rhs rank": (lambda: inr.poisson_solve(np.zeros(4)), "rhs must be shaped"),
+    "solve mean": (
+        lambda: inr.poisson_solve(np.zeros((8, 8, 3)), mean=[1.0, 2.0]),
+        "mean must be a finite number or 3",
+    ),
+    "boundary": (lambda: inr.poisson_solve(IMG, boundary="periodic"), "boundary must be one of"),
+    "no boundary values": (
+        lambda: inr.poisson_solve(IMG, boundary="dirichlet"),
+        "needs boundary_values",
+    ),
+    "boundary values shape": (
+        lambda: inr.poisson_solve(IMG, boundary="dirichlet", boundary_values=np.zeros((8, 7))),
+        "boundary_values must have the shape of rhs",
+    ),
+    "reconstruct grad": (lambda: inr.reconstruct(np.zeros((4, 4, 3))), "grad must be shaped"),
+    "merge one image": (lambda: inr.merge([RGB]), "images must hold at least two"),
+    "merge shapes": (lambda: inr.merge([RGB, IMG]), "shapes must match"),
+    "merge mode": (lambda: inr.merge([RGB, RGB], mode="median"), "mode must be one of"),
+    "merge weights": (lambda: inr.merge([RGB, RGB], weights=[1, NAN]), "weights must be 2 finite"),
+    "merge zero weights": (lambda: inr.merge([IMG, IMG], weights=[1, -1]), "must not sum to zero"),
+    "merge a string": (lambda: inr.merge_gradients("ab"), "images must be a sequence"),
+    # cloning and local edits
+    "clone mode": (lambda: inr.seamless_clone(RGB, RGB, MASK, mode="blend"), "mode must be one of"),
+    "clone tol zero": (lambda: inr.seamless_clone(RGB, RGB, MASK, tol=0), "tol must be a number"),
+    "clone tol negative": (lambda: inr.seamless_clone(RGB, RGB, MASK, tol=-1), "tol must be"),
+    "offset of three": (
+        lambda: inr.seamless_clone(RGB, RGB, MASK, (1, 2, 3)),
+        "offset must be two",
+    ),
+    "offset nan": (lambda: inr.seamless_clone(RGB, RGB, MASK, (NAN, 0)), "offset must be two"),
+    "offset fraction": (lambda: inr.seamless_clone(RGB, RGB, MASK, (1.5, 2)), "offset must be two"),
+    "soft mask": (lambda: inr.seamless_clone(RGB, RGB, _mask(0.5)), "mask must be binary"),
+    "mask channels differ": (
+        lambda: inr.seamless_clone(RGB, RGB, np.stack([MASK, ~MASK, MASK], -1)),
+        "mask has channels that differ",
+    ),
+    "mask shape": (lambda: inr.seamless_clone(RGB, RGB, np.ones((5, 5))), "mask shape"),
+    "mask nan": (lambda: inr.color_change(RGB, _mask(NAN), (1, 1, 1)), "mask must be binary"),
+    "clone channels": (lambda: inr.seamless_clone(IMG, RGB, MASK), "same channels"),
+    "factors": (lambda: inr.color_change(RGB, MASK, (1, 2)), "factors must be 3 finite"),
+    "threshold": (lambda: inr.texture_flatten(RGB, MASK, threshold=-1), "threshold must be"),
+    "alpha": (lambda: inr.illumination_change(RGB, MASK, alpha=0), "alpha must be"),
+    "edit tol": (lambda: inr.texture_flatten(RGB, MASK, tol=NAN), "tol must be"),
+    # restorators
+    "stochasticity nan": (lambda: SamplerConfig(stochasticity=NAN), "stochasticity must be"),
+    "stochasticity negative": (lambda: SamplerConfig(stochasticity=-1), "stochasticity must be"),
+    "stride zero": (lambda: SamplerConfig(stride=0), "stride must be a positive integer"),
+    "sampler on single pass": (
+        lambda: _restorator().restore(np.zeros((64, 64)), sampler=SamplerConfig(stride=8)),
+        "sampler is for diffusion restorators",
+    ),
+    "chunk zero": (lambda: _restorator().restore(np.zeros((64, 64)), chunk=0), "chunk must be"),
+    "chunk negative": (lambda: _restorator().restore(np.zeros((64, 64)), chunk=-5), "chunk must"),
+    "restore size": (lambda: _restorator().restore(np.zeros((64, 64)), size=(0, 4)), "size must"),
+    "restore colour": (lambda: _restorator().restore(RGB), "image must be grayscale"),
+    "unknown pretrained": (lambda: inr.load_restorator("pretrained:denoise"), "pretrained models"),
+    "train lr nan": (lambda: inr.TrainConfig(lr=NAN), "lr must be a finite number > 0"),
+    "train lr negative": (lambda: inr.TrainConfig(lr=-1e-3), "lr must be"),
+    "train steps": (lambda: inr.TrainConfig(steps=0), "steps must be a positive integer"),
+    "train loss": (lambda: inr.TrainConfig(loss="huber"), "loss must be one of"),
+    "train schedule": (lambda: inr.TrainConfig(schedule="step"), "schedule must be one of"),
+    "train clip": (lambda: inr.TrainConfig(clip=0), "clip must be a finite number"),
+    "train masking": (lambda: inr.TrainConfig(masking=2.5), "masking must be None"),
+    "train config type": (
+        lambda: inr.train_restorator(RGB[None], inr.TrainConfig()),
+        "config must be a RestoratorConfig",
+    ),
+    "checkpoints type": (
+        lambda: inr.train_restorator(RGB[None], checkpoints=3),
+        "checkpoints must be None, a folder or Checkpoints",
+    ),
+    "save every": (lambda: inr.Checkpoints("runs/x", save_every=0), "save_every must be"),
+    "config task": (lambda: inr.RestoratorConfig(task="denoise"), "task must be one of"),
+    "empty folder": (lambda: inr.train_restorator(_empty_dir()), "data folder .* holds no"),
+    # files
+    "unknown format": (lambda: inr.save_image(_tmp("x.notaformat"), IMG), "path must end in one"),
+    "missing file": (lambda: inr.load_image(_tmp("missing.png")), "is not a file"),
+    "text file": (lambda: inr.load_image(_text_file()), "is not a readable image"),
+}
+
+_TMP = {}
+
+
+def _tmp(name):
+    return _TMP["dir"] / name
+
+
+def _text_file():
+    path = _tmp("notes.png")
+    path.write_text("not an image")
+    return path
+
+
+def _empty_dir():
+    path = _tmp("empty")
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _fit():
+    if "fit" not in _TMP:
+        _TMP["fit"] = inr.fit_image(IMG, model=inr.Siren(4, 0), steps=1)
+    return _TMP["fit"]
+
+
+@pytest.fixture(autouse=True)
+def _scratch(tmp_path):
+    _TMP["dir"] = tmp_path
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_bad_input_names_the_argument(name):
+    call, pattern = ROWS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # no file left open either
+        with pytest.raises(ValueError, match=pattern):
+            call()
+
+
+def test_a_failed_save_leaves_no_file(tmp_path, monkeypatch):
+    import imageio.v3 as iio
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(iio, "imwrite", broken)
+    with pytest.raises(OSError, match="disk full"):
+        inr.save_image(tmp_path / "out.png", IMG)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_call_modifies_the_callers_arrays():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((16, 16, 3)).astype(np.float32), rng.random((16, 16, 3)).astype(np.float32)
+    mask = np.zeros((16, 16), bool)
+    mask[4:12, 3:13] = True
+    grad = rng.standard_normal((16, 16, 3, 2)).astype(np.float32)
+    arrays = (a, b, mask, grad)
+    before = [x.copy() for x in arrays]
+    inr.merge([a, b], mode="max")
+    inr.merge_gradients(np.stack([a, b]))
+    inr.seamless_clone(a, b, mask, mode="mixed")
+    inr.color_change(a, mask, (1.2, 1.0, 0.8))
+    inr.illumination_change(a, mask)
+    inr.texture_flatten(a, mask)
+    inr.reconstruct(grad)
+    inr.poisson_solve(a)
+    inr.poisson_solve(a, boundary="dirichlet", boundary_values=b)
+    inr.image_gradient(a), inr.divergence(grad), inr.laplacian_5pt(a)
+    inr.resize(a, (8, 8)), inr.psnr(a, b), inr.ssim(a, b), inr.rgb_to_gray(a)
+    inr.fit_image(a, model=inr.Siren(4, 0, 3), steps=1, optimizer=optax.sgd(0.0))
+    inr.fit_gradients(grad, model=inr.Siren(4, 0, 3), steps=1)
+    for x, y in zip(arrays, before, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+_DTYPES = st.sampled_from(["float32", "float64", "uint8", "uint16", "int32", "bool", "complex64"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 6), min_size=0, max_size=5),
+    dtype=_DTYPES,
+    fill=st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0, NAN]),
+)
+def test_any_array_is_an_image_or_a_value_error(shape, dtype, fill):
+    """Random shapes, dtypes and values at the image boundary: accepted, or a ValueError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # casting NaN to an integer dtype warns
+        x = np.full(shape, fill).astype(dtype)
+    try:
+        value = inr.mse(x, x)  # validates both arguments as images, on the host
+    except ValueError:
+        return
+    assert value == 0.0
+    assert len(shape) in (2, 3) and 0 not in shape and np.isfinite(fill) and 0 <= fill <= 1
