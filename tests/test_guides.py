@@ -1,4 +1,8 @@
-"""Every guide's code runs as written, page by page, so the docs cannot drift from the API."""
+"""Every guide's code runs as written, page by page, so the docs cannot drift from the API.
+
+Marked slow (about a minute of compiling): the README's tour and the notebook,
+which run in the default suite, cover the same calls at the same sizes.
+"""
 
 from pathlib import Path
 
@@ -16,6 +20,7 @@ def test_the_guides_have_code():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_guide_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import inr
 
-SETTINGS = settings(max_examples=10, deadline=None)
+SETTINGS = settings(max_examples=5, deadline=None)
 # Every new shape compiles new programs: draw sides from a few odd and even
 # sizes, so the examples differ mostly in values and orientation.
 SIDES = st.sampled_from([3, 8])
