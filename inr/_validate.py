@@ -165,7 +165,7 @@ def as_steps(steps, name: str = "steps") -> int:
 def as_mask(mask, shape, name: str = "mask") -> np.ndarray:
     """A boolean (H, W) mask matching ``shape[:2]``.
 
-    Bool, 0/1 or 0/255 (uint8) values are accepted, and an (H, W, C) mask
+    Bool, 0/1 or (integers) 0/255 values are accepted, and an (H, W, C) mask
     whose channels are all equal.  Soft masks are refused: threshold them
     first (``mask > 0.5``), so that which pixels change is the caller's choice.
     """
@@ -182,7 +182,7 @@ def as_mask(mask, shape, name: str = "mask") -> np.ndarray:
         return m
     if m.dtype.kind not in "fiu":
         raise ValueError(f"{name} must be bool or numbers; got dtype {m.dtype}")
-    on = 255 if m.dtype == np.uint8 and m.max(initial=0) > 1 else 1
+    on = 255 if m.dtype.kind in "iu" and m.max(initial=0) > 1 else 1
     if not np.isin(m, (0, on)).all():
         raise ValueError(f"{name} must be binary: bool, 0/1 or 0/255 (threshold a soft mask)")
     return m == on

@@ -38,3 +38,19 @@ def test_callers_array_not_modified(camera64):
     img = camera64.copy()
     inr.fit_image(img, steps=2, model=inr.Siren(16, 1))
     assert np.array_equal(img, camera64)
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        np.array([[0, 1], [1, 0]], bool),
+        np.array([[0, 1], [1, 0]], np.float32),
+        np.array([[0, 255], [255, 0]], np.uint8),
+        np.array([[0, 255], [255, 0]], np.int64),
+        np.repeat(np.array([[0, 255], [255, 0]], np.uint8)[..., None], 3, axis=-1),
+    ],
+)
+def test_binary_masks_in_every_encoding(mask):
+    from inr._validate import as_mask
+
+    np.testing.assert_array_equal(as_mask(mask, (2, 2)), [[False, True], [True, False]])
