@@ -45,7 +45,7 @@ def show(*panels, size=3.0):
 # ## Fit an image (about 6 s on a CPU)
 #
 # `fit_image` trains a coordinate network on every pixel at once. A SIREN
-# 128 wide reaches about 30 dB on a 64x64 photo in 200 steps. The paper's
+# 128 wide reaches about 39 dB on a 64x64 photo in 200 steps. The paper's
 # default (`inr.Siren()`, 256 wide, 500 steps at 256x256) takes minutes on
 # a CPU; on an H100 a step of it takes about 3 ms (`benchmarks/README.md`).
 
