@@ -259,3 +259,60 @@ def test_any_array_is_an_image_or_a_value_error(shape, dtype, fill):
     )
     if dtype.startswith("float"):
         assert 0 <= fill <= 1  # NaN and out-of-range floats must have been refused
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.text(max_size=3),
+    st.none(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(region=st.lists(_NUMBERS, min_size=0, max_size=5))
+def test_any_region_is_a_rectangle_or_a_value_error(region):
+    from inr._validate import as_region
+
+    try:
+        x0, y0, x1, y1 = as_region(region)
+    except ValueError as exc:
+        assert "region" in str(exc)
+        return
+    assert all(np.isfinite([x0, y0, x1, y1])) and x0 < x1 and y0 < y1
+
+
+@settings(max_examples=60, deadline=None)
+@given(height=_NUMBERS, width=_NUMBERS)
+def test_any_size_is_two_positive_integers_or_a_value_error(height, width):
+    from inr._validate import as_size
+
+    try:
+        h, w = as_size(height, width)
+    except ValueError as exc:
+        assert "size" in str(exc)
+        return
+    assert isinstance(h, int) and isinstance(w, int) and h > 0 and w > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(stride=_NUMBERS, stochasticity=_NUMBERS, noise=st.sampled_from(["normal", "zero", "hot"]))
+def test_any_sampler_config_is_valid_or_a_value_error(stride, stochasticity, noise):
+    try:
+        config = SamplerConfig(stride=stride, stochasticity=stochasticity, noise=noise)
+    except ValueError as exc:
+        assert any(k in str(exc) for k in ("stride", "stochasticity", "noise"))
+        return
+    assert 0.0 <= config.stochasticity <= 1.0 and config.noise in ("normal", "zero")
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=_NUMBERS, lr=_NUMBERS, batch_size=_NUMBERS)
+def test_any_train_config_is_valid_or_a_value_error(steps, lr, batch_size):
+    try:
+        config = inr.TrainConfig(steps=steps, lr=lr, batch_size=batch_size)
+    except ValueError as exc:
+        assert any(k in str(exc) for k in ("steps", "lr", "batch_size"))
+        return
+    assert config.steps >= 1 and config.batch_size >= 1 and np.isfinite(config.lr) and config.lr > 0
