@@ -27,7 +27,6 @@ __all__ = [
     "as_positive_int",
     "as_region",
     "as_size",
-    "as_steps",
     "check_image_shape",
     "same_shapes",
 ]
@@ -155,11 +154,6 @@ def as_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
-
-
-def as_steps(steps, name: str = "steps") -> int:
-    """A positive integer step count."""
-    return as_positive_int(steps, name)
 
 
 def as_mask(mask, shape, name: str = "mask") -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 from jax.sharding import PartitionSpec as P
 
-from inr._validate import as_image, as_images, as_steps
+from inr._validate import as_channel_values, as_image, as_images, as_positive_int
 from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.nn.siren import Siren
 from inr.objectives import TARGETS, loss, problem, problems
@@ -270,7 +270,7 @@ def fit_image(
     """
     _check_target(target)
     img = as_image(image)
-    steps = as_steps(steps)
+    steps = as_positive_int(steps, "steps")
     layout = img.shape
     img3 = img.reshape(*img.shape[:2], -1)
     model, optimizer = _options(model, optimizer, img3.shape[-1])
@@ -309,13 +309,11 @@ def fit_gradients(
         raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
     if not np.all(np.isfinite(g)):
         raise ValueError("grad contains NaN or infinite values")
-    steps = as_steps(steps)
+    steps = as_positive_int(steps, "steps")
     layout = g.shape[:-1]
     g4 = g.reshape(*g.shape[:2], -1, 2)
     channels = g4.shape[2]
-    means = np.asarray(mean, np.float32)
-    if means.shape not in ((), (channels,)) or not np.all(np.isfinite(means)):
-        raise ValueError(f"mean must be a finite number or {channels} of them; got {mean!r}")
+    means = as_channel_values(mean, "mean", channels)
     model, optimizer = _options(model, optimizer, channels)
     batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps))
     key = jax.random.PRNGKey(seed)
@@ -354,7 +352,7 @@ def fit_images(
     """
     _check_target(target)
     imgs = as_images(images)
-    steps = as_steps(steps)
+    steps = as_positive_int(steps, "steps")
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     model, optimizer = _options(model, optimizer, imgs4.shape[-1])
