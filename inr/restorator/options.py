@@ -16,9 +16,10 @@ from pathlib import Path
 from inr._validate import as_positive_int
 from inr.restorator.data import Masking, as_masking
 
-__all__ = ["LOSSES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
+__all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
 
 LOSSES = ("l1", "l2")
+PIPELINES = ("device", "host")
 SCHEDULES = ("cosine", "constant")
 
 
@@ -42,7 +43,16 @@ class TrainConfig:
         ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.data.Masking`.
       max_scale: largest upscaling factor drawn for the ``upscale`` task.
       seed: fixes the initial parameters and the whole data stream.
+      pipeline: where batches are built: ``"device"`` (inside ``jit`` from
+        a uint8 store of the images on the accelerator,
+        :mod:`inr.restorator.stream`) or ``"host"`` (NumPy on a background
+        thread, :mod:`inr.restorator.data`; for image sets larger than the
+        device's memory).  The two draw different streams.
       log_every: steps between lines of ``metrics.jsonl`` (and the progress bar).
+      validate_every: steps between evaluations of the validation loss,
+        when :func:`~inr.restorator.train.train_restorator` has validation data.
+      validation_batches: batches (fixed, the same at every evaluation) in
+        the validation loss.
       shard_params: split parameters and optimiser state over the devices
         (FSDP-style) instead of replicating them.
     """
@@ -58,14 +68,20 @@ class TrainConfig:
     masking: Masking | int | str | None = None
     max_scale: float = 4.0
     seed: int = 0
+    pipeline: str = "device"
     log_every: int = 50
+    validate_every: int = 500
+    validation_batches: int = 4
     shard_params: bool = False
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "points_per_image", "log_every"):
+        counts = ("steps", "batch_size", "points_per_image")
+        for name in (*counts, "log_every", "validate_every", "validation_batches"):
             as_positive_int(getattr(self, name), name)
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        if self.pipeline not in PIPELINES:
+            raise ValueError(f"pipeline must be one of {PIPELINES}; got {self.pipeline!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
         _positive_number(self.lr, "lr")
@@ -79,7 +95,8 @@ class TrainConfig:
     def record(self) -> dict:
         """The fields that fix a run's result, as JSON-ready values."""
         out = dataclasses.asdict(self)
-        del out["log_every"], out["shard_params"]  # how it runs, not what it computes
+        for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
+            del out[how]  # how it runs, not what it computes
         return out
 
 

@@ -1,14 +1,15 @@
-"""Training a restorator: one jitted optax step, a prefetched data stream, checkpoints.
+"""Training a restorator: one jitted optax step, a data stream, checkpoints, validation.
 
 :func:`train_restorator` is the whole loop.  Per step it takes the batch of
-that step (:func:`inr.restorator.data.make_batch`, computed ahead on a
-background thread), decodes every query point, and applies one optax update
-of the mean L1 or L2 colour error.  With :class:`~inr.restorator.options.Checkpoints`
+that step (built on the device, :func:`inr.restorator.stream.device_batch`,
+or on a host thread, :func:`inr.restorator.data.make_batch`), decodes every
+query point, and applies one optax update of the mean L1 or L2 colour error.  With :class:`~inr.restorator.options.Checkpoints`
 it saves through orbax every ``save_every`` steps and at the end, keeps the
 last ``keep``, and resumes from the latest checkpoint: killed at any moment,
 a resumed run ends with the same parameters as an uninterrupted one.
-Metrics (mean loss, points per second) are appended to ``metrics.jsonl``
-beside the checkpoints every ``log_every`` steps.
+Metrics (mean loss, points per second, and the loss on held-out
+``validation`` images every ``validate_every`` steps) are appended to
+``metrics.jsonl`` beside the checkpoints.
 """
 
 from __future__ import annotations
@@ -40,9 +41,13 @@ from inr.restorator import checkpoint
 from inr.restorator.data import Prefetcher, expand_sources, load_images, make_batch
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints
+from inr.restorator.stream import StreamSpec, device_batch, image_store
 from inr.restorator.trained import Restorator
 
-__all__ = ["init_state", "make_optimizer", "train_restorator", "train_step"]
+__all__ = ["batch_maker", "init_state", "make_optimizer", "train_restorator", "train_step"]
+
+# The validation batches' stream: fixed, so every evaluation sees the same points.
+_VALIDATION_SEED = 0x5EED
 
 
 def make_optimizer(train: TrainConfig) -> optax.GradientTransformation:
@@ -123,6 +128,36 @@ def train_step(net: RestoratorNet, tx, kind: str, seed: int, state: dict, batch:
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, loss
 
 
+def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed: int):
+    """``make(step)``: the global batch of ``step``, split over ``mesh``'s ``"data"`` axis.
+
+    ``images`` are this host's; each host builds its ``1 / process_count``
+    of the rows from them (see :func:`inr.restorator.stream.device_batch`).
+    """
+    rows = train.batch_size // jax.process_count()
+    process = jax.process_index()
+    fields = dict(
+        task=config.task,
+        input_size=config.input_size,
+        points_per_image=train.points_per_image,
+        masking=train.masking,
+        max_scale=train.max_scale,
+    )
+    if train.pipeline == "host":
+        build = functools.partial(make_batch, images, seed=seed, process=process, batch_size=rows)
+        return lambda step: global_batch(build(step, **fields), mesh)
+    store = image_store(images)
+    spec = StreamSpec.for_store(store, batch_size=rows, **fields)
+    build = functools.partial(device_batch, spec=spec, seed=seed, process=process)
+    if jax.process_count() == 1:
+        store = jax.device_put(store, replicated(mesh))
+        build = jax.jit(build, out_shardings=data_sharding(mesh))
+        return lambda step: build(store, step=step)
+    # Each host's store differs, so its rows are built apart and then assembled.
+    build = jax.jit(build)
+    return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)
+
+
 class _Log:
     """JSON-lines metrics; on resume, lines past the restored step are dropped."""
 
@@ -142,6 +177,34 @@ class _Log:
                 f.write(json.dumps(record) + "\n")
 
 
+def _validator(net: RestoratorNet, train: TrainConfig, make):
+    """``validate(params)``: the mean loss over the fixed validation batches."""
+    batches = [make(i) for i in range(train.validation_batches)]
+    key = jax.random.PRNGKey(_VALIDATION_SEED)
+    loss = jax.jit(lambda params, batch: _loss(params, net, batch, train.loss, key))
+    return lambda params: float(np.mean([loss(params, b) for b in batches]))
+
+
+class _Direct:
+    """The device pipeline's batches, in order: dispatching one is already asynchronous."""
+
+    def __init__(self, make, start: int, stop: int):
+        self._make, self._steps = make, range(start, stop)
+
+    def __iter__(self):
+        return ((step, self._make(step)) for step in self._steps)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def _batches(make, start: int, stop: int, pipeline: str):
+    return Prefetcher(make, start, stop) if pipeline == "host" else _Direct(make, start, stop)
+
+
 def _progress(step: int, steps: int, loss: float, rate: float, eta: float) -> None:
     done = int(30 * step / steps)
     bar = "#" * done + "." * (30 - done)
@@ -157,6 +220,7 @@ def train_restorator(
     train: TrainConfig | None = None,
     *,
     checkpoints=None,
+    validation=None,
     progress: bool = True,
     mesh=None,
 ) -> Restorator:
@@ -172,6 +236,10 @@ def train_restorator(
       checkpoints: ``None`` (no checkpoints, no log), a folder, or a
         :class:`Checkpoints` with the period, how many to keep and whether
         to resume.
+      validation: held-out images (anything ``data`` may be), never
+        trained on: every ``train.validate_every`` steps the loss on
+        ``train.validation_batches`` fixed batches of them is logged as
+        ``val_loss``, so overfitting shows.
       progress: draw a progress bar on stderr.
       mesh: the devices to train on, data parallel (``None``: all of them;
         a count; or a :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
@@ -204,21 +272,11 @@ def train_restorator(
     net = RestoratorNet(config)
     tx = make_optimizer(train)
     points_per_image = train.points_per_image
-    stream = dict(
-        task=config.task,
-        input_size=config.input_size,
-        points_per_image=points_per_image,
-        seed=train.seed,
-        masking=train.masking,
-        max_scale=train.max_scale,
-    )
-    local_rows = train.batch_size // jax.process_count()
-    make_local = functools.partial(
-        make_batch, images, process=jax.process_index(), batch_size=local_rows, **stream
-    )
-
-    def make(step):
-        return global_batch(make_local(step), mesh)
+    make = batch_maker(images, config, train, mesh, train.seed)
+    validate = None
+    if validation is not None:
+        held_out = load_images(process_shard(expand_sources(validation)))
+        validate = _validator(net, train, batch_maker(held_out, config, train, mesh, _VALIDATION_SEED))
 
     # Everything that fixes the parameters a run ends with; resume checks it.
     meta = {"config": config.to_json(), "run": dict(train.record(), images=len(items))}
@@ -261,26 +319,24 @@ def train_restorator(
 
     steps, log_every = train.steps, train.log_every
     losses, t0, t_start = [], time.perf_counter(), time.perf_counter()
-    with Prefetcher(make, start, steps) as batches:
+    with _batches(make, start, steps, train.pipeline) as batches:
         for step, batch in batches:
             state, value = step_fn(state, batch)
             losses.append(value)
             done = step + 1
+            record = {}
             if done % log_every == 0 or done == steps:
                 mean = float(np.mean(jax.device_get(losses)))
                 elapsed = time.perf_counter() - t0
                 rate = len(losses) * train.batch_size * points_per_image / elapsed
-                log.write(
-                    {
-                        "step": done,
-                        "loss": mean,
-                        "points_per_second": rate,
-                        "elapsed_s": time.perf_counter() - t_start,
-                    }
-                )
+                record = {"step": done, "loss": mean, "points_per_second": rate}
                 if progress:
                     _progress(done, steps, mean, rate, (steps - done) * elapsed / len(losses))
                 losses, t0 = [], time.perf_counter()
+            if validate is not None and (done % train.validate_every == 0 or done == steps):
+                record = {"step": done, **record, "val_loss": validate(state["params"])}
+            if record:
+                log.write({**record, "elapsed_s": time.perf_counter() - t_start})
             if manager is not None and (done % saving.save_every == 0 or done == steps):
                 checkpoint.save(manager, state, meta)
     if progress and start < steps:

@@ -45,11 +45,13 @@ def train_tiny(data, **settings):
     config.update({k: settings.pop(k) for k in list(settings) if k in _CONFIG_FIELDS})
     saving = {k: settings.pop(k) for k in list(settings) if k in _CHECKPOINT_FIELDS}
     checkpoints = inr.Checkpoints(**saving) if saving else None
+    validation = settings.pop("validation", None)
     recipe = {**dict(batch_size=2, points_per_image=64, lr=3e-3), **settings}
     return inr.train_restorator(
         data,
         RestoratorConfig(**config),
         inr.TrainConfig(**recipe),
         checkpoints=checkpoints,
+        validation=validation,
         progress=False,
     )

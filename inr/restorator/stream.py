@@ -1,0 +1,288 @@
+"""Training batches built on the accelerator, inside ``jit``, from a uint8 image store.
+
+The host pipeline (:mod:`inr.restorator.data`) crops, resizes and samples in
+NumPy on one thread; on an accelerator it starves the training step.  Here
+the training images are decoded once into an :class:`ImageStore` (every
+pixel of every image in one ``(P, 3)`` uint8 array, plus where each image
+starts and its size) that lives on the device, and :func:`device_batch` is a
+pure function of ``(store, seed, step)`` that builds a whole batch in one
+compiled program:
+
+1. per row, draw an image, a crop and a left-right flip (the same
+   distributions as the host pipeline, see :mod:`inr.restorator.data`);
+2. gather a fixed ``window x window`` block that holds the crop (static
+   shapes: pixels past the crop's edge are clamped and get zero weight);
+3. resize the crop with antialiased bicubic weight matrices built for its
+   traced size (exactly :func:`inr.interpolation.resize_weights`);
+4. draw the query points and take their bilinear targets in the crop;
+5. optionally blank grid cells of the input (FranNet's masking).
+
+A batch depends only on ``(seed, step, process)``: a resumed run replays the
+same stream, and on several hosts each builds its rows from its own store.
+The two pipelines draw different random streams; a run records which one it
+used.
+
+Cost: the resize is two small matmuls per row, ``input_size x window^2 x 3``
+multiply-adds for the first, so the window (the largest crop side the task
+can draw from the store) sets it.  For ``upscale`` the window is at most
+``max_scale * input_size``; ``restore`` and ``colorize`` crop up to the whole
+image, so a store of 1024-pixel photos costs more per row than one of faces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.color import rgb_to_gray
+from inr.interpolation import keys_cubic
+from inr.restorator.data import _PRIMES, Masking, as_masking
+
+__all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
+
+
+class ImageStore(NamedTuple):
+    """Training images packed for the device (a pytree of four arrays).
+
+    Attributes:
+      pixels: ``(P, 3)`` uint8, every image's pixels in row-major order, one
+        image after another.
+      starts: ``(N,)`` int32, the row of ``pixels`` where image ``k`` starts.
+      heights, widths: ``(N,)`` int32 sizes.
+    """
+
+    pixels: np.ndarray
+    starts: np.ndarray
+    heights: np.ndarray
+    widths: np.ndarray
+
+    @property
+    def largest_side(self) -> int:
+        return int(max(np.max(self.heights), np.max(self.widths)))
+
+
+
+def image_store(images: list[np.ndarray]) -> ImageStore:
+    """Pack RGB images ``(h, w, 3)`` (uint8, or floats in [0, 1], rounded to uint8).
+
+    The store stays on the host (NumPy) until the training step moves it.
+    """
+    if not images:
+        raise ValueError("image_store needs at least one image")
+    flat, sizes = [], []
+    for k, image in enumerate(images):
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(f"images[{k}] must be (h, w, 3); got shape {image.shape}")
+        if image.dtype != np.uint8:
+            image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+        flat.append(image.reshape(-1, 3))
+        sizes.append(image.shape[:2])
+    sizes = np.asarray(sizes, np.int64)
+    counts = sizes[:, 0] * sizes[:, 1]
+    if counts.sum() >= 2**31:
+        raise ValueError(f"images hold {counts.sum()} pixels; a store holds at most 2^31 - 1")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+    return ImageStore(
+        np.concatenate(flat), starts, sizes[:, 0].astype(np.int32), sizes[:, 1].astype(np.int32)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamSpec:
+    """What a batch holds (static: one compiled program per spec).
+
+    ``window`` is the side of the block gathered per row; it must hold the
+    largest crop the task can draw (:meth:`for_store` computes it).
+    """
+
+    task: str
+    input_size: int
+    batch_size: int
+    points_per_image: int
+    window: int
+    max_scale: float = 4.0
+    masking: Masking | None = None
+
+    @classmethod
+    def for_store(cls, store: ImageStore, *, task: str, max_scale: float = 4.0, **fields):
+        """The spec whose window fits every crop of ``task`` from ``store``."""
+        square = int(np.max(np.minimum(store.heights, store.widths)))  # largest square crop
+        if task == "upscale":
+            window = min(math.ceil(fields["input_size"] * max_scale), square)
+        elif task == "colorize":
+            window = square
+        else:
+            window = store.largest_side
+        masking = as_masking(fields.pop("masking", None))
+        return cls(task=task, max_scale=max_scale, window=window, masking=masking, **fields)
+
+
+class Crops(NamedTuple):
+    """One crop per batch row: image index, top-left corner, size, flip (all ``(B,)``)."""
+
+    index: jax.Array
+    top: jax.Array
+    left: jax.Array
+    height: jax.Array
+    width: jax.Array
+    flip: jax.Array
+
+
+def _randint(key, low, high):
+    """An integer in ``[low, high]`` (both traced)."""
+    return jax.random.randint(key, (), low, high + 1)
+
+
+def _draw_crop(key, store: ImageStore, spec: StreamSpec) -> Crops:
+    keys = jax.random.split(key, 7)
+    index = jax.random.randint(keys[0], (), 0, store.starts.shape[0])
+    h, w = store.heights[index], store.widths[index]
+    n = spec.input_size
+    if spec.task == "restore":
+        # Each side 40-100% of the image's, at least input_size when it fits.
+        ch = _randint(keys[1], jnp.minimum(h, jnp.maximum(n, (4 * h) // 10)), h)
+        cw = _randint(keys[2], jnp.minimum(w, jnp.maximum(n, (4 * w) // 10)), w)
+    elif spec.task == "colorize":
+        side = jnp.minimum(h, w)
+        ch = cw = _randint(keys[1], jnp.minimum(n, side), side)
+    else:
+        scale = jax.random.uniform(keys[1], (), minval=1.0, maxval=spec.max_scale)
+        side = jnp.round(n * scale).astype(jnp.int32)
+        ch = cw = jnp.minimum(jnp.minimum(side, jnp.minimum(h, w)), spec.window)
+    top = _randint(keys[3], 0, h - ch)
+    left = _randint(keys[4], 0, w - cw)
+    flip = jax.random.bernoulli(keys[5])
+    return Crops(index, top, left, ch, cw, flip)
+
+
+def draw_crops(key, store: ImageStore, spec: StreamSpec) -> Crops:
+    """The crops of a batch keyed by ``key`` (what :func:`device_batch` draws first)."""
+    store = ImageStore(*map(jnp.asarray, store))
+    keys = jax.random.split(key, spec.batch_size)
+    return jax.vmap(lambda k: _draw_crop(jax.random.fold_in(k, 0), store, spec))(keys)
+
+
+def _window(store: ImageStore, crop: Crops, size: int):
+    """The crop, flipped if drawn, in the top-left of a ``(size, size, 3)`` float block."""
+    r = jnp.minimum(jnp.arange(size), crop.height - 1)
+    c = jnp.minimum(jnp.arange(size), crop.width - 1)
+    c = jnp.where(crop.flip, crop.width - 1 - c, c)
+    width = store.widths[crop.index]
+    rows = store.starts[crop.index] + (crop.top + r)[:, None] * width + (crop.left + c)[None, :]
+    return store.pixels[rows].astype(jnp.float32) / 255.0
+
+
+def _resize_matrix(in_size, out_size: int, window: int):
+    """:func:`~inr.interpolation.resize_weights` for a traced ``in_size``, zero-padded to ``window``."""
+    in_size = in_size.astype(jnp.float32)
+    widen = jnp.maximum(in_size / out_size, 1.0)
+    pos = (jnp.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
+    j = jnp.arange(window)
+    w = keys_cubic(jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
+    w = jnp.where(j[None, :] < in_size, w, 0.0)
+    return w / jnp.sum(w, axis=1, keepdims=True)
+
+
+def _resize(block, height, width, n: int):
+    wy = _resize_matrix(height, n, block.shape[0])
+    wx = _resize_matrix(width, n, block.shape[1])
+    rows = jnp.einsum("ij,jkc->ikc", wy, block)
+    return jnp.clip(jnp.einsum("lk,ikc->ilc", wx, rows), 0.0, 1.0)
+
+
+def _bilinear(block, height, width, points):
+    """Bilinear samples at ``points`` of the ``(height, width)`` top-left part of ``block``.
+
+    The same arithmetic as :func:`inr.interpolation.sample_bilinear`, for a
+    traced size.
+    """
+    h = height.astype(jnp.float32)
+    w = width.astype(jnp.float32)
+    row = jnp.clip((points[:, 1] + 1.0) * (h / 2.0) - 0.5, 0.0, h - 1.0)
+    col = jnp.clip((points[:, 0] + 1.0) * (w / 2.0) - 0.5, 0.0, w - 1.0)
+    r0 = jnp.clip(jnp.floor(row), 0, jnp.maximum(h - 2, 0)).astype(jnp.int32)
+    c0 = jnp.clip(jnp.floor(col), 0, jnp.maximum(w - 2, 0)).astype(jnp.int32)
+    r1 = jnp.minimum(r0 + 1, height - 1)
+    c1 = jnp.minimum(c0 + 1, width - 1)
+    fr = (row - r0)[:, None]
+    fc = (col - c0)[:, None]
+    top = block[r0, c0] * (1 - fc) + block[r0, c1] * fc
+    bottom = block[r1, c0] * (1 - fc) + block[r1, c1] * fc
+    return top * (1 - fr) + bottom * fr
+
+
+def _grid_size(key, masking: Masking):
+    if masking.grid == "uniform":
+        return jax.random.randint(key, (), 5, 65)
+    if masking.grid == "dynamic":
+        return jnp.asarray(_PRIMES)[jax.random.randint(key, (), 0, len(_PRIMES))]
+    return jnp.asarray(int(masking.grid))
+
+
+def _mask(key, image, masking: Masking):
+    """``image`` with ``m`` random cells of a ``k x k`` grid blanked (as :func:`~.data.mask_cells`)."""
+    n = image.shape[0]
+    largest = 64 if isinstance(masking.grid, str) else int(masking.grid)
+    k_grid, k_count, k_cells = jax.random.split(key, 3)
+    k = _grid_size(k_grid, masking)
+    cells = k * k
+    hi = jnp.maximum(jnp.floor(masking.max_fraction * cells).astype(jnp.int32), masking.min_cells)
+    count = _randint(k_count, jnp.minimum(masking.min_cells, hi), hi)
+    # Cell boundaries round(j n / k), as np.linspace; a pixel's cell counts those at or below it.
+    j = jnp.arange(1, largest)
+    bounds = jnp.where(j < k, jnp.round(j * n / k), n + 1)
+    cell = jnp.sum(jnp.arange(n)[:, None] >= bounds[None, :], axis=1)
+    # m distinct cells: those whose random score ranks below m among the k^2.
+    score = jax.random.uniform(k_cells, (largest * largest,))
+    score = jnp.where(jnp.arange(largest * largest) < cells, score, 2.0)
+    blank = jnp.argsort(jnp.argsort(score)) < count
+    hit = blank[cell[:, None] * k + cell[None, :]]
+    return jnp.where(hit[..., None], 0.0, image)
+
+
+def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
+    n = spec.input_size
+    k_points, k_mask = jax.random.split(jax.random.fold_in(key, 1))
+    block = _window(store, crop, spec.window)
+    points = jax.random.uniform(k_points, (spec.points_per_image, 2), minval=-1.0, maxval=1.0)
+    small = _resize(block, crop.height, crop.width, n)
+    if spec.task == "colorize":
+        size = jnp.asarray(n)
+        targets = _bilinear(small, size, size, points)
+        inputs = rgb_to_gray(small)[..., None]
+        cell = jnp.ones(2)
+    else:
+        targets = _bilinear(block, crop.height, crop.width, points)
+        inputs = rgb_to_gray(small)[..., None] if spec.task == "restore" else small
+        cell = n / jnp.stack([crop.width, crop.height]).astype(jnp.float32)
+    if spec.masking is not None:
+        inputs = _mask(k_mask, inputs, spec.masking)
+    return {"inputs": inputs, "points": points, "targets": targets, "cell": cell}
+
+
+def device_batch(store: ImageStore, spec: StreamSpec, seed, step, process: int = 0) -> dict:
+    """The batch of training step ``step``: a pure function of its arguments, to ``jit``.
+
+    Args:
+      store: the training images (:func:`image_store`), on the device.
+      spec: the batch's shape and task (static).
+      seed, step: the stream and the position in it (may be traced).
+      process: on several hosts, this host's index (its own stream).
+
+    Returns:
+      ``{"inputs" (B, n, n, c), "points" (B, P, 2), "targets" (B, P, 3),
+      "cell" (B, 2)}``, float32, as :func:`inr.restorator.data.make_batch`.
+    """
+    chex.assert_rank(store.pixels, 2)
+    store = ImageStore(*map(jnp.asarray, store))
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), process)
+    crops = draw_crops(key, store, spec)
+    keys = jax.random.split(key, spec.batch_size)
+    return jax.vmap(lambda k, c: _example(k, c, store, spec))(keys, crops)

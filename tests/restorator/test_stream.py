@@ -1,0 +1,150 @@
+"""The on-device batch pipeline against the host's NumPy arithmetic, crop by crop."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+import inr
+from inr.interpolation import resize_weights, sample_bilinear
+from inr.restorator.data import Masking, load_images
+from inr.restorator.stream import StreamSpec, device_batch, draw_crops, image_store
+
+from .conftest import train_tiny
+
+
+@pytest.fixture(scope="module")
+def store():
+    """Five images of different sizes and orientations (so crops differ in shape)."""
+    rng = np.random.default_rng(3)
+    shapes = [(40, 56), (64, 30), (33, 33), (70, 48), (25, 90)]
+    return image_store([rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in shapes])
+
+
+def _spec(store, task, **fields):
+    fields = {**dict(input_size=16, batch_size=6, points_per_image=40), **fields}
+    return StreamSpec.for_store(store, task=task, **fields)
+
+
+def _image(store, k):
+    start, h, w = store.starts[k], store.heights[k], store.widths[k]
+    return store.pixels[start : start + h * w].reshape(h, w, 3).astype(np.float64) / 255
+
+
+def _host_crop(store, crops, i):
+    """The crop of row ``i`` cut out of the image with NumPy slicing."""
+    top, left, h, w = (int(getattr(crops, f)[i]) for f in ("top", "left", "height", "width"))
+    crop = _image(store, int(crops.index[i]))[top : top + h, left : left + w]
+    return crop[:, ::-1] if bool(crops.flip[i]) else crop
+
+
+def _host_resize(image, n):
+    wy, wx = resize_weights(image.shape[0], n), resize_weights(image.shape[1], n)
+    return np.clip(wy @ image.transpose(2, 0, 1) @ wx.T, 0, 1).transpose(1, 2, 0)
+
+
+def test_the_store_holds_every_pixel_where_it_says():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in [(3, 5), (4, 2)]]
+    store = image_store(images + [np.full((2, 2, 3), 0.5, np.float32)])
+    for k, image in enumerate(images):
+        np.testing.assert_array_equal(_image(store, k), image / 255)
+    np.testing.assert_array_equal(_image(store, 2), 128 / 255)  # floats round to uint8
+    with pytest.raises(ValueError, match=r"images\[0\]"):
+        image_store([np.zeros((4, 4))])
+
+
+@pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
+def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task):
+    """Inputs are the antialiased bicubic resize of the crop; targets its bilinear samples."""
+    spec = _spec(store, task)
+    seed, step = 4, 7
+    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, seed, step))
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), 0)
+    crops = jax.device_get(draw_crops(key, store, spec))
+    for i in range(spec.batch_size):
+        crop = _host_crop(store, crops, i)
+        small = _host_resize(crop, 16)
+        if task == "colorize":
+            expected_targets = sample_bilinear(small, batch["points"][i])
+        else:
+            expected_targets = sample_bilinear(crop, batch["points"][i])
+        expected_inputs = small if task == "upscale" else inr.rgb_to_gray(small)[..., None]
+        np.testing.assert_allclose(batch["inputs"][i], expected_inputs, atol=2e-5)
+        np.testing.assert_allclose(batch["targets"][i], expected_targets, atol=2e-5)
+        cell = 1.0 if task == "colorize" else 16 / np.array([crop.shape[1], crop.shape[0]])
+        np.testing.assert_allclose(batch["cell"][i], np.broadcast_to(cell, 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
+def test_crops_follow_the_task_distribution(store, task):
+    spec = _spec(store, task, batch_size=64, max_scale=3.0)
+    crops = jax.device_get(draw_crops(jax.random.PRNGKey(1), store, spec))
+    h, w = store.heights[crops.index], store.widths[crops.index]
+    assert (crops.top >= 0).all() and (crops.top + crops.height <= h).all()
+    assert (crops.left >= 0).all() and (crops.left + crops.width <= w).all()
+    assert (crops.height <= spec.window).all() and (crops.width <= spec.window).all()
+    assert 0.2 < crops.flip.mean() < 0.8 and len(np.unique(crops.index)) == 5
+    if task == "restore":
+        assert (crops.height >= np.minimum(h, np.maximum(16, 0.4 * h) - 1)).all()
+        assert (crops.width >= np.minimum(w, np.maximum(16, 0.4 * w) - 1)).all()
+    else:
+        np.testing.assert_array_equal(crops.height, crops.width)
+    if task == "upscale":
+        side = np.minimum(h, w)
+        assert (crops.height <= np.minimum(side, 48)).all()
+        assert (crops.height >= np.minimum(side, 16)).all()
+
+
+def test_a_batch_is_a_function_of_seed_step_and_process(store):
+    spec = _spec(store, "upscale")
+    make = jax.jit(device_batch, static_argnums=(1, 4))
+    a = make(store, spec, 0, 3, 0)
+    for other in (make(store, spec, 0, 4, 0), make(store, spec, 1, 3, 0), make(store, spec, 0, 3, 1)):
+        assert not np.array_equal(a["points"], other["points"])
+    np.testing.assert_array_equal(a["inputs"], make(store, spec, 0, 3, 0)["inputs"])
+
+
+@pytest.mark.parametrize("grid", [4, "uniform", "dynamic"])
+def test_masking_blanks_whole_cells_of_the_host_grid(grid):
+    """Blank pixels form whole cells of the grid ``round(linspace(0, n, k + 1))``."""
+    flat = image_store([np.full((64, 64, 3), 200, np.uint8)])
+    masking = Masking(grid=grid, max_fraction=0.5)
+    spec = _spec(flat, "upscale", input_size=32, batch_size=16, masking=masking)
+    batch = jax.jit(device_batch, static_argnums=1)(flat, spec, 0, 0)
+    blank = jax.device_get(batch)["inputs"][..., 0] == 0
+    fractions = blank.mean(axis=(1, 2))
+    assert fractions.max() <= 0.5 + 0.1 and fractions.max() > 0
+    if grid == 4:
+        edges = np.round(np.linspace(0, 32, 5)).astype(int)
+        for image in blank:
+            for r0, r1 in zip(edges[:-1], edges[1:], strict=True):
+                for c0, c1 in zip(edges[:-1], edges[1:], strict=True):
+                    cell = image[r0:r1, c0:c1]
+                    assert cell.all() or not cell.any()
+
+
+def test_validation_loss_is_logged_and_both_pipelines_learn(colour_images, tmp_path):
+    for pipeline in ("device", "host"):
+        folder = tmp_path / pipeline
+        train_tiny(
+            colour_images[:6],
+            steps=80,
+            directory=folder,
+            pipeline=pipeline,
+            validate_every=40,
+            log_every=40,
+            validation=colour_images[6:],
+        )
+        log = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in log] == [40, 80]
+        assert all(r["val_loss"] > 0 for r in log)
+        assert log[-1]["loss"] < log[0]["loss"]
+
+
+def test_host_and_device_stores_see_the_same_images(colour_images):
+    images = load_images(colour_images)
+    store = image_store(images)
+    assert store.pixels.shape == (8 * 48 * 40, 3)
+    np.testing.assert_allclose(_image(store, 3), colour_images[3], atol=0.5 / 255 + 1e-6)
