@@ -180,7 +180,10 @@ def _window(store: ImageStore, crop: Crops, size: int):
 
 
 def _resize_matrix(in_size, out_size: int, window: int):
-    """:func:`~inr.interpolation.resize_weights` for a traced ``in_size``, zero-padded to ``window``."""
+    """:func:`~inr.interpolation.resize_weights` for a traced ``in_size``.
+
+    Zero-padded to ``window`` columns.
+    """
     in_size = in_size.astype(jnp.float32)
     widen = jnp.maximum(in_size / out_size, 1.0)
     pos = (jnp.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
@@ -227,7 +230,7 @@ def _grid_size(key, masking: Masking):
 
 
 def _mask(key, image, masking: Masking):
-    """``image`` with ``m`` random cells of a ``k x k`` grid blanked (as :func:`~.data.mask_cells`)."""
+    """``image`` with ``m`` random cells of a ``k x k`` grid blanked (as ``data.mask_cells``)."""
     n = image.shape[0]
     largest = 64 if isinstance(masking.grid, str) else int(masking.grid)
     k_grid, k_count, k_cells = jax.random.split(key, 3)

@@ -3,8 +3,8 @@
 :func:`train_restorator` is the whole loop.  Per step it takes the batch of
 that step (built on the device, :func:`inr.restorator.stream.device_batch`,
 or on a host thread, :func:`inr.restorator.data.make_batch`), decodes every
-query point, and applies one optax update of the mean L1 or L2 colour error.  With :class:`~inr.restorator.options.Checkpoints`
-it saves through orbax every ``save_every`` steps and at the end, keeps the
+query point, and applies one optax update of the mean L1 or L2 colour error.
+With :class:`~inr.restorator.options.Checkpoints` it saves through orbax every ``save_every`` steps and at the end, keeps the
 last ``keep``, and resumes from the latest checkpoint: killed at any moment,
 a resumed run ends with the same parameters as an uninterrupted one.
 Metrics (mean loss, points per second, and the loss on held-out
@@ -276,7 +276,8 @@ def train_restorator(
     validate = None
     if validation is not None:
         held_out = load_images(process_shard(expand_sources(validation)))
-        validate = _validator(net, train, batch_maker(held_out, config, train, mesh, _VALIDATION_SEED))
+        held_out = batch_maker(held_out, config, train, mesh, _VALIDATION_SEED)
+        validate = _validator(net, train, held_out)
 
     # Everything that fixes the parameters a run ends with; resume checks it.
     meta = {"config": config.to_json(), "run": dict(train.record(), images=len(items))}

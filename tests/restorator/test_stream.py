@@ -101,7 +101,8 @@ def test_a_batch_is_a_function_of_seed_step_and_process(store):
     spec = _spec(store, "upscale")
     make = jax.jit(device_batch, static_argnums=(1, 4))
     a = make(store, spec, 0, 3, 0)
-    for other in (make(store, spec, 0, 4, 0), make(store, spec, 1, 3, 0), make(store, spec, 0, 3, 1)):
+    for seed, step, process in [(0, 4, 0), (1, 3, 0), (0, 3, 1)]:
+        other = make(store, spec, seed, step, process)
         assert not np.array_equal(a["points"], other["points"])
     np.testing.assert_array_equal(a["inputs"], make(store, spec, 0, 3, 0)["inputs"])
 
