@@ -67,7 +67,6 @@ class ImageStore(NamedTuple):
         return int(max(np.max(self.heights), np.max(self.widths)))
 
 
-
 def image_store(images: list[np.ndarray]) -> ImageStore:
     """Pack RGB images ``(h, w, 3)`` (uint8, or floats in [0, 1], rounded to uint8).
 

@@ -6,7 +6,8 @@ or on a host thread, :func:`inr.restorator.data.make_batch`), decodes every
 query point, and applies one optax update of the mean L1 or L2 colour error.
 With :class:`~inr.restorator.options.Checkpoints` it saves through orbax
 every ``save_every`` steps and at the end, keeps the last ``keep``, and
-resumes from the latest checkpoint: killed at any moment, a resumed run ends with the same parameters as an uninterrupted one.
+resumes from the latest checkpoint: killed at any moment, a resumed run
+ends with the same parameters as an uninterrupted one.
 Metrics (mean loss, points per second, and the loss on held-out
 ``validation`` images every ``validate_every`` steps) are appended to
 ``metrics.jsonl`` beside the checkpoints.
