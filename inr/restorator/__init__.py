@@ -1,8 +1,9 @@
 """Coordinate decoders: encode a small image once, predict the colour of any point.
 
 ``encoder`` (CNN feature pyramid + global latent), ``decoder`` (residual
-FiLM MLP), ``model`` (the network and its config), ``data`` (image sources,
-examples, masking, prefetch), ``options`` (the training recipe and
+FiLM MLP), ``model`` (the network, its config and presets), ``data``
+(image sources, host-built examples, masking, prefetch), ``stream``
+(batches built on the device), ``options`` (the training recipe and
 checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop) and
 ``trained`` (a trained model: render, save, load).
 """
@@ -10,8 +11,9 @@ checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop) and
 from inr.restorator.data import Masking, load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
-from inr.restorator.model import COLOR_SPACES, TASKS, RestoratorConfig, RestoratorNet
-from inr.restorator.options import LOSSES, Checkpoints, TrainConfig
+from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
+from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
+from inr.restorator.stream import ImageStore, StreamSpec, device_batch, image_store
 from inr.restorator.train import init_state, make_optimizer, train_restorator, train_step
 from inr.restorator.trained import PRETRAINED, Restorator, load_restorator, save_restorator
 
@@ -19,16 +21,22 @@ __all__ = [
     "ACTIVATIONS",
     "COLOR_SPACES",
     "LOSSES",
+    "PIPELINES",
+    "PRESETS",
     "PRETRAINED",
     "TASKS",
     "Checkpoints",
     "Decoder",
     "Encoder",
+    "ImageStore",
     "Masking",
     "Restorator",
     "RestoratorConfig",
     "RestoratorNet",
+    "StreamSpec",
     "TrainConfig",
+    "device_batch",
+    "image_store",
     "init_state",
     "load_images",
     "load_restorator",

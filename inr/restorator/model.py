@@ -40,9 +40,17 @@ from inr.nn.encodings import PositionalEncoding
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 
-__all__ = ["COLOR_SPACES", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
+__all__ = ["COLOR_SPACES", "PRESETS", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
 
 TASKS = ("restore", "colorize", "upscale")
+# Named capacities (encoder and decoder widths).  "small" is the default
+# config (0.54 M parameters for upscale); "base" has 1.7 M, EDSR-baseline's
+# range (1.5 M), at 1.6x the decoder's FLOPs per output pixel
+# (benchmarks/train_throughput.py measures both).
+PRESETS = {
+    "small": {},
+    "base": dict(features=(64, 128, 256), latent=128, hidden=256, blocks=2),
+}
 RESTORATORS = ("single", "diffusion")
 COLOR_SPACES = ("rgb", "ycbcr")
 _CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))
@@ -119,6 +127,16 @@ class RestoratorConfig:
                 f"input_size must be at least {2 ** len(self.features)} for "
                 f"{len(self.features)} scales; got {self.input_size}"
             )
+
+    @classmethod
+    def preset(cls, name: str, **changes) -> RestoratorConfig:
+        """The config of a named capacity (:data:`PRESETS`), with any field changed.
+
+        Example: ``RestoratorConfig.preset("base", task="upscale")``.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"preset must be one of {tuple(PRESETS)}; got {name!r}")
+        return cls(**{**PRESETS[name], **changes})
 
     def noise_schedule(self) -> Schedule:
         """The diffusion :class:`~inr.diffusion.Schedule` of this config."""

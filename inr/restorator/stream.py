@@ -10,11 +10,14 @@ compiled program:
 
 1. per row, draw an image, a crop and a left-right flip (the same
    distributions as the host pipeline, see :mod:`inr.restorator.data`);
-2. gather a fixed ``window x window`` block that holds the crop (static
-   shapes: pixels past the crop's edge are clamped and get zero weight);
+2. read a fixed ``window x window`` block that holds the crop, one
+   contiguous row slice at a time (static shapes: pixels past the crop's
+   edge get zero weight);
 3. resize the crop with antialiased bicubic weight matrices built for its
-   traced size (exactly :func:`inr.interpolation.resize_weights`);
-4. draw the query points and take their bilinear targets in the crop;
+   traced size (exactly :func:`inr.interpolation.resize_weights`), and flip
+   the result if drawn (resizing commutes with flipping);
+4. draw the query points and read their bilinear targets in the crop
+   straight from the store;
 5. optionally blank grid cells of the input (FranNet's masking).
 
 A batch depends only on ``(seed, step, process)``: a resumed run replays the
@@ -52,7 +55,7 @@ class ImageStore(NamedTuple):
 
     Attributes:
       pixels: ``(P, 3)`` uint8, every image's pixels in row-major order, one
-        image after another.
+        image after another, then a zero margin.
       starts: ``(N,)`` int32, the row of ``pixels`` where image ``k`` starts.
       heights, widths: ``(N,)`` int32 sizes.
     """
@@ -85,9 +88,12 @@ def image_store(images: list[np.ndarray]) -> ImageStore:
         sizes.append(image.shape[:2])
     sizes = np.asarray(sizes, np.int64)
     counts = sizes[:, 0] * sizes[:, 1]
-    if counts.sum() >= 2**31:
+    if counts.sum() + sizes.max() >= 2**31:
         raise ValueError(f"images hold {counts.sum()} pixels; a store holds at most 2^31 - 1")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+    # A margin as long as the largest side: a row slice of any window from
+    # the last image stays inside the array (dynamic_slice would shift it).
+    flat.append(np.zeros((int(sizes.max()), 3), np.uint8))
     return ImageStore(
         np.concatenate(flat), starts, sizes[:, 0].astype(np.int32), sizes[:, 1].astype(np.int32)
     )
@@ -168,42 +174,51 @@ def draw_crops(key, store: ImageStore, spec: StreamSpec) -> Crops:
     return jax.vmap(lambda k: _draw_crop(jax.random.fold_in(k, 0), store, spec))(keys)
 
 
-def _window(store: ImageStore, crop: Crops, size: int):
-    """The crop, flipped if drawn, in the top-left of a ``(size, size, 3)`` float block."""
-    r = jnp.minimum(jnp.arange(size), crop.height - 1)
-    c = jnp.minimum(jnp.arange(size), crop.width - 1)
-    c = jnp.where(crop.flip, crop.width - 1 - c, c)
-    width = store.widths[crop.index]
-    rows = store.starts[crop.index] + (crop.top + r)[:, None] * width + (crop.left + c)[None, :]
-    return store.pixels[rows].astype(jnp.float32) / 255.0
-
-
 def _resize_matrix(in_size, out_size: int, window: int):
     """:func:`~inr.interpolation.resize_weights` for a traced ``in_size``.
 
-    Zero-padded to ``window`` columns.
+    Zero-padded to ``window`` columns.  Dense: on a CPU it costs less than
+    gathering each output's band of taps, which copies every input row
+    ``4 * widen`` times.
     """
-    in_size = in_size.astype(jnp.float32)
-    widen = jnp.maximum(in_size / out_size, 1.0)
-    pos = (jnp.arange(out_size) + 0.5) * (in_size / out_size) - 0.5
+    size = in_size.astype(jnp.float32)
+    widen = jnp.maximum(size / out_size, 1.0)
+    pos = (jnp.arange(out_size) + 0.5) * (size / out_size) - 0.5
     j = jnp.arange(window)
     w = keys_cubic(jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
     w = jnp.where(j[None, :] < in_size, w, 0.0)
     return w / jnp.sum(w, axis=1, keepdims=True)
 
 
-def _resize(block, height, width, n: int):
-    wy = _resize_matrix(height, n, block.shape[0])
-    wx = _resize_matrix(width, n, block.shape[1])
+def _rows(store: ImageStore, crop: Crops, rows, width: int):
+    """Crop rows ``rows`` (any shape), ``width`` pixels from the crop's left edge, as floats.
+
+    Each is one contiguous slice of the store (the store's margin keeps the
+    last image's slices in bounds, so none is shifted).
+    """
+    first = store.starts[crop.index] + (crop.top + rows) * store.widths[crop.index] + crop.left
+
+    def one(start):
+        return jax.lax.dynamic_slice(store.pixels, (start, 0), (width, 3))
+
+    flat = jax.vmap(one)(first.reshape(-1))
+    return flat.reshape(*rows.shape, width, 3).astype(jnp.float32) / 255.0
+
+
+def _resize(store: ImageStore, crop: Crops, n: int, window: int):
+    """The crop (unflipped) resized to ``(n, n, 3)``, from a ``window``-square block."""
+    block = _rows(store, crop, jnp.minimum(jnp.arange(window), crop.height - 1), window)
+    wy = _resize_matrix(crop.height, n, window)
+    wx = _resize_matrix(crop.width, n, window)
     rows = jnp.einsum("ij,jkc->ikc", wy, block)
     return jnp.clip(jnp.einsum("lk,ikc->ilc", wx, rows), 0.0, 1.0)
 
 
-def _bilinear(block, height, width, points):
-    """Bilinear samples at ``points`` of the ``(height, width)`` top-left part of ``block``.
+def _corners(height, width, points):
+    """Bilinear corners and fractions at ``points`` in a ``(height, width)`` map.
 
-    The same arithmetic as :func:`inr.interpolation.sample_bilinear`, for a
-    traced size.
+    The arithmetic of :func:`inr.interpolation.sample_bilinear`, for a
+    traced size: ``(r0, r1, c0, c1, fr, fc)``.
     """
     h = height.astype(jnp.float32)
     w = width.astype(jnp.float32)
@@ -213,11 +228,31 @@ def _bilinear(block, height, width, points):
     c0 = jnp.clip(jnp.floor(col), 0, jnp.maximum(w - 2, 0)).astype(jnp.int32)
     r1 = jnp.minimum(r0 + 1, height - 1)
     c1 = jnp.minimum(c0 + 1, width - 1)
-    fr = (row - r0)[:, None]
-    fc = (col - c0)[:, None]
-    top = block[r0, c0] * (1 - fc) + block[r0, c1] * fc
-    bottom = block[r1, c0] * (1 - fc) + block[r1, c1] * fc
+    return r0, r1, c0, c1, (row - r0)[:, None], (col - c0)[:, None]
+
+
+def _blend(at, corners):
+    r0, r1, c0, c1, fr, fc = corners
+    top = at(r0, c0) * (1 - fc) + at(r0, c1) * fc
+    bottom = at(r1, c0) * (1 - fc) + at(r1, c1) * fc
     return top * (1 - fr) + bottom * fr
+
+
+def _store_bilinear(store: ImageStore, crop: Crops, points):
+    """Bilinear samples of the (unflipped) crop at ``points``, read from the store."""
+    start, width = store.starts[crop.index], store.widths[crop.index]
+
+    def at(r, c):
+        index = start + (crop.top + r) * width + crop.left + c
+        return store.pixels.at[index].get(mode="fill", fill_value=0).astype(jnp.float32) / 255.0
+
+    return _blend(at, _corners(crop.height, crop.width, points))
+
+
+def _bilinear(image, points):
+    """:func:`inr.interpolation.sample_bilinear` of a whole ``(n, n, c)`` image."""
+    size = jnp.asarray(image.shape[0])
+    return _blend(lambda r, c: image[r, c], _corners(size, size, points))
 
 
 def _grid_size(key, masking: Masking):
@@ -252,16 +287,18 @@ def _mask(key, image, masking: Masking):
 def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
     n = spec.input_size
     k_points, k_mask = jax.random.split(jax.random.fold_in(key, 1))
-    block = _window(store, crop, spec.window)
     points = jax.random.uniform(k_points, (spec.points_per_image, 2), minval=-1.0, maxval=1.0)
-    small = _resize(block, crop.height, crop.width, n)
+    # Resizing commutes with a left-right flip, and sampling a flipped crop
+    # at x is sampling the crop at -x: flip the results, not the pixels.
+    small = _resize(store, crop, n, spec.window)
+    small = jnp.where(crop.flip, small[:, ::-1], small)
     if spec.task == "colorize":
-        size = jnp.asarray(n)
-        targets = _bilinear(small, size, size, points)
+        targets = _bilinear(small, points)
         inputs = rgb_to_gray(small)[..., None]
         cell = jnp.ones(2)
     else:
-        targets = _bilinear(block, crop.height, crop.width, points)
+        mirrored = points * jnp.where(crop.flip, jnp.array([-1.0, 1.0]), 1.0)
+        targets = _store_bilinear(store, crop, mirrored)
         inputs = rgb_to_gray(small)[..., None] if spec.task == "restore" else small
         cell = n / jnp.stack([crop.width, crop.height]).astype(jnp.float32)
     if spec.masking is not None:

@@ -1,0 +1,122 @@
+"""Restorator training throughput: the real input pipelines against the compute bound.
+
+For each model preset and task, three loops of the same jitted training
+step: fed one constant device-resident batch (the compute bound), fed by the
+device pipeline (:mod:`inr.restorator.stream`, batches built inside ``jit``)
+and fed by the host pipeline (:mod:`inr.restorator.data`, NumPy on a
+background thread).  Goal: the real pipeline >= 0.9x the bound.  Also the
+parameter count and the decoder's FLOPs per output pixel (XLA's cost
+analysis of one decode), which with the steps/s say what capacity costs.
+
+Usage: python benchmarks/train_throughput.py [--data FOLDER ...] [--steps 8] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+from _timing import RESULTS, machine, print_table, write_json
+
+import inr
+from inr.distributed import as_mesh
+from inr.restorator.data import Prefetcher, load_images
+from inr.restorator.model import RestoratorNet
+from inr.restorator.train import batch_maker, init_state, make_optimizer, train_step
+
+_SAMPLES = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def _steps_per_second(step_fn, state, batches, steps: int) -> float:
+    """Steps/s of ``steps`` steps after two warm-up steps (compiled, pipeline filled)."""
+    it = iter(batches)
+    for _ in range(2):
+        state, loss = step_fn(state, next(it)[1])
+    jax.block_until_ready(loss)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        state, loss = step_fn(state, next(it)[1])
+    jax.block_until_ready(loss)
+    return steps / (time.perf_counter() - t0)
+
+
+def decoder_flops(config: inr.RestoratorConfig, params, points: int = 4096) -> float:
+    """FLOPs per output pixel of one decode (features, encoding, MLP, colour), from XLA."""
+    net = RestoratorNet(config)
+    n, c = config.input_size, config.in_channels
+    image = jnp.zeros((1, n, n, c))
+    maps, latent = net.apply(params, image, method=RestoratorNet.encode)
+    decode = functools.partial(net.apply, method=RestoratorNet.decode)
+    args = (params, maps, latent, image, jnp.zeros((1, points, 2)), jnp.ones((1, 2)))
+    cost = jax.jit(decode).lower(*args).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    return float(cost["flops"]) / points
+
+
+def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int) -> dict:
+    config = inr.RestoratorConfig.preset(preset, task=task)
+    net = RestoratorNet(config)
+    tx = make_optimizer(train)
+    mesh = as_mesh(None)
+    state = init_state(net, tx, jax.random.PRNGKey(0), train.points_per_image)
+    step_fn = jax.jit(functools.partial(train_step, net, tx, train.loss, 0), donate_argnums=0)
+    device = batch_maker(images, config, train, mesh, seed=0)
+    host = batch_maker(images, config, dataclasses.replace(train, pipeline="host"), mesh, 0)
+    constant = device(0)
+
+    def fresh():  # the step donates its state
+        return jax.tree.map(jnp.copy, state)
+
+    bound = _steps_per_second(step_fn, fresh(), ((s, constant) for s in range(10**9)), steps)
+    on_device = _steps_per_second(step_fn, fresh(), ((s, device(s)) for s in range(10**9)), steps)
+    with Prefetcher(host, 0, steps + 2) as batches:
+        on_host = _steps_per_second(step_fn, fresh(), batches, steps)
+    params = state["params"]
+    return {
+        "preset": preset,
+        "task": task,
+        "parameters": sum(x.size for x in jax.tree.leaves(params)),
+        "decoder_flops_per_pixel": decoder_flops(config, params),
+        "bound_steps_s": bound,
+        "device_steps_s": on_device,
+        "host_steps_s": on_host,
+        "device_vs_bound": on_device / bound,
+        "host_vs_bound": on_host / bound,
+        "device_vs_host": on_device / on_host,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", nargs="*", help="training folders (default: built-in samples)")
+    p.add_argument("--presets", nargs="*", default=["small", "base"])
+    p.add_argument("--tasks", nargs="*", default=["upscale", "restore"])
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--points", type=int, default=1024)
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--json", default=str(RESULTS / "train_throughput.json"))
+    args = p.parse_args()
+
+    source = [Path(d) for d in args.data] if args.data else [inr.sample_image(n) for n in _SAMPLES]
+    images = load_images(source)
+    train = inr.TrainConfig(batch_size=args.batch_size, points_per_image=args.points)
+    print(f"{len(images)} images; {machine()['jax_device']}", flush=True)
+    rows = [
+        measure(images, preset, task, train, args.steps)
+        for preset in args.presets
+        for task in args.tasks
+    ]
+    columns = ["preset", "task", "parameters", "decoder_flops_per_pixel", "bound_steps_s"]
+    columns += ["device_steps_s", "host_steps_s", "device_vs_bound", "host_vs_bound"]
+    table = print_table(rows, columns)
+    data = [str(d) for d in args.data or _SAMPLES]
+    write_json(args.json, {"data": data, "train": train.record(), "rows": rows, "table": table})
+
+
+if __name__ == "__main__":
+    main()
