@@ -24,6 +24,7 @@ from inr.metrics import mse, psnr, ssim
 from inr.nn import (
     MLP,
     FourierFeatures,
+    HashGrid,
     PositionalEncoding,
     SineLayer,
     Siren,
@@ -68,6 +69,7 @@ __all__ = [
     "Checkpoints",
     "FitResult",
     "FourierFeatures",
+    "HashGrid",
     "PositionalEncoding",
     "Restorator",
     "RestoratorConfig",

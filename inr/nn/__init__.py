@@ -1,6 +1,7 @@
-"""Network building blocks: SIREN, encodings, baselines."""
+"""Network building blocks: SIREN, encodings (positional, Fourier, hash grid), baselines."""
 
 from inr.nn.encodings import FourierFeatures, PositionalEncoding
+from inr.nn.hashgrid import HashGrid
 from inr.nn.mlp import MLP
 from inr.nn.sine import fast_cos, fast_sin
 from inr.nn.siren import (
@@ -14,6 +15,7 @@ from inr.nn.siren import (
 __all__ = [
     "MLP",
     "FourierFeatures",
+    "HashGrid",
     "PositionalEncoding",
     "SineLayer",
     "Siren",

@@ -1,0 +1,164 @@
+"""Multiresolution hash encoding (Muller, Evans, Schied & Keller, SIGGRAPH 2022).
+
+Level ``l`` of ``L`` is a grid of resolution ``N_l = floor(N_min * b^l)``
+(``N_min`` the base resolution, ``b`` the growth factor) over the unit cube;
+a point ``u`` in [0, 1]^d sits in the cell with corners ``floor(N_l u)``
+and ``floor(N_l u) + 1``.  Each corner's ``F`` features are read from the
+level's table of ``T`` rows: directly (row ``sum_i v_i (N_l + 1)^i``) when
+the level's ``(N_l + 1)^d`` vertices fit, else at the spatial hash
+
+    h(v) = (v_1 pi_1  XOR  v_2 pi_2  XOR  ...  XOR  v_d pi_d)  mod T,
+
+with ``pi = (1, 2654435761, 805459861)`` (the paper's Eq. 4), in uint32
+arithmetic.  The ``2^d`` corner features are blended with d-linear weights
+and the ``L`` levels concatenated: ``(..., d) -> (..., L F)``.  Inputs are
+coordinates in [-1, 1] (this library's convention), mapped to [0, 1] and
+clamped there.
+
+Derivatives.  With the paper's linear interpolation the encoding is
+piecewise linear in each axis: its first derivatives jump at cell edges
+and its second derivatives vanish inside cells (only mixed terms such as
+``d^2/dx dy`` survive), so a Laplacian of the field sees the MLP's
+curvature alone.  ``interpolation="smoothstep"`` blends with
+``s(t) = t^2 (3 - 2t)`` instead: C1 across cell edges, with second
+derivatives that are meaningful everywhere, at the price of a zero first
+derivative of each level at its vertices.
+
+All levels are read with one gather from one table (the levels' tables
+concatenated), so the backward pass is one scatter-add.  Parameters are
+float32; the table may be kept in bfloat16 (``param_dtype``), as
+instant-ngp keeps it in half precision.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Annotated
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.nn.siren import check_sizes
+
+__all__ = ["INTERPOLATIONS", "PRIMES", "HashGrid", "grid_layout", "spatial_hash"]
+
+PRIMES = (1, 2654435761, 805459861)
+INTERPOLATIONS = ("linear", "smoothstep")
+
+
+def spatial_hash(vertices, table_size: int):
+    """The paper's hash of integer ``vertices (..., d)``, ``d <= 3``, into ``[0, table_size)``.
+
+    ``table_size`` a power of two takes the low bits (as the ``mod`` does).
+    """
+    v = jnp.asarray(vertices).astype(jnp.uint32)
+    h = v[..., 0] * jnp.uint32(PRIMES[0])
+    for i in range(1, v.shape[-1]):
+        h = h ^ (v[..., i] * jnp.uint32(PRIMES[i]))
+    return h % jnp.uint32(table_size)
+
+
+def grid_layout(dims: int, levels: int, table_size: int, base_resolution: int, growth: float):
+    """Per level: ``(resolution, rows, dense, offset)`` as NumPy arrays ``(L,)``.
+
+    ``rows`` is the level's table length: ``(N_l + 1)^d`` for a dense level
+    (all its vertices fit in ``table_size``), else ``table_size``; ``offset``
+    is where the level starts in the concatenated table.
+    """
+    res = np.floor(base_resolution * growth ** np.arange(levels)).astype(np.int64)
+    vertices = (res + 1) ** dims
+    dense = vertices <= table_size
+    rows = np.where(dense, vertices, table_size)
+    offset = np.concatenate([[0], np.cumsum(rows)[:-1]])
+    return res, rows, dense, offset
+
+
+class HashGrid(nn.Module):
+    """``(..., d) -> (..., levels * features)``, ``d`` = 2 or 3, coordinates in [-1, 1].
+
+    Compose it like the other encodings::
+
+        inr.MLP(64, hidden_layers=1, out_features=3, encoding=inr.HashGrid())
+
+    Attributes:
+      levels: ``L``, the number of resolutions.
+      features: ``F`` per level.
+      log2_table_size: ``log2 T``, rows per hashed level (19 in the paper's
+        image experiments).
+      base_resolution: ``N_min``, the coarsest level's cells per side.
+      growth: ``b``, the factor between consecutive resolutions.
+      interpolation: ``"linear"`` (the paper's) or ``"smoothstep"`` (see
+        the module docstring).
+      init_scale: features start uniform in ``[-init_scale, init_scale]``
+        (the paper's ``1e-4``).
+      param_dtype: the table's dtype (float32; bfloat16 halves its memory).
+    """
+
+    levels: int = 16
+    features: int = 2
+    log2_table_size: int = 19
+    base_resolution: int = 16
+    growth: float = 2.0
+    interpolation: str = "linear"
+    init_scale: float = 1e-4
+    param_dtype: jnp.dtype = jnp.float32
+
+    def __post_init__(self):
+        check_sizes(self, levels=1, features=1, log2_table_size=1, base_resolution=1)
+        if self.log2_table_size > 30:
+            raise ValueError(f"log2_table_size must be <= 30; got {self.log2_table_size}")
+        growth = self.growth
+        if isinstance(growth, bool) or not isinstance(growth, (int, float)) or not growth >= 1:
+            raise ValueError(f"growth must be a number >= 1; got {growth!r}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f"interpolation must be one of {INTERPOLATIONS}; got {self.interpolation!r}"
+            )
+        top = self.base_resolution * growth ** (self.levels - 1)
+        if not math.isfinite(top) or top >= 2**24:
+            raise ValueError(
+                f"the finest level's resolution ({top:.3g}) must be < 2^24, where float32 "
+                "positions still resolve a cell; lower levels, growth or base_resolution"
+            )
+        super().__post_init__()
+
+    def layout(self, dims: int):
+        """:func:`grid_layout` of this grid for ``dims``-dimensional inputs."""
+        return grid_layout(
+            dims, self.levels, 2**self.log2_table_size, self.base_resolution, self.growth
+        )
+
+    @nn.compact
+    def __call__(self, x: Annotated[jax.Array, "... d"]) -> Annotated[jax.Array, "... e"]:
+        d = x.shape[-1]
+        if d not in (2, 3):
+            raise ValueError(f"HashGrid encodes 2-D or 3-D points; got {d} coordinates")
+        res, rows, dense, offset = self.layout(d)
+        init = nn.initializers.uniform(2 * self.init_scale)
+        table = self.param(
+            "table",
+            lambda key, shape, dtype: init(key, shape, dtype) - jnp.asarray(self.init_scale, dtype),
+            (int(rows.sum()), self.features),
+            self.param_dtype,
+        )
+        u = jnp.clip((x.astype(jnp.float32) + 1.0) / 2.0, 0.0, 1.0)
+        pos = u[..., None, :] * jnp.asarray(res, jnp.float32)[:, None]  # (..., L, d)
+        cell = jnp.clip(jnp.floor(pos), 0, jnp.asarray(res - 1, jnp.float32)[:, None])
+        t = pos - cell
+        if self.interpolation == "smoothstep":
+            t = t * t * (3.0 - 2.0 * t)
+        corners = np.array(list(itertools.product((0, 1), repeat=d)))  # (2^d, d)
+        vertex = cell.astype(jnp.uint32)[..., None, :] + jnp.asarray(corners, jnp.uint32)
+        # Wrapped to uint32 like the products: only dense levels' rows are used.
+        strides = jnp.asarray(((res[:, None] + 1) ** np.arange(d)) % 2**32, jnp.uint32)
+        direct = jnp.sum(vertex * strides[:, None, :], axis=-1, dtype=jnp.uint32)
+        hashed = spatial_hash(vertex, 2**self.log2_table_size)
+        row = jnp.where(jnp.asarray(dense)[:, None], direct, hashed)
+        row = row.astype(jnp.int32) + jnp.asarray(offset, jnp.int32)[:, None]
+        weight = jnp.prod(jnp.where(corners == 1, t[..., None, :], 1.0 - t[..., None, :]), -1)
+        feats = table[row].astype(jnp.float32)  # (..., L, 2^d, F)
+        out = jnp.sum(weight[..., None] * feats, axis=-2)
+        return out.reshape(*x.shape[:-1], self.levels * self.features)

@@ -1,0 +1,171 @@
+"""The hash grid against a direct NumPy reading of the paper's formulas."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import inr
+from inr.nn.hashgrid import PRIMES, grid_layout, spatial_hash
+
+
+def _numpy_hash(v, table_size):
+    """Eq. 4 with Python integers: XOR of v_i * pi_i, taken mod 2^32, then mod T."""
+    h = 0
+    for vi, pi in zip(v, PRIMES, strict=False):
+        h ^= (int(vi) * pi) % 2**32
+    return h % table_size
+
+
+def _numpy_encoding(grid: inr.HashGrid, table: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The encoding point by point, level by level, corner by corner (float64)."""
+    d = points.shape[-1]
+    res, rows, dense, offset = grid.layout(d)
+    out = np.zeros((len(points), grid.levels, grid.features))
+    for p, x in enumerate(points):
+        u = np.clip((x + 1) / 2, 0, 1)
+        for level in range(grid.levels):
+            pos = u * res[level]
+            cell = np.clip(np.floor(pos), 0, res[level] - 1)
+            t = pos - cell
+            if grid.interpolation == "smoothstep":
+                t = t * t * (3 - 2 * t)
+            for corner in itertools.product((0, 1), repeat=d):
+                v = cell.astype(np.int64) + corner
+                if dense[level]:
+                    row = sum(int(v[i]) * int(res[level] + 1) ** i for i in range(d))
+                else:
+                    row = _numpy_hash(v, 2**grid.log2_table_size)
+                w = np.prod([t[i] if corner[i] else 1 - t[i] for i in range(d)])
+                out[p, level] += w * table[offset[level] + row]
+    return out.reshape(len(points), -1)
+
+
+def _init(grid, d, seed=0):
+    params = grid.init(jax.random.PRNGKey(seed), jnp.zeros((1, d)))
+    # Features of order one, so that comparisons are not dominated by 1e-4 noise.
+    table = jax.random.normal(jax.random.PRNGKey(seed + 1), params["params"]["table"].shape)
+    return {"params": {"table": table}}
+
+
+def test_hash_matches_the_papers_formula(rng):
+    v = rng.integers(0, 2**20, (200, 3))
+    for d in (2, 3):
+        got = np.asarray(spatial_hash(v[:, :d], 2**14))
+        np.testing.assert_array_equal(got, [_numpy_hash(x, 2**14) for x in v[:, :d]])
+    # A table size that is not a power of two is a true modulo.
+    got = np.asarray(spatial_hash(v[:, :2], 1000))
+    np.testing.assert_array_equal(got, [_numpy_hash(x, 1000) for x in v[:, :2]])
+
+
+def test_layout_keeps_coarse_levels_dense():
+    res, rows, dense, offset = grid_layout(2, 6, 2**10, 4, 2.0)
+    np.testing.assert_array_equal(res, [4, 8, 16, 32, 64, 128])
+    np.testing.assert_array_equal(dense, [True, True, True, False, False, False])
+    np.testing.assert_array_equal(rows, [25, 81, 289, 1024, 1024, 1024])
+    np.testing.assert_array_equal(offset, np.concatenate([[0], np.cumsum(rows)[:-1]]))
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "smoothstep"])
+@pytest.mark.parametrize("d", [2, 3])
+def test_encoding_matches_numpy(rng, d, interpolation):
+    grid = inr.HashGrid(
+        levels=5, features=3, log2_table_size=9, base_resolution=3, growth=1.7,
+        interpolation=interpolation,
+    )  # fmt: skip
+    params = _init(grid, d)
+    points = rng.uniform(-1.05, 1.05, (64, d)).astype(np.float32)
+    got = np.asarray(grid.apply(params, points))
+    want = _numpy_encoding(grid, np.asarray(params["params"]["table"], np.float64), points)
+    assert got.shape == (64, 15)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_coarse_only_grid_is_bilinear_interpolation_of_its_table(rng):
+    """One dense level of resolution N: the table is an (N+1)^2 image of vertex values."""
+    n = 6
+    grid = inr.HashGrid(levels=1, features=2, base_resolution=n, log2_table_size=8)
+    params = _init(grid, 2)
+    image = np.asarray(params["params"]["table"]).reshape(n + 1, n + 1, 2)  # [row=y, col=x]
+    points = rng.uniform(-1, 1, (100, 2))
+    col, row = (points[:, 0] + 1) / 2 * n, (points[:, 1] + 1) / 2 * n
+    c0, r0 = (
+        np.minimum(np.floor(col), n - 1).astype(int),
+        np.minimum(np.floor(row), n - 1).astype(int),
+    )
+    fc, fr = (col - c0)[:, None], (row - r0)[:, None]
+    want = (
+        image[r0, c0] * (1 - fr) * (1 - fc)
+        + image[r0, c0 + 1] * (1 - fr) * fc
+        + image[r0 + 1, c0] * fr * (1 - fc)
+        + image[r0 + 1, c0 + 1] * fr * fc
+    )
+    np.testing.assert_allclose(grid.apply(params, points.astype(np.float32)), want, atol=1e-5)
+
+
+def test_weights_reproduce_vertex_features_and_partition_unity():
+    """At a vertex the encoding is that vertex's row; a constant table encodes to itself."""
+    grid = inr.HashGrid(levels=1, features=1, base_resolution=4, log2_table_size=8)
+    ones = {"params": {"table": jnp.ones((25, 1))}}
+    pts = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (50, 2)), jnp.float32)
+    np.testing.assert_allclose(grid.apply(ones, pts), 1.0, rtol=1e-6)
+    ramp = {"params": {"table": jnp.arange(25.0)[:, None]}}
+    vertex = jnp.array([[-1 + 2 * 3 / 4, -1 + 2 * 1 / 4]])  # x index 3, y index 1
+    np.testing.assert_allclose(grid.apply(ramp, vertex), [[3 + 1 * 5]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "smoothstep"])
+def test_derivatives_match_finite_differences(rng, interpolation):
+    """Autodiff through the gather and the blend, against central differences.
+
+    The points keep 3 steps from every cell edge of every level, where a
+    linear grid's derivative jumps; a smooth readout (sin of a projection)
+    stands in for the MLP, whose ReLU kinks would do the same.
+    """
+    grid = inr.HashGrid(levels=4, features=2, log2_table_size=8, base_resolution=4,
+                        interpolation=interpolation)  # fmt: skip
+    params = _init(grid, 2)
+    w = jax.random.normal(jax.random.PRNGKey(5), (8, 1))
+    f = lambda p: jnp.sin(grid.apply(params, p) @ w)  # noqa: E731
+    h = 1e-3
+    res = grid.layout(2)[0]
+    points = rng.uniform(-0.9, 0.9, (400, 2))
+    frac = ((points[:, None, :] + 1) / 2 * res[None, :, None]) % 1
+    away = ((frac > 3 * h * res.max()) & (frac < 1 - 3 * h * res.max())).all(axis=(1, 2))
+    points = jnp.asarray(points[away][:20], jnp.float32)
+    assert len(points) == 20
+    grad = inr.gradient(f, points, jnp.ones(2))
+    for axis in range(2):
+        e = jnp.zeros(2).at[axis].set(h)
+        fd = (f(points + e) - f(points - e)) / (2 * h)
+        # Central differences err by h^2 f'''/6, a percent of these slopes.
+        scale = float(jnp.abs(fd).max())
+        np.testing.assert_allclose(grad[:, 0, axis], fd[:, 0], rtol=1e-2, atol=1e-2 * scale)
+
+
+def test_second_derivatives_vanish_inside_linear_cells_but_not_smoothstep():
+    points = jnp.array([[0.13, -0.41], [0.52, 0.33]], jnp.float32)
+    for interpolation, zero in (("linear", True), ("smoothstep", False)):
+        grid = inr.HashGrid(levels=2, features=1, base_resolution=4, log2_table_size=8,
+                            interpolation=interpolation)  # fmt: skip
+        params = _init(grid, 2)
+        f = lambda p, g=grid, q=params: g.apply(q, p)  # noqa: E731
+        lap = inr.laplacian(f, points, jnp.ones(2))
+        assert np.allclose(lap, 0.0, atol=1e-4) == zero
+
+
+def test_bad_sizes_are_named_errors():
+    for kwargs, name in [
+        (dict(levels=0), "levels"),
+        (dict(features=-1), "features"),
+        (dict(log2_table_size=40), "log2_table_size"),
+        (dict(growth=0.5), "growth"),
+        (dict(interpolation="cubic"), "interpolation"),
+        (dict(levels=40), "resolution"),
+    ]:
+        with pytest.raises(ValueError, match=name):
+            inr.HashGrid(**kwargs)
+    with pytest.raises(ValueError, match="2-D or 3-D"):
+        inr.HashGrid().init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
