@@ -38,15 +38,18 @@ DEFAULT_OPTIMIZER = optax.adam(1e-4)
 _LOG_EVERY = 100
 
 
-def _train(model, optimizer, target, n_steps, params, opt_state, start, batch):
+def _train(model, optimizer, target, points, n_steps, params, opt_state, start, batch):
     """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
+
+    ``points``: ``None`` (every pixel each step) or the random pixels per step.
 
     Returns the new state and the per-step ``(loss, psnr)`` history.
     """
 
     def step(carry, i):
         params, opt_state = carry
-        (_, (value, psnr)), grads = jax.value_and_grad(partial(loss, model, target), has_aux=True)(
+        objective = partial(loss, model, target, points=points)
+        (_, (value, psnr)), grads = jax.value_and_grad(objective, has_aux=True)(
             params, batch, start + i
         )
         updates, opt_state = optimizer.update(grads, opt_state, params)
@@ -58,11 +61,13 @@ def _train(model, optimizer, target, n_steps, params, opt_state, start, batch):
     return params, opt_state, values, psnr
 
 
-_train_one = jax.jit(_train, static_argnums=(0, 1, 2, 3), donate_argnums=(4, 5))
+_train_one = jax.jit(_train, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(5, 6))
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5), donate_argnums=(6, 7))
-def _train_many(model, optimizer, target, n_steps, group, mesh, params, opt_state, start, batch):
+@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6), donate_argnums=(7, 8))
+def _train_many(
+    model, optimizer, target, points, n_steps, group, mesh, params, opt_state, start, batch
+):
     """``_train`` vmapped over images, ``group`` images at a time, on each device of ``mesh``.
 
     Fully vmapped, XLA's CPU batched matmuls are slower than separate ones
@@ -73,7 +78,7 @@ def _train_many(model, optimizer, target, n_steps, group, mesh, params, opt_stat
 
     def local(params, opt_state, batch):
         def fit(args):
-            return _train(model, optimizer, target, n_steps, *args[:2], start, args[2])
+            return _train(model, optimizer, target, points, n_steps, *args[:2], start, args[2])
 
         return jax.lax.map(fit, (params, opt_state, batch), batch_size=group)
 
@@ -156,7 +161,7 @@ def _options(model, optimizer, channels: int):
     return model, optimizer
 
 
-def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None):
+def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None, points=None):
     """Initialise, train in chunks of ``_LOG_EVERY`` steps, collect history.
 
     With a ``mesh`` the inputs are batched over images (leading axis), padded
@@ -175,13 +180,13 @@ def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None):
         group = _group(mesh, n_points, width, per_device)
 
         def train(n, *state):
-            return _train_many(model, optimizer, target, n, group, mesh, *state)
+            return _train_many(model, optimizer, target, points, n, group, mesh, *state)
 
         init, real = _init_many, slice(0, n_images)
     else:
 
         def train(n, *state):
-            return _train_one(model, optimizer, target, n, *state)
+            return _train_one(model, optimizer, target, points, n, *state)
 
         init, real = _init_one, ...
     params, opt_state = init(model, optimizer, keys)
@@ -227,6 +232,14 @@ def _check_target(target):
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
 
 
+def _check_points(points, target: str) -> int | None:
+    if points is None:
+        return None
+    if target != "values":
+        raise ValueError(f"points (random batches) needs target='values'; got {target!r}")
+    return as_positive_int(points, "points")
+
+
 # --------------------------------------------------------------------------
 # Public API.
 # --------------------------------------------------------------------------
@@ -240,9 +253,10 @@ def fit_image(
     steps: int = 500,
     seed: int = 0,
     target: str = "values",
+    points: int | None = None,
     progress: bool | Callable = False,
 ) -> FitResult:
-    """Fit a coordinate network to ``image``, full batch, and return a :class:`FitResult`.
+    """Fit a coordinate network to ``image`` and return a :class:`FitResult`.
 
     Args:
       image: (H, W) or (H, W, C) in [0, 1] (uint8 accepted).
@@ -257,6 +271,11 @@ def fit_image(
       target: ``"values"``, ``"gradients"`` or ``"laplacian"``.  For the
         derivative targets the result is shifted to the image's mean (the
         only information the supervision lacks up to harmonic functions).
+      points: ``None`` trains on every pixel at every step (full batch, the
+        paper's setting); an int trains on that many pixels drawn uniformly
+        (with replacement) at each step, a function of the step, for images
+        too large for a full step (``target="values"`` only).  The history's
+        PSNR is then that of each step's sample.
       progress: ``True`` prints a line every 100 steps; a callable
         ``progress(step, total, loss, psnr)`` is called instead.
 
@@ -271,12 +290,13 @@ def fit_image(
     _check_target(target)
     img = as_image(image)
     steps = as_positive_int(steps, "steps")
+    points = _check_points(points, target)
     layout = img.shape
     img3 = img.reshape(*img.shape[:2], -1)
     model, optimizer = _options(model, optimizer, img3.shape[-1])
     batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps))
     key = jax.random.PRNGKey(seed)
-    params, history = _run(model, optimizer, target, steps, key, batch, progress)
+    params, history = _run(model, optimizer, target, steps, key, batch, progress, points=points)
     offset = _offset(
         model, params, target, img3.reshape(-1, img3.shape[-1]).mean(0), batch["xy"], False
     )
@@ -331,6 +351,7 @@ def fit_images(
     steps: int = 500,
     seed: int = 0,
     target: str = "values",
+    points: int | None = None,
     progress: bool | Callable = False,
     mesh=None,
 ) -> FitResult:
@@ -339,9 +360,10 @@ def fit_images(
     The training step is ``jax.vmap``-ed over parameter sets, so the batch
     compiles once and runs as batched matrix products.  Image ``i`` is
     initialised with ``PRNGKey(seed + i)``, so it is the same fit as
-    ``fit_image(images[i], seed=seed + i)`` with the same ``model`` and
-    ``optimizer``.  The images are split over the devices of ``mesh``
-    (``None``: this host's devices; a count; or a
+    ``fit_image(images[i], seed=seed + i)`` with the same ``model``,
+    ``optimizer`` and ``points`` (every image sees the same pixel draws).
+    The images are split over the devices of ``mesh`` (``None``: this
+    host's devices; a count; or a
     :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
     :mod:`inr.distributed`), each fitting its share; the fits are the same
     on any number of devices.
@@ -353,6 +375,7 @@ def fit_images(
     _check_target(target)
     imgs = as_images(images)
     steps = as_positive_int(steps, "steps")
+    points = _check_points(points, target)
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     model, optimizer = _options(model, optimizer, imgs4.shape[-1])
@@ -360,7 +383,7 @@ def fit_images(
     keys = _image_keys(seed, len(imgs4))
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
-    params, history = _run(model, optimizer, target, steps, keys, batch, progress, mesh)
+    params, history = _run(model, optimizer, target, steps, keys, batch, progress, mesh, points)
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     offset = _offset(model, params, target, means, batch["xy"][0], True)
     return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)

@@ -154,8 +154,13 @@ def _multiscale(v, dx, dy):
     return total
 
 
-def loss(model: nn.Module, target: str, params, batch, step) -> tuple[jax.Array, tuple]:
+def loss(
+    model: nn.Module, target: str, params, batch, step, points: int | None = None
+) -> tuple[jax.Array, tuple]:
     """The objective of step ``step``, and (the target's mean squared error, PSNR).
+
+    With ``points`` (``"values"`` only) the error is over that many pixels
+    drawn uniformly at step ``step`` (a function of the step alone).
 
     For derivative targets the image is known only up to a constant, so the
     PSNR compares mean-centred values (NaN when there is no image).  The
@@ -163,9 +168,14 @@ def loss(model: nn.Module, target: str, params, batch, step) -> tuple[jax.Array,
     """
     f = partial(model.apply, params)
     if target == "values":
-        v = f(batch["xy"])
-        chex.assert_equal_shape([v, batch["image"]])
-        loss = jnp.mean((v - batch["image"]) ** 2)
+        xy, image = batch["xy"], batch["image"]
+        if points is not None:
+            key = jax.random.fold_in(jax.random.PRNGKey(0), step)
+            pick = jax.random.randint(key, (points,), 0, xy.shape[0])
+            xy, image = xy[pick], image[pick]
+        v = f(xy)
+        chex.assert_equal_shape([v, image])
+        loss = jnp.mean((v - image) ** 2)
         return loss, (loss, _psnr_from_mse(loss))
     steps = batch["steps"]
     objective = 0.0

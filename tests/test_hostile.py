@@ -7,6 +7,7 @@ run, and every call fails before any compilation, so the table is cheap.
 
 import warnings
 
+import jax
 import numpy as np
 import optax
 import pytest
@@ -47,6 +48,16 @@ ROWS = {
     "fractional steps": (lambda: inr.fit_image(IMG, steps=2.5), "steps must be a positive"),
     "bool steps": (lambda: inr.fit_images(IMG[None], steps=True), "steps must be a positive"),
     "unknown target": (lambda: inr.fit_image(IMG, target="edges"), "target must be one of"),
+    "zero points": (lambda: inr.fit_image(IMG, points=0), "points must be a positive"),
+    "points on gradients": (
+        lambda: inr.fit_image(IMG, points=8, target="gradients"),
+        "points .* needs target='values'",
+    ),
+    "hash grid of 4-D points": (
+        lambda: inr.HashGrid().init(jax.random.PRNGKey(0), np.zeros((1, 4))),
+        "2-D or 3-D",
+    ),
+    "hash grid growth below 1": (lambda: inr.HashGrid(growth=0.5), "growth must be"),
     "model not a module": (lambda: inr.fit_image(IMG, model="siren"), "model must be a Flax"),
     "model channels": (
         lambda: inr.fit_image(RGB, model=inr.Siren(8, 1)),

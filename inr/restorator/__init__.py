@@ -3,7 +3,9 @@
 ``encoder`` (CNN feature pyramid + global latent), ``decoder`` (residual
 FiLM MLP), ``model`` (the network, its config and presets), ``data``
 (image sources, host-built examples, masking, prefetch), ``stream``
-(batches built on the device), ``options`` (the training recipe and
+(batches built on the device), ``reference`` (TTSR's texture transfer from a
+reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
+``options`` (the training recipe and
 checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop) and
 ``trained`` (a trained model: render, save, load).
 """
@@ -11,8 +13,10 @@ checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop) and
 from inr.restorator.data import Masking, load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
+from inr.restorator.frannet import evaluate, protocol_example
 from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
+from inr.restorator.reference import TextureExtractor, Transfer
 from inr.restorator.stream import ImageStore, StreamSpec, device_batch, image_store
 from inr.restorator.train import init_state, make_optimizer, train_restorator, train_step
 from inr.restorator.trained import PRETRAINED, Restorator, load_restorator, save_restorator
@@ -34,14 +38,18 @@ __all__ = [
     "RestoratorConfig",
     "RestoratorNet",
     "StreamSpec",
+    "TextureExtractor",
     "TrainConfig",
+    "Transfer",
     "device_batch",
+    "evaluate",
     "image_store",
     "init_state",
     "load_images",
     "load_restorator",
     "make_batch",
     "make_optimizer",
+    "protocol_example",
     "save_restorator",
     "train_restorator",
     "train_step",

@@ -45,6 +45,7 @@ __all__ = [
     "Prefetcher",
     "as_masking",
     "expand_sources",
+    "group_names",
     "load_images",
     "make_batch",
     "mask_cells",
@@ -92,17 +93,33 @@ def expand_sources(source) -> list:
     return items
 
 
-def load_images(source) -> list[np.ndarray]:
+def group_names(items) -> list[str]:
+    """The group of each item: a file ``<group>_<name>.jpg`` is in ``<group>``.
+
+    That is the CelebA layout (``<identity>_<file>``), where a group holds
+    photos of one person; a file without ``_`` and an array are groups of
+    their own.  Reference-based restorators draw references within groups.
+    """
+    names = []
+    for i, item in enumerate(items):
+        stem = Path(item).name if isinstance(item, (str, Path)) else f"\0array {i}"
+        names.append(stem.split("_", 1)[0] if "_" in stem else f"\0{stem} {i}")
+    return names
+
+
+def load_images(source, *, with_groups: bool = False):
     """RGB training images from folders (recursive), files, or arrays.
 
     ``source`` is anything :func:`expand_sources` takes.  Files (``.png``,
     ``.jpg``, ``.jpeg``) are kept as uint8; arrays are validated as images
     and kept as float32.  Gray images become three equal channels; alpha is
     dropped.  Unreadable files are skipped with one warning each; no usable
-    image at all is a ``ValueError``.
+    image at all is a ``ValueError``.  With ``with_groups`` it returns
+    ``(images, groups)``, each image's :func:`group_names` entry.
     """
     source = expand_sources(source)
-    images = []
+    groups = group_names(source)
+    images, kept = [], []
     for i, item in enumerate(source):
         if isinstance(item, (str, Path)):
             try:
@@ -115,9 +132,10 @@ def load_images(source) -> list[np.ndarray]:
             images.append(_to_rgb(data))
         else:
             images.append(_to_rgb(as_image(item, f"data[{i}]")))
+        kept.append(groups[i])
     if not images:
         raise ValueError("data holds no readable images")
-    return images
+    return (images, kept) if with_groups else images
 
 
 def _float(x: np.ndarray) -> np.ndarray:

@@ -39,13 +39,14 @@ from inr.interpolation import sample_bicubic, sample_bilinear, sample_corner, sa
 from inr.nn.encodings import PositionalEncoding
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
+from inr.restorator.reference import TextureExtractor, Transfer, match, transfer
 
 __all__ = ["COLOR_SPACES", "PRESETS", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
 
 TASKS = ("restore", "colorize", "upscale")
 # Named capacities (encoder and decoder widths).  "small" is the default
 # config (0.54 M parameters for upscale); "base" has 1.7 M, EDSR-baseline's
-# range (1.5 M), at 1.6x the decoder's FLOPs per output pixel
+# range (1.5 M), at 1.95x the decoder's FLOPs per output pixel
 # (benchmarks/train_throughput.py measures both).
 PRESETS = {
     "small": {},
@@ -87,6 +88,10 @@ class RestoratorConfig:
         epsilon prediction's error reaches x0 amplified ~6000x.
       diffusion_scale: the residual over the base is divided by this before
         diffusion, so that its spread is comparable with the unit noise.
+      reference: a reference-based restorator (TTSR's texture transfer,
+        :mod:`inr.restorator.reference`): ``restore(..., reference=photo)``.
+      texture: channels of the reference's texture maps, finest first (each
+        scale halves the resolution).
     """
 
     task: str = "restore"
@@ -107,9 +112,12 @@ class RestoratorConfig:
     num_steps: int = 100
     schedule: str = "cosine"
     diffusion_scale: float = 0.1
+    reference: bool = False
+    texture: tuple[int, ...] = (32, 32, 32)
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(int(f) for f in self.features))
+        object.__setattr__(self, "texture", tuple(int(f) for f in self.texture))
         checks = {
             "task": (self.task, TASKS),
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),
@@ -181,16 +189,49 @@ class RestoratorNet(nn.Module):
         self.encoder = Encoder(c.features, c.latent, c.encoder_activation)
         self.decoder = Decoder(c.hidden, c.blocks, 3, c.decoder_activation, c.film)
         self.encoding = PositionalEncoding(c.pos_frequencies)
+        if c.reference:
+            # Q and K live in the input's space (gray for restore/colorize),
+            # V in colour: two extractors, where TTSR shares one.
+            self.key_texture = TextureExtractor(c.texture[:1])
+            self.value_texture = TextureExtractor(c.texture)
 
     def encode(self, image: Annotated[jax.Array, "b h w c"]):
         """``(maps, latent)`` of an input batch."""
         return self.encoder(image)
 
-    def _residual(self, maps, latent, base, points, cell, extra=()):
+    def encode_reference(
+        self,
+        image: Annotated[jax.Array, "b h w c"],
+        reference: Annotated[jax.Array, "b H W 3"],
+        present: Annotated[jax.Array, "b"] | None = None,
+    ) -> Transfer:
+        """The :class:`~inr.restorator.reference.Transfer` of ``reference`` to ``image``.
+
+        ``present`` (0 or 1 per row; default 1) switches a row's reference
+        off: its confidence, hence everything it transfers, is zero.
+        """
+        b, h, w, c = image.shape
+        key = jax.image.resize(reference, (b, h, w, 3), "linear", antialias=True)
+        if c == 1:
+            key = rgb_to_ycbcr(key)[..., :1]
+        index, confidence = match(self.key_texture(image)[0], self.key_texture(key)[0])
+        if present is not None:
+            confidence = confidence * present[:, None, None]
+        return Transfer(self.value_texture(reference), index, confidence)
+
+    def _transferred(self, reference: Transfer | None, points):
+        if not self.config.reference:
+            return []
+        if reference is None:  # no reference: what a dropped one gives
+            width = sum(self.config.texture) + 1
+            return [jnp.zeros(points.shape[:-1] + (width,), points.dtype)]
+        return [transfer(reference, points)]
+
+    def _residual(self, maps, latent, base, points, cell, extra=(), reference=None):
         """The decoder's output at ``points``: one pass, or LIIF's four-cell blend."""
         c = self.config
         shared = [_vmapped(sample_bilinear, m, points) for m in maps[1:]]
-        shared += [self.encoding(points), base, *extra]
+        shared += [self.encoding(points), base, *extra, *self._transferred(reference, points)]
         if c.cell:
             shared.append(jnp.broadcast_to(cell[:, None, :], points.shape))
 
@@ -236,12 +277,19 @@ class RestoratorNet(nn.Module):
         return jnp.concatenate([base, jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)], axis=-1)
 
     def decode(
-        self, maps: Maps, latent: Latent, base_image: Images, points: Points, cell: Cells
+        self,
+        maps: Maps,
+        latent: Latent,
+        base_image: Images,
+        points: Points,
+        cell: Cells,
+        reference: Transfer | None = None,
     ) -> Colours:
         """RGB at ``points`` from encoded ``(maps, latent)`` and the base image (single pass)."""
         _check_points(points, cell)
         base = self.base(base_image, points)
-        return self.to_rgb(base, self._residual(maps, latent, base, points, cell))
+        residual = self._residual(maps, latent, base, points, cell, reference=reference)
+        return self.to_rgb(base, residual)
 
     def denoise(
         self,
@@ -252,23 +300,30 @@ class RestoratorNet(nn.Module):
         cell: Cells,
         x_t: Colours,
         t: Annotated[jax.Array, "b n"],
+        reference: Transfer | None = None,
     ) -> Colours:
         """The diffusion prediction (``config.prediction``) for noisy residuals ``x_t`` at ``t``."""
         _check_points(points, cell)
         chex.assert_shape(x_t, (*points.shape[:-1], 3))
         base = self.base(base_image, points)
         emb = timestep_embedding(jnp.broadcast_to(t, x_t.shape[:-1]), self.config.num_steps)
-        return self._residual(maps, latent, base, points, cell, (x_t, emb))
+        return self._residual(maps, latent, base, points, cell, (x_t, emb), reference)
 
-    def __call__(self, image, points, cell, x_t=None, t=None):
-        """Encode ``image`` and decode (or, for diffusion, denoise) ``points``.
+    def __call__(self, image, points, cell, x_t=None, t=None, reference=None, present=None):
+        """Encode ``image`` (and ``reference``) and decode (or denoise) ``points``.
 
-        The base is ``image`` itself.
+        The base is ``image`` itself.  A reference model initialises its
+        texture extractors on a blank reference when none is given.
         """
         maps, latent = self.encode(image)
+        transfer_ = None
+        if self.config.reference:
+            if reference is None:
+                reference, present = jnp.zeros(image.shape[:3] + (3,)), jnp.zeros(image.shape[0])
+            transfer_ = self.encode_reference(image, reference, present)
         if self.config.restorator == "diffusion":
             if x_t is None:
                 x_t = jnp.zeros(points.shape[:-1] + (3,), points.dtype)
                 t = jnp.zeros(points.shape[:-1], jnp.int32)
-            return self.denoise(maps, latent, image, points, cell, x_t, t)
-        return self.decode(maps, latent, image, points, cell)
+            return self.denoise(maps, latent, image, points, cell, x_t, t, transfer_)
+        return self.decode(maps, latent, image, points, cell, transfer_)

@@ -42,6 +42,8 @@ class TrainConfig:
       masking: FranNet's masking of the inputs: ``None``, a grid size,
         ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.data.Masking`.
       max_scale: largest upscaling factor drawn for the ``upscale`` task.
+      reference_dropout: a reference restorator's share of examples trained
+        without their reference, so that it also works without one.
       seed: fixes the initial parameters and the whole data stream.
       pipeline: where batches are built: ``"device"`` (inside ``jit`` from
         a uint8 store of the images on the accelerator,
@@ -67,6 +69,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     masking: Masking | int | str | None = None
     max_scale: float = 4.0
+    reference_dropout: float = 0.2
     seed: int = 0
     pipeline: str = "device"
     log_every: int = 50
@@ -88,6 +91,10 @@ class TrainConfig:
         _positive_number(self.max_scale, "max_scale", minimum=1.0)
         if self.clip is not None:
             _positive_number(self.clip, "clip")
+        if not (
+            isinstance(self.reference_dropout, (int, float)) and 0 <= self.reference_dropout <= 1
+        ):
+            raise ValueError(f"reference_dropout must be in [0, 1]; got {self.reference_dropout!r}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
         object.__setattr__(self, "masking", as_masking(self.masking))

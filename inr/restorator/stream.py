@@ -51,32 +51,50 @@ __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_stor
 
 
 class ImageStore(NamedTuple):
-    """Training images packed for the device (a pytree of four arrays).
+    """Training images packed for the device (a pytree of arrays).
 
     Attributes:
       pixels: ``(P, 3)`` uint8, every image's pixels in row-major order, one
         image after another, then a zero margin.
       starts: ``(N,)`` int32, the row of ``pixels`` where image ``k`` starts.
       heights, widths: ``(N,)`` int32 sizes.
+      group_starts, group_sizes: ``(N,)`` int32: image ``k``'s group (the
+        photos a reference is drawn from) is images ``group_starts[k]`` to
+        ``group_starts[k] + group_sizes[k] - 1``.
     """
 
     pixels: np.ndarray
     starts: np.ndarray
     heights: np.ndarray
     widths: np.ndarray
+    group_starts: np.ndarray
+    group_sizes: np.ndarray
 
     @property
     def largest_side(self) -> int:
         return int(max(np.max(self.heights), np.max(self.widths)))
 
 
-def image_store(images: list[np.ndarray]) -> ImageStore:
+def image_store(images: list[np.ndarray], groups: list | None = None) -> ImageStore:
     """Pack RGB images ``(h, w, 3)`` (uint8, or floats in [0, 1], rounded to uint8).
 
-    The store stays on the host (NumPy) until the training step moves it.
+    ``groups`` names each image's group (default: each its own); the store
+    keeps a group's images together.  The store stays on the host (NumPy)
+    until the training step moves it.
     """
     if not images:
         raise ValueError("image_store needs at least one image")
+    if groups is None:
+        groups = list(range(len(images)))
+    if len(groups) != len(images):
+        raise ValueError(f"groups must name each of the {len(images)} images; got {len(groups)}")
+    names = sorted(set(groups), key=str)
+    rank = {g: i for i, g in enumerate(names)}
+    order = sorted(range(len(images)), key=lambda k: rank[groups[k]])  # stable
+    images = [images[k] for k in order]
+    ids = np.array([rank[groups[k]] for k in order])
+    first = np.searchsorted(ids, ids, side="left")
+    size = np.searchsorted(ids, ids, side="right") - first
     flat, sizes = [], []
     for k, image in enumerate(images):
         image = np.asarray(image)
@@ -95,7 +113,12 @@ def image_store(images: list[np.ndarray]) -> ImageStore:
     # the last image stays inside the array (dynamic_slice would shift it).
     flat.append(np.zeros((int(sizes.max()), 3), np.uint8))
     return ImageStore(
-        np.concatenate(flat), starts, sizes[:, 0].astype(np.int32), sizes[:, 1].astype(np.int32)
+        np.concatenate(flat),
+        starts,
+        sizes[:, 0].astype(np.int32),
+        sizes[:, 1].astype(np.int32),
+        first.astype(np.int32),
+        size.astype(np.int32),
     )
 
 
@@ -104,7 +127,10 @@ class StreamSpec:
     """What a batch holds (static: one compiled program per spec).
 
     ``window`` is the side of the block gathered per row; it must hold the
-    largest crop the task can draw (:meth:`for_store` computes it).
+    largest crop the task can draw (:meth:`for_store` computes it).  With
+    ``reference_size`` every row also gets a reference (see
+    :func:`device_batch`) of that side, absent with probability
+    ``reference_dropout``.
     """
 
     task: str
@@ -114,6 +140,8 @@ class StreamSpec:
     window: int
     max_scale: float = 4.0
     masking: Masking | None = None
+    reference_size: int | None = None
+    reference_dropout: float = 0.2
 
     @classmethod
     def for_store(cls, store: ImageStore, *, task: str, max_scale: float = 4.0, **fields):
@@ -165,6 +193,25 @@ def _draw_crop(key, store: ImageStore, spec: StreamSpec) -> Crops:
     left = _randint(keys[4], 0, w - cw)
     flip = jax.random.bernoulli(keys[5])
     return Crops(index, top, left, ch, cw, flip)
+
+
+def _draw_reference(key, crop: Crops, store: ImageStore) -> Crops:
+    """The reference's crop for a row: the same box in another photo of its group.
+
+    A photo alone in its group is its own reference, through another
+    random box of the same size (and its own flip).
+    """
+    k_partner, k_top, k_left, k_flip = jax.random.split(key, 4)
+    first, size = store.group_starts[crop.index], store.group_sizes[crop.index]
+    step = 1 + jax.random.randint(k_partner, (), 0, jnp.maximum(size - 1, 1))
+    partner = jnp.where(size > 1, first + (crop.index - first + step) % size, crop.index)
+    h, w = store.heights[partner], store.widths[partner]
+    ch, cw = jnp.minimum(crop.height, h), jnp.minimum(crop.width, w)
+    alone = size == 1
+    top = jnp.where(alone, _randint(k_top, 0, h - ch), jnp.minimum(crop.top, h - ch))
+    left = jnp.where(alone, _randint(k_left, 0, w - cw), jnp.minimum(crop.left, w - cw))
+    flip = jnp.where(alone, jax.random.bernoulli(k_flip), crop.flip)
+    return Crops(partner, top, left, ch, cw, flip)
 
 
 def draw_crops(key, store: ImageStore, spec: StreamSpec) -> Crops:
@@ -303,7 +350,24 @@ def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
         cell = n / jnp.stack([crop.width, crop.height]).astype(jnp.float32)
     if spec.masking is not None:
         inputs = _mask(k_mask, inputs, spec.masking)
-    return {"inputs": inputs, "points": points, "targets": targets, "cell": cell}
+    batch = {"inputs": inputs, "points": points, "targets": targets, "cell": cell}
+    if spec.reference_size is not None:
+        batch.update(_reference(jax.random.fold_in(key, 2), crop, store, spec))
+    return batch
+
+
+def _reference(key, crop: Crops, store: ImageStore, spec: StreamSpec) -> dict:
+    """``reference (R, R, 3)`` and ``present`` (0 or 1) for one row."""
+    k_crop, k_jitter, k_drop = jax.random.split(key, 3)
+    box = _draw_reference(k_crop, crop, store)
+    image = _resize(store, box, spec.reference_size, spec.window)
+    image = jnp.where(box.flip, image[:, ::-1], image)
+    # A photo that is its own reference also gets its colours jittered, so
+    # that copying it is not the answer.
+    alone = store.group_sizes[crop.index] == 1
+    gain = jnp.where(alone, jax.random.uniform(k_jitter, (3,), minval=0.9, maxval=1.1), 1.0)
+    present = jax.random.bernoulli(k_drop, 1.0 - spec.reference_dropout).astype(jnp.float32)
+    return {"reference": jnp.clip(image * gain, 0.0, 1.0), "present": present}
 
 
 def device_batch(store: ImageStore, spec: StreamSpec, seed, step, process: int = 0) -> dict:

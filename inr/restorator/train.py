@@ -15,6 +15,7 @@ Metrics (mean loss, points per second, and the loss on held-out
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -77,11 +78,17 @@ def _loss(params, net, batch, kind, key):
     is the colour residual over the base divided by ``diffusion_scale``.
     """
     config = net.config
+    reference = batch.get("reference"), batch.get("present")
     if config.restorator == "single":
-        pred = net.apply(params, batch["inputs"], batch["points"], batch["cell"])
+        args = (batch["inputs"], batch["points"], batch["cell"])
+        pred = net.apply(params, *args, reference=reference[0], present=reference[1])
         return _error(pred - batch["targets"], kind)
     schedule = config.noise_schedule()
     maps, latent = net.apply(params, batch["inputs"], method=RestoratorNet.encode)
+    transfer = None
+    if config.reference:
+        args = (batch["inputs"], *reference)
+        transfer = net.apply(params, *args, method=RestoratorNet.encode_reference)
     base = net.apply(params, batch["inputs"], batch["points"], method=RestoratorNet.base)
     target = net.apply(params, batch["targets"], method=RestoratorNet.to_space)
     x0 = (target - base) / config.diffusion_scale
@@ -90,7 +97,7 @@ def _loss(params, net, batch, kind, key):
     eps = jax.random.normal(k_eps, x0.shape)
     x_t = add_noise(x0, eps, t, schedule)
     args = (maps, latent, batch["inputs"], batch["points"], batch["cell"], x_t, t)
-    pred = net.apply(params, *args, method=RestoratorNet.denoise)
+    pred = net.apply(params, *args, transfer, method=RestoratorNet.denoise)
     return _error(pred - prediction_target(config.prediction, x0, eps, t, schedule), kind)
 
 
@@ -129,11 +136,13 @@ def train_step(net: RestoratorNet, tx, kind: str, seed: int, state: dict, batch:
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, loss
 
 
-def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed: int):
+def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed: int, groups=None):
     """``make(step)``: the global batch of ``step``, split over ``mesh``'s ``"data"`` axis.
 
     ``images`` are this host's; each host builds its ``1 / process_count``
     of the rows from them (see :func:`inr.restorator.stream.device_batch`).
+    ``groups`` names each image's group, from which a reference model's
+    references are drawn.
     """
     rows = train.batch_size // jax.process_count()
     process = jax.process_index()
@@ -145,10 +154,18 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
         max_scale=train.max_scale,
     )
     if train.pipeline == "host":
+        if config.reference:
+            raise ValueError("reference restorators train with pipeline='device'")
         build = functools.partial(make_batch, images, seed=seed, process=process, batch_size=rows)
         return lambda step: global_batch(build(step, **fields), mesh)
-    store = image_store(images)
+    store = image_store(images, groups)
     spec = StreamSpec.for_store(store, batch_size=rows, **fields)
+    if config.reference:
+        # The reference at (up to) 4x the input's side, TTSR's 160 for 40.
+        size = min(spec.window, 4 * config.input_size)
+        spec = dataclasses.replace(
+            spec, reference_size=size, reference_dropout=train.reference_dropout
+        )
     build = functools.partial(device_batch, spec=spec, seed=seed, process=process)
     if jax.process_count() == 1:
         store = jax.device_put(store, replicated(mesh))
@@ -269,15 +286,15 @@ def train_restorator(
     mesh = as_mesh(mesh)
     check_divisible("batch_size", train.batch_size, mesh)
     items = expand_sources(data)
-    images = load_images(process_shard(items))
+    images, groups = load_images(process_shard(items), with_groups=True)
     net = RestoratorNet(config)
     tx = make_optimizer(train)
     points_per_image = train.points_per_image
-    make = batch_maker(images, config, train, mesh, train.seed)
+    make = batch_maker(images, config, train, mesh, train.seed, groups)
     validate = None
     if validation is not None:
-        held_out = load_images(process_shard(expand_sources(validation)))
-        held_out = batch_maker(held_out, config, train, mesh, _VALIDATION_SEED)
+        held, held_groups = load_images(process_shard(expand_sources(validation)), with_groups=True)
+        held_out = batch_maker(held, config, train, mesh, _VALIDATION_SEED, held_groups)
         validate = _validator(net, train, held_out)
 
     # Everything that fixes the parameters a run ends with; resume checks it.

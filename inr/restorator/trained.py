@@ -42,25 +42,37 @@ __all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
 PRETRAINED = ("restore", "upscale", "diffusion")
 
 
-@functools.partial(jax.jit, static_argnames=("net", "chunk", "mesh"))
-def _render(net, params, inputs, base, axes, cell, chunk, mesh):
-    points = points_from_axes(*axes)
+def _encode(net, params, inputs, reference):
+    """``(maps, latent, transfer)`` of one input and its reference (``None``: none)."""
     maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
+    transfer = None
+    if reference is not None:
+        args = (inputs[None], reference[None])
+        transfer = net.apply(params, *args, method=RestoratorNet.encode_reference)
+    return maps, latent, transfer
+
+
+@functools.partial(jax.jit, static_argnames=("net", "chunk", "mesh"))
+def _render(net, params, inputs, base, axes, cell, chunk, mesh, reference=None):
+    points = points_from_axes(*axes)
+    maps, latent, transfer = _encode(net, params, inputs, reference)
 
     def decode(p):
-        out = net.apply(params, maps, latent, base[None], p[None], cell[None], method="decode")
-        return out[0]
+        args = (maps, latent, base[None], p[None], cell[None], transfer)
+        return net.apply(params, *args, method="decode")[0]
 
     return jnp.clip(evaluate_chunked(decode, points, chunk, mesh), 0.0, 1.0)
 
 
 @functools.partial(jax.jit, static_argnames=("net", "chunk", "sampler", "mesh"))
-def _render_diffusion(net, params, inputs, base, axes, cell, key, chunk, sampler, mesh):
+def _render_diffusion(
+    net, params, inputs, base, axes, cell, key, chunk, sampler, mesh, reference=None
+):
     """Every point is its own diffusion chain (``vmap`` of the sampler over points)."""
     points = points_from_axes(*axes)
     config = net.config
     schedule = config.noise_schedule()
-    maps, latent = net.apply(params, inputs[None], method=RestoratorNet.encode)
+    maps, latent, transfer = _encode(net, params, inputs, reference)
     k_start, k_chains = jax.random.split(key)
     x_T = jax.random.normal(k_start, points.shape[:-1] + (3,))
     keys = jax.random.split(k_chains, points.shape[0])
@@ -68,7 +80,7 @@ def _render_diffusion(net, params, inputs, base, axes, cell, key, chunk, sampler
 
     def chain(p, x, k):
         def denoise(x_t, t):
-            args = (*batch, p[None, None], cell[None], x_t[None, None], t)
+            args = (*batch, p[None, None], cell[None], x_t[None, None], t, transfer)
             return net.apply(params, *args, method=RestoratorNet.denoise)[0, 0]
 
         return sample(denoise, x, k, schedule, prediction=config.prediction, **sampler.kwargs())
@@ -134,6 +146,7 @@ class Restorator:
         region=None,
         *,
         sampler: SamplerConfig | None = None,
+        reference=None,
         seed: int = 0,
         chunk: int = DEFAULT_CHUNK,
         mesh=None,
@@ -152,6 +165,10 @@ class Restorator:
           sampler: a diffusion restorator's reverse process
             (:class:`inr.diffusion.SamplerConfig`; ``None``: its defaults,
             DDPM over every step).  A single-pass model takes none.
+          reference: for a reference model (``config.reference``), a colour
+            photo ``(H_r, W_r, 3)`` of the same subject, framed like the
+            output (any size): its textures are transferred
+            (:mod:`inr.restorator.reference`).  ``None`` restores without.
           seed: a diffusion restorator's noise.  Each pixel is an
             independent chain keyed by its index in this render, so a
             region render is a fresh sample, not a crop of the full one.
@@ -168,6 +185,12 @@ class Restorator:
         if sampler is not None and not isinstance(sampler, SamplerConfig):
             raise ValueError(f"sampler must be an inr.diffusion.SamplerConfig; got {sampler!r}")
         chunk = as_positive_int(chunk, "chunk")
+        if reference is not None:
+            if not self.config.reference:
+                raise ValueError("reference is for reference restorators (config.reference)")
+            reference = as_image(reference, "reference")
+            if reference.ndim != 3 or reference.shape[-1] != 3:
+                raise ValueError(f"reference must be colour (H, W, 3); got {reference.shape}")
         inputs, base = self._inputs(image)
         size = np.shape(image)[:2] if size is None else size
         if np.ndim(size) != 1 or len(size) != 2:
@@ -185,10 +208,10 @@ class Restorator:
             key = jax.random.PRNGKey(seed)
             sampler = SamplerConfig() if sampler is None else sampler
             out = _render_diffusion(
-                self.net, params, inputs, base, axes, cell, key, chunk, sampler, mesh
+                self.net, params, inputs, base, axes, cell, key, chunk, sampler, mesh, reference
             )
         else:
-            out = _render(self.net, params, inputs, base, axes, cell, chunk, mesh)
+            out = _render(self.net, params, inputs, base, axes, cell, chunk, mesh, reference)
         return to_host(out).reshape(height, width, 3)
 
 

@@ -1,0 +1,167 @@
+"""Hash grid against SIREN: step time at tiny-cuda-nn's sample configuration, and time to quality.
+
+1. The step of tiny-cuda-nn's image sample (hash grid of 16 levels x 2
+   features, 2^19 rows per level, base resolution 16, growth 2; a 64-wide
+   MLP with 2 hidden layers; 2^18 random points per step; Adam), beside two
+   floors of the same step measured in the same process: the MLP's matmuls
+   alone (forward and backward on the encoded points) and the memory pass
+   that Adam makes over the table (read parameter, gradient and both
+   moments, write three).  Goal on an H100: <= 1.5 ms per step.
+2. Time to 30, 35 and 40 dB PSNR fitting the astronaut (``--size``; 1024 on
+   an accelerator) with SIREN (the paper's net and Adam 1e-4) and with the
+   hash grid (instant-ngp's Adam 1e-2), full batch; time per step from the
+   timed run after a compiling one, thresholds from the per-step PSNR
+   history.  Goal: the hash grid >= 10x faster to 35 dB.  ``--plot`` draws
+   PSNR against seconds.
+
+Usage: python benchmarks/hash_grid.py [--size 256] [--siren-steps 400] [--hash-steps 300]
+       [--plot PNG] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from _timing import RESULTS, best_time, print_table, write_json
+
+import inr
+
+THRESHOLDS = (30.0, 35.0, 40.0)
+# instant-ngp's optimiser (Muller et al. 2022, Sec. 4): Adam, beta2 0.99, eps 1e-15.
+HASH_OPTIMIZER = optax.adam(1e-2, b1=0.9, b2=0.99, eps=1e-15)
+
+
+def tcnn_model(**grid) -> inr.MLP:
+    return inr.MLP(64, hidden_layers=1, out_features=3, encoding=inr.HashGrid(**grid))
+
+
+def step_times(points: int, repeats: int) -> dict:
+    """The sample configuration's training step and its two floors, in ms."""
+    model = tcnn_model()
+    key = jax.random.PRNGKey(0)
+    xy = jax.random.uniform(key, (points, 2), minval=-1.0, maxval=1.0)
+    rgb = jax.random.uniform(jax.random.PRNGKey(1), (points, 3))
+    params = model.init(key, xy[:1])
+    state = HASH_OPTIMIZER.init(params)
+
+    @jax.jit
+    def step(params, state, xy, rgb):
+        loss, grads = jax.value_and_grad(lambda p: jnp.mean((model.apply(p, xy) - rgb) ** 2))(
+            params
+        )
+        updates, state = HASH_OPTIMIZER.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    def run_step():
+        jax.block_until_ready(step(params, state, xy, rgb))
+
+    mlp = inr.MLP(64, hidden_layers=1, out_features=3)
+    features = jax.random.normal(key, (points, 32))
+    mlp_params = mlp.init(key, features[:1])
+
+    @jax.jit
+    def matmuls(p, x):
+        return jax.grad(lambda p, x: jnp.mean((mlp.apply(p, x) - rgb) ** 2), argnums=(0, 1))(p, x)
+
+    table = params["params"]["encoding"]["table"]
+    moments = (jnp.zeros_like(table), jnp.zeros_like(table), jnp.ones_like(table))
+
+    @jax.jit
+    def adam_pass(t, g, m, v):
+        m = 0.9 * m + 0.1 * g
+        v = 0.99 * v + 0.01 * g * g
+        return t - 1e-2 * m / (jnp.sqrt(v) + 1e-15), m, v
+
+    return {
+        "step_ms": 1e3 * best_time(run_step, repeats),
+        "matmul_floor_ms": 1e3
+        * best_time(lambda: jax.block_until_ready(matmuls(mlp_params, features)), repeats),
+        "memory_floor_ms": 1e3
+        * best_time(lambda: jax.block_until_ready(adam_pass(table, *moments)), repeats),
+        "parameters": int(sum(x.size for x in jax.tree.leaves(params))),
+        "table_mib": table.size * table.dtype.itemsize / 2**20,
+    }
+
+
+def time_to_quality(image: np.ndarray, name: str, model, optimizer, steps: int) -> dict:
+    """Seconds per step (a compiled run) and the seconds at which each threshold is passed.
+
+    A progress callback makes the fit run in scans of 100 steps, so a
+    100-step warm-up compiles the very program that the timed run uses.
+    """
+
+    def fit(n):
+        quiet = lambda *_: None  # noqa: E731
+        return inr.fit_image(image, model=model, optimizer=optimizer, steps=n, progress=quiet)
+
+    steps = 100 * -(-steps // 100)
+    fit(100)
+    t0 = time.perf_counter()
+    result = fit(steps)
+    seconds = (time.perf_counter() - t0) / steps
+    psnr = np.asarray(result.history["psnr"])
+    row = {"model": name, "steps": steps, "ms_per_step": 1e3 * seconds, "final_db": psnr[-1]}
+    row["parameters"] = int(sum(x.size for x in jax.tree.leaves(result.params)))
+    for db in THRESHOLDS:
+        hit = np.nonzero(psnr >= db)[0]
+        row[f"s_to_{db:g}db"] = float((hit[0] + 1) * seconds) if hit.size else float("nan")
+    row["curve"] = {"seconds": (np.arange(1, steps + 1) * seconds).tolist(), "psnr": psnr.tolist()}
+    return row
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--siren-steps", type=int, default=400)
+    p.add_argument("--hash-steps", type=int, default=300)
+    p.add_argument("--points", type=int, default=2**18, help="points per step (tcnn sample)")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--plot", help="PNG of PSNR against seconds")
+    p.add_argument("--json", default=str(RESULTS / "hash_grid.json"))
+    args = p.parse_args()
+
+    steps = step_times(args.points, args.repeats)
+    steps["vs_matmul_floor"] = steps["step_ms"] / steps["matmul_floor_ms"]
+    steps["vs_memory_floor"] = steps["step_ms"] / steps["memory_floor_ms"]
+    print(f"tiny-cuda-nn sample step, {args.points} points:")
+    step_table = print_table([steps], list(steps))
+
+    image = inr.resize(inr.sample_image("astronaut"), (args.size, args.size))
+    rows = [
+        time_to_quality(image, "siren", inr.Siren(out_features=3), None, args.siren_steps),
+        time_to_quality(image, "hash grid", tcnn_model(), HASH_OPTIMIZER, args.hash_steps),
+    ]
+    siren_total = rows[0]["steps"] * rows[0]["ms_per_step"] / 1e3
+    for db in THRESHOLDS:
+        key = f"s_to_{db:g}db"
+        if np.isnan(rows[0][key]):  # SIREN never got there: a lower bound
+            rows[1][f"speedup_{db:g}db"] = f">{siren_total / rows[1][key]:.3g}"
+        else:
+            rows[1][f"speedup_{db:g}db"] = rows[0][key] / rows[1][key]
+    print(f"astronaut {args.size}x{args.size}, full batch (nan: not reached in its steps):")
+    columns = ["model", "parameters", "steps", "ms_per_step", "final_db"]
+    columns += [f"s_to_{db:g}db" for db in THRESHOLDS] + [f"speedup_{db:g}db" for db in THRESHOLDS]
+    quality_table = print_table(rows, columns)
+    if args.plot:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for row in rows:
+            ax.semilogx(row["curve"]["seconds"], row["curve"]["psnr"], label=row["model"])
+        ax.set(xlabel="seconds", ylabel="PSNR (dB)", title=f"astronaut {args.size}x{args.size}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.savefig(args.plot, dpi=120, bbox_inches="tight")
+    write_json(
+        args.json,
+        {"size": args.size, "step": steps, "quality": rows, "tables": [step_table, quality_table]},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Texture transfer from a reference image (TTSR, Yang et al., CVPR 2020), per point.
+
+TTSR restores a low-resolution input with the textures of a reference photo
+(another photo of the same face, or scene).  Its texture transformer:
+
+* a learnable texture extractor (LTE) maps three images to features: the
+  upsampled input (Q), the reference blurred down to the input's detail
+  (K) and the reference itself (V);
+* relevance ``r_ij = <q_i / |q_i|, k_j / |k_j|>`` between 3x3 patches of Q
+  and K; hard attention ``h_i = argmax_j r_ij`` picks, for every input
+  position, the most relevant reference position; soft attention
+  ``s_i = max_j r_ij`` says how much to trust it;
+* the textures of V at ``h_i`` are transferred at several scales (cross-scale
+  integration) and weighted by ``s_i``.
+
+Here the same steps serve a decoder of continuous coordinates.  Q and K are
+compared at the input's own resolution: Q from the input, K from the
+reference resized to the input's size (the reference is assumed framed like
+the target, as TTSR's are: same face or scene, similar scale).  A query point
+``p`` falls in input cell ``i`` at an offset ``o`` (in cells); its matched
+reference point is the centre of cell ``h_i`` plus the same offset, and the
+textures there are sampled bilinearly from every scale of V.  So a point
+between input pixels reads the reference between *its* pixels: the transfer
+works at any output size or region, beyond the x4 TTSR was built for.  The
+decoder receives ``s_i * V(p_ref)`` at each scale and ``s_i``.  Without a
+reference both are zero, which a model trained with reference dropout
+handles as a plain restorator.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from inr.interpolation import pixel_position, sample_bilinear
+
+__all__ = ["TextureExtractor", "Transfer", "match", "transfer"]
+
+
+class TextureExtractor(nn.Module):
+    """TTSR's LTE: a small conv pyramid, ``(h, w, c) -> maps`` at 1, 1/2, 1/4 (finest first).
+
+    Attributes:
+      features: channels per scale (each scale halves the resolution after
+        the first).
+    """
+
+    features: tuple[int, ...] = (32, 32, 32)
+
+    @nn.compact
+    def __call__(self, x: Annotated[jax.Array, "b h w c"]) -> tuple[jax.Array, ...]:
+        maps = []
+        for level, width in enumerate(self.features):
+            if level:
+                x = nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+            x = nn.relu(nn.Conv(width, (3, 3))(x))
+            x = nn.relu(nn.Conv(width, (3, 3))(x))
+            maps.append(x)
+        return tuple(maps)
+
+
+class Transfer(NamedTuple):
+    """What a reference gives the decoder, computed once per input.
+
+    Attributes:
+      values: V, the reference's texture maps, finest first, ``(b, H_k, W_k, C_k)``.
+      index: ``(b, h w)`` hard attention: the reference cell (row-major in
+        the input-sized grid) most relevant to each input cell.
+      confidence: ``(b, h, w)`` soft attention, the relevance of that match
+        (zero where there is no reference).
+    """
+
+    values: tuple[jax.Array, ...]
+    index: jax.Array
+    confidence: jax.Array
+
+
+def _patches(x):
+    """3x3 neighbourhoods, flattened and L2-normalised: ``(b, h, w, c) -> (b, h w, 9 c)``."""
+    b, h, w, c = x.shape
+    p = jax.lax.conv_general_dilated_patches(
+        x, (3, 3), (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    p = p.reshape(b, h * w, -1)
+    return p / (jnp.linalg.norm(p, axis=-1, keepdims=True) + 1e-6)
+
+
+def match(query: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Hard and soft attention of ``query (b, h, w, c)`` over ``key (b, h', w', c)``.
+
+    Returns ``(index (b, h w), confidence (b, h, w))``.  The relevance
+    matrix is ``(h w) x (h' w')`` per row of the batch: quadratic in the
+    input's size, which is small (the input is the low-resolution side).
+    """
+    q, k = _patches(query), _patches(key)
+    relevance = jnp.einsum("bic,bjc->bij", q, k)
+    index = jnp.argmax(relevance, axis=-1)
+    confidence = jnp.max(relevance, axis=-1)
+    return index, confidence.reshape(query.shape[:3])
+
+
+def _reference_points(points, index, height: int, width: int):
+    """Each point's matched position in the reference, ``(n, 2)`` in [-1, 1]."""
+    row, col = pixel_position(points, height, width)
+    r = jnp.clip(jnp.round(row), 0, height - 1)
+    c = jnp.clip(jnp.round(col), 0, width - 1)
+    cell = (r * width + c).astype(jnp.int32)
+    matched = index[cell]
+    mr, mc = matched // width, matched % width
+    # The matched cell's centre plus the point's offset from its own centre.
+    x = -1.0 + (2.0 * (mc + (col - c)) + 1.0) / width
+    y = -1.0 + (2.0 * (mr + (row - r)) + 1.0) / height
+    return jnp.stack([x, y], axis=-1), cell
+
+
+def transfer(t: Transfer, points: Annotated[jax.Array, "b n 2"]) -> jax.Array:
+    """Per point: ``s * V(p_ref)`` at every scale of V, and ``s``; ``(b, n, sum C_k + 1)``."""
+    height, width = t.confidence.shape[1:]
+
+    def one(values, index, confidence, p):
+        where, cell = _reference_points(p, index, height, width)
+        s = confidence.reshape(-1)[cell][:, None]
+        textures = [sample_bilinear(v, where) for v in values]
+        return jnp.concatenate([s * v for v in textures] + [s], axis=-1)
+
+    return jax.vmap(one)(t.values, t.index, t.confidence, points)

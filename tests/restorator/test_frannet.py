@@ -1,0 +1,61 @@
+"""FranNet's protocol: the crop, the input, the oracle and the table row."""
+
+import jax
+import numpy as np
+import optax
+import pytest
+
+import inr
+from inr.restorator.frannet import evaluate, oracle, protocol_example
+from inr.restorator.train import init_state
+
+from .conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def faces():
+    """Three smooth 218x178 'photos' (CelebA's shape)."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:218, 0:178] / 218.0
+    out = []
+    for _ in range(3):
+        a, b = rng.uniform(-1, 1, 2)
+        t = np.clip(0.5 + 0.4 * np.sin(3 * a * x + 2 * b * y), 0, 1)
+        out.append(np.stack([t, t**2, 1 - t], -1).astype(np.float32))
+    return np.stack(out)
+
+
+def test_the_example_is_the_centred_square_and_its_gray_64(faces):
+    gray, target = protocol_example(faces[0])
+    np.testing.assert_array_equal(target, faces[0][20:198])
+    assert gray.shape == (64, 64) and gray.dtype == np.float32
+    # Bilinear without antialiasing: each output samples two neighbouring rows and columns.
+    want = jax.image.resize(inr.rgb_to_gray(target), (64, 64), "linear", antialias=False)
+    np.testing.assert_allclose(gray, want, atol=1e-5)
+
+
+def test_the_oracle_is_the_bicubic_upscale_in_three_channels():
+    gray = np.full((64, 64), 0.3, np.float32)
+    np.testing.assert_allclose(oracle(gray, 178), 0.3, atol=1e-6)
+    assert oracle(gray, 100).shape == (100, 100, 3)
+
+
+def test_an_untrained_restorator_scores_as_the_oracle(faces):
+    """Its residual is zero and its chroma neutral: the bicubic luma, as the oracle."""
+    config = inr.RestoratorConfig(**dict(TINY, input_size=64))
+    net = inr.restorator.RestoratorNet(config)
+    params = init_state(net, optax.sgd(0.1), jax.random.PRNGKey(0), 4)["params"]
+    model = inr.Restorator(params=params, config=config)
+    row = evaluate(model, faces)
+    assert row["images"] == 3
+    np.testing.assert_allclose(row["mse"], row["oracle_mse"], rtol=1e-3)
+    np.testing.assert_allclose(row["ratio"], 1.0, rtol=1e-3)
+    oracle_only = evaluate(None, faces, limit=2)
+    assert oracle_only["images"] == 2 and np.isnan(oracle_only["mse"])
+
+
+def test_bad_inputs_are_named(faces):
+    with pytest.raises(ValueError, match="RGB photo"):
+        protocol_example(faces[0, ..., 0])
+    with pytest.raises(ValueError, match="at least 64"):
+        protocol_example(faces[0, :40])

@@ -1,0 +1,106 @@
+"""Reference-based restorators: matching, transfer geometry, pairing, training, rendering."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import inr
+from inr.restorator.reference import Transfer, _reference_points, match, transfer
+from inr.restorator.stream import StreamSpec, _draw_reference, draw_crops, image_store
+
+from .conftest import TINY, train_tiny
+
+REF = dict(TINY, task="upscale", reference=True, texture=(4, 4))
+
+
+def test_a_map_matches_itself_with_full_confidence():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 3))
+    index, confidence = match(x, x)
+    np.testing.assert_array_equal(index, np.broadcast_to(np.arange(30), (2, 30)))
+    np.testing.assert_allclose(confidence, 1.0, rtol=1e-5)
+
+
+def test_matching_follows_a_shifted_copy():
+    """K is Q moved one column right: every interior cell matches its shifted twin."""
+    q = jax.random.normal(jax.random.PRNGKey(1), (1, 8, 8, 4))
+    k = jnp.roll(q, 1, axis=2)
+    index, _ = match(q, k)
+    rows, cols = np.divmod(np.asarray(index[0]).reshape(8, 8), 8)
+    want_rows, want_cols = np.mgrid[0:8, 0:8]
+    np.testing.assert_array_equal(cols[2:-2, 2:-3], want_cols[2:-2, 2:-3] + 1)
+    np.testing.assert_array_equal(rows[2:-2, 2:-3], want_rows[2:-2, 2:-3])
+
+
+def test_the_identity_match_sends_every_point_to_itself(rng):
+    points = jnp.asarray(rng.uniform(-0.99, 0.99, (50, 2)), jnp.float32)
+    where, _ = _reference_points(points, jnp.arange(7 * 9), 7, 9)
+    np.testing.assert_allclose(where, points, atol=1e-6)
+
+
+def test_transfer_reads_the_matched_cell_scaled_by_confidence(rng):
+    """A constant-per-cell V on the input's grid, a permutation match: values follow it."""
+    h, w = 4, 4
+    perm = jnp.asarray(rng.permutation(h * w))
+    values = jnp.arange(h * w, dtype=jnp.float32).reshape(1, h, w, 1)
+    confidence = jnp.full((1, h, w), 0.5)
+    t = Transfer((values,), perm[None], confidence)
+    centres = inr.grid(h, w).reshape(1, -1, 2)
+    out = transfer(t, jnp.asarray(centres))
+    np.testing.assert_allclose(out[0, :, 0], 0.5 * np.asarray(perm, np.float32), atol=1e-5)
+    np.testing.assert_allclose(out[0, :, 1], 0.5)
+
+
+def test_references_come_from_the_same_group():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (20, 20, 3), dtype=np.uint8) for _ in range(7)]
+    groups = ["b", "a", "b", "c", "a", "b", "a"]
+    store = image_store(images, groups)
+    np.testing.assert_array_equal(store.group_sizes, [3, 3, 3, 3, 3, 3, 1])
+    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=64,
+                                points_per_image=4)  # fmt: skip
+    crops = draw_crops(jax.random.PRNGKey(0), store, spec)
+    on_device = jax.tree.map(jnp.asarray, store)
+    boxes = jax.vmap(lambda k, c: _draw_reference(k, c, on_device))(
+        jax.random.split(jax.random.PRNGKey(1), 64), crops
+    )
+    group_of = np.asarray(store.group_starts)
+    np.testing.assert_array_equal(group_of[boxes.index], group_of[crops.index])
+    paired = np.asarray(store.group_sizes)[crops.index] > 1
+    assert (np.asarray(boxes.index)[paired] != np.asarray(crops.index)[paired]).all()
+    alone = ~paired
+    np.testing.assert_array_equal(np.asarray(boxes.index)[alone], np.asarray(crops.index)[alone])
+
+
+@pytest.fixture(scope="module")
+def reference_model(colour_images, tmp_path_factory):
+    """Trained on files named as CelebA's: four 'people', two photos each."""
+    folder = tmp_path_factory.mktemp("faces")
+    for i, image in enumerate(colour_images):
+        inr.save_image(folder / f"p{i // 2}_{i}.png", image)
+    return train_tiny(folder, steps=40, **REF, reference_dropout=0.5)
+
+
+def test_a_reference_model_trains_and_restores_with_or_without_a_reference(
+    reference_model, colour_images
+):
+    small = inr.resize(colour_images[0], (16, 16))
+    with_ref = reference_model.restore(small, size=(40, 30), reference=colour_images[1])
+    without = reference_model.restore(small, size=(40, 30))
+    assert with_ref.shape == without.shape == (40, 30, 3)
+    assert np.isfinite(with_ref).all() and not np.allclose(with_ref, without)
+    # Any reference size; any region.
+    other = reference_model.restore(small, size=(8, 8), region=(0.5, 0.5, 1, 1),
+                                    reference=colour_images[2][:30])  # fmt: skip
+    assert other.shape == (8, 8, 3)
+
+
+def test_reference_arguments_are_checked(reference_model, colour_images):
+    small = inr.resize(colour_images[0], (16, 16))
+    with pytest.raises(ValueError, match="reference must be colour"):
+        reference_model.restore(small, reference=colour_images[1][..., 0])
+    plain = train_tiny(colour_images, steps=1, task="upscale")
+    with pytest.raises(ValueError, match="reference is for reference restorators"):
+        plain.restore(small, reference=colour_images[1])
+    with pytest.raises(ValueError, match="reference_dropout"):
+        inr.TrainConfig(reference_dropout=1.5)
