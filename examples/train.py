@@ -62,6 +62,14 @@ def main(argv=None):
     p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
     p.add_argument("--prediction", default="x0", choices=("epsilon", "x0", "v"))
     p.add_argument("--max-scale", type=float, default=4.0)
+    p.add_argument("--preset", choices=tuple(inr.restorator.PRESETS), help="encoder/decoder sizes")
+    p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
+    p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")
+    p.add_argument("--reference-dropout", type=float, default=0.2)
+    p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
+    p.add_argument("--validation", nargs="*", default=None, help="held-out folders or files")
+    p.add_argument("--validate-every", type=int, default=500)
+    p.add_argument("--limit", type=int, default=None, help="train on the first N files only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-dir", default=None)
     p.add_argument("--no-resume", action="store_true")
@@ -81,7 +89,10 @@ def main(argv=None):
     if masking is not None and masking.isdigit():
         masking = int(masking)
     features = tuple(int(f) for f in args.features.split(","))
-    config = _from_args(inr.RestoratorConfig, args, features=features)
+    texture = tuple(int(f) for f in args.texture.split(","))
+    config = _from_args(inr.RestoratorConfig, args, features=features, texture=texture)
+    if args.preset:
+        config = dataclasses.replace(config, **inr.restorator.PRESETS[args.preset])
     recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking)
     checkpoints = None
     if args.checkpoint_dir:
@@ -89,8 +100,15 @@ def main(argv=None):
             args.checkpoint_dir, save_every=args.save_every, resume=not args.no_resume
         )
     start = time.perf_counter()
+    data = inr.restorator.data.expand_sources(args.data)[: args.limit]
     model = inr.train_restorator(
-        args.data, config, recipe, checkpoints=checkpoints, progress=lead, mesh=args.devices
+        data,
+        config,
+        recipe,
+        checkpoints=checkpoints,
+        validation=args.validation,
+        progress=lead,
+        mesh=args.devices,
     )
     if lead:
         print(f"trained in {time.perf_counter() - start:.0f} s on {jax.device_count()} devices")

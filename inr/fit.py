@@ -14,6 +14,7 @@ call with the same model, optimizer object and shapes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import partial
 
@@ -146,6 +147,18 @@ def _options(model, optimizer, channels: int):
             f"optimizer must be an optax.GradientTransformation such as optax.adam(1e-4); "
             f"got {optimizer!r}"
         )
+    out = _output_shape(model)
+    if out != (1, channels):
+        raise ValueError(
+            f"model must map points (n, 2) to (n, {channels}) for this image "
+            f"(e.g. out_features={channels}); it gives {out[1:]} per point"
+        )
+    return model, optimizer
+
+
+@functools.lru_cache(maxsize=64)
+def _output_shape(model: nn.Module) -> tuple[int, ...]:
+    """The output shape of ``model`` on one point (traced once per model, not per call)."""
     try:
         out = jax.eval_shape(
             lambda x: model.apply(model.init(jax.random.PRNGKey(0), x), x),
@@ -153,12 +166,7 @@ def _options(model, optimizer, channels: int):
         )
     except Exception as exc:
         raise ValueError(f"model must map points (n, 2) to values (n, C): {exc}") from exc
-    if out.shape != (1, channels):
-        raise ValueError(
-            f"model must map points (n, 2) to (n, {channels}) for this image "
-            f"(e.g. out_features={channels}); it gives {out.shape[1:]} per point"
-        )
-    return model, optimizer
+    return tuple(out.shape)
 
 
 def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None, points=None):

@@ -37,3 +37,28 @@ def test_naive_paste_clips_to_the_destination(examples_path):
     want[0:3, 4:6] = True
     np.testing.assert_array_equal(out[..., 0] == 1, want)
     assert not dst.any()
+
+
+def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
+    """A tiny reference model, trained for a few steps on 'people' with two photos each."""
+    import reference_upscale
+
+    import inr
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(4):
+        inr.save_image(folder / f"p{i // 2}_{i}.png", rng.uniform(0, 1, (180, 170, 3)))
+    config = inr.RestoratorConfig(
+        task="upscale", input_size=16, features=(4, 8), latent=4, hidden=8, blocks=1,
+        pos_frequencies=1, reference=True, texture=(4,),
+    )  # fmt: skip
+    train = inr.TrainConfig(steps=2, batch_size=2, points_per_image=16)
+    model = inr.train_restorator(folder, config, train, progress=False)
+    inr.save_restorator(tmp_path / "ref.msgpack", model)
+    out = tmp_path / "ref.png"
+    reference_upscale.main(
+        ["--model", str(tmp_path / "ref.msgpack"), "--data", str(folder), "--out", str(out)]
+    )
+    assert out.stat().st_size > 0
