@@ -71,7 +71,9 @@ def main():
 
     rows = [{"row": f"FranNet: {k}", "mse": v} for k, v in FRANNET_TABLE.items()]
     rows.append({"row": "oracle (bicubic gray)", **evaluate(None, args.data, limit=args.limit)})
-    rows[-1]["mse"], rows[-1]["ratio"] = rows[-1]["oracle_mse"], 1.0
+    oracle = rows[-1]
+    oracle.update(mse=oracle["oracle_mse"], gray_mse=oracle["oracle_gray_mse"])
+    oracle.update(ratio=1.0, gray_ratio=1.0)
     for name in args.models:
         rows += model_rows(name, args.data, args.limit, args.grid)
     columns = ["row", "images", "mse", "ratio", "gray_mse", "gray_ratio", "decoder_calls"]

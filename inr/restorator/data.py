@@ -25,7 +25,9 @@ float32 arrays: ``inputs (B, n_in, n_in, c)``, ``points (B, P, 2)``,
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
 import queue
 import threading
 import warnings
@@ -107,6 +109,15 @@ def group_names(items) -> list[str]:
     return names
 
 
+def _decode(path) -> np.ndarray | Exception:
+    """A file's pixels as uint8, or the exception that reading it raised."""
+    try:
+        data = np.asarray(iio.imread(path))
+        return data if data.dtype == np.uint8 else np.round(as_image(data) * 255).astype(np.uint8)
+    except Exception as exc:  # imageio raises many types for bad files
+        return exc
+
+
 def load_images(source, *, with_groups: bool = False):
     """RGB training images from folders (recursive), files, or arrays.
 
@@ -119,15 +130,16 @@ def load_images(source, *, with_groups: bool = False):
     """
     source = expand_sources(source)
     groups = group_names(source)
+    files = [item for item in source if isinstance(item, (str, Path))]
+    # Decoders release the GIL: a few threads decode a folder several times faster.
+    with concurrent.futures.ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+        decoded = dict(zip(map(str, files), pool.map(_decode, files), strict=True))
     images, kept = [], []
     for i, item in enumerate(source):
         if isinstance(item, (str, Path)):
-            try:
-                data = np.asarray(iio.imread(item))
-                if data.dtype != np.uint8:
-                    data = np.round(as_image(data) * 255).astype(np.uint8)
-            except Exception as exc:  # imageio raises many types for bad files
-                warnings.warn(f"skipping unreadable image {str(item)!r}: {exc}", stacklevel=2)
+            data = decoded[str(item)]
+            if isinstance(data, Exception):
+                warnings.warn(f"skipping unreadable image {str(item)!r}: {data}", stacklevel=2)
                 continue
             images.append(_to_rgb(data))
         else:
