@@ -58,6 +58,9 @@ ROWS = {
         "2-D or 3-D",
     ),
     "hash grid growth below 1": (lambda: inr.HashGrid(growth=0.5), "growth must be"),
+    "empty texture": (lambda: inr.RestoratorConfig(reference=True, texture=()), "texture must"),
+    "unknown preset": (lambda: inr.RestoratorConfig.preset("huge"), "preset must be one of"),
+    "unknown pipeline": (lambda: inr.TrainConfig(pipeline="gpu"), "pipeline must be one of"),
     "model not a module": (lambda: inr.fit_image(IMG, model="siren"), "model must be a Flax"),
     "model channels": (
         lambda: inr.fit_image(RGB, model=inr.Siren(8, 1)),

@@ -118,6 +118,8 @@ class RestoratorConfig:
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(int(f) for f in self.features))
         object.__setattr__(self, "texture", tuple(int(f) for f in self.texture))
+        if not self.texture or min(self.texture) < 1:
+            raise ValueError(f"texture must be positive channel counts; got {self.texture}")
         checks = {
             "task": (self.task, TASKS),
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),

@@ -78,7 +78,7 @@ def reference_model(colour_images, tmp_path_factory):
     folder = tmp_path_factory.mktemp("faces")
     for i, image in enumerate(colour_images):
         inr.save_image(folder / f"p{i // 2}_{i}.png", image)
-    return train_tiny(folder, steps=40, **REF, reference_dropout=0.5)
+    return train_tiny(folder, steps=12, **REF, reference_dropout=0.5)
 
 
 def test_a_reference_model_trains_and_restores_with_or_without_a_reference(

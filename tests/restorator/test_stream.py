@@ -131,15 +131,15 @@ def test_validation_loss_is_logged_and_both_pipelines_learn(colour_images, tmp_p
         folder = tmp_path / pipeline
         train_tiny(
             colour_images[:6],
-            steps=80,
+            steps=40,
             directory=folder,
             pipeline=pipeline,
-            validate_every=40,
-            log_every=40,
+            validate_every=20,
+            log_every=20,
             validation=colour_images[6:],
         )
         log = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-        assert [r["step"] for r in log] == [40, 80]
+        assert [r["step"] for r in log] == [20, 40]
         assert all(r["val_loss"] > 0 for r in log)
         assert log[-1]["loss"] < log[0]["loss"]
 
