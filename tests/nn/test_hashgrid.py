@@ -77,10 +77,10 @@ def test_encoding_matches_numpy(rng, d, interpolation):
         interpolation=interpolation,
     )  # fmt: skip
     params = _init(grid, d)
-    points = rng.uniform(-1.05, 1.05, (64, d)).astype(np.float32)
+    points = rng.uniform(-1.05, 1.05, (24, d)).astype(np.float32)
     got = np.asarray(grid.apply(params, points))
     want = _numpy_encoding(grid, np.asarray(params["params"]["table"], np.float64), points)
-    assert got.shape == (64, 15)
+    assert got.shape == (24, 15)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
@@ -200,8 +200,7 @@ def test_fit_images_on_random_batches_equals_separate_fits(camera64):
     np.testing.assert_allclose(both[1].render(64, 64), one.render(64, 64), atol=1e-4)
 
 
-@pytest.mark.parametrize("interpolation", ["linear", "smoothstep"])
-def test_gradient_fits_through_a_grid_reach_the_exact_reconstruction(camera64, interpolation):
+def test_gradient_fits_through_a_grid_reach_the_exact_reconstruction(camera64):
     """Second-order mixed derivatives flow through the grid and the MLP.
 
     Growth 1.5 keeps the levels' vertices off the half-pixel points where
@@ -209,7 +208,7 @@ def test_gradient_fits_through_a_grid_reach_the_exact_reconstruction(camera64, i
     at its vertices, so a level aligned with them cannot learn from them.
     """
     grid = inr.HashGrid(levels=12, features=2, log2_table_size=14, base_resolution=4,
-                        growth=1.5, interpolation=interpolation)  # fmt: skip
+                        growth=1.5, interpolation="smoothstep")  # fmt: skip
     grad = inr.image_gradient(camera64)
     exact = inr.reconstruct(grad, mean=float(camera64.mean()))
     result = inr.fit_gradients(
