@@ -126,13 +126,14 @@ def test_masking_blanks_whole_cells_of_the_host_grid(grid):
                     assert cell.all() or not cell.any()
 
 
-@pytest.mark.parametrize("pipeline", ["device", pytest.param("host", marks=pytest.mark.slow)])
-def test_validation_loss_is_logged_with_either_pipeline(colour_images, tmp_path, pipeline):
+@pytest.mark.slow
+def test_the_host_pipeline_trains_and_validates(colour_images, tmp_path):
+    """The device pipeline's run is ``test_train.test_training_reduces_the_loss``."""
     train_tiny(
         colour_images[:6],
         steps=20,
         directory=tmp_path,
-        pipeline=pipeline,
+        pipeline="host",
         validate_every=10,
         log_every=10,
         validation=colour_images[6:],

@@ -21,10 +21,22 @@ def _assert_same_params(a, b):
 
 
 def test_training_reduces_the_loss(colour_images, tmp_path):
-    _train(colour_images, steps=120, directory=tmp_path, log_every=20, save_every=60)
+    held_out = colour_images[6:, :, ::-1]  # mirrored: images it never trains on
+    _train(
+        colour_images,
+        steps=120,
+        directory=tmp_path,
+        log_every=20,
+        save_every=60,
+        validation=held_out,
+        validate_every=60,
+    )
     log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [20, 40, 60, 80, 100, 120]
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
+    validated = [r for r in log if "val_loss" in r]
+    assert [r["step"] for r in validated] == [60, 120]
+    assert validated[-1]["val_loss"] < validated[0]["val_loss"]
     assert all(r["points_per_second"] > 0 for r in log)
     assert open_manager(tmp_path).all_steps() == [60, 120]
 
