@@ -39,6 +39,7 @@ def test_naive_paste_clips_to_the_destination(examples_path):
     assert not dst.any()
 
 
+@pytest.mark.slow
 def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
     """A tiny reference model, trained for a few steps on 'people' with two photos each."""
     import reference_upscale

@@ -192,6 +192,7 @@ def test_fit_image_on_random_batches_renders_the_whole_image(camera64):
     assert result.render(16, 32).shape == (16, 32)
 
 
+@pytest.mark.slow
 def test_fit_images_on_random_batches_equals_separate_fits(camera64):
     stack = np.stack([camera64, camera64[::-1]])
     options = dict(model=_small_grid(), optimizer=_ADAM, steps=20, points=256)

@@ -8,7 +8,13 @@ import pytest
 
 import inr
 from inr.restorator.reference import Transfer, _reference_points, match, transfer
-from inr.restorator.stream import StreamSpec, _draw_reference, draw_crops, image_store
+from inr.restorator.stream import (
+    StreamSpec,
+    _draw_reference,
+    device_batch,
+    draw_crops,
+    image_store,
+)
 from inr.restorator.train import init_state
 
 from .conftest import TINY, train_tiny
@@ -131,3 +137,29 @@ def test_reference_arguments_are_checked(reference_model, colour_images):
         plain.restore(small, reference=colour_images[1])
     with pytest.raises(ValueError, match="reference_dropout"):
         inr.TrainConfig(reference_dropout=1.5)
+
+
+def test_reference_batches_hold_a_resized_partner_and_a_presence_flag():
+    """Same-size photos in pairs: each row's reference is its partner's same box, resized."""
+    rng = np.random.default_rng(2)
+    images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(4)]
+    store = image_store(images, ["a", "a", "b", "b"])
+    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=32,
+                                points_per_image=4, reference_size=16,
+                                reference_dropout=0.5)  # fmt: skip
+    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    assert batch["reference"].shape == (32, 16, 16, 3)
+    assert set(np.unique(batch["present"])) == {0.0, 1.0}
+    assert 0 <= batch["reference"].min() and batch["reference"].max() <= 1
+    # The partner's box is the row's own box: the same size, so the same cell.
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
+    crops = jax.device_get(draw_crops(key, store, spec))
+    row_keys = jax.random.split(key, 32)
+    for i in range(3):
+        box = _draw_reference(
+            jax.random.split(jax.random.fold_in(row_keys[i], 2), 3)[0],
+            jax.tree.map(lambda x, i=i: x[i], crops),
+            jax.tree.map(jnp.asarray, store),
+        )
+        assert int(box.index) == int(crops.index[i]) ^ 1  # the other photo of the pair
+        assert (int(box.top), int(box.left)) == (int(crops.top[i]), int(crops.left[i]))
