@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.color import rgb_to_gray
-from inr.interpolation import keys_cubic
+from inr.interpolation import keys_cubic, sample_bilinear
 from inr.restorator.data import _PRIMES, Masking, as_masking
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
@@ -296,12 +296,6 @@ def _store_bilinear(store: ImageStore, crop: Crops, points):
     return _blend(at, _corners(crop.height, crop.width, points))
 
 
-def _bilinear(image, points):
-    """:func:`inr.interpolation.sample_bilinear` of a whole ``(n, n, c)`` image."""
-    size = jnp.asarray(image.shape[0])
-    return _blend(lambda r, c: image[r, c], _corners(size, size, points))
-
-
 def _grid_size(key, masking: Masking):
     if masking.grid == "uniform":
         return jax.random.randint(key, (), 5, 65)
@@ -340,7 +334,7 @@ def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
     small = _resize(store, crop, n, spec.window)
     small = jnp.where(crop.flip, small[:, ::-1], small)
     if spec.task == "colorize":
-        targets = _bilinear(small, points)
+        targets = sample_bilinear(small, points)
         inputs = rgb_to_gray(small)[..., None]
         cell = jnp.ones(2)
     else:
