@@ -231,3 +231,21 @@ def test_a_4096_square_image_fits_on_random_batches():
     fit = inr.fit_image(image, model=model, optimizer=_ADAM, steps=200, points=2**16)
     part = fit.render(256, 256, region=(0.25, 0.25, 0.3125, 0.3125))
     assert inr.psnr(part, image[1024:1280, 1024:1280]) > 25
+
+
+def test_a_bfloat16_table_halves_memory_and_rounds_only_the_features(rng):
+    grid = inr.HashGrid(levels=3, features=2, log2_table_size=8, base_resolution=4)
+    half = inr.HashGrid(levels=3, features=2, log2_table_size=8, base_resolution=4,
+                        param_dtype=jnp.bfloat16)  # fmt: skip
+    params = _init(grid, 2)
+    table = params["params"]["table"]
+    assert (
+        half.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))["params"]["table"].dtype == jnp.bfloat16
+    )
+    points = jnp.asarray(rng.uniform(-1, 1, (30, 2)), jnp.float32)
+    low = half.apply({"params": {"table": table.astype(jnp.bfloat16)}}, points)
+    assert low.dtype == jnp.float32
+    # bfloat16 keeps 8 significant bits: each feature within 2^-8 of its size.
+    np.testing.assert_allclose(
+        low, grid.apply(params, points), atol=2**-8 * float(jnp.abs(table).max())
+    )
