@@ -32,6 +32,7 @@ from _timing import RESULTS, print_table, write_json
 
 import inr
 from inr.restorator.data import group_names, load_images
+from inr.restorator.frannet import centre_square
 
 SIDE = 160
 
@@ -42,10 +43,7 @@ def _faces(folder: str, limit: int | None):
     groups = group_names(files)
     crops = []
     for photo in load_images(files):
-        h, w = photo.shape[:2]
-        s = min(h, w)
-        square = photo[(h - s) // 2 : (h + s) // 2, (w - s) // 2 : (w + s) // 2]
-        crops.append(inr.resize(square, (SIDE, SIDE)))
+        crops.append(inr.resize(centre_square(photo), (SIDE, SIDE)))
     members = defaultdict(list)
     for i, g in enumerate(groups):
         members[g].append(i)

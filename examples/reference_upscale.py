@@ -25,6 +25,7 @@ from _figures import plt, save_figure
 
 import inr
 from inr.restorator.data import expand_sources, group_names, load_images
+from inr.restorator.frannet import centre_square
 
 SIDE = 160
 
@@ -37,14 +38,8 @@ def pairs(folder, count: int):
         members[group].append(path)
     chosen = [m[:2] for m in members.values() if len(m) > 1][:count]
     images = load_images([p for pair in chosen for p in pair])
-
-    def square(photo):
-        h, w = photo.shape[:2]
-        s = min(h, w)
-        crop = photo[(h - s) // 2 : (h + s) // 2, (w - s) // 2 : (w + s) // 2]
-        return inr.resize(crop, (SIDE, SIDE))
-
-    return [(square(images[2 * i]), square(images[2 * i + 1])) for i in range(len(chosen))]
+    squares = [inr.resize(centre_square(image), (SIDE, SIDE)) for image in images]
+    return [(squares[2 * i], squares[2 * i + 1]) for i in range(len(chosen))]
 
 
 def main(argv=None):

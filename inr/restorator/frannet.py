@@ -28,7 +28,14 @@ import numpy as np
 from inr.color import rgb_to_gray
 from inr.restorator.data import expand_sources, load_images
 
-__all__ = ["FRANNET_TABLE", "INPUT_SIZE", "evaluate", "oracle", "protocol_example"]
+__all__ = [
+    "FRANNET_TABLE",
+    "INPUT_SIZE",
+    "centre_square",
+    "evaluate",
+    "oracle",
+    "protocol_example",
+]
 
 INPUT_SIZE = 64
 # FranNet's published figures (RGB MSE in [0, 1]).
@@ -51,6 +58,17 @@ def _grow(gray, side: int):
     return jnp.clip(jax.image.resize(gray, (side, side), "cubic"), 0, 1)
 
 
+def centre_square(image: np.ndarray) -> np.ndarray:
+    """The centred ``s x s`` crop of ``image (h, w, ...)``, ``s = min(h, w)``.
+
+    Rows 20..197 of a 178x218 CelebA photo: FranNet's crop.
+    """
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top : top + side, left : left + side]
+
+
 def protocol_example(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(gray input (64, 64), colour target (s, s, 3))`` of an RGB photo ``(h, w, 3)``.
 
@@ -62,11 +80,9 @@ def protocol_example(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"image must be an RGB photo (h, w, 3); got shape {image.shape}")
     h, w = image.shape[:2]
-    side = min(h, w)
-    if side < INPUT_SIZE:
+    if min(h, w) < INPUT_SIZE:
         raise ValueError(f"image must be at least {INPUT_SIZE} pixels on each side; got {h}x{w}")
-    top, left = (h - side) // 2, (w - side) // 2
-    target = np.ascontiguousarray(image[top : top + side, left : left + side], np.float32)
+    target = np.ascontiguousarray(centre_square(image), np.float32)
     gray = rgb_to_gray(np.asarray(_shrink(target, INPUT_SIZE)))
     return gray.astype(np.float32), target
 

@@ -15,6 +15,7 @@ Metrics (mean loss, points per second, and the loss on held-out
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -203,24 +204,14 @@ def _validator(net: RestoratorNet, train: TrainConfig, make):
     return lambda params: float(np.mean([loss(params, b) for b in batches]))
 
 
-class _Direct:
-    """The device pipeline's batches, in order: dispatching one is already asynchronous."""
-
-    def __init__(self, make, start: int, stop: int):
-        self._make, self._steps = make, range(start, stop)
-
-    def __iter__(self):
-        return ((step, self._make(step)) for step in self._steps)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-
 def _batches(make, start: int, stop: int, pipeline: str):
-    return Prefetcher(make, start, stop) if pipeline == "host" else _Direct(make, start, stop)
+    """``(step, batch)`` in order: from a host thread, or dispatched on the device directly.
+
+    Dispatching a device batch is already asynchronous, so it needs no thread.
+    """
+    if pipeline == "host":
+        return Prefetcher(make, start, stop)
+    return contextlib.nullcontext((step, make(step)) for step in range(start, stop))
 
 
 def _progress(step: int, steps: int, loss: float, rate: float, eta: float) -> None:
