@@ -1,11 +1,23 @@
-"""Colorize and upscale with the pretrained restorator: 64x64 gray in, any size out.
+"""Colorize and upscale with a pretrained restorator: 64x64 gray in, any size out.
 
-With no arguments, takes the built-in astronaut, makes it 64x64 grayscale,
-restores it in colour at 256 and 1024 px with ``pretrained:restore``, and
-renders the region (0.2, 0.2, 0.4, 0.6) at 1024 px tall; one figure shows
-them beside the input, the bicubic gray oracle and the ground truth.
+With no arguments, takes the first faces of CelebA's validation folder
+(``--faces``, default ``../shared/data/celeba/val``) under FranNet's
+protocol (:mod:`inr.restorator.frannet`: the 178x178 centre crop, its 64x64
+gray input) and draws a grid, a face per row: gray input, bicubic gray
+oracle, ``pretrained:celeba``'s colour at 178x178, a 356x356 zoom of the
+eyes, and the ground truth, with RGB MSE under each (``--diffusion-model``
+adds a column sampled with stride 8).
 
-    python examples/colorize.py [--image PATH] [--model pretrained:restore]
+    python examples/colorize.py [--faces DIR] [--count 4] [--model pretrained:celeba]
+                                [--diffusion-model PATH] [--out outputs/colorize_faces.png]
+
+Without the faces folder, or with ``--image``, it takes one photo (the
+built-in astronaut by default), makes it 64x64 grayscale, restores it in
+colour at 256 and 1024 px with ``pretrained:restore`` and renders the region
+(0.2, 0.2, 0.4, 0.6) at 1024 px tall; one figure shows them beside the
+input, the bicubic gray oracle and the ground truth.
+
+    python examples/colorize.py --image PATH [--model pretrained:restore]
                                 [--restorator diffusion [--diffusion-model PATH]]
                                 [--out outputs/colorize.png]
 
@@ -21,24 +33,68 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 from _figures import input_image, plt, save_figure, show
 
 import inr
 from inr.diffusion import SamplerConfig
+from inr.restorator import frannet
+from inr.restorator.data import expand_sources
 
 REGION = (0.2, 0.2, 0.4, 0.6)
+EYES = (0.2, 0.38, 0.8, 0.62)  # (x0, y0, x1, y1) of the eyes in a CelebA centre crop
+
+
+def faces(args):
+    """The face grid: a row per face, MSE under every colour panel."""
+    files = expand_sources(args.faces)[: args.count]
+    model = inr.load_restorator(args.model or "pretrained:celeba")
+    diffusion = inr.load_restorator(args.diffusion_model) if args.diffusion_model else None
+    columns = 5 + (diffusion is not None)
+    fig, axes = plt.subplots(len(files), columns, figsize=(3 * columns, 3 * len(files)))
+    axes = np.atleast_2d(axes)
+    totals = {}
+    for row, path in zip(axes, files, strict=True):
+        gray, truth = frannet.protocol_example(inr.load_image(path))
+        side = truth.shape[0]
+        panels = [("bicubic gray", frannet.oracle(gray, side))]
+        panels.append(("single pass", model.restore(gray, size=(side, side))))
+        if diffusion is not None:
+            sampler = SamplerConfig(stride=8, project_noise=True)
+            sampled = diffusion.restore(gray, size=(side, side), sampler=sampler)
+            panels.append(("diffusion, stride 8", sampled))
+        show(row[0], gray, f"input 64x64 gray\n{Path(path).name}", interpolation="nearest")
+        for ax, (title, image) in zip(row[1:], panels, strict=False):
+            error = inr.mse(image, truth)
+            totals[title] = totals.get(title, 0.0) + error / len(files)
+            show(ax, image, f"{title}\nMSE {error:.4f}")
+        x0, y0, x1, y1 = EYES
+        zoom = (round(4 * side * (y1 - y0)), round(4 * side * (x1 - x0)))
+        show(row[-2], model.restore(gray, size=zoom, region=EYES), "single pass, eyes at 4x")
+        show(row[-1], truth, f"ground truth {side}x{side}")
+    for title, error in totals.items():
+        print(f"{title:>20}: mean RGB MSE {error:.5f} over {len(files)} faces")
+    save_figure(fig, args.out)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--image", help="your own colour image (default: built-in astronaut)")
-    p.add_argument("--model", default="pretrained:restore")
+    p.add_argument("--faces", default="../shared/data/celeba/val", help="a folder of faces")
+    p.add_argument("--count", type=int, default=4, help="faces in the grid")
+    p.add_argument("--image", help="one colour image instead of faces (default: astronaut)")
+    p.add_argument("--model", help="pretrained:celeba for faces, else pretrained:restore")
     p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
-    p.add_argument("--diffusion-model", default="pretrained:diffusion")
-    p.add_argument("--out", default="outputs/colorize.png")
+    p.add_argument("--diffusion-model", default=None)
+    p.add_argument("--out", default=None)
     args = p.parse_args(argv)
+    if args.image is None and Path(args.faces).is_dir():
+        args.out = args.out or "outputs/colorize_faces.png"
+        return faces(args)
+    args.model = args.model or "pretrained:restore"
+    args.diffusion_model = args.diffusion_model or "pretrained:diffusion"
+    args.out = args.out or "outputs/colorize.png"
 
     truth = input_image(args.image, "astronaut")
     if truth.ndim == 2:

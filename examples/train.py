@@ -62,6 +62,8 @@ def main(argv=None):
     p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
     p.add_argument("--prediction", default="x0", choices=("epsilon", "x0", "v"))
     p.add_argument("--max-scale", type=float, default=4.0)
+    p.add_argument("--crop", default="random", choices=inr.restorator.data.CROPS)
+    p.add_argument("--downscale", default="bicubic", choices=inr.restorator.data.DOWNSCALES)
     p.add_argument("--preset", choices=tuple(inr.restorator.PRESETS), help="encoder/decoder sizes")
     p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
     p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")

@@ -67,12 +67,14 @@ def _to_float(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
-def as_field(x, name: str, ranks: tuple[int, ...], expected: str):
+def as_field(x, name: str, ranks: tuple[int, ...], expected: str, finite: bool = True):
     """A float array of one of ``ranks`` with no NaN or infinity, for the solvers.
 
     Concrete input is checked and converted (NumPy stays on the host, a JAX
     array stays on its device); a tracer, inside the caller's ``jit`` or
     ``vmap``, is checked by shape only, since its values do not exist yet.
+    ``finite=False`` skips the pass over the values, for local operators
+    whose output keeps a NaN where the input had it.
     """
     if isinstance(x, jax.core.Tracer):
         arr = x
@@ -87,9 +89,9 @@ def as_field(x, name: str, ranks: tuple[int, ...], expected: str):
         raise ValueError(f"{name} must be shaped {expected}; got shape {tuple(arr.shape)}")
     if not jnp.issubdtype(arr.dtype, jnp.floating):
         arr = arr.astype(np.float32)
-    if not isinstance(arr, jax.core.Tracer):
-        finite = jnp.isfinite(arr).all() if isinstance(arr, jax.Array) else np.isfinite(arr).all()
-        if not finite:
+    if finite and not isinstance(arr, jax.core.Tracer):
+        ok = jnp.isfinite(arr).all() if isinstance(arr, jax.Array) else np.isfinite(arr).all()
+        if not ok:
             raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

@@ -57,19 +57,34 @@ def keys_cubic(x, xp=np):
     return xp.where(x < 1, near, xp.where(x < 2, far, 0.0))
 
 
-def resize_weights(in_size: int, out_size: int, antialias: bool = True) -> np.ndarray:
-    """The ``(out_size, in_size)`` float64 matrix of a 1-D bicubic resize.
+def triangle(x, xp=np):
+    """The linear-interpolation (tent) kernel at distances ``x >= 0``."""
+    return xp.maximum(1.0 - x, 0.0)
 
-    Output pixel ``i`` samples input position ``(i + 1/2) in/out - 1/2``;
-    when shrinking with ``antialias`` the kernel is widened by ``in/out``.
-    Weights are renormalised over the taps inside the input, as in
-    ``jax.image.resize(..., "cubic")``, which ``W_y @ image @ W_x.T``
-    reproduces on the host without JAX (the data pipeline's resize).
+
+# The separable kernels of resize_weights, each f(distance, array module).
+_KERNELS = {"bicubic": keys_cubic, "bilinear": triangle}
+
+
+def resize_weights(
+    in_size: int, out_size: int, antialias: bool = True, method: str = "bicubic"
+) -> np.ndarray:
+    """The ``(out_size, in_size)`` float64 matrix of a 1-D resize.
+
+    Output pixel ``i`` samples input position ``(i + 1/2) in/out - 1/2``
+    with Keys' cubic (``method="bicubic"``) or the triangle (``"bilinear"``)
+    kernel; when shrinking with ``antialias`` the kernel is widened by
+    ``in/out``.  Weights are renormalised over the taps inside the input, as
+    in ``jax.image.resize``, which ``W_y @ image @ W_x.T`` reproduces on the
+    host without JAX (the data pipeline's resize).  ``"bilinear"`` without
+    antialiasing is TensorFlow's default resize.
     """
+    if method not in _KERNELS:
+        raise ValueError(f"method must be one of {tuple(_KERNELS)}; got {method!r}")
     scale = out_size / in_size
     widen = max(1.0 / scale, 1.0) if antialias else 1.0
     pos = (np.arange(out_size) + 0.5) / scale - 0.5
-    w = keys_cubic(np.abs(pos[:, None] - np.arange(in_size)[None, :]) / widen)
+    w = _KERNELS[method](np.abs(pos[:, None] - np.arange(in_size)[None, :]) / widen, np)
     return w / w.sum(axis=1, keepdims=True)
 
 

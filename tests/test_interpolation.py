@@ -16,11 +16,14 @@ from inr.interpolation import (
 )
 
 
+@pytest.mark.parametrize("method, antialias", [("bicubic", True), ("bilinear", False)])
 @pytest.mark.parametrize("n_in, n_out", [(37, 10), (37, 80), (23, 23), (16, 5), (5, 16)])
-def test_resize_weights_match_jax_image_resize(rng, n_in, n_out):
+def test_resize_weights_match_jax_image_resize(rng, n_in, n_out, method, antialias):
     x = rng.random((n_in, 3)).astype(np.float32)
-    ref = jax.image.resize(jnp.asarray(x), (n_out, 3), "cubic", antialias=True)
-    np.testing.assert_allclose(resize_weights(n_in, n_out) @ x, ref, atol=5e-6)
+    kernel = {"bicubic": "cubic", "bilinear": "linear"}[method]
+    ref = jax.image.resize(jnp.asarray(x), (n_out, 3), kernel, antialias=antialias)
+    weights = resize_weights(n_in, n_out, antialias, method)
+    np.testing.assert_allclose(weights @ x, ref, atol=5e-6)
 
 
 def test_keys_kernel_interpolates():
@@ -35,6 +38,8 @@ def test_keys_kernel_interpolates():
 def test_resize_validates():
     with pytest.raises(ValueError, match="method"):
         inr.resize(np.zeros((4, 4)), (2, 2), "area")
+    with pytest.raises(ValueError, match="method"):
+        resize_weights(4, 2, method="area")
 
 
 @pytest.fixture

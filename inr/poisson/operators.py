@@ -10,8 +10,11 @@ DCT-based Poisson solvers.
 
 Shapes: an image ``(H, W)`` or ``(H, W, C)``; a gradient field adds a
 trailing axis of 2, ``(..., 2)`` holding ``(d/dx, d/dy)`` in intensity per
-pixel.  The public functions check their input on the host and run one
-compiled program per shape; they also work inside the caller's
+pixel.  The public functions check their input's shape on the host and run
+one compiled program per shape.  They are local, like ``numpy.gradient``: a
+NaN or an infinity in the input stays in the output pixels that read it, so
+they skip the solvers' pass over the values (on a 1024x1024 RGB gradient it
+costs as much as the operator); they also work inside the caller's
 ``jit``/``vmap``/``grad``.  ``forward_gradient``, ``field_divergence`` and
 ``neumann_laplacian`` are the same operators unchecked, for any number of
 trailing channels, for code that is already traced.
@@ -89,13 +92,13 @@ _laplacian = jax.jit(neumann_laplacian)
 
 
 def _image(image):
-    u = as_field(image, "image", (2, 3), "(H, W) or (H, W, C)")
+    u = as_field(image, "image", (2, 3), "(H, W) or (H, W, C)", finite=False)
     check_image_shape(u.shape, "image")
     return u
 
 
 def _grad(grad):
-    g = as_field(grad, "grad", (3, 4), "(H, W, 2) or (H, W, C, 2)")
+    g = as_field(grad, "grad", (3, 4), "(H, W, 2) or (H, W, C, 2)", finite=False)
     if g.shape[-1] != 2:
         raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
     return g

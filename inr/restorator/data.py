@@ -18,6 +18,10 @@ One example, for a task (see :mod:`inr.restorator.model`):
   random square crop of side ``s * input_size``, downscaled to
   ``input_size``; targets from the full-resolution crop.
 
+With ``crop="centre"`` every task takes the whole centred square of the
+image instead (FranNet's CelebA protocol; ``upscale`` then draws no scale).
+``downscale`` picks the filter that makes the small input: antialiased
+bicubic (``"bicubic"``) or TensorFlow's plain bilinear (``"bilinear"``).
 Crops are flipped left-right with probability 1/2.  Batches are dicts of
 float32 arrays: ``inputs (B, n_in, n_in, c)``, ``points (B, P, 2)``,
 ``targets (B, P, 3)`` and ``cell (B, 2)`` (input pixels per output pixel).
@@ -42,10 +46,13 @@ from inr.color import rgb_to_gray
 from inr.interpolation import resize_weights, sample_bilinear
 
 __all__ = [
+    "CROPS",
+    "DOWNSCALES",
     "IMAGE_SUFFIXES",
     "Masking",
     "Prefetcher",
     "as_masking",
+    "downscale_kernel",
     "expand_sources",
     "group_names",
     "load_images",
@@ -53,6 +60,8 @@ __all__ = [
     "mask_cells",
 ]
 
+CROPS = ("random", "centre")
+DOWNSCALES = ("bicubic", "bilinear")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)
 
@@ -154,10 +163,23 @@ def _float(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x
 
 
-def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Antialiased bicubic resize on the host (matches :func:`inr.resize`)."""
-    wy = resize_weights(image.shape[0], height).astype(np.float32)
-    wx = resize_weights(image.shape[1], width).astype(np.float32)
+def downscale_kernel(downscale: str) -> tuple[str, bool]:
+    """``(method, antialias)`` of :func:`~inr.interpolation.resize_weights` for a ``downscale``.
+
+    ``"bicubic"`` is antialiased bicubic (:func:`inr.resize`'s default);
+    ``"bilinear"`` is bilinear without antialiasing, TensorFlow's default
+    resize, which FranNet's CelebA protocol used (:mod:`inr.restorator.frannet`).
+    """
+    if downscale not in DOWNSCALES:
+        raise ValueError(f"downscale must be one of {DOWNSCALES}; got {downscale!r}")
+    return downscale, downscale == "bicubic"
+
+
+def _resize(image: np.ndarray, height: int, width: int, downscale: str = "bicubic") -> np.ndarray:
+    """A resize on the host (``"bicubic"`` matches :func:`inr.resize`)."""
+    method, antialias = downscale_kernel(downscale)
+    wy = resize_weights(image.shape[0], height, antialias, method).astype(np.float32)
+    wx = resize_weights(image.shape[1], width, antialias, method).astype(np.float32)
     rows = np.tensordot(wy, image, axes=(1, 0))  # (height, w, c)
     return np.clip(np.matmul(wx, rows), 0.0, 1.0)
 
@@ -228,28 +250,38 @@ def mask_cells(image: np.ndarray, rng: np.random.Generator, masking: Masking) ->
 # -- examples and batches -----------------------------------------------------
 
 
-def _crop(image, rng, height, width):
-    top = int(rng.integers(0, image.shape[0] - height + 1))
-    left = int(rng.integers(0, image.shape[1] - width + 1))
+def _crop(image, rng, height, width, centre=False):
+    if centre:
+        top, left = (image.shape[0] - height) // 2, (image.shape[1] - width) // 2
+    else:
+        top = int(rng.integers(0, image.shape[0] - height + 1))
+        left = int(rng.integers(0, image.shape[1] - width + 1))
     crop = _float(image[top : top + height, left : left + width])
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def _example(image, rng, task, size, points, max_scale):
+def _example(image, rng, task, size, points, max_scale, crop="random", downscale="bicubic"):
     h, w = image.shape[:2]
-    if task == "restore":
+    centre = crop == "centre"
+    if centre:
+        target = _crop(image, rng, min(h, w), min(h, w), centre)
+        small = _resize(target, size, size, downscale)
+        if task == "colorize":
+            target = small
+        inputs = small if task == "upscale" else rgb_to_gray(small)[..., None]
+    elif task == "restore":
         ch = int(rng.integers(min(h, max(size, int(0.4 * h))), h + 1))
         cw = int(rng.integers(min(w, max(size, int(0.4 * w))), w + 1))
         target = _crop(image, rng, ch, cw)
-        inputs = rgb_to_gray(_resize(target, size, size))[..., None]
+        inputs = rgb_to_gray(_resize(target, size, size, downscale))[..., None]
     elif task == "colorize":
         side = int(rng.integers(min(size, h, w), min(h, w) + 1))
-        target = _resize(_crop(image, rng, side, side), size, size)
+        target = _resize(_crop(image, rng, side, side), size, size, downscale)
         inputs = rgb_to_gray(target)[..., None]
     else:
         side = min(int(round(size * rng.uniform(1.0, max_scale))), h, w)
         target = _crop(image, rng, side, side)
-        inputs = _resize(target, size, size)
+        inputs = _resize(target, size, size, downscale)
     query = rng.uniform(-1.0, 1.0, (points, 2)).astype(np.float32)
     cell = np.array([size / target.shape[1], size / target.shape[0]], np.float32)
     return inputs, query, sample_bilinear(target, query), cell
@@ -266,9 +298,13 @@ def make_batch(
     seed: int = 0,
     masking=None,
     max_scale: float = 4.0,
+    crop: str = "random",
+    downscale: str = "bicubic",
     process: int = 0,
 ) -> dict[str, np.ndarray]:
     """The batch of training step ``step`` (a function of ``seed`` and ``step`` only).
+
+    ``crop`` and ``downscale`` are :class:`~inr.restorator.options.TrainConfig`'s.
 
     On several hosts each builds its own ``batch_size`` rows from its own
     ``images`` and its own stream, ``process`` (its index); process 0 draws
@@ -280,7 +316,7 @@ def make_batch(
     for _ in range(batch_size):
         image = images[int(rng.integers(len(images)))]
         inputs, query, target, cell = _example(
-            image, rng, task, input_size, points_per_image, max_scale
+            image, rng, task, input_size, points_per_image, max_scale, crop, downscale
         )
         if masking is not None:
             inputs = mask_cells(inputs, rng, masking)

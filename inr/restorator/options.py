@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from inr._validate import as_positive_int
-from inr.restorator.data import Masking, as_masking
+from inr.restorator.data import CROPS, DOWNSCALES, Masking, as_masking
 
 __all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
 
@@ -42,6 +42,12 @@ class TrainConfig:
       masking: FranNet's masking of the inputs: ``None``, a grid size,
         ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.data.Masking`.
       max_scale: largest upscaling factor drawn for the ``upscale`` task.
+      crop: ``"random"`` (each task's random crops, see
+        :mod:`inr.restorator.data`) or ``"centre"`` (the whole centred
+        square of every image: FranNet's CelebA protocol, with flips only).
+      downscale: the filter that makes the small input: ``"bicubic"``
+        (antialiased, :func:`inr.resize`) or ``"bilinear"`` (TensorFlow's
+        default, not antialiased; FranNet's, see :mod:`inr.restorator.frannet`).
       reference_dropout: a reference restorator's share of examples trained
         without their reference, so that it also works without one.
       seed: fixes the initial parameters and the whole data stream.
@@ -69,6 +75,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     masking: Masking | int | str | None = None
     max_scale: float = 4.0
+    crop: str = "random"
+    downscale: str = "bicubic"
     reference_dropout: float = 0.2
     seed: int = 0
     pipeline: str = "device"
@@ -85,6 +93,10 @@ class TrainConfig:
             raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
         if self.pipeline not in PIPELINES:
             raise ValueError(f"pipeline must be one of {PIPELINES}; got {self.pipeline!r}")
+        if self.crop not in CROPS:
+            raise ValueError(f"crop must be one of {CROPS}; got {self.crop!r}")
+        if self.downscale not in DOWNSCALES:
+            raise ValueError(f"downscale must be one of {DOWNSCALES}; got {self.downscale!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
         _positive_number(self.lr, "lr")
@@ -104,7 +116,14 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
             del out[how]  # how it runs, not what it computes
+        for later in ("crop", "downscale"):
+            # Recorded only when changed, so runs saved before they existed resume.
+            if out[later] == _DEFAULTS[later]:
+                del out[later]
         return out
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 def _positive_number(value, name: str, minimum: float = 0.0) -> None:

@@ -13,8 +13,9 @@ compiled program:
 2. read a fixed ``window x window`` block that holds the crop, one
    contiguous row slice at a time (static shapes: pixels past the crop's
    edge get zero weight);
-3. resize the crop with antialiased bicubic weight matrices built for its
-   traced size (exactly :func:`inr.interpolation.resize_weights`), and flip
+3. resize the crop with weight matrices built for its traced size (exactly
+   :func:`inr.interpolation.resize_weights` for the spec's ``downscale``,
+   antialiased bicubic by default), and flip
    the result if drawn (resizing commutes with flipping);
 4. draw the query points and read their bilinear targets in the crop
    straight from the store;
@@ -44,8 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.color import rgb_to_gray
-from inr.interpolation import keys_cubic, sample_bilinear
-from inr.restorator.data import _PRIMES, Masking, as_masking
+from inr.interpolation import _KERNELS, sample_bilinear
+from inr.restorator.data import _PRIMES, Masking, as_masking, downscale_kernel
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
 
@@ -142,12 +143,16 @@ class StreamSpec:
     masking: Masking | None = None
     reference_size: int | None = None
     reference_dropout: float = 0.2
+    crop: str = "random"
+    downscale: str = "bicubic"
 
     @classmethod
     def for_store(cls, store: ImageStore, *, task: str, max_scale: float = 4.0, **fields):
         """The spec whose window fits every crop of ``task`` from ``store``."""
         square = int(np.max(np.minimum(store.heights, store.widths)))  # largest square crop
-        if task == "upscale":
+        if fields.get("crop") == "centre":
+            window = square
+        elif task == "upscale":
             window = min(math.ceil(fields["input_size"] * max_scale), square)
         elif task == "colorize":
             window = square
@@ -178,7 +183,9 @@ def _draw_crop(key, store: ImageStore, spec: StreamSpec) -> Crops:
     index = jax.random.randint(keys[0], (), 0, store.starts.shape[0])
     h, w = store.heights[index], store.widths[index]
     n = spec.input_size
-    if spec.task == "restore":
+    if spec.crop == "centre":
+        ch = cw = jnp.minimum(h, w)
+    elif spec.task == "restore":
         # Each side 40-100% of the image's, at least input_size when it fits.
         ch = _randint(keys[1], jnp.minimum(h, jnp.maximum(n, (4 * h) // 10)), h)
         cw = _randint(keys[2], jnp.minimum(w, jnp.maximum(n, (4 * w) // 10)), w)
@@ -189,8 +196,11 @@ def _draw_crop(key, store: ImageStore, spec: StreamSpec) -> Crops:
         scale = jax.random.uniform(keys[1], (), minval=1.0, maxval=spec.max_scale)
         side = jnp.round(n * scale).astype(jnp.int32)
         ch = cw = jnp.minimum(jnp.minimum(side, jnp.minimum(h, w)), spec.window)
-    top = _randint(keys[3], 0, h - ch)
-    left = _randint(keys[4], 0, w - cw)
+    if spec.crop == "centre":
+        top, left = (h - ch) // 2, (w - cw) // 2
+    else:
+        top = _randint(keys[3], 0, h - ch)
+        left = _randint(keys[4], 0, w - cw)
     flip = jax.random.bernoulli(keys[5])
     return Crops(index, top, left, ch, cw, flip)
 
@@ -221,18 +231,19 @@ def draw_crops(key, store: ImageStore, spec: StreamSpec) -> Crops:
     return jax.vmap(lambda k: _draw_crop(jax.random.fold_in(k, 0), store, spec))(keys)
 
 
-def _resize_matrix(in_size, out_size: int, window: int):
+def _resize_matrix(in_size, out_size: int, window: int, downscale: str = "bicubic"):
     """:func:`~inr.interpolation.resize_weights` for a traced ``in_size``.
 
     Zero-padded to ``window`` columns.  Dense: on a CPU it costs less than
     gathering each output's band of taps, which copies every input row
     ``4 * widen`` times.
     """
+    method, antialias = downscale_kernel(downscale)
     size = in_size.astype(jnp.float32)
-    widen = jnp.maximum(size / out_size, 1.0)
+    widen = jnp.maximum(size / out_size, 1.0) if antialias else 1.0
     pos = (jnp.arange(out_size) + 0.5) * (size / out_size) - 0.5
     j = jnp.arange(window)
-    w = keys_cubic(jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
+    w = _KERNELS[method](jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
     w = jnp.where(j[None, :] < in_size, w, 0.0)
     return w / jnp.sum(w, axis=1, keepdims=True)
 
@@ -252,11 +263,11 @@ def _rows(store: ImageStore, crop: Crops, rows, width: int):
     return flat.reshape(*rows.shape, width, 3).astype(jnp.float32) / 255.0
 
 
-def _resize(store: ImageStore, crop: Crops, n: int, window: int):
+def _resize(store: ImageStore, crop: Crops, n: int, window: int, downscale: str = "bicubic"):
     """The crop (unflipped) resized to ``(n, n, 3)``, from a ``window``-square block."""
     block = _rows(store, crop, jnp.minimum(jnp.arange(window), crop.height - 1), window)
-    wy = _resize_matrix(crop.height, n, window)
-    wx = _resize_matrix(crop.width, n, window)
+    wy = _resize_matrix(crop.height, n, window, downscale)
+    wx = _resize_matrix(crop.width, n, window, downscale)
     rows = jnp.einsum("ij,jkc->ikc", wy, block)
     return jnp.clip(jnp.einsum("lk,ikc->ilc", wx, rows), 0.0, 1.0)
 
@@ -331,7 +342,7 @@ def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
     points = jax.random.uniform(k_points, (spec.points_per_image, 2), minval=-1.0, maxval=1.0)
     # Resizing commutes with a left-right flip, and sampling a flipped crop
     # at x is sampling the crop at -x: flip the results, not the pixels.
-    small = _resize(store, crop, n, spec.window)
+    small = _resize(store, crop, n, spec.window, spec.downscale)
     small = jnp.where(crop.flip, small[:, ::-1], small)
     if spec.task == "colorize":
         targets = sample_bilinear(small, points)

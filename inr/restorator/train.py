@@ -153,6 +153,8 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
         points_per_image=train.points_per_image,
         masking=train.masking,
         max_scale=train.max_scale,
+        crop=train.crop,
+        downscale=train.downscale,
     )
     if train.pipeline == "host":
         if config.reference:

@@ -55,3 +55,16 @@ def test_channels_first_divergence_is_a_transpose(shape, rng):
     want = np.asarray(inr.divergence(g))
     want = np.moveaxis(want, -1, 0) if len(shape) == 3 else want
     np.testing.assert_array_equal(np.asarray(divergence_channels_first(g)), want)
+
+
+def test_a_nan_stays_local_like_numpy_gradient():
+    """The local operators skip the solvers' value check: a NaN reaches only its stencil."""
+    u = np.zeros((6, 7), np.float32)
+    u[2, 3] = np.nan
+    lap = np.asarray(inr.laplacian_5pt(u))
+    want = np.zeros((6, 7), bool)
+    want[2, 3] = want[1, 3] = want[3, 3] = want[2, 2] = want[2, 4] = True
+    np.testing.assert_array_equal(np.isnan(lap), want)
+    assert np.isnan(np.asarray(inr.image_gradient(u))).sum() == 4  # own two, left and above
+    with pytest.raises(ValueError, match="rhs contains NaN"):
+        inr.poisson_solve(u)  # a solve would spread it over the whole image

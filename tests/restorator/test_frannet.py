@@ -9,7 +9,7 @@ import pytest
 
 import inr
 from inr.restorator.frannet import evaluate, oracle, protocol_example
-from inr.restorator.train import init_state
+from inr.restorator.train import batch_maker, init_state
 
 from .conftest import TINY
 
@@ -34,6 +34,22 @@ def test_the_example_is_the_centred_square_and_its_gray_64(faces):
     # Bilinear without antialiasing: each output samples two neighbouring rows and columns.
     want = jax.image.resize(inr.rgb_to_gray(target), (64, 64), "linear", antialias=False)
     np.testing.assert_allclose(gray, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("pipeline", ["device", "host"])
+def test_centre_bilinear_training_inputs_are_the_protocol_inputs(faces, pipeline):
+    """``TrainConfig(crop="centre", downscale="bilinear")`` trains on exactly what is scored."""
+    train = inr.TrainConfig(batch_size=6, points_per_image=8, crop="centre", downscale="bilinear")
+    config = inr.RestoratorConfig(task="restore", **{**TINY, "input_size": 64})
+    photos = [np.round(face * 255).astype(np.uint8) for face in faces]  # as decoded
+    make = batch_maker(photos, config, train, inr.distributed.make_mesh(), seed=0)
+    batch = jax.device_get(make(0))
+    want = [protocol_example(photo)[0] for photo in photos]
+    for row in batch["inputs"][..., 0]:
+        # Each row is one of the faces, maybe flipped left-right.
+        gaps = [min(np.abs(row - w).max(), np.abs(row[:, ::-1] - w).max()) for w in want]
+        assert min(gaps) < 1e-5
+    np.testing.assert_allclose(batch["cell"], 64 / 178, rtol=1e-6)
 
 
 def test_the_oracle_is_the_bicubic_upscale_in_three_channels():

@@ -8,7 +8,7 @@ import pytest
 
 import inr
 from inr.interpolation import resize_weights, sample_bilinear
-from inr.restorator.data import Masking, load_images
+from inr.restorator.data import Masking, downscale_kernel, load_images
 from inr.restorator.stream import StreamSpec, device_batch, draw_crops, image_store
 
 from .conftest import train_tiny
@@ -39,8 +39,10 @@ def _host_crop(store, crops, i):
     return crop[:, ::-1] if bool(crops.flip[i]) else crop
 
 
-def _host_resize(image, n):
-    wy, wx = resize_weights(image.shape[0], n), resize_weights(image.shape[1], n)
+def _host_resize(image, n, downscale="bicubic"):
+    method, antialias = downscale_kernel(downscale)
+    wy = resize_weights(image.shape[0], n, antialias, method)
+    wx = resize_weights(image.shape[1], n, antialias, method)
     return np.clip(wy @ image.transpose(2, 0, 1) @ wx.T, 0, 1).transpose(1, 2, 0)
 
 
@@ -55,17 +57,18 @@ def test_the_store_holds_every_pixel_where_it_says():
         image_store([np.zeros((4, 4))])
 
 
+@pytest.mark.parametrize("crop, downscale", [("random", "bicubic"), ("centre", "bilinear")])
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
-def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task):
-    """Inputs are the antialiased bicubic resize of the crop; targets its bilinear samples."""
-    spec = _spec(store, task)
+def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop, downscale):
+    """Inputs are the ``downscale`` resize of the crop; targets its bilinear samples."""
+    spec = _spec(store, task, crop=crop, downscale=downscale)
     seed, step = 4, 7
     batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, seed, step))
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), 0)
     crops = jax.device_get(draw_crops(key, store, spec))
     for i in range(spec.batch_size):
         crop = _host_crop(store, crops, i)
-        small = _host_resize(crop, 16)
+        small = _host_resize(crop, 16, downscale)
         if task == "colorize":
             expected_targets = sample_bilinear(small, batch["points"][i])
         else:
@@ -75,6 +78,19 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task):
         np.testing.assert_allclose(batch["targets"][i], expected_targets, atol=2e-5)
         cell = 1.0 if task == "colorize" else 16 / np.array([crop.shape[1], crop.shape[0]])
         np.testing.assert_allclose(batch["cell"][i], np.broadcast_to(cell, 2), rtol=1e-6)
+
+
+def test_centre_crops_are_the_whole_centred_square(store):
+    for task in ("restore", "upscale"):
+        spec = _spec(store, task, crop="centre", batch_size=32)
+        crops = jax.device_get(draw_crops(jax.random.PRNGKey(2), store, spec))
+        h, w = store.heights[crops.index], store.widths[crops.index]
+        side = np.minimum(h, w)
+        np.testing.assert_array_equal(crops.height, side)
+        np.testing.assert_array_equal(crops.width, side)
+        np.testing.assert_array_equal(crops.top, (h - side) // 2)
+        np.testing.assert_array_equal(crops.left, (w - side) // 2)
+        assert 0.2 < crops.flip.mean() < 0.8
 
 
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])

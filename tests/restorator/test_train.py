@@ -136,6 +136,17 @@ def test_argument_errors(colour_images):
         _train(colour_images, steps=0)
     with pytest.raises(ValueError, match="loss"):
         _train(colour_images, steps=2, loss="huber")
+    with pytest.raises(ValueError, match="crop"):
+        inr.TrainConfig(crop="middle")
+    with pytest.raises(ValueError, match="downscale"):
+        inr.TrainConfig(downscale="area")
+
+
+def test_the_record_names_crop_and_downscale_only_when_changed():
+    """Runs saved before the two fields existed record neither, and still resume."""
+    assert not {"crop", "downscale"} & set(inr.TrainConfig().record())
+    record = inr.TrainConfig(crop="centre", downscale="bilinear").record()
+    assert record["crop"] == "centre" and record["downscale"] == "bilinear"
 
 
 @pytest.mark.parametrize("prediction", ["x0", pytest.param("v", marks=pytest.mark.slow)])
