@@ -1,7 +1,8 @@
 """Colorize and upscale with a pretrained restorator: 64x64 gray in, any size out.
 
 With no arguments, takes the first faces of CelebA's validation folder
-(``--faces``, default ``../shared/data/celeba/val``) under FranNet's
+(``--faces``, default ``../shared/data/celeba/val``; every fifth file, one
+per person) under FranNet's
 protocol (:mod:`inr.restorator.frannet`: the 178x178 centre crop, its 64x64
 gray input) and draws a grid, a face per row: gray input, bicubic gray
 oracle, ``pretrained:celeba``'s colour at 178x178, a 356x356 zoom of the
@@ -49,7 +50,7 @@ EYES = (0.2, 0.38, 0.8, 0.62)  # (x0, y0, x1, y1) of the eyes in a CelebA centre
 
 def faces(args):
     """The face grid: a row per face, MSE under every colour panel."""
-    files = expand_sources(args.faces)[: args.count]
+    files = expand_sources(args.faces)[::5][: args.count]  # CelebA's folders: 5 per person
     model = inr.load_restorator(args.model or "pretrained:celeba")
     diffusion = inr.load_restorator(args.diffusion_model) if args.diffusion_model else None
     columns = 5 + (diffusion is not None)

@@ -10,8 +10,10 @@ chunk's activations plus the output.
 Weights travel as one msgpack file (config and parameters), written
 atomically by :func:`save_restorator`.  :func:`load_restorator` reads such a
 file, a training run's checkpoint folder (its latest checkpoint), or a
-shipped model: ``"pretrained:restore"``, ``"pretrained:upscale"`` or
-``"pretrained:diffusion"`` (model cards in ``docs/model_cards.md``).
+shipped model: ``"pretrained:restore"``, ``"pretrained:upscale"``,
+``"pretrained:diffusion"`` or ``"pretrained:celeba"`` (a 64x64 gray face in,
+colour out; trained on CelebA, non-commercial research use only).  Model
+cards: ``docs/model_cards.md``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from inr.restorator.model import RestoratorConfig, RestoratorNet
 
 __all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
 
-PRETRAINED = ("restore", "upscale", "diffusion")
+PRETRAINED = ("restore", "upscale", "diffusion", "celeba")
 
 
 def _encode(net, params, inputs, reference):

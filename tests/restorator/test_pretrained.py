@@ -46,6 +46,18 @@ def test_pretrained_diffusion_beats_the_gray_oracle(astronaut):
     assert inr.mse(out, truth) < 0.9 * inr.mse(oracle, truth)
 
 
+def test_pretrained_celeba_colours_a_face_better_than_gray():
+    """The astronaut's face, framed like a CelebA centre crop, under FranNet's protocol."""
+    from inr.restorator.frannet import oracle, protocol_example
+
+    model = inr.load_restorator("pretrained:celeba")
+    assert (model.config.task, model.config.input_size) == ("restore", 64)
+    gray, truth = protocol_example(inr.sample_image("astronaut")[0:240, 130:370])
+    out = model.restore(gray, size=truth.shape[:2])
+    assert out.shape == truth.shape
+    assert inr.mse(out, truth) < 0.8 * inr.mse(oracle(gray, truth.shape[0]), truth)
+
+
 @pytest.mark.slow
 def test_4096_render_in_bounded_memory(tmp_path):
     """A 4096x4096 restore peaks at the output plus a few chunks, not 16.7 M activations."""
