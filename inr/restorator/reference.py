@@ -81,10 +81,12 @@ class Transfer(NamedTuple):
 def _patches(x):
     """3x3 neighbourhoods, flattened and L2-normalised: ``(b, h, w, c) -> (b, h w, 9 c)``."""
     b, h, w, c = x.shape
-    p = jax.lax.conv_general_dilated_patches(
-        x, (3, 3), (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-    )
-    p = p.reshape(b, h * w, -1)
+    # Nine shifted slices of the zero-padded map: unlike an identity
+    # convolution (``conv_general_dilated_patches``), whose backward pass is
+    # a full transposed convolution, these differentiate as cheap pads.
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    shifts = [padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3)]
+    p = jnp.concatenate(shifts, axis=-1).reshape(b, h * w, 9 * c)
     return p / (jnp.linalg.norm(p, axis=-1, keepdims=True) + 1e-6)
 
 
@@ -96,9 +98,14 @@ def match(query: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
     input's size, which is small (the input is the low-resolution side).
     """
     q, k = _patches(query), _patches(key)
-    relevance = jnp.einsum("bic,bjc->bij", q, k)
+    # The argmax has no gradient and the max's gradient reaches only the
+    # chosen pair, so the dense relevance matrix is built without one and
+    # the confidence is recomputed from that pair: the same value and
+    # gradient, without a backward pass through the (h w) x (h' w') product.
+    relevance = jnp.einsum("bic,bjc->bij", jax.lax.stop_gradient(q), jax.lax.stop_gradient(k))
     index = jnp.argmax(relevance, axis=-1)
-    confidence = jnp.max(relevance, axis=-1)
+    chosen = jnp.take_along_axis(k, index[..., None], axis=1)
+    confidence = jnp.sum(q * chosen, axis=-1)
     return index, confidence.reshape(query.shape[:3])
 
 

@@ -40,6 +40,33 @@ def test_matching_follows_a_shifted_copy():
     np.testing.assert_array_equal(rows[2:-2, 2:-3], want_rows[2:-2, 2:-3])
 
 
+def test_matching_equals_the_dense_relevance_and_its_gradient():
+    """TTSR's formula written out: identity-convolution patches, the full matrix, its max."""
+
+    def dense(q, k):
+        def patches(x):
+            p = jax.lax.conv_general_dilated_patches(
+                x, (3, 3), (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+            )
+            p = p.reshape(x.shape[0], -1, p.shape[-1])
+            return p / (jnp.linalg.norm(p, axis=-1, keepdims=True) + 1e-6)
+
+        relevance = jnp.einsum("bic,bjc->bij", patches(q), patches(k))
+        return jnp.argmax(relevance, -1), jnp.max(relevance, -1).reshape(q.shape[:3])
+
+    kq, kk = jax.random.split(jax.random.PRNGKey(2))
+    q, k = jax.random.normal(kq, (2, 6, 7, 3)), jax.random.normal(kk, (2, 5, 4, 3))
+    weights = jax.random.normal(jax.random.PRNGKey(3), (2, 6, 7))
+    for ours, want in zip(match(q, k), dense(q, k), strict=True):
+        np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
+    grads = [
+        jax.grad(lambda q, k, f=f: jnp.sum(weights * f(q, k)[1]), argnums=(0, 1))(q, k)
+        for f in (match, dense)
+    ]
+    for ours, want in zip(*grads, strict=True):
+        np.testing.assert_allclose(ours, want, rtol=1e-4, atol=1e-5)
+
+
 def test_the_identity_match_sends_every_point_to_itself(rng):
     points = jnp.asarray(rng.uniform(-0.99, 0.99, (50, 2)), jnp.float32)
     where, _ = _reference_points(points, jnp.arange(7 * 9), 7, 9)
