@@ -90,8 +90,9 @@ class RestoratorConfig:
         diffusion, so that its spread is comparable with the unit noise.
       reference: a reference-based restorator (TTSR's texture transfer,
         :mod:`inr.restorator.reference`): ``restore(..., reference=photo)``.
-      texture: channels of the reference's texture maps, finest first (each
-        scale halves the resolution).
+      texture: channels of the reference's learned texture maps, finest
+        first (each scale halves the resolution); the reference's colours
+        are transferred beside them.
     """
 
     task: str = "restore"
@@ -219,13 +220,17 @@ class RestoratorNet(nn.Module):
         index, confidence = match(self.key_texture(image)[0], self.key_texture(key)[0])
         if present is not None:
             confidence = confidence * present[:, None, None]
-        return Transfer(self.value_texture(reference), index, confidence)
+        # The reference's own colours lead V: TTSR's extractor starts from
+        # VGG features, ours from random weights, and the raw colours give
+        # the decoder something worth copying from the first step.
+        values = (reference, *self.value_texture(reference))
+        return Transfer(values, index, confidence)
 
     def _transferred(self, reference: Transfer | None, points):
         if not self.config.reference:
             return []
         if reference is None:  # no reference: what a dropped one gives
-            width = sum(self.config.texture) + 1
+            width = 3 + sum(self.config.texture) + 1
             return [jnp.zeros(points.shape[:-1] + (width,), points.dtype)]
         return [transfer(reference, points)]
 

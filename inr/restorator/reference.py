@@ -22,7 +22,9 @@ reference point is the centre of cell ``h_i`` plus the same offset, and the
 textures there are sampled bilinearly from every scale of V.  So a point
 between input pixels reads the reference between *its* pixels: the transfer
 works at any output size or region, beyond the x4 TTSR was built for.  The
-decoder receives ``s_i * V(p_ref)`` at each scale and ``s_i``.  Without a
+decoder receives ``s_i * V(p_ref)`` at each scale of V (the restorator puts
+the reference's own colours first, then its learned texture maps) and
+``s_i``.  Without a
 reference both are zero, which a model trained with reference dropout
 handles as a plain restorator.
 """
