@@ -68,6 +68,7 @@ def main(argv=None):
     p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
     p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")
     p.add_argument("--reference-dropout", type=float, default=0.2)
+    p.add_argument("--self-reference", type=float, default=0.0, help="share of own-crop references")
     p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
     p.add_argument("--validation", nargs="*", default=None, help="held-out folders or files")
     p.add_argument("--validate-every", type=int, default=500)

@@ -50,6 +50,9 @@ class TrainConfig:
         default, not antialiased; FranNet's, see :mod:`inr.restorator.frannet`).
       reference_dropout: a reference restorator's share of examples trained
         without their reference, so that it also works without one.
+      self_reference: its share of examples whose reference is their own
+        target crop (TTSR's "the reference is the desired output"): they
+        teach the decoder that a confident match is worth copying.
       seed: fixes the initial parameters and the whole data stream.
       pipeline: where batches are built: ``"device"`` (inside ``jit`` from
         a uint8 store of the images on the accelerator,
@@ -78,6 +81,7 @@ class TrainConfig:
     crop: str = "random"
     downscale: str = "bicubic"
     reference_dropout: float = 0.2
+    self_reference: float = 0.0
     seed: int = 0
     pipeline: str = "device"
     log_every: int = 50
@@ -103,10 +107,10 @@ class TrainConfig:
         _positive_number(self.max_scale, "max_scale", minimum=1.0)
         if self.clip is not None:
             _positive_number(self.clip, "clip")
-        if not (
-            isinstance(self.reference_dropout, (int, float)) and 0 <= self.reference_dropout <= 1
-        ):
-            raise ValueError(f"reference_dropout must be in [0, 1]; got {self.reference_dropout!r}")
+        for name in ("reference_dropout", "self_reference"):
+            share = getattr(self, name)
+            if not (isinstance(share, (int, float)) and 0 <= share <= 1):
+                raise ValueError(f"{name} must be in [0, 1]; got {share!r}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
         object.__setattr__(self, "masking", as_masking(self.masking))
@@ -116,7 +120,7 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
             del out[how]  # how it runs, not what it computes
-        for later in ("crop", "downscale"):
+        for later in ("crop", "downscale", "self_reference"):
             # Recorded only when changed, so runs saved before they existed resume.
             if out[later] == _DEFAULTS[later]:
                 del out[later]

@@ -131,7 +131,8 @@ class StreamSpec:
     largest crop the task can draw (:meth:`for_store` computes it).  With
     ``reference_size`` every row also gets a reference (see
     :func:`device_batch`) of that side, absent with probability
-    ``reference_dropout``.
+    ``reference_dropout`` and the row's own crop with probability
+    ``self_reference``.
     """
 
     task: str
@@ -143,6 +144,7 @@ class StreamSpec:
     masking: Masking | None = None
     reference_size: int | None = None
     reference_dropout: float = 0.2
+    self_reference: float = 0.0
     crop: str = "random"
     downscale: str = "bicubic"
 
@@ -363,13 +365,15 @@ def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
 
 def _reference(key, crop: Crops, store: ImageStore, spec: StreamSpec) -> dict:
     """``reference (R, R, 3)`` and ``present`` (0 or 1) for one row."""
-    k_crop, k_jitter, k_drop = jax.random.split(key, 3)
+    k_crop, k_jitter, k_drop, k_self = jax.random.split(key, 4)
+    own = jax.random.bernoulli(k_self, spec.self_reference)
     box = _draw_reference(k_crop, crop, store)
+    box = jax.tree.map(lambda mine, other: jnp.where(own, mine, other), crop, box)
     image = _resize(store, box, spec.reference_size, spec.window)
     image = jnp.where(box.flip, image[:, ::-1], image)
-    # A photo that is its own reference also gets its colours jittered, so
-    # that copying it is not the answer.
-    alone = store.group_sizes[crop.index] == 1
+    # A photo that is its own reference through another box also gets its
+    # colours jittered, so that copying it is not the answer.
+    alone = (store.group_sizes[crop.index] == 1) & ~own
     gain = jnp.where(alone, jax.random.uniform(k_jitter, (3,), minval=0.9, maxval=1.1), 1.0)
     present = jax.random.bernoulli(k_drop, 1.0 - spec.reference_dropout).astype(jnp.float32)
     return {"reference": jnp.clip(image * gain, 0.0, 1.0), "present": present}

@@ -167,7 +167,10 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
         # The reference at (up to) 4x the input's side, TTSR's 160 for 40.
         size = min(spec.window, 4 * config.input_size)
         spec = dataclasses.replace(
-            spec, reference_size=size, reference_dropout=train.reference_dropout
+            spec,
+            reference_size=size,
+            reference_dropout=train.reference_dropout,
+            self_reference=train.self_reference,
         )
     build = functools.partial(device_batch, spec=spec, seed=seed, process=process)
     if jax.process_count() == 1:

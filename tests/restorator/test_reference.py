@@ -190,3 +190,28 @@ def test_reference_batches_hold_a_resized_partner_and_a_presence_flag():
         )
         assert int(box.index) == int(crops.index[i]) ^ 1  # the other photo of the pair
         assert (int(box.top), int(box.left)) == (int(crops.top[i]), int(crops.left[i]))
+
+
+def test_a_self_reference_is_the_rows_own_crop():
+    """``self_reference=1``: every row's reference is its target crop, resized and flipped alike."""
+    from inr.interpolation import resize_weights
+
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(4)]
+    store = image_store(images, ["a", "a", "b", "b"])
+    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=6,
+                                points_per_image=4, reference_size=16, reference_dropout=0.0,
+                                self_reference=1.0)  # fmt: skip
+    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
+    crops = jax.device_get(draw_crops(key, store, spec))
+    for i in range(spec.batch_size):
+        top, left, h, w = (int(x[i]) for x in (crops.top, crops.left, crops.height, crops.width))
+        crop = images[int(crops.index[i])][top : top + h, left : left + w] / 255.0
+        want = np.einsum("ij,jkc,lk->ilc", resize_weights(h, 16), crop, resize_weights(w, 16))
+        want = np.clip(want[:, ::-1] if crops.flip[i] else want, 0, 1)
+        np.testing.assert_allclose(batch["reference"][i], want, atol=2e-5)
+    with pytest.raises(ValueError, match="self_reference"):
+        inr.TrainConfig(self_reference=-0.1)
+    assert "self_reference" not in inr.TrainConfig().record()
+    assert inr.TrainConfig(self_reference=0.25).record()["self_reference"] == 0.25
