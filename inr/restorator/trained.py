@@ -41,7 +41,7 @@ from inr.restorator.model import RestoratorConfig, RestoratorNet
 
 __all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
 
-PRETRAINED = ("restore", "upscale", "diffusion", "celeba")
+PRETRAINED = ("restore", "upscale", "diffusion", "celeba", "celeba-diffusion")
 
 
 def _encode(net, params, inputs, reference):

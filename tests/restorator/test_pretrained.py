@@ -58,6 +58,17 @@ def test_pretrained_celeba_colours_a_face_better_than_gray():
     assert inr.mse(out, truth) < 0.8 * inr.mse(oracle(gray, truth.shape[0]), truth)
 
 
+def test_pretrained_celeba_diffusion_colours_a_face_better_than_gray():
+    from inr.restorator.frannet import oracle, protocol_example
+
+    model = inr.load_restorator("pretrained:celeba-diffusion")
+    assert (model.config.restorator, model.config.task) == ("diffusion", "restore")
+    gray, truth = protocol_example(inr.sample_image("astronaut")[0:240, 130:370])
+    sampler = inr.diffusion.SamplerConfig(stride=98, noise="zero")
+    out = model.restore(gray, size=truth.shape[:2], sampler=sampler)
+    assert inr.mse(out, truth) < 0.8 * inr.mse(oracle(gray, truth.shape[0]), truth)
+
+
 @pytest.mark.slow
 def test_4096_render_in_bounded_memory(tmp_path):
     """A 4096x4096 restore peaks at the output plus a few chunks, not 16.7 M activations."""
