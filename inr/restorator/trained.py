@@ -41,7 +41,7 @@ from inr.restorator.model import RestoratorConfig, RestoratorNet
 
 __all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
 
-PRETRAINED = ("restore", "upscale", "diffusion", "celeba", "celeba-diffusion")
+PRETRAINED = ("restore", "upscale", "diffusion", "celeba", "celeba-diffusion", "celeba-refsr")
 
 
 def _encode(net, params, inputs, reference):
@@ -117,6 +117,7 @@ class Restorator:
         n = sum(int(np.prod(np.shape(x))) for x in jax.tree.leaves(self.params))
         kind = "gray" if c.in_channels == 1 else "colour"
         mode = "single pass" if c.restorator == "single" else f"diffusion, {c.prediction}"
+        mode += ", reference" if c.reference else ""
         return (
             f"Restorator(task={c.task!r}, input {c.input_size}x{c.input_size} {kind}, "
             f"{n / 1e6:.2f} M parameters, {mode})"

@@ -69,6 +69,26 @@ def test_pretrained_celeba_diffusion_colours_a_face_better_than_gray():
     assert inr.mse(out, truth) < 0.8 * inr.mse(oracle(gray, truth.shape[0]), truth)
 
 
+@pytest.fixture(scope="module")
+def face():
+    """The astronaut's face at 160x160, framed like a CelebA centre crop."""
+    from inr.restorator.frannet import centre_square
+
+    return inr.resize(centre_square(inr.sample_image("astronaut")[0:240, 130:370]), (160, 160))
+
+
+def test_pretrained_refsr_upscales_a_face_and_copies_a_matching_reference(face):
+    model = inr.load_restorator("pretrained:celeba-refsr")
+    assert (model.config.task, model.config.reference) == ("upscale", True)
+    small = inr.resize(face, (40, 40))
+    alone = model.restore(small, size=(160, 160))
+    assert inr.psnr(alone, face) > inr.psnr(inr.resize(small, (160, 160)), face)
+    # The origin's experiment: the ground truth as the reference is copied.
+    copied = model.restore(small, size=(160, 160), reference=face)
+    assert repr(model).endswith("single pass, reference)")
+    assert inr.psnr(copied, face) > inr.psnr(alone, face) + 3.0
+
+
 @pytest.mark.slow
 def test_4096_render_in_bounded_memory(tmp_path):
     """A 4096x4096 restore peaks at the output plus a few chunks, not 16.7 M activations."""
