@@ -89,32 +89,49 @@ def test_pretrained_refsr_upscales_a_face_and_copies_a_matching_reference(face):
     assert inr.psnr(copied, face) > inr.psnr(alone, face) + 3.0
 
 
-@pytest.mark.slow
-def test_4096_render_in_bounded_memory(tmp_path):
-    """A 4096x4096 restore peaks at the output plus a few chunks, not 16.7 M activations."""
+def _render_growth(name: str, inputs: tuple, size: int, reference: tuple | None = None):
+    """``(output shape, GiB the peak memory grew)`` of one render, in a fresh process."""
     import subprocess
     import sys
     import textwrap
 
     script = textwrap.dedent(
-        """
+        f"""
         import resource, numpy as np, inr
-        model = inr.load_restorator("pretrained:restore")
-        gray = np.random.default_rng(0).random((64, 64)).astype(np.float32)
-        model.restore(gray, size=(64, 64))
+        model = inr.load_restorator("pretrained:{name}")
+        rng = np.random.default_rng(0)
+        image = rng.random({inputs}).astype(np.float32)
+        ref = None if {reference} is None else rng.random({reference}).astype(np.float32)
+        model.restore(image, size=(8, 8), reference=ref)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        out = model.restore(gray, size=(4096, 4096))
+        out = model.restore(image, size=({size}, {size}), reference=ref)
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(out.shape, (after - before) / 2**20)
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
-    shape, grown_gib = result.stdout.split(")")[0] + ")", float(result.stdout.split(")")[1])
+    shape, grown = result.stdout.split(")")[0] + ")", float(result.stdout.split(")")[1])
+    return shape, grown
+
+
+@pytest.mark.slow
+def test_4096_render_in_bounded_memory():
+    """A 4096x4096 restore peaks at the output plus a few chunks, not 16.7 M activations."""
+    shape, grown_gib = _render_growth("restore", (64, 64), 4096)
     assert shape == "(4096, 4096, 3)"
     # Output (201 MB) + points and padding + chunk activations; a whole-image
     # decode would need 16.7 M x 192 x 4 B = 12.9 GB per hidden layer.
     assert grown_gib < 2.0
+
+
+@pytest.mark.slow
+def test_a_reference_render_at_1024_in_bounded_memory():
+    """40x40 in, a 160x160 reference: the transfer is computed once, decoded in chunks."""
+    shape, grown_gib = _render_growth("celeba-refsr", (40, 40, 3), 1024, (160, 160, 3))
+    assert shape == "(1024, 1024, 3)"
+    # A whole-image decode: 1 M points x 192 x 4 B = 0.8 GB per hidden layer.
+    assert grown_gib < 0.4
 
 
 def test_repr_is_one_short_line():
