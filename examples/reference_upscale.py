@@ -5,10 +5,12 @@ centred square at 160x160 is the ground truth and its 40x40 bicubic
 downscale the input; the reference is the next photo of the same person.
 The figure has one row per face: input, reference, bicubic, the
 no-reference model (``--plain``, if given), the reference model with its
-reference, and the ground truth, with PSNR under each.
+reference and with the ground truth itself as the reference (the origin's
+experiment: what does it copy?), and the ground truth, with PSNR under each.
 
-    python examples/reference_upscale.py --model runs/refsr --data ../shared/data/celeba/val
-                                         [--plain runs/plain] [--faces 4] [--out PNG]
+    python examples/reference_upscale.py --data ../shared/data/celeba/val
+                                         [--model pretrained:celeba-refsr] [--plain PATH]
+                                         [--faces 4] [--out PNG]
 
 ``--model`` is a reference restorator (``RestoratorConfig(task="upscale",
 reference=True)``; train one with ``examples/train.py --reference``).
@@ -44,7 +46,7 @@ def pairs(folder, count: int):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", required=True, help="a reference restorator (file or run folder)")
+    p.add_argument("--model", default="pretrained:celeba-refsr", help="a reference restorator")
     p.add_argument("--plain", help="the same architecture trained without references")
     p.add_argument("--data", required=True, help="a folder of <person>_<file> photos")
     p.add_argument("--faces", type=int, default=4)
@@ -57,7 +59,8 @@ def main(argv=None):
     if not faces:
         raise SystemExit(f"no person in {args.data} has two photos")
     columns = ["input 40x40", "reference", "bicubic"]
-    columns += ["no reference"] * (plain is not None) + ["with reference", "ground truth"]
+    columns += ["no reference"] * (plain is not None)
+    columns += ["with reference", "truth as reference", "ground truth"]
     fig, axes = plt.subplots(
         len(faces), len(columns), figsize=(2.2 * len(columns), 2.4 * len(faces))
     )
@@ -67,7 +70,9 @@ def main(argv=None):
         shown = [low, reference, inr.resize(low, (SIDE, SIDE))]
         if plain is not None:
             shown.append(plain.restore(low, (SIDE, SIDE)))
-        shown += [model.restore(low, (SIDE, SIDE), reference=reference), truth]
+        shown += [model.restore(low, (SIDE, SIDE), reference=reference)]
+        # The origin's experiment: with the answer as its reference, what is copied?
+        shown += [model.restore(low, (SIDE, SIDE), reference=truth), truth]
         for ax, title, image in zip(row, columns, shown, strict=True):
             ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
             scored = image.shape == truth.shape and title not in ("reference", "ground truth")
