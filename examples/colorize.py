@@ -48,7 +48,7 @@ from inr.restorator.data import expand_sources
 REGION = (0.2, 0.2, 0.4, 0.6)
 EYES = (0.2, 0.38, 0.8, 0.62)  # (x0, y0, x1, y1) of the eyes in a CelebA centre crop
 # pretrained:celeba-diffusion's best setting on CelebA validation faces (its model card).
-FACE_SAMPLER, FACE_SAMPLER_NAME = SamplerConfig(stride=8, project_noise=True), "stride 8"
+FACE_SAMPLER, FACE_SAMPLER_NAME = SamplerConfig(stride=98, noise="zero"), "3 calls"
 
 
 def faces(args):
