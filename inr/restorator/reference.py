@@ -24,9 +24,8 @@ between input pixels reads the reference between *its* pixels: the transfer
 works at any output size or region, beyond the x4 TTSR was built for.  The
 decoder receives ``s_i * V(p_ref)`` at each scale of V (the restorator puts
 the reference's own colours first, then its learned texture maps) and
-``s_i``.  Without a
-reference both are zero, which a model trained with reference dropout
-handles as a plain restorator.
+``s_i``.  Without a reference both are zero, which a model trained with
+reference dropout handles as a plain restorator.
 """
 
 from __future__ import annotations
