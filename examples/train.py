@@ -69,6 +69,12 @@ def main(argv=None):
     p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")
     p.add_argument("--reference-dropout", type=float, default=0.2)
     p.add_argument("--self-reference", type=float, default=0.0, help="share of own-crop references")
+    p.add_argument(
+        "--init",
+        default=None,
+        help="fine-tune these weights (pretrained:NAME, a .msgpack file or a checkpoint "
+        "folder); their architecture and task replace the flags above",
+    )
     p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
     p.add_argument("--validation", nargs="*", default=None, help="held-out folders or files")
     p.add_argument("--validate-every", type=int, default=500)
@@ -96,6 +102,9 @@ def main(argv=None):
     config = _from_args(inr.RestoratorConfig, args, features=features, texture=texture)
     if args.preset:
         config = dataclasses.replace(config, **inr.restorator.PRESETS[args.preset])
+    init = None if args.init is None else inr.load_restorator(args.init)
+    if init is not None:
+        config = init.config
     recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking)
     checkpoints = None
     if args.checkpoint_dir:
@@ -108,6 +117,7 @@ def main(argv=None):
         data,
         config,
         recipe,
+        init=init,
         checkpoints=checkpoints,
         validation=args.validation,
         progress=lead,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import math
 import os
@@ -45,7 +46,7 @@ from inr.restorator.data import Prefetcher, expand_sources, load_images, make_ba
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints
 from inr.restorator.stream import StreamSpec, device_batch, image_store
-from inr.restorator.trained import Restorator
+from inr.restorator.trained import Restorator, checked_params
 
 __all__ = ["batch_maker", "init_state", "make_optimizer", "train_restorator", "train_step"]
 
@@ -182,6 +183,14 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
     return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)
 
 
+def _fingerprint(params) -> str:
+    """A digest of ``params``' values: which weights a fine-tuning run started from."""
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(jax.device_get(params)):
+        digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
 class _Log:
     """JSON-lines metrics; on resume, lines past the restored step are dropped."""
 
@@ -233,6 +242,7 @@ def train_restorator(
     config: RestoratorConfig | None = None,
     train: TrainConfig | None = None,
     *,
+    init: Restorator | None = None,
     checkpoints=None,
     validation=None,
     progress: bool = True,
@@ -245,8 +255,14 @@ def train_restorator(
         paths, or an array / list of images (see
         :func:`inr.restorator.data.load_images`).
       config: the architecture and task (:class:`RestoratorConfig`; default
-        ``RestoratorConfig()``, the ``restore`` task).
+        ``init.config``, else ``RestoratorConfig()``, the ``restore`` task).
       train: the recipe (:class:`TrainConfig`; default ``TrainConfig()``).
+      init: a :class:`Restorator` to fine-tune (for example
+        ``load_restorator("pretrained:celeba")``): training starts from its
+        parameters, with a fresh optimiser state and the whole learning-rate
+        schedule of ``train`` (a warm restart, Loshchilov & Hutter 2017).
+        Its parameters must fit ``config``'s shapes; the run's checkpoints
+        remember which weights it started from, and resume only from them.
       checkpoints: ``None`` (no checkpoints, no log), a folder, or a
         :class:`Checkpoints` with the period, how many to keep and whether
         to resume.
@@ -272,7 +288,10 @@ def train_restorator(
             checkpoints="runs/upscale",
         )
     """
-    config = RestoratorConfig() if config is None else config
+    if init is not None and not isinstance(init, Restorator):
+        raise ValueError(f"init must be a Restorator (see load_restorator); got {init!r}")
+    if config is None:
+        config = RestoratorConfig() if init is None else init.config
     train = TrainConfig() if train is None else train
     if not isinstance(config, RestoratorConfig):
         raise ValueError(f"config must be a RestoratorConfig; got {config!r}")
@@ -284,6 +303,8 @@ def train_restorator(
     items = expand_sources(data)
     images, groups = load_images(process_shard(items), with_groups=True)
     net = RestoratorNet(config)
+    # Host copies: the weights may live on other devices than ``mesh``.
+    warm = None if init is None else jax.device_get(checked_params(init.params, config, "init"))
     tx = make_optimizer(train)
     points_per_image = train.points_per_image
     make = batch_maker(images, config, train, mesh, train.seed, groups)
@@ -295,11 +316,18 @@ def train_restorator(
 
     # Everything that fixes the parameters a run ends with; resume checks it.
     meta = {"config": config.to_json(), "run": dict(train.record(), images=len(items))}
+    if warm is not None:
+        meta["init"] = _fingerprint(warm)
 
-    init = functools.partial(init_state, net, tx, points_per_image=points_per_image)
+    def start(key, params):
+        state = init_state(net, tx, key, points_per_image)
+        if params is None:
+            return state
+        return {**state, "params": params, "opt_state": tx.init(params)}
+
     key = jax.random.PRNGKey(train.seed)
-    shardings = state_sharding(jax.eval_shape(init, key), mesh, train.shard_params)
-    state = jax.jit(init, out_shardings=shardings)(key)
+    shardings = state_sharding(jax.eval_shape(start, key, warm), mesh, train.shard_params)
+    state = jax.jit(start, out_shardings=shardings)(key, warm)
     manager = None
     if saving is not None:
         folder = str(saving.directory)
@@ -314,8 +342,7 @@ def train_restorator(
             state, saved = found
             if saved != meta:
                 changed = sorted(k for k in saved["run"] if saved["run"][k] != meta["run"].get(k))
-                if saved["config"] != meta["config"]:
-                    changed.append("config")
+                changed += [k for k in ("config", "init") if saved.get(k) != meta.get(k)]
                 raise ValueError(
                     f"checkpoints folder {folder!r} holds a run with different "
                     f"settings ({', '.join(changed)}); use another folder"

@@ -236,11 +236,14 @@ def _from_bytes(data: bytes, where: str) -> Restorator:
         params = payload["params"]
     except Exception as exc:
         raise ValueError(f"{where} is not a restorator file: {exc}") from exc
-    return Restorator(params=_checked_params(params, config, where), config=config)
+    return Restorator(params=checked_params(params, config, where), config=config)
 
 
-def _checked_params(params, config: RestoratorConfig, where: str):
-    """``params`` as JAX arrays, after checking them against ``config``'s shapes."""
+def checked_params(params, config: RestoratorConfig, where: str):
+    """``params`` as JAX arrays, after checking them against ``config``'s shapes.
+
+    Raises ``ValueError`` naming ``where`` when they do not fit.
+    """
     template = jax.eval_shape(
         RestoratorNet(config).init,
         jax.random.PRNGKey(0),
@@ -289,6 +292,4 @@ def _latest_checkpoint(directory: Path) -> Restorator:
         raise ValueError(f"checkpoint folder {str(directory)!r} holds no checkpoint")
     state, meta = found
     config = RestoratorConfig.from_json(meta["config"])
-    return Restorator(
-        params=_checked_params(state["params"], config, str(directory)), config=config
-    )
+    return Restorator(params=checked_params(state["params"], config, str(directory)), config=config)

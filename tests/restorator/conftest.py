@@ -46,11 +46,13 @@ def train_tiny(data, **settings):
     saving = {k: settings.pop(k) for k in list(settings) if k in _CHECKPOINT_FIELDS}
     checkpoints = inr.Checkpoints(**saving) if saving else None
     validation = settings.pop("validation", None)
+    init = settings.pop("init", None)
     recipe = {**dict(batch_size=2, points_per_image=64, lr=3e-3), **settings}
     return inr.train_restorator(
         data,
         RestoratorConfig(**config),
         inr.TrainConfig(**recipe),
+        init=init,
         checkpoints=checkpoints,
         validation=validation,
         progress=False,

@@ -61,6 +61,23 @@ def test_resume_refuses_other_settings(colour_images, tmp_path):
         _train(colour_images, steps=4, directory=tmp_path, resume=False)
 
 
+def test_fine_tuning_starts_from_the_given_weights(colour_images, tmp_path):
+    base = _train(colour_images, steps=20)
+    # Adam moves each parameter by about lr per step, so the result is ``base``.
+    tuned = _train(colour_images, steps=2, lr=1e-9, init=base, directory=tmp_path)
+    chex.assert_trees_all_close(tuned.params, base.params, atol=1e-7)
+    fresh = _train(colour_images, steps=2, lr=1e-9)
+    with pytest.raises(AssertionError):
+        chex.assert_trees_all_close(fresh.params, base.params, atol=1e-3)
+    # The checkpoints remember the starting weights: another start is refused.
+    with pytest.raises(ValueError, match="init"):
+        _train(colour_images, steps=2, lr=1e-9, init=fresh, directory=tmp_path)
+    with pytest.raises(ValueError, match="init: parameter"):
+        _train(colour_images, steps=2, init=base, hidden=32)
+    with pytest.raises(ValueError, match="init must be a Restorator"):
+        _train(colour_images, steps=2, init=base.params)
+
+
 _CHILD = textwrap.dedent(
     """
     import sys
