@@ -93,7 +93,7 @@ _CHILD = textwrap.dedent(
 
 def test_resume_after_a_real_kill(colour_images, tmp_path):
     """SIGKILL a training process mid-run; resuming ends where an uninterrupted run does."""
-    steps = 400
+    steps = 200
     np.save(tmp_path / "data.npy", colour_images)
     ckpt = tmp_path / "ckpt"
     script = _CHILD.format(
@@ -170,7 +170,7 @@ def test_the_record_names_crop_and_downscale_only_when_changed():
 def test_diffusion_restorator_learns_and_resumes(colour_images, tmp_path, prediction):
     """The decoder as a per-point denoiser: it colorizes, and its noise stream resumes exactly."""
     kw = dict(restorator="diffusion", prediction=prediction, loss="l2", batch_size=4)
-    whole = _train(colour_images, steps=400, **kw)
+    whole = _train(colour_images, steps=200, **kw)
     gray = inr.rgb_to_gray(colour_images[0])
     copy = np.repeat(gray[..., None], 3, axis=-1)
     for sampler in (None, inr.diffusion.SamplerConfig(stride=8, stochasticity=0.0)):
