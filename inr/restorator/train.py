@@ -184,9 +184,9 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
 
 
 def _fingerprint(params) -> str:
-    """A digest of ``params``' values: which weights a fine-tuning run started from."""
+    """A digest of ``params``' (host) values: which weights a fine-tuning run started from."""
     digest = hashlib.sha256()
-    for leaf in jax.tree.leaves(jax.device_get(params)):
+    for leaf in jax.tree.leaves(params):
         digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
     return digest.hexdigest()[:16]
 
