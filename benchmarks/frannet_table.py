@@ -6,13 +6,16 @@ crop, and the same for the bicubic gray oracle.  Rows: FranNet's published
 figures, the oracle on ``--data``, each single-pass model, and for each
 diffusion model FranNet's sampler grid (stride 1/4/8, stochasticity
 0/0.5/1, noise normal/squared/zero, projection off/on) and its best
-setting, with decoder calls per pixel and wall time per image.  Goals
+setting, with decoder calls per pixel and wall time per image;
+``--ensemble flip`` adds each model's best row averaged with its mirror's
+(:mod:`inr.restorator.ensemble`, twice the calls).  Goals
 (CelebA validation): single pass <= 0.56x the oracle (FranNet-size model),
 best shipped <= 0.50x; diffusion 3% below the single pass of the same
 budget; the gray-channel error no worse than the oracle's.
 
 Usage: python benchmarks/frannet_table.py --data ../shared/data/celeba/val
        [--models pretrained:restore PATH ...] [--limit N] [--grid [--strides 1 4 8]]
+       [--ensemble flip]
        [--plot PNG] [--json PATH]
 """
 
@@ -49,19 +52,30 @@ def samplers(full: bool, strides=GRID["stride"]):
     return [SamplerConfig(**dict(zip(GRID, v, strict=True))) for v in settings]
 
 
-def model_rows(name: str, data, limit, full_grid: bool, strides) -> list[dict]:
+def model_rows(name: str, data, limit, full_grid: bool, strides, ensemble=None) -> list[dict]:
+    """The model's rows; with ``ensemble``, its best setting again, self-ensembled."""
     model = inr.load_restorator(name)
+    members = len(inr.restorator.ensemble.members(ensemble)) if ensemble else 0
     if model.config.restorator == "single":
-        return [{"row": name, "decoder_calls": 1, **evaluate(model, data, limit=limit)}]
-    rows = []
-    for sampler in samplers(full_grid, strides):
-        row = evaluate(model, data, sampler=sampler, limit=limit)
-        calls = len(visited_steps(model.config.num_steps, sampler.stride))
-        label = f"{name} stride {sampler.stride} s={sampler.stochasticity:g} {sampler.noise}"
-        label += " projected" if sampler.project_noise else ""
+        rows = [{"row": name, "decoder_calls": 1, **evaluate(model, data, limit=limit)}]
+        best = None
+    else:
+        rows, settings = [], []
+        for sampler in samplers(full_grid, strides):
+            row = evaluate(model, data, sampler=sampler, limit=limit)
+            calls = len(visited_steps(model.config.num_steps, sampler.stride))
+            label = f"{name} stride {sampler.stride} s={sampler.stochasticity:g} {sampler.noise}"
+            label += " projected" if sampler.project_noise else ""
+            rows.append({"row": label, "decoder_calls": calls, **row})
+            settings.append(sampler)
+        i = min(range(len(rows)), key=lambda k: rows[k]["mse"])
+        best = settings[i]
+        rows.append({**rows[i], "row": f"{name} best: {rows[i]['row'].removeprefix(name).strip()}"})
+    if ensemble:
+        row = evaluate(model, data, sampler=best, ensemble=ensemble, limit=limit)
+        calls = rows[-1]["decoder_calls"] * members
+        label = f"{rows[-1]['row']}, {ensemble} ensemble"
         rows.append({"row": label, "decoder_calls": calls, **row})
-    best = min(rows, key=lambda r: r["mse"])
-    rows.append({**best, "row": f"{name} best: {best['row'].removeprefix(name).strip()}"})
     return rows
 
 
@@ -72,6 +86,7 @@ def main():
     p.add_argument("--limit", type=int, help="score the first N photos only")
     p.add_argument("--grid", action="store_true", help="FranNet's whole sampler grid")
     p.add_argument("--strides", type=int, nargs="+", default=GRID["stride"], help="the grid's")
+    p.add_argument("--ensemble", choices=inr.restorator.ENSEMBLES, help="add self-ensembled rows")
     p.add_argument("--plot", help="PNG: MSE over the oracle against decoder calls")
     p.add_argument("--json", default=str(RESULTS / "frannet_table.json"))
     args = p.parse_args()
@@ -82,7 +97,9 @@ def main():
     oracle.update(mse=oracle["oracle_mse"], gray_mse=oracle["oracle_gray_mse"])
     oracle.update(ratio=1.0, gray_ratio=1.0)
     for name in args.models:
-        rows += model_rows(name, args.data, args.limit, args.grid, tuple(args.strides))
+        rows += model_rows(
+            name, args.data, args.limit, args.grid, tuple(args.strides), args.ensemble
+        )
     columns = ["row", "images", "mse", "ratio", "gray_mse", "gray_ratio", "decoder_calls"]
     table = print_table(rows, columns + ["seconds_per_image"])
     if args.plot:

@@ -6,13 +6,15 @@ FiLM MLP), ``model`` (the network, its config and presets), ``data``
 (batches built on the device), ``reference`` (TTSR's texture transfer from a
 reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
 ``options`` (the training recipe and
-checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop) and
-``trained`` (a trained model: render, save, load).
+checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop),
+``trained`` (a trained model: render, save, load) and ``ensemble`` (averages
+over flips and transposes at render time).
 """
 
 from inr.restorator.data import Masking, load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
+from inr.restorator.ensemble import ENSEMBLES
 from inr.restorator.frannet import evaluate, protocol_example
 from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
@@ -24,6 +26,7 @@ from inr.restorator.trained import PRETRAINED, Restorator, load_restorator, save
 __all__ = [
     "ACTIVATIONS",
     "COLOR_SPACES",
+    "ENSEMBLES",
     "LOSSES",
     "PIPELINES",
     "PRESETS",

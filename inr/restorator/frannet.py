@@ -97,7 +97,9 @@ def _mse(a, b) -> float:
     return float(np.mean((np.asarray(a, np.float64) - b) ** 2))
 
 
-def evaluate(model, data, *, sampler=None, seed: int = 0, limit: int | None = None) -> dict:
+def evaluate(
+    model, data, *, sampler=None, ensemble=None, seed: int = 0, limit: int | None = None
+) -> dict:
     """One row of FranNet's table for ``model`` on ``data`` (a folder, paths or arrays).
 
     Args:
@@ -106,6 +108,8 @@ def evaluate(model, data, *, sampler=None, seed: int = 0, limit: int | None = No
       data: the photos (anything :func:`~inr.restorator.data.load_images`
         takes); each is scored on its centred square.
       sampler: a diffusion model's :class:`~inr.diffusion.SamplerConfig`.
+      ensemble: ``"flip"`` averages each face's restoration with its
+        mirror's (:meth:`~inr.restorator.trained.Restorator.restore`).
       seed: a diffusion model's noise.
       limit: score the first ``limit`` photos only.
 
@@ -131,7 +135,9 @@ def evaluate(model, data, *, sampler=None, seed: int = 0, limit: int | None = No
         sums["oracle_gray_mse"] += _mse(base[..., 0], truth_gray)
         if model is not None:
             t0 = time.perf_counter()
-            out = model.restore(gray, size=(side, side), sampler=sampler, seed=seed)
+            out = model.restore(
+                gray, size=(side, side), sampler=sampler, ensemble=ensemble, seed=seed
+            )
             seconds += time.perf_counter() - t0
             out = np.clip(out, 0.0, 1.0)
             sums["mse"] += _mse(out, target)

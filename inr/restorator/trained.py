@@ -37,6 +37,13 @@ from inr.distributed import as_mesh, replicate, to_host
 from inr.interpolation import resize
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.restorator import checkpoint
+from inr.restorator.ensemble import (
+    members,
+    transform,
+    transform_region,
+    transform_size,
+    untransform,
+)
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 
 __all__ = ["PRETRAINED", "Restorator", "load_restorator", "save_restorator"]
@@ -150,6 +157,7 @@ class Restorator:
         *,
         sampler: SamplerConfig | None = None,
         reference=None,
+        ensemble: str | None = None,
         seed: int = 0,
         chunk: int = DEFAULT_CHUNK,
         mesh=None,
@@ -172,6 +180,11 @@ class Restorator:
             photo ``(H_r, W_r, 3)`` of the same subject, framed like the
             output (any size): its textures are transferred
             (:mod:`inr.restorator.reference`).  ``None`` restores without.
+          ensemble: ``"flip"`` or ``"dihedral"`` averages the restorations
+            of the image's mirror (2 renders) or of its 8 flips and
+            transposes (8 renders), each transformed back
+            (:mod:`inr.restorator.ensemble`); ``None`` renders once.  The
+            reference, region and size are transformed with the image.
           seed: a diffusion restorator's noise.  Each pixel is an
             independent chain keyed by its index in this render, so a
             region render is a fresh sample, not a crop of the full one.
@@ -188,6 +201,9 @@ class Restorator:
         if sampler is not None and not isinstance(sampler, SamplerConfig):
             raise ValueError(f"sampler must be an inr.diffusion.SamplerConfig; got {sampler!r}")
         chunk = as_positive_int(chunk, "chunk")
+        if ensemble is not None:
+            options = dict(sampler=sampler, seed=seed, chunk=chunk, mesh=mesh)
+            return self._ensemble(image, size, region, reference, ensemble, options)
         if reference is not None:
             if not self.config.reference:
                 raise ValueError("reference is for reference restorators (config.reference)")
@@ -195,10 +211,7 @@ class Restorator:
             if reference.ndim != 3 or reference.shape[-1] != 3:
                 raise ValueError(f"reference must be colour (H, W, 3); got {reference.shape}")
         inputs, base = self._inputs(image)
-        size = np.shape(image)[:2] if size is None else size
-        if np.ndim(size) != 1 or len(size) != 2:
-            raise ValueError(f"size must be (height, width); got {size!r}")
-        height, width = as_size(*size)
+        height, width = _output_size(size, image)
         x0, y0, x1, y1 = as_region(region)
         axes = grid_axes(height, width, region)
         cell = np.array(
@@ -216,6 +229,29 @@ class Restorator:
         else:
             out = _render(self.net, params, inputs, base, axes, cell, chunk, mesh, reference)
         return to_host(out).reshape(height, width, 3)
+
+    def _ensemble(self, image, size, region, reference, name, options) -> np.ndarray:
+        """The mean of :meth:`restore` over the members of ensemble ``name``."""
+        group = members(name)
+        image = as_image(image, "image")
+        size = _output_size(size, image)
+        region = as_region(region)
+        reference = None if reference is None else as_image(reference, "reference")
+        total = np.zeros((*size, 3), np.float32)
+        for m in group:
+            ref = None if reference is None else transform(reference, m)
+            args = (transform_size(size, m), transform_region(region, m))
+            out = self.restore(transform(image, m), *args, reference=ref, **options)
+            total += untransform(out, m)
+        return total / len(group)
+
+
+def _output_size(size, image) -> tuple[int, int]:
+    """Validated output ``(height, width)``; ``None`` is the input's."""
+    size = np.shape(image)[:2] if size is None else size
+    if np.ndim(size) != 1 or len(size) != 2:
+        raise ValueError(f"size must be (height, width); got {size!r}")
+    return as_size(*size)
 
 
 def save_restorator(path, restorator: Restorator) -> Path:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import inr
-from inr.restorator import RestoratorConfig, RestoratorNet
+from inr.restorator import RestoratorConfig, RestoratorNet, ensemble
+
+from .conftest import TINY
 
 
 def _random_params(net, config, key=0, scale=0.3):
@@ -72,6 +74,55 @@ def test_region_is_a_crop_of_the_full_render(tiny, astronaut64):
     np.testing.assert_allclose(quad, full[:32, :24], atol=1e-6)
     # The upscaler takes any input size and any aspect.
     assert model.restore(inr.resize(astronaut64, (19, 30)), size=(38, 60)).shape == (38, 60, 3)
+
+
+@pytest.fixture(scope="module")
+def upscaler():
+    config = RestoratorConfig(**dict(TINY, task="upscale"))
+    return inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+
+
+def test_the_ensemble_is_equivariant_where_the_model_is_not(upscaler, astronaut64):
+    small = inr.resize(astronaut64, (16, 12))
+    plain = upscaler.restore(small, size=(40, 30))
+    averaged = upscaler.restore(small, size=(40, 30), ensemble="dihedral")
+    for m in ensemble.members("dihedral")[1:]:
+        size = ensemble.transform_size((40, 30), m)
+        moved = ensemble.transform(small, m)
+        out = upscaler.restore(moved, size=size, ensemble="dihedral")
+        np.testing.assert_allclose(out, ensemble.transform(averaged, m), atol=1e-5)
+        # A single render has no such symmetry: the test can tell.
+        assert not np.allclose(upscaler.restore(moved, size=size), ensemble.transform(plain, m))
+
+
+def test_flip_is_the_mean_of_the_image_and_its_mirror(upscaler, astronaut64):
+    small = inr.resize(astronaut64, (16, 12))
+    truth = inr.resize(astronaut64, (40, 30))
+    one = upscaler.restore(small, size=(40, 30))
+    mirror = upscaler.restore(small[:, ::-1], size=(40, 30))[:, ::-1]
+    averaged = upscaler.restore(small, size=(40, 30), ensemble="flip")
+    np.testing.assert_allclose(averaged, (one + mirror) / 2, atol=1e-6)
+
+    def mse(x):
+        return np.mean((x - truth) ** 2)
+
+    # Convexity of the squared error: the mean is never worse than its members on average.
+    assert mse(averaged) <= (mse(one) + mse(mirror)) / 2
+
+
+def test_a_region_of_the_ensemble_is_a_crop_of_it(upscaler, astronaut64):
+    small = inr.resize(astronaut64, (16, 12))
+    full = upscaler.restore(small, size=(40, 30), ensemble="dihedral")
+    part = upscaler.restore(small, size=(20, 12), region=(0.2, 0, 0.6, 0.5), ensemble="dihedral")
+    np.testing.assert_allclose(part, full[:20, 6:18], atol=1e-5)
+
+
+def test_a_gray_input_moves_with_the_image(tiny, camera64):
+    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    small = inr.resize(camera64, (16, 16))
+    out = model.restore(small, size=(30, 30), ensemble="flip")
+    mirrored = model.restore(small[:, ::-1], size=(30, 30), ensemble="flip")
+    np.testing.assert_allclose(mirrored, out[:, ::-1], atol=1e-5)
 
 
 def test_chunking_does_not_change_values(tiny, camera64):

@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 import inr
@@ -15,9 +14,8 @@ from inr.restorator.stream import (
     draw_crops,
     image_store,
 )
-from inr.restorator.train import init_state
 
-from .conftest import TINY, train_tiny
+from .conftest import TINY, train_tiny, untrained
 
 REF = dict(TINY, task="upscale", reference=True, texture=(4, 4))
 
@@ -107,29 +105,9 @@ def test_references_come_from_the_same_group():
     np.testing.assert_array_equal(np.asarray(boxes.index)[alone], np.asarray(crops.index)[alone])
 
 
-def _untrained(config, scale: float = 0.0):
-    """A restorator straight from ``init``; ``scale`` randomises its zero output layer.
-
-    With the output layer at zero a model is bicubic whatever it is fed, so
-    a random one is what shows the reference reaching the colours.  One
-    jitted program: eager, every operation would compile on its own.
-    """
-    net = inr.restorator.RestoratorNet(config)
-
-    @jax.jit
-    def make(key):
-        params = init_state(net, optax.sgd(0.1), key, 4)["params"]
-        leaves, tree = jax.tree.flatten(params)
-        keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
-        noise = [jax.random.normal(k, x.shape) for x, k in zip(leaves, keys, strict=True)]
-        return jax.tree.unflatten(tree, [x + scale * z for x, z in zip(leaves, noise, strict=True)])
-
-    return inr.Restorator(params=make(jax.random.PRNGKey(0)), config=config)
-
-
 @pytest.fixture(scope="module")
 def reference_model():
-    return _untrained(inr.RestoratorConfig(**REF), scale=0.1)
+    return untrained(inr.RestoratorConfig(**REF), scale=0.1)
 
 
 def test_a_reference_model_restores_with_or_without_a_reference(reference_model, colour_images):
@@ -138,6 +116,14 @@ def test_a_reference_model_restores_with_or_without_a_reference(reference_model,
     without = reference_model.restore(small, size=(40, 30))
     assert with_ref.shape == without.shape == (40, 30, 3)
     assert np.isfinite(with_ref).all() and not np.allclose(with_ref, without)
+    # A self-ensemble mirrors the reference with the input.
+    flip = reference_model.restore(
+        small, size=(40, 30), reference=colour_images[1], ensemble="flip"
+    )
+    mirror = reference_model.restore(
+        small[:, ::-1], size=(40, 30), reference=colour_images[1][:, ::-1]
+    )
+    np.testing.assert_allclose(flip, (with_ref + mirror[:, ::-1]) / 2, atol=1e-6)
     # Any reference size; any region.
     other = reference_model.restore(small, size=(8, 8), region=(0.5, 0.5, 1, 1),
                                     reference=colour_images[2][:30])  # fmt: skip
