@@ -8,6 +8,8 @@
   downscale of the ground truth cropped to a multiple of the scale; PSNR on
   the BT.601 luma with ``scale`` pixels cropped from each border, beside
   bicubic upscaling.  Goal: x4 on set14 >= bicubic + 0.5 dB.
+* ``--ensemble dihedral`` (or ``flip``) averages every render over the
+  image's flips and transposes (:mod:`inr.restorator.ensemble`).
 
 * ``--diffusion MODEL`` adds FranNet's sampler sweep for a diffusion
   restorator (restore task): stochasticity {0, 0.5, 1} x stride {1, 4, 8} x
@@ -23,7 +25,7 @@
 Usage:
   python benchmarks/restorator_quality.py --data ../shared/data \
       [--restore pretrained:restore] [--upscale pretrained:upscale] [--sets set5 set14]
-      [--diffusion runs/diffusion.msgpack --sweep-size 256]
+      [--diffusion runs/diffusion.msgpack --sweep-size 256] [--ensemble dihedral]
 """
 
 from __future__ import annotations
@@ -50,11 +52,11 @@ def load_set(folder: Path) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def restore_row(model, name, gt, input_size):
+def restore_row(model, name, gt, input_size, ensemble=None):
     h, w = gt.shape[:2]
     gray = inr.rgb_to_gray(inr.resize(gt, (input_size, input_size), "bicubic"))
     oracle = np.repeat(inr.resize(gray, (h, w), "bicubic")[..., None], 3, axis=-1)
-    ours = model.restore(gray, size=(h, w))
+    ours = model.restore(gray, size=(h, w), ensemble=ensemble)
     return {"image": name, "oracle_mse": inr.mse(oracle, gt), "inr_mse": inr.mse(ours, gt)}
 
 
@@ -64,12 +66,12 @@ def luma_psnr(a, b, border):
     return inr.psnr(ya, yb)
 
 
-def upscale_row(model, name, gt, scale):
+def upscale_row(model, name, gt, scale, ensemble=None):
     h, w = (s - s % scale for s in gt.shape[:2])
     gt = gt[:h, :w]
     low = inr.resize(gt, (h // scale, w // scale), "bicubic")
     bicubic = inr.resize(low, (h, w), "bicubic")
-    ours = model.restore(low, size=(h, w))
+    ours = model.restore(low, size=(h, w), ensemble=ensemble)
     return {
         "image": name,
         "scale": scale,
@@ -244,6 +246,9 @@ def main():
     p.add_argument(
         "--sweep-size", type=int, default=0, help="square side of sweep renders (0: full size)"
     )
+    p.add_argument(
+        "--ensemble", choices=inr.restorator.ENSEMBLES, help="self-ensemble every render"
+    )
     p.add_argument("--json", default=str(RESULTS / "restorator_quality.json"))
     args = p.parse_args()
 
@@ -252,7 +257,8 @@ def main():
         images = load_set(Path(args.data) / set_name)
         if args.restore != "none":
             model = inr.load_restorator(args.restore)
-            rows = [restore_row(model, n, g, model.config.input_size) for n, g in images]
+            size = model.config.input_size
+            rows = [restore_row(model, n, g, size, args.ensemble) for n, g in images]
             per_image[f"{set_name}/restore"] = rows
             s = summarise(rows, ["oracle_mse", "inr_mse"])
             s.update(set=set_name, task="restore", ratio=s["inr_mse"] / s["oracle_mse"])
@@ -260,7 +266,7 @@ def main():
         if args.upscale != "none":
             model = inr.load_restorator(args.upscale)
             for scale in args.scales:
-                rows = [upscale_row(model, n, g, scale) for n, g in images]
+                rows = [upscale_row(model, n, g, scale, args.ensemble) for n, g in images]
                 per_image[f"{set_name}/upscale_x{scale}"] = rows
                 s = summarise(rows, ["bicubic_psnr", "inr_psnr"])
                 s.update(
@@ -284,6 +290,7 @@ def main():
         args.json,
         {
             "models": {"restore": args.restore, "upscale": args.upscale},
+            "ensemble": args.ensemble,
             "summary": summary,
             "per_image": per_image,
             "sampler_sweep": sweeps,
