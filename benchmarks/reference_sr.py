@@ -10,7 +10,8 @@ Rows, PSNR and SSIM on RGB and on Y (BT.601):
 * ``--plain``: the same architecture trained without references;
 * ``--model``: the reference model without a reference and with each kind;
 * inpainting: 16 of the input's 8x8 cells blanked (25%), PSNR inside the
-  blanked region, with and without the same-person reference;
+  blanked region, with and without the same-person reference, and for
+  ``--plain``;
 * x2, x3 and x8 (inputs 80, 53 and 20 pixels) against bicubic.
 
 Goals: same person >= +0.5 dB over ``--plain``; ground truth >= +6 dB;
@@ -104,15 +105,19 @@ def main():
         small = inr.resize(truth, (SIDE // 4, SIDE // 4))
         size = (SIDE, SIDE)
         rows["bicubic x4"].append(_scores(inr.resize(small, size), truth))
+        holed, mask = _blank_cells(small, rng)
+        region = np.kron(mask, np.ones((4, 4), bool))
         if plain is not None:
             rows["no-reference model x4"].append(_scores(plain.restore(small, size), truth))
+            out = plain.restore(holed, size)
+            rows["inpainting 25%, no-reference model (masked region)"].append(
+                _scores(out, truth, region)
+            )
         if model is not None:
             for name, ref in [("none", None), ("same person", same), ("other person", other),
                               ("ground truth", truth)]:  # fmt: skip
                 out = model.restore(small, size, reference=ref)
                 rows[f"reference model x4, reference: {name}"].append(_scores(out, truth))
-            holed, mask = _blank_cells(small, rng)
-            region = np.kron(mask, np.ones((4, 4), bool))
             for name, ref in [("without", None), ("same person", same)]:
                 out = model.restore(holed, size, reference=ref)
                 rows[f"inpainting 25%, {name} reference (masked region)"].append(
