@@ -55,7 +55,6 @@ def samplers(full: bool, strides=GRID["stride"]):
 def model_rows(name: str, data, limit, full_grid: bool, strides, ensemble=None) -> list[dict]:
     """The model's rows; with ``ensemble``, its best setting again, self-ensembled."""
     model = inr.load_restorator(name)
-    members = len(inr.restorator.ensemble.members(ensemble)) if ensemble else 0
     if model.config.restorator == "single":
         rows = [{"row": name, "decoder_calls": 1, **evaluate(model, data, limit=limit)}]
         best = None
@@ -73,7 +72,7 @@ def model_rows(name: str, data, limit, full_grid: bool, strides, ensemble=None) 
         rows.append({**rows[i], "row": f"{name} best: {rows[i]['row'].removeprefix(name).strip()}"})
     if ensemble:
         row = evaluate(model, data, sampler=best, ensemble=ensemble, limit=limit)
-        calls = rows[-1]["decoder_calls"] * members
+        calls = rows[-1]["decoder_calls"] * len(inr.restorator.ensemble.members(ensemble))
         label = f"{rows[-1]['row']}, {ensemble} ensemble"
         rows.append({"row": label, "decoder_calls": calls, **row})
     return rows
