@@ -27,9 +27,9 @@ import inr
 
 
 def _from_args(cls, args, **overrides):
-    """A config dataclass from the parsed options named like its fields, and ``overrides``."""
+    """A config dataclass from the given options named like its fields, and ``overrides``."""
     names = {field.name for field in dataclasses.fields(cls)}
-    given = {k: v for k, v in vars(args).items() if k in names}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
     return cls(**{**given, **overrides})
 
 
@@ -67,6 +67,12 @@ def main(argv=None):
     p.add_argument("--preset", choices=tuple(inr.restorator.PRESETS), help="encoder/decoder sizes")
     p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
     p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")
+    p.add_argument(
+        "--search-radius",
+        type=int,
+        default=None,
+        help="reference search window in input cells (0: everywhere); overrides --init's",
+    )
     p.add_argument("--reference-dropout", type=float, default=0.2)
     p.add_argument("--self-reference", type=float, default=0.0, help="share of own-crop references")
     p.add_argument(
@@ -99,12 +105,15 @@ def main(argv=None):
         masking = int(masking)
     features = tuple(int(f) for f in args.features.split(","))
     texture = tuple(int(f) for f in args.texture.split(","))
+    radius = {} if args.search_radius is None else {"search_radius": args.search_radius}
     config = _from_args(inr.RestoratorConfig, args, features=features, texture=texture)
     if args.preset:
         config = dataclasses.replace(config, **inr.restorator.PRESETS[args.preset])
     init = None if args.init is None else inr.load_restorator(args.init)
     if init is not None:
         config = init.config
+    # The search window has no parameters, so a fine-tune may change it.
+    config = dataclasses.replace(config, **radius)
     recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking)
     checkpoints = None
     if args.checkpoint_dir:

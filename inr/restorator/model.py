@@ -93,6 +93,10 @@ class RestoratorConfig:
       texture: channels of the reference's learned texture maps, finest
         first (each scale halves the resolution); the reference's colours
         are transferred beside them.
+      search_radius: 0 matches each input patch against the whole
+        reference (TTSR); ``r > 0`` only against reference cells within
+        ``r`` input cells of its own position, for references framed like
+        the input.  It adds no parameters.
     """
 
     task: str = "restore"
@@ -115,12 +119,17 @@ class RestoratorConfig:
     diffusion_scale: float = 0.1
     reference: bool = False
     texture: tuple[int, ...] = (32, 32, 32)
+    search_radius: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "features", tuple(int(f) for f in self.features))
         object.__setattr__(self, "texture", tuple(int(f) for f in self.texture))
         if not self.texture or min(self.texture) < 1:
             raise ValueError(f"texture must be positive channel counts; got {self.texture}")
+        if isinstance(self.search_radius, bool) or not isinstance(self.search_radius, int):
+            raise ValueError(f"search_radius must be an int; got {self.search_radius!r}")
+        if self.search_radius < 0:
+            raise ValueError(f"search_radius must be >= 0; got {self.search_radius}")
         checks = {
             "task": (self.task, TASKS),
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),
@@ -217,7 +226,8 @@ class RestoratorNet(nn.Module):
         key = jax.image.resize(reference, (b, h, w, 3), "linear", antialias=True)
         if c == 1:
             key = rgb_to_ycbcr(key)[..., :1]
-        index, confidence = match(self.key_texture(image)[0], self.key_texture(key)[0])
+        query, key = self.key_texture(image)[0], self.key_texture(key)[0]
+        index, confidence = match(query, key, self.config.search_radius)
         if present is not None:
             confidence = confidence * present[:, None, None]
         # The reference's own colours lead V: TTSR's extractor starts from

@@ -13,6 +13,12 @@ TTSR restores a low-resolution input with the textures of a reference photo
 * the textures of V at ``h_i`` are transferred at several scales (cross-scale
   integration) and weighted by ``s_i``.
 
+TTSR searches the whole reference.  For references framed like the input
+(aligned faces), ``radius`` restricts the search to a window of
+``(2 radius + 1)^2`` cells around each input cell's own position: a local
+prior that the content match alone lacks (a blank or smooth patch matches
+anything, anywhere).
+
 Here the same steps serve a decoder of continuous coordinates.  Q and K are
 compared at the input's own resolution: Q from the input, K from the
 reference resized to the input's size (the reference is assumed framed like
@@ -91,12 +97,30 @@ def _patches(x):
     return p / (jnp.linalg.norm(p, axis=-1, keepdims=True) + 1e-6)
 
 
-def match(query: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _window(query_shape, key_shape, radius: int) -> jax.Array:
+    """``(h w, h' w')``: whether key cell j lies within ``radius`` query cells of query cell i.
+
+    Cell centres are compared on the query's grid (a key of another size is
+    scaled onto it), in the Chebyshev distance.
+    """
+
+    def centres(n, m):  # m cells' centres, in units of the n-cell grid
+        return (jnp.arange(m) + 0.5) * n / m - 0.5
+
+    (h, w), (hk, wk) = query_shape, key_shape
+    near_r = jnp.abs(jnp.arange(h)[:, None] - centres(h, hk)[None, :]) <= radius + 1e-6
+    near_c = jnp.abs(jnp.arange(w)[:, None] - centres(w, wk)[None, :]) <= radius + 1e-6
+    return (near_r[:, None, :, None] & near_c[None, :, None, :]).reshape(h * w, hk * wk)
+
+
+def match(query: jax.Array, key: jax.Array, radius: int = 0) -> tuple[jax.Array, jax.Array]:
     """Hard and soft attention of ``query (b, h, w, c)`` over ``key (b, h', w', c)``.
 
     Returns ``(index (b, h w), confidence (b, h, w))``.  The relevance
     matrix is ``(h w) x (h' w')`` per row of the batch: quadratic in the
     input's size, which is small (the input is the low-resolution side).
+    ``radius > 0`` searches only the key cells within that many cells of
+    each query cell's position (see the module's docstring); 0 searches all.
     """
     q, k = _patches(query), _patches(key)
     # The argmax has no gradient and the max's gradient reaches only the
@@ -104,6 +128,9 @@ def match(query: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
     # the confidence is recomputed from that pair: the same value and
     # gradient, without a backward pass through the (h w) x (h' w') product.
     relevance = jnp.einsum("bic,bjc->bij", jax.lax.stop_gradient(q), jax.lax.stop_gradient(k))
+    if radius:
+        window = _window(query.shape[1:3], key.shape[1:3], radius)
+        relevance = jnp.where(window, relevance, -jnp.inf)
     index = jnp.argmax(relevance, axis=-1)
     chosen = jnp.take_along_axis(k, index[..., None], axis=1)
     confidence = jnp.sum(q * chosen, axis=-1)

@@ -65,6 +65,52 @@ def test_matching_equals_the_dense_relevance_and_its_gradient():
         np.testing.assert_allclose(ours, want, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("key_shape", [(6, 7), (9, 4)])
+def test_a_search_window_picks_the_best_key_cell_near_each_query_cell(key_shape):
+    """Brute force in NumPy: every key cell whose centre, scaled onto the query's grid,
+    lies within ``radius`` cells of the query cell; the most relevant of them wins."""
+    kq, kk = jax.random.split(jax.random.PRNGKey(4))
+    q = jax.random.normal(kq, (2, 6, 7, 3))
+    k = jax.random.normal(kk, (2, *key_shape, 3))
+    _, confidence_all = match(q, k)
+    index, confidence = match(q, k, radius=1)
+
+    def patches(x):  # 3x3 zero-padded neighbourhoods, unit length
+        b, h, w, c = x.shape
+        pad = np.pad(np.asarray(x, np.float64), ((0, 0), (1, 1), (1, 1), (0, 0)))
+        p = np.stack([pad[:, i : i + h, j : j + w] for i in range(3) for j in range(3)], -2)
+        p = p.reshape(b, h * w, 9 * c)
+        return p / (np.linalg.norm(p, axis=-1, keepdims=True) + 1e-6)
+
+    relevance = np.einsum("bic,bjc->bij", patches(q), patches(k))
+    (h, w), (hk, wk) = (6, 7), key_shape
+    kr, kc = np.divmod(np.arange(hk * wk), wk)
+    for i in range(h * w):
+        r, c = divmod(i, w)
+        near = (np.abs((kr + 0.5) * h / hk - 0.5 - r) <= 1) & (
+            np.abs((kc + 0.5) * w / wk - 0.5 - c) <= 1
+        )
+        best = np.flatnonzero(near)[np.argmax(relevance[:, i][:, near], axis=-1)]
+        np.testing.assert_array_equal(index[:, i], best)
+        np.testing.assert_allclose(
+            confidence.reshape(2, -1)[:, i], relevance[np.arange(2), i, best], rtol=1e-5
+        )
+    assert np.all(confidence <= confidence_all + 1e-6)  # a window can only lower the best
+
+
+def test_a_window_wider_than_the_map_is_the_global_search():
+    kq, kk = jax.random.split(jax.random.PRNGKey(5))
+    q, k = jax.random.normal(kq, (1, 5, 6, 3)), jax.random.normal(kk, (1, 5, 6, 3))
+    for ours, want in zip(match(q, k, radius=6), match(q, k), strict=True):
+        np.testing.assert_array_equal(ours, want)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_search_radius_is_checked(bad):
+    with pytest.raises(ValueError, match="search_radius"):
+        inr.RestoratorConfig(search_radius=bad)
+
+
 def test_the_identity_match_sends_every_point_to_itself(rng):
     points = jnp.asarray(rng.uniform(-0.99, 0.99, (50, 2)), jnp.float32)
     where, _ = _reference_points(points, jnp.arange(7 * 9), 7, 9)
