@@ -9,6 +9,8 @@ import inr
 from inr.restorator import RestoratorConfig
 from inr.restorator.train import init_state
 
+from ..conftest import compile_unoptimised
+
 # A model small enough that a training step takes milliseconds on CPU.
 TINY = dict(input_size=16, features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
 
@@ -66,12 +68,10 @@ def untrained(config, scale: float = 0.0):
     """A restorator straight from ``init``; ``scale`` randomises its zero output layer.
 
     With the output layer at zero a model is bicubic whatever it is fed, so
-    a random one is what shows the reference reaching the colours.  One
-    jitted program: eager, every operation would compile on its own.
+    a random one is what shows the reference reaching the colours.
     """
     net = inr.restorator.RestoratorNet(config)
 
-    @jax.jit
     def make(key):
         params = init_state(net, optax.sgd(0.1), key, 4)["params"]
         leaves, tree = jax.tree.flatten(params)
@@ -79,4 +79,5 @@ def untrained(config, scale: float = 0.0):
         noise = [jax.random.normal(k, x.shape) for x, k in zip(leaves, keys, strict=True)]
         return jax.tree.unflatten(tree, [x + scale * z for x, z in zip(leaves, noise, strict=True)])
 
-    return inr.Restorator(params=make(jax.random.PRNGKey(0)), config=config)
+    params = compile_unoptimised(make, jax.random.PRNGKey(0))
+    return inr.Restorator(params=params, config=config)

@@ -5,11 +5,13 @@ import pytest
 
 from inr.restorator import Encoder
 
+from ..conftest import compile_unoptimised
+
 
 def _init(activation, shape=(2, 32, 24, 1)):
     enc = Encoder(features=(8, 16, 32), latent=5, activation=activation)
     x = jnp.asarray(np.random.default_rng(0).random(shape, np.float32))
-    params = enc.init(jax.random.PRNGKey(0), x)
+    params = compile_unoptimised(enc.init, jax.random.PRNGKey(0), x)
     return enc, params, x
 
 

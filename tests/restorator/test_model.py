@@ -8,13 +8,15 @@ import pytest
 import inr
 from inr.restorator import RestoratorConfig, RestoratorNet, ensemble
 
+from ..conftest import compile_unoptimised
 from .conftest import TINY
 
 
 def _random_params(net, config, key=0, scale=0.3):
     """Initialised parameters with the (zero-initialised) output layer made random."""
     x = jnp.zeros((1, config.input_size, config.input_size, config.in_channels))
-    params = net.init(jax.random.PRNGKey(key), x, jnp.zeros((1, 4, 2)), jnp.ones((1, 2)))
+    args = (jax.random.PRNGKey(key), x, jnp.zeros((1, 4, 2)), jnp.ones((1, 2)))
+    params = compile_unoptimised(net.init, *args)
     leaves, tree = jax.tree.flatten(params)
     keys = jax.random.split(jax.random.PRNGKey(key + 1), len(leaves))
     leaves = [
