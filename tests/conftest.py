@@ -37,17 +37,6 @@ import inr  # noqa: E402
 jax.config.update("jax_default_matmul_precision", os.environ["JAX_DEFAULT_MATMUL_PRECISION"])
 
 
-def compile_unoptimised(fn, *args):
-    """``jit(fn)`` compiled at XLA's lowest optimisation, for one-off set-up programs.
-
-    Parameter initialisation spends its compile time on one threefry hash
-    per parameter: about 15 s optimised on a 2-core CPU, 2 s not (see
-    ``inr.restorator.train``), and eagerly every operation compiles alone.
-    """
-    lowered = jax.jit(fn).lower(*args)
-    return lowered.compile(compiler_options={"xla_backend_optimization_level": 0})(*args)
-
-
 @pytest.fixture(scope="session")
 def camera64():
     """The built-in cameraman, anti-aliased to 64x64, float32 in [0, 1]."""

@@ -218,6 +218,7 @@ def multihost(colour_images, tmp_path_factory):
     return work, data, reports
 
 
+@pytest.mark.slow
 def test_two_processes_form_one_job(multihost):
     _, _, reports = multihost
     assert [r["processes"] for r in reports] == [2, 2]
@@ -228,6 +229,7 @@ def test_two_processes_form_one_job(multihost):
     assert reports[0]["checksum"] == reports[1]["checksum"]
 
 
+@pytest.mark.slow
 def test_multihost_render_is_whole_on_every_host(multihost):
     work, data, _ = multihost
     r0, r1 = np.load(work / "render0.npy"), np.load(work / "render1.npy")
@@ -237,6 +239,7 @@ def test_multihost_render_is_whole_on_every_host(multihost):
     np.testing.assert_allclose(r0, here, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_multihost_checkpoint_is_written_once_and_restores_here(multihost, tmp_path):
     work, data, _ = multihost
     log = (work / "ckpt" / "metrics.jsonl").read_text().splitlines()

@@ -25,6 +25,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch):
     assert namespace["fit"].render(8, 8).shape == (8, 8, 3)
 
 
+@pytest.mark.slow
 def test_tour_notebook_runs(tmp_path):
     """docs/tour.ipynb executes top to bottom, as a reader would run it."""
     nbformat = pytest.importorskip("nbformat")

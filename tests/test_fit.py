@@ -80,6 +80,7 @@ def test_colour_fit_layout(astronaut64):
     assert res.history["psnr"][-1] > 20
 
 
+@pytest.mark.slow
 def test_gradient_target_reconstructs(camera64):
     """Poisson-from-gradients (paper Sec. 4.1).
 

@@ -92,7 +92,7 @@ def test_prolongation_is_bilinear():
 
 
 @pytest.mark.parametrize("plane", [False, True])
-@pytest.mark.parametrize("shape", [(64, 64), (48, 80)])
+@pytest.mark.parametrize("shape", [(64, 64), pytest.param((48, 80), marks=pytest.mark.slow)])
 def test_v_cycle_is_symmetric_positive_definite(shape, plane):
     """CG needs an SPD preconditioner: <M r, s> = <r, M s> and <M r, r> > 0.
 

@@ -5,7 +5,7 @@ import pytest
 
 from inr.restorator import Encoder
 
-from ..conftest import compile_unoptimised
+from .conftest import compile_unoptimised
 
 
 def _init(activation, shape=(2, 32, 24, 1)):

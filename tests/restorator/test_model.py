@@ -8,8 +8,7 @@ import pytest
 import inr
 from inr.restorator import RestoratorConfig, RestoratorNet, ensemble
 
-from ..conftest import compile_unoptimised
-from .conftest import TINY
+from .conftest import TINY, compile_unoptimised
 
 
 def _random_params(net, config, key=0, scale=0.3):
