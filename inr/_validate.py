@@ -144,7 +144,7 @@ def as_size(height, width, name: str = "size") -> tuple[int, int]:
     """Positive integer (height, width)."""
     try:
         h, w = int(height), int(width)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}") from None
     if h != height or w != width or h <= 0 or w <= 0:
         raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}")

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import optax
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import inr
@@ -299,6 +299,7 @@ def test_any_region_is_a_rectangle_or_a_value_error(region):
 
 @settings(max_examples=60, deadline=None)
 @given(height=_NUMBERS, width=_NUMBERS)
+@example(height=0.0, width=float("inf"))  # int(inf) raises OverflowError, not ValueError
 def test_any_size_is_two_positive_integers_or_a_value_error(height, width):
     from inr._validate import as_size
 
