@@ -1,17 +1,14 @@
 """FranNet's protocol: the crop, the input, the oracle and the table row."""
 
-import functools
-
 import jax
 import numpy as np
-import optax
 import pytest
 
 import inr
 from inr.restorator.frannet import evaluate, oracle, protocol_example
-from inr.restorator.train import batch_maker, init_state
+from inr.restorator.train import batch_maker
 
-from .conftest import TINY
+from .conftest import TINY, untrained
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +57,7 @@ def test_the_oracle_is_the_bicubic_upscale_in_three_channels():
 
 def test_an_untrained_restorator_scores_as_the_oracle(faces):
     """Its residual is zero and its chroma neutral: the bicubic luma, as the oracle."""
-    config = inr.RestoratorConfig(**dict(TINY, input_size=64))
-    net = inr.restorator.RestoratorNet(config)
-    init = jax.jit(functools.partial(init_state, net, optax.sgd(0.1), points_per_image=4))
-    params = init(jax.random.PRNGKey(0))["params"]  # jitted: eager init compiles op by op
-    model = inr.Restorator(params=params, config=config)
+    model = untrained(inr.RestoratorConfig(**dict(TINY, input_size=64)))
     row = evaluate(model, faces, limit=1)
     assert row["images"] == 1
     np.testing.assert_allclose(row["mse"], row["oracle_mse"], rtol=1e-3)

@@ -182,6 +182,7 @@ def test_diffusion_restorator_learns(colour_images, prediction):
         assert inr.mse(out, colour_images[0]) < 0.25 * inr.mse(copy, colour_images[0])
 
 
+@pytest.mark.slow
 def test_diffusion_noise_stream_resumes_exactly(colour_images, tmp_path):
     """The noise drawn at a step is a function of the step: a resumed run ends bit-identical."""
     _train(colour_images, steps=10, directory=tmp_path, save_every=5, **_DIFFUSION)
