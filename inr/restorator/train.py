@@ -334,8 +334,8 @@ def train_restorator(
 
     key = jax.random.PRNGKey(train.seed)
     shardings = state_sharding(jax.eval_shape(start, key, warm), mesh, train.shard_params)
-    init = jax.jit(start, out_shardings=shardings).lower(key, warm)
-    state = init.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key, warm)
+    lowered = jax.jit(start, out_shardings=shardings).lower(key, warm)
+    state = lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key, warm)
     manager = None
     if saving is not None:
         folder = str(saving.directory)
