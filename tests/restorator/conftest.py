@@ -7,7 +7,7 @@ import pytest
 
 import inr
 from inr.restorator import RestoratorConfig
-from inr.restorator.train import init_state
+from inr.restorator.train import _INIT_COMPILER_OPTIONS, init_state
 
 # A model small enough that a training step takes milliseconds on CPU.
 TINY = dict(input_size=16, features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
@@ -63,14 +63,14 @@ def train_tiny(data, **settings):
 
 
 def compile_unoptimised(fn, *args):
-    """``jit(fn)`` compiled at XLA's lowest optimisation, for one-off set-up programs.
+    """``jit(fn)`` compiled as ``train_restorator`` compiles its initialisation.
 
     Parameter initialisation spends its compile time on one threefry hash
     per parameter: about 15 s optimised on a 2-core CPU, 2 s not (see
     ``inr.restorator.train``), and eagerly every operation compiles alone.
     """
     lowered = jax.jit(fn).lower(*args)
-    return lowered.compile(compiler_options={"xla_backend_optimization_level": 0})(*args)
+    return lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(*args)
 
 
 def untrained(config, scale: float = 0.0):
