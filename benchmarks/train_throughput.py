@@ -6,9 +6,10 @@ device pipeline (:mod:`inr.restorator.stream`, batches built inside ``jit``)
 and fed by the host pipeline (:mod:`inr.restorator.data`, NumPy on a
 background thread); each loop runs ``--rounds`` times in turns and keeps
 its best rate, so that all three see the same spells of load.  Goal: the
-real pipeline >= 0.9x the bound.  Also the parameter count and the
-decoder's FLOPs per output pixel (XLA's cost analysis of one decode), which
-with the steps/s say what capacity costs.
+real pipeline >= 0.9x the bound.  Also the parameter count, the encoder's
+FLOPs per input pixel and the decoder's per output pixel (XLA's cost
+analysis of one encode and one decode), which with the steps/s say what
+capacity costs.
 
 Usage: python benchmarks/train_throughput.py [--data FOLDER ...] [--steps 4] [--rounds 3]
        [--json PATH]
@@ -57,17 +58,21 @@ def _best_rates(loops: dict, rounds: int) -> dict:
     return best
 
 
-def decoder_flops(config: inr.RestoratorConfig, params, points: int = 4096) -> float:
-    """FLOPs per output pixel of one decode (features, encoding, MLP, colour), from XLA."""
+def _flops(fn, *args) -> float:
+    cost = jax.jit(fn).lower(*args).compile().cost_analysis()
+    return float((cost[0] if isinstance(cost, list) else cost)["flops"])
+
+
+def model_flops(config: inr.RestoratorConfig, params, points: int = 4096) -> tuple[float, float]:
+    """FLOPs per input pixel of one encode and per output pixel of one decode, from XLA."""
     net = RestoratorNet(config)
     n, c = config.input_size, config.in_channels
     image = jnp.zeros((1, n, n, c))
-    maps, latent = net.apply(params, image, method=RestoratorNet.encode)
+    encode = functools.partial(net.apply, method=RestoratorNet.encode)
+    maps, latent = encode(params, image)
     decode = functools.partial(net.apply, method=RestoratorNet.decode)
     args = (params, maps, latent, image, jnp.zeros((1, points, 2)), jnp.ones((1, 2)))
-    cost = jax.jit(decode).lower(*args).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, list) else cost
-    return float(cost["flops"]) / points
+    return _flops(encode, params, image) / n**2, _flops(decode, *args) / points
 
 
 def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int, rounds: int):
@@ -102,11 +107,13 @@ def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int, 
     )
     bound, on_device, on_host = rates["bound"], rates["device"], rates["host"]
     params = state["params"]
+    encoder, decoder = model_flops(config, params)
     return {
         "preset": preset,
         "task": task,
         "parameters": sum(x.size for x in jax.tree.leaves(params)),
-        "decoder_flops_per_pixel": decoder_flops(config, params),
+        "encoder_flops_per_input_pixel": encoder,
+        "decoder_flops_per_pixel": decoder,
         "bound_steps_s": bound,
         "device_steps_s": on_device,
         "host_steps_s": on_host,
@@ -119,7 +126,7 @@ def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int, 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", nargs="*", help="training folders (default: built-in samples)")
-    p.add_argument("--presets", nargs="*", default=["small", "base"])
+    p.add_argument("--presets", nargs="*", default=["small", "base", "deep"])
     p.add_argument("--tasks", nargs="*", default=["upscale", "restore"])
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--points", type=int, default=1024)
@@ -137,7 +144,8 @@ def main():
         for preset in args.presets
         for task in args.tasks
     ]
-    columns = ["preset", "task", "parameters", "decoder_flops_per_pixel", "bound_steps_s"]
+    columns = ["preset", "task", "parameters", "encoder_flops_per_input_pixel"]
+    columns += ["decoder_flops_per_pixel", "bound_steps_s"]
     columns += ["device_steps_s", "host_steps_s", "device_vs_bound", "host_vs_bound"]
     table = print_table(rows, columns)
     data = [str(d) for d in args.data or _SAMPLES]

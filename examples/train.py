@@ -55,6 +55,9 @@ def main(argv=None):
     p.add_argument("--decoder-activation", default="relu", choices=("relu", "sine"))
     p.add_argument("--features", default="32,64,128", help="encoder channels per scale")
     p.add_argument("--latent", type=int, default=64, help="global latent size")
+    p.add_argument(
+        "--residual-blocks", type=int, default=0, help="EDSR blocks at the encoder's finest scale"
+    )
     p.add_argument("--hidden", type=int, default=192, help="decoder width")
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks")
     p.add_argument("--color-space", default="ycbcr", choices=("rgb", "ycbcr"))
@@ -64,6 +67,12 @@ def main(argv=None):
     p.add_argument("--max-scale", type=float, default=4.0)
     p.add_argument("--crop", default="random", choices=inr.restorator.data.CROPS)
     p.add_argument("--downscale", default="bicubic", choices=inr.restorator.data.DOWNSCALES)
+    p.add_argument(
+        "--query",
+        default="uniform",
+        choices=inr.restorator.data.QUERIES,
+        help="training points: uniform (bilinear targets) or pixel centres",
+    )
     p.add_argument("--preset", choices=tuple(inr.restorator.PRESETS), help="encoder/decoder sizes")
     p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
     p.add_argument("--texture", default="32,32,32", help="reference texture channels per scale")

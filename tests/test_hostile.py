@@ -154,6 +154,11 @@ ROWS = {
     "train schedule": (lambda: inr.TrainConfig(schedule="step"), "schedule must be one of"),
     "train clip": (lambda: inr.TrainConfig(clip=0), "clip must be a finite number"),
     "train masking": (lambda: inr.TrainConfig(masking=2.5), "masking must be None"),
+    "train query": (lambda: inr.TrainConfig(query="grid"), "query must be one of"),
+    "residual blocks": (
+        lambda: inr.RestoratorConfig(residual_blocks=-2),
+        "residual_blocks must be >= 0",
+    ),
     "train config type": (
         lambda: inr.train_restorator(RGB[None], inr.TrainConfig()),
         "config must be a RestoratorConfig",

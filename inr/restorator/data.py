@@ -10,8 +10,7 @@ One example, for a task (see :mod:`inr.restorator.model`):
 
 * ``restore``: a random crop (each side 40-100% of the image's), squashed to
   ``input_size^2`` by antialiased bicubic resizing and turned gray; the
-  targets are the crop's colours at uniform random points, interpolated
-  bilinearly at full resolution.
+  targets are the crop's colours at the query points, at full resolution.
 * ``colorize``: a random square crop, resized to ``input_size``; the targets
   come from the resized crop, so input and output have the same size.
 * ``upscale``: a scale ``s ~ U(1, max_scale)`` (LIIF's training range), a
@@ -22,6 +21,12 @@ With ``crop="centre"`` every task takes the whole centred square of the
 image instead (FranNet's CelebA protocol; ``upscale`` then draws no scale).
 ``downscale`` picks the filter that makes the small input: antialiased
 bicubic (``"bicubic"``) or TensorFlow's plain bilinear (``"bilinear"``).
+``query`` picks the points: ``"uniform"`` in the square, their targets
+interpolated bilinearly, or ``"pixels"``, centres of random target pixels
+with their exact colours (LIIF's sampling).  Bilinear targets are the
+image's tent-filtered surface, whose kinks sit on the pixel centres where
+a render is scored, so a smooth decoder fitted to them rounds off exactly
+the values it is judged on.
 Crops are flipped left-right with probability 1/2.  Batches are dicts of
 float32 arrays: ``inputs (B, n_in, n_in, c)``, ``points (B, P, 2)``,
 ``targets (B, P, 3)`` and ``cell (B, 2)`` (input pixels per output pixel).
@@ -49,6 +54,7 @@ __all__ = [
     "CROPS",
     "DOWNSCALES",
     "IMAGE_SUFFIXES",
+    "QUERIES",
     "Masking",
     "Prefetcher",
     "as_masking",
@@ -62,6 +68,7 @@ __all__ = [
 
 CROPS = ("random", "centre")
 DOWNSCALES = ("bicubic", "bilinear")
+QUERIES = ("uniform", "pixels")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)
 
@@ -260,7 +267,20 @@ def _crop(image, rng, height, width, centre=False):
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def _example(image, rng, task, size, points, max_scale, crop="random", downscale="bicubic"):
+def _pixel_centre(index, size):
+    """The coordinate in [-1, 1] of pixel ``index`` of ``size`` (NumPy or JAX arrays)."""
+    return -1.0 + (2.0 * index + 1.0) / size
+
+
+def _query(rng, points, query, width, height):
+    if query == "uniform":
+        return rng.uniform(-1.0, 1.0, (points, 2)).astype(np.float32)
+    cols, rows = rng.integers(0, width, points), rng.integers(0, height, points)
+    points = np.stack([_pixel_centre(cols, width), _pixel_centre(rows, height)], -1)
+    return points.astype(np.float32)
+
+
+def _example(image, rng, task, size, points, max_scale, crop, downscale, query):
     h, w = image.shape[:2]
     centre = crop == "centre"
     if centre:
@@ -282,9 +302,9 @@ def _example(image, rng, task, size, points, max_scale, crop="random", downscale
         side = min(int(round(size * rng.uniform(1.0, max_scale))), h, w)
         target = _crop(image, rng, side, side)
         inputs = _resize(target, size, size, downscale)
-    query = rng.uniform(-1.0, 1.0, (points, 2)).astype(np.float32)
+    at = _query(rng, points, query, target.shape[1], target.shape[0])
     cell = np.array([size / target.shape[1], size / target.shape[0]], np.float32)
-    return inputs, query, sample_bilinear(target, query), cell
+    return inputs, at, sample_bilinear(target, at), cell
 
 
 def make_batch(
@@ -300,11 +320,12 @@ def make_batch(
     max_scale: float = 4.0,
     crop: str = "random",
     downscale: str = "bicubic",
+    query: str = "uniform",
     process: int = 0,
 ) -> dict[str, np.ndarray]:
     """The batch of training step ``step`` (a function of ``seed`` and ``step`` only).
 
-    ``crop`` and ``downscale`` are :class:`~inr.restorator.options.TrainConfig`'s.
+    ``crop``, ``downscale`` and ``query`` are :class:`~inr.restorator.options.TrainConfig`'s.
 
     On several hosts each builds its own ``batch_size`` rows from its own
     ``images`` and its own stream, ``process`` (its index); process 0 draws
@@ -315,12 +336,12 @@ def make_batch(
     parts = []
     for _ in range(batch_size):
         image = images[int(rng.integers(len(images)))]
-        inputs, query, target, cell = _example(
-            image, rng, task, input_size, points_per_image, max_scale, crop, downscale
+        inputs, points, target, cell = _example(
+            image, rng, task, input_size, points_per_image, max_scale, crop, downscale, query
         )
         if masking is not None:
             inputs = mask_cells(inputs, rng, masking)
-        parts.append((inputs, query, target, cell))
+        parts.append((inputs, points, target, cell))
     keys = ("inputs", "points", "targets", "cell")
     return {k: np.stack([p[i] for p in parts]).astype(np.float32) for i, k in enumerate(keys)}
 

@@ -6,6 +6,16 @@ convolutions, with 2x2 average pooling between scales; ``latent (B,
 latent)`` is a dense layer on the spatial mean of the coarsest map.  The
 network is fully convolutional, so any input size works.
 
+With ``residual_blocks > 0`` the finest scale also carries EDSR's body (Lim
+et al. 2017, "Enhanced Deep Residual Networks for Single Image
+Super-Resolution"): that many residual blocks ``x + conv(relu(conv(x)))``
+without batch norm, a closing convolution and a skip around them all.
+Upscaling needs deep features at the input's full resolution (LIIF's
+encoders are EDSR's and RDN's bodies); the pyramid alone has a 5x5
+receptive field there.  Each block's second kernel starts at zero (Fixup,
+Zhang et al. 2019), so every block starts as the identity and no residual
+scaling is needed at any depth.  The coarser scales pool the deep map.
+
 The activation is selectable, to rerun the experiment of putting sines in
 a colorization CNN:
 
@@ -28,7 +38,7 @@ import jax.numpy as jnp
 from inr.nn.sine import fast_sin
 from inr.nn.siren import siren_bias_init, siren_first_init, siren_hidden_init
 
-__all__ = ["ACTIVATIONS", "Encoder"]
+__all__ = ["ACTIVATIONS", "Encoder", "ResidualBlock"]
 
 ACTIVATIONS = ("relu", "sine", "sine-relu-sine")
 
@@ -56,6 +66,16 @@ class SineConv(nn.Module):
         return fast_sin(self.w0 * z)
 
 
+class ResidualBlock(nn.Module):
+    """EDSR's block ``x + conv(relu(conv(x)))``, ReLU, no batch norm; starts as the identity."""
+
+    @nn.compact
+    def __call__(self, x: Annotated[jax.Array, "b h w c"]) -> Annotated[jax.Array, "b h w c"]:
+        width = x.shape[-1]
+        h = nn.relu(nn.Conv(width, (3, 3), kernel_init=nn.initializers.he_normal())(x))
+        return x + nn.Conv(width, (3, 3), kernel_init=nn.initializers.zeros)(h)
+
+
 class Encoder(nn.Module):
     """Feature pyramid and global latent of an image batch (see the module docstring).
 
@@ -64,12 +84,15 @@ class Encoder(nn.Module):
       latent: width of the global latent.
       activation: one of :data:`ACTIVATIONS`.
       w0: frequency of the sine convolutions.
+      residual_blocks: EDSR residual blocks at the finest scale (ReLU
+        whatever ``activation`` is).
     """
 
     features: Sequence[int] = (32, 64, 128)
     latent: int = 64
     activation: str = "relu"
     w0: float = 30.0
+    residual_blocks: int = 0
 
     @nn.compact
     def __call__(
@@ -90,6 +113,14 @@ class Encoder(nn.Module):
                 else:
                     conv = nn.Conv(width, (3, 3), kernel_init=nn.initializers.he_normal())
                     h = nn.relu(conv(h))
+            if scale == 0 and self.residual_blocks:
+                h = h + self._body(h)
             maps.append(h)
         latent = nn.relu(nn.Dense(self.latent)(jnp.mean(h, axis=(1, 2))))
         return tuple(maps), latent
+
+    def _body(self, h):
+        """EDSR's body: the residual blocks and a closing convolution (the caller adds the skip)."""
+        for _ in range(self.residual_blocks):
+            h = ResidualBlock()(h)
+        return nn.Conv(h.shape[-1], (3, 3), kernel_init=nn.initializers.he_normal())(h)

@@ -44,13 +44,17 @@ from inr.restorator.reference import TextureExtractor, Transfer, match, transfer
 __all__ = ["COLOR_SPACES", "PRESETS", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
 
 TASKS = ("restore", "colorize", "upscale")
-# Named capacities (encoder and decoder widths).  "small" is the default
+# Named capacities (encoder and decoder sizes).  "small" is the default
 # config (0.54 M parameters for upscale); "base" has 1.7 M, EDSR-baseline's
 # range (1.5 M), at 1.95x the decoder's FLOPs per output pixel
-# (benchmarks/train_throughput.py measures both).
+# (benchmarks/train_throughput.py measures them); "deep" is "base" with
+# EDSR-baseline's body (16 residual blocks of 64 channels) at the input's
+# full resolution, where upscaling needs depth.
+_BASE = dict(features=(64, 128, 256), latent=128, hidden=256, blocks=2)
 PRESETS = {
     "small": {},
-    "base": dict(features=(64, 128, 256), latent=128, hidden=256, blocks=2),
+    "base": _BASE,
+    "deep": dict(_BASE, residual_blocks=16),
 }
 RESTORATORS = ("single", "diffusion")
 COLOR_SPACES = ("rgb", "ycbcr")
@@ -73,7 +77,8 @@ class RestoratorConfig:
       task: ``"restore"`` (gray low-res to colour high-res), ``"colorize"``
         (gray to colour, same size) or ``"upscale"`` (colour to colour).
       input_size: side of the square inputs it is trained on.
-      features, latent, encoder_activation: the :class:`Encoder`.
+      features, latent, encoder_activation, residual_blocks: the
+        :class:`Encoder` (``residual_blocks``: EDSR's body at the finest scale).
       hidden, blocks, decoder_activation, film: the :class:`Decoder`.
       pos_frequencies: octaves of the positional encoding of ``(x, y)``.
       local_ensemble: LIIF's four-cell ensemble (4x the decoder cost).
@@ -104,6 +109,7 @@ class RestoratorConfig:
     features: tuple[int, ...] = (32, 64, 128)
     latent: int = 64
     encoder_activation: str = "relu"
+    residual_blocks: int = 0
     hidden: int = 192
     blocks: int = 2
     decoder_activation: str = "relu"
@@ -126,10 +132,12 @@ class RestoratorConfig:
         object.__setattr__(self, "texture", tuple(int(f) for f in self.texture))
         if not self.texture or min(self.texture) < 1:
             raise ValueError(f"texture must be positive channel counts; got {self.texture}")
-        if isinstance(self.search_radius, bool) or not isinstance(self.search_radius, int):
-            raise ValueError(f"search_radius must be an int; got {self.search_radius!r}")
-        if self.search_radius < 0:
-            raise ValueError(f"search_radius must be >= 0; got {self.search_radius}")
+        for name in ("search_radius", "residual_blocks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an int; got {value!r}")
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0; got {value}")
         checks = {
             "task": (self.task, TASKS),
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),
@@ -198,7 +206,9 @@ class RestoratorNet(nn.Module):
 
     def setup(self):
         c = self.config
-        self.encoder = Encoder(c.features, c.latent, c.encoder_activation)
+        self.encoder = Encoder(
+            c.features, c.latent, c.encoder_activation, residual_blocks=c.residual_blocks
+        )
         self.decoder = Decoder(c.hidden, c.blocks, 3, c.decoder_activation, c.film)
         self.encoding = PositionalEncoding(c.pos_frequencies)
         if c.reference:

@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 from inr._validate import as_positive_int
-from inr.restorator.data import CROPS, DOWNSCALES, Masking, as_masking
+from inr.restorator.data import CROPS, DOWNSCALES, QUERIES, Masking, as_masking
 
 __all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
 
@@ -48,6 +48,10 @@ class TrainConfig:
       downscale: the filter that makes the small input: ``"bicubic"``
         (antialiased, :func:`inr.resize`) or ``"bilinear"`` (TensorFlow's
         default, not antialiased; FranNet's, see :mod:`inr.restorator.frannet`).
+      query: where the targets are read: ``"uniform"`` points of the
+        crop, interpolated bilinearly, or ``"pixels"``, centres of random
+        target pixels with their exact colours (LIIF's; see
+        :mod:`inr.restorator.data`).
       reference_dropout: a reference restorator's share of examples trained
         without their reference, so that it also works without one.
       self_reference: its share of examples whose reference is their own
@@ -80,6 +84,7 @@ class TrainConfig:
     max_scale: float = 4.0
     crop: str = "random"
     downscale: str = "bicubic"
+    query: str = "uniform"
     reference_dropout: float = 0.2
     self_reference: float = 0.0
     seed: int = 0
@@ -101,6 +106,8 @@ class TrainConfig:
             raise ValueError(f"crop must be one of {CROPS}; got {self.crop!r}")
         if self.downscale not in DOWNSCALES:
             raise ValueError(f"downscale must be one of {DOWNSCALES}; got {self.downscale!r}")
+        if self.query not in QUERIES:
+            raise ValueError(f"query must be one of {QUERIES}; got {self.query!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
         _positive_number(self.lr, "lr")
@@ -120,14 +127,16 @@ class TrainConfig:
         out = dataclasses.asdict(self)
         for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
             del out[how]  # how it runs, not what it computes
-        for later in ("crop", "downscale", "self_reference"):
-            # Recorded only when changed, so runs saved before they existed resume.
-            if out[later] == _DEFAULTS[later]:
+        for later, before in _LATER.items():
+            # Recorded only when not what runs saved before the field existed
+            # did, so that those runs still resume.
+            if out[later] == before:
                 del out[later]
         return out
 
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+# Fields added after the first release, and what runs before them did.
+_LATER = {"crop": "random", "downscale": "bicubic", "query": "uniform", "self_reference": 0.0}
 
 
 def _positive_number(value, name: str, minimum: float = 0.0) -> None:

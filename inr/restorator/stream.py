@@ -17,8 +17,8 @@ compiled program:
    :func:`inr.interpolation.resize_weights` for the spec's ``downscale``,
    antialiased bicubic by default), and flip
    the result if drawn (resizing commutes with flipping);
-4. draw the query points and read their bilinear targets in the crop
-   straight from the store;
+4. draw the query points (uniform, or pixel centres: the spec's ``query``)
+   and read their bilinear targets in the crop straight from the store;
 5. optionally blank grid cells of the input (FranNet's masking).
 
 A batch depends only on ``(seed, step, process)``: a resumed run replays the
@@ -46,7 +46,7 @@ import numpy as np
 
 from inr.color import rgb_to_gray
 from inr.interpolation import _KERNELS, sample_bilinear
-from inr.restorator.data import _PRIMES, Masking, as_masking, downscale_kernel
+from inr.restorator.data import _PRIMES, Masking, _pixel_centre, as_masking, downscale_kernel
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
 
@@ -147,6 +147,7 @@ class StreamSpec:
     self_reference: float = 0.0
     crop: str = "random"
     downscale: str = "bicubic"
+    query: str = "uniform"
 
     @classmethod
     def for_store(cls, store: ImageStore, *, task: str, max_scale: float = 4.0, **fields):
@@ -338,10 +339,22 @@ def _mask(key, image, masking: Masking):
     return jnp.where(hit[..., None], 0.0, image)
 
 
+def _query(key, spec: StreamSpec, width, height):
+    """``(points_per_image, 2)`` query points on a ``width x height`` target (traced sizes)."""
+    shape = (spec.points_per_image, 2)
+    if spec.query == "uniform":
+        return jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
+    size = jnp.stack([width, height]).astype(jnp.int32)
+    return _pixel_centre(jax.random.randint(key, shape, 0, size), size.astype(jnp.float32))
+
+
 def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
     n = spec.input_size
     k_points, k_mask = jax.random.split(jax.random.fold_in(key, 1))
-    points = jax.random.uniform(k_points, (spec.points_per_image, 2), minval=-1.0, maxval=1.0)
+    if spec.task == "colorize":
+        points = _query(k_points, spec, n, n)
+    else:
+        points = _query(k_points, spec, crop.width, crop.height)
     # Resizing commutes with a left-right flip, and sampling a flipped crop
     # at x is sampling the crop at -x: flip the results, not the pixels.
     small = _resize(store, crop, n, spec.window, spec.downscale)

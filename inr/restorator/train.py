@@ -163,6 +163,7 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
         max_scale=train.max_scale,
         crop=train.crop,
         downscale=train.downscale,
+        query=train.query,
     )
     if train.pipeline == "host":
         if config.reference:

@@ -34,6 +34,21 @@ def test_colorize_targets_are_the_input_in_colour(colour_images):
     np.testing.assert_array_equal(batch["cell"], 1.0)
 
 
+@pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
+def test_pixel_queries_are_centres_of_target_pixels(colour_images, task):
+    images = load_images(colour_images)
+    batch = make_batch(images, 2, task=task, query="pixels", **SPEC)
+    for points, cell in zip(batch["points"], batch["cell"], strict=True):
+        size = np.round(16 / cell)  # the target's (width, height)
+        index = (points + 1.0) * size / 2.0 - 0.5
+        np.testing.assert_allclose(index, np.round(index), atol=1e-3)
+        index = np.round(index)
+        assert index.min() >= 0 and np.all(index.max(axis=0) <= size - 1)
+    uniform = make_batch(images, 2, task=task, **SPEC)["points"]
+    index = (uniform + 1.0) * 16 / 2.0 - 0.5
+    assert np.abs(index - np.round(index)).max() > 0.1  # uniform points fall between centres
+
+
 def test_upscale_cells_cover_the_scale_range(colour_images):
     images = load_images(colour_images)
     cells = np.concatenate(

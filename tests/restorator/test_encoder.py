@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from inr.restorator import Encoder
+from inr.restorator.encoder import ResidualBlock
 
 from .conftest import compile_unoptimised
 
@@ -64,3 +65,28 @@ def test_sine_activations_keep_arcsine_spread():
 def test_unknown_activation():
     with pytest.raises(ValueError, match="activation"):
         Encoder(activation="tanh").init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 1)))
+
+
+def test_a_residual_block_starts_as_the_identity_and_learns():
+    block = ResidualBlock()
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(2, 9, 7, 4)), jnp.float32)
+    params = compile_unoptimised(block.init, jax.random.PRNGKey(0), x)
+    np.testing.assert_array_equal(block.apply(params, x), x)
+    # The zero kernel still gets a gradient, so the block leaves the identity.
+    grads = jax.grad(lambda p: jnp.sum(block.apply(p, x) ** 2))(params)["params"]
+    assert float(jnp.abs(grads["Conv_1"]["kernel"]).max()) > 0
+
+
+def test_residual_body_is_edsr_sized_and_keeps_the_pyramid():
+    x = jnp.zeros((1, 16, 16, 3))
+    plain = Encoder(features=(8, 16), latent=5)
+    deep = Encoder(features=(8, 16), latent=5, residual_blocks=3)
+    count = [
+        sum(a.size for a in jax.tree.leaves(jax.eval_shape(e.init, jax.random.PRNGKey(0), x)))
+        for e in (plain, deep)
+    ]
+    conv = 9 * 8 * 8 + 8  # one 3x3 convolution of the finest width, with bias
+    assert count[1] - count[0] == (2 * 3 + 1) * conv  # two per block and the closing one
+    params = compile_unoptimised(deep.init, jax.random.PRNGKey(0), x)
+    maps, latent = deep.apply(params, x)
+    assert [m.shape for m in maps] == [(1, 16, 16, 8), (1, 8, 8, 16)] and latent.shape == (1, 5)

@@ -153,6 +153,10 @@ def test_config_round_trip_and_validation(tiny):
         RestoratorConfig(color_space="lab")
     with pytest.raises(ValueError, match="input_size"):
         RestoratorConfig(input_size=4)
+    with pytest.raises(ValueError, match="residual_blocks"):
+        RestoratorConfig(residual_blocks=-1)
+    with pytest.raises(ValueError, match="residual_blocks"):
+        RestoratorConfig(residual_blocks=2.0)
 
 
 def test_default_size_is_about_0_6_m_parameters():

@@ -57,11 +57,17 @@ def test_the_store_holds_every_pixel_where_it_says():
         image_store([np.zeros((4, 4))])
 
 
-@pytest.mark.parametrize("crop, downscale", [("random", "bicubic"), ("centre", "bilinear")])
+@pytest.mark.parametrize(
+    "crop, downscale, query", [("random", "bicubic", "pixels"), ("centre", "bilinear", "uniform")]
+)
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
-def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop, downscale):
-    """Inputs are the ``downscale`` resize of the crop; targets its bilinear samples."""
-    spec = _spec(store, task, crop=crop, downscale=downscale)
+def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop, downscale, query):
+    """Inputs are the ``downscale`` resize of the crop; targets its bilinear samples.
+
+    With ``query="pixels"`` the points are centres of the target's pixels
+    and the targets those pixels exactly.
+    """
+    spec = _spec(store, task, crop=crop, downscale=downscale, query=query, points_per_image=100)
     seed, step = 4, 7
     batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, seed, step))
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), 0)
@@ -78,6 +84,14 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop,
         np.testing.assert_allclose(batch["targets"][i], expected_targets, atol=2e-5)
         cell = 1.0 if task == "colorize" else 16 / np.array([crop.shape[1], crop.shape[0]])
         np.testing.assert_allclose(batch["cell"][i], np.broadcast_to(cell, 2), rtol=1e-6)
+        if query == "pixels":
+            target = small if task == "colorize" else crop
+            height, width = target.shape[:2]
+            index = (batch["points"][i] + 1.0) * np.array([width, height]) / 2.0 - 0.5
+            cols, rows = np.round(index).astype(int).T
+            np.testing.assert_allclose(index, np.stack([cols, rows], -1), atol=1e-3)
+            assert 0 <= cols.min() <= cols.max() < width and 0 <= rows.min() <= rows.max() < height
+            np.testing.assert_allclose(batch["targets"][i], target[rows, cols], atol=2e-5)
 
 
 def test_centre_crops_are_the_whole_centred_square(store):

@@ -159,11 +159,12 @@ def test_argument_errors(colour_images):
         inr.TrainConfig(downscale="area")
 
 
-def test_the_record_names_crop_and_downscale_only_when_changed():
-    """Runs saved before the two fields existed record neither, and still resume."""
-    assert not {"crop", "downscale"} & set(inr.TrainConfig().record())
-    record = inr.TrainConfig(crop="centre", downscale="bilinear").record()
-    assert record["crop"] == "centre" and record["downscale"] == "bilinear"
+def test_the_record_names_later_fields_only_when_they_change_the_old_stream():
+    """Runs saved before a field existed do not record it, and still resume."""
+    old = inr.TrainConfig(crop="random", downscale="bicubic", query="uniform").record()
+    assert not {"crop", "downscale", "query"} & set(old)
+    record = inr.TrainConfig(crop="centre", downscale="bilinear", query="pixels").record()
+    assert [record[k] for k in ("crop", "downscale", "query")] == ["centre", "bilinear", "pixels"]
 
 
 _DIFFUSION = dict(restorator="diffusion", loss="l2", batch_size=4)
