@@ -272,12 +272,14 @@ def _pixel_centre(index, size):
     return -1.0 + (2.0 * index + 1.0) / size
 
 
-def _query(rng, points, query, width, height):
+def _query(rng, count, query, width, height):
+    """``(count, 2)`` query points on a ``width x height`` target."""
     if query == "uniform":
-        return rng.uniform(-1.0, 1.0, (points, 2)).astype(np.float32)
-    cols, rows = rng.integers(0, width, points), rng.integers(0, height, points)
-    points = np.stack([_pixel_centre(cols, width), _pixel_centre(rows, height)], -1)
-    return points.astype(np.float32)
+        return rng.uniform(-1.0, 1.0, (count, 2)).astype(np.float32)
+    cols, rows = rng.integers(0, width, count), rng.integers(0, height, count)
+    return np.stack([_pixel_centre(cols, width), _pixel_centre(rows, height)], -1).astype(
+        np.float32
+    )
 
 
 def _example(image, rng, task, size, points, max_scale, crop, downscale, query):
