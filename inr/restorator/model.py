@@ -237,9 +237,7 @@ class RestoratorNet(nn.Module):
         if c == 1:
             key = rgb_to_ycbcr(key)[..., :1]
         query, key = self.key_texture(image)[0], self.key_texture(key)[0]
-        # Masking blanks cells to exactly 0 in every channel.
-        blank = jnp.all(image == 0, axis=-1)
-        index, confidence = match(query, key, self.config.search_radius, blank)
+        index, confidence = match(query, key, self.config.search_radius)
         if present is not None:
             confidence = confidence * present[:, None, None]
         # The reference's own colours lead V: TTSR's extractor starts from

@@ -113,19 +113,7 @@ def _window(query_shape, key_shape, radius: int) -> jax.Array:
     return (near_r[:, None, :, None] & near_c[None, :, None, :]).reshape(h * w, hk * wk)
 
 
-def _own_cells(query_shape, key_shape) -> jax.Array:
-    """``(h w,)``: the key cell at each query cell's own place (nearest centre)."""
-
-    def nearest(n, m):  # the m-cell index nearest each of n cells' centres
-        return jnp.clip(jnp.round((jnp.arange(n) + 0.5) * m / n - 0.5), 0, m - 1).astype(jnp.int32)
-
-    (h, w), (hk, wk) = query_shape, key_shape
-    return (nearest(h, hk)[:, None] * wk + nearest(w, wk)[None, :]).reshape(h * w)
-
-
-def match(
-    query: jax.Array, key: jax.Array, radius: int = 0, blank: jax.Array | None = None
-) -> tuple[jax.Array, jax.Array]:
+def match(query: jax.Array, key: jax.Array, radius: int = 0) -> tuple[jax.Array, jax.Array]:
     """Hard and soft attention of ``query (b, h, w, c)`` over ``key (b, h', w', c)``.
 
     Returns ``(index (b, h w), confidence (b, h, w))``.  The relevance
@@ -133,13 +121,6 @@ def match(
     input's size, which is small (the input is the low-resolution side).
     ``radius > 0`` searches only the key cells within that many cells of
     each query cell's position (see the module's docstring); 0 searches all.
-
-    ``blank (b, h, w)`` marks query cells with nothing to match by (a hole
-    of a masked input): any reference patch fits a blank one equally
-    badly, so the search would pick an unrelated place.  Those cells take
-    the key cell at their own place instead, the only cue an aligned
-    reference gives for what belongs in the hole; their confidence is the
-    relevance of that pair, as for any other.
     """
     q, k = _patches(query), _patches(key)
     # The argmax has no gradient and the max's gradient reaches only the
@@ -151,9 +132,6 @@ def match(
         window = _window(query.shape[1:3], key.shape[1:3], radius)
         relevance = jnp.where(window, relevance, -jnp.inf)
     index = jnp.argmax(relevance, axis=-1)
-    if blank is not None:
-        own = _own_cells(query.shape[1:3], key.shape[1:3])
-        index = jnp.where(blank.reshape(index.shape), own[None, :], index)
     chosen = jnp.take_along_axis(k, index[..., None], axis=1)
     confidence = jnp.sum(q * chosen, axis=-1)
     return index, confidence.reshape(query.shape[:3])

@@ -27,29 +27,6 @@ def test_a_map_matches_itself_with_full_confidence():
     np.testing.assert_allclose(confidence, 1.0, rtol=1e-5)
 
 
-def test_blank_cells_read_the_reference_at_their_own_place():
-    """A hole has nothing to match by: its cells take the key cell where they lie."""
-    q = jax.random.normal(jax.random.PRNGKey(2), (1, 6, 6, 3))
-    k = jnp.roll(q, 2, axis=1)  # unblanked cells follow the content, two rows down
-    blank = jnp.zeros((1, 6, 6), bool).at[0, 1:3, 2:5].set(True)
-    index, confidence = match(q, k, blank=blank)
-    rows, cols = np.divmod(np.asarray(index[0]).reshape(6, 6), 6)
-    want_rows, want_cols = np.mgrid[0:6, 0:6]
-    hole = np.asarray(blank[0])
-    np.testing.assert_array_equal(rows[hole], want_rows[hole])
-    np.testing.assert_array_equal(cols[hole], want_cols[hole])
-    np.testing.assert_array_equal(
-        rows[2:4, 1:5][~hole[2:4, 1:5]], want_rows[2:4, 1:5][~hole[2:4, 1:5]] + 2
-    )
-    # A key of another size: the nearest cell centre, here every second one.
-    big = jax.image.resize(k, (1, 12, 12, 3), "nearest")
-    index, _ = match(q, big, blank=jnp.ones((1, 6, 6), bool))
-    rows, cols = np.divmod(np.asarray(index[0]).reshape(6, 6), 12)
-    assert np.all(np.abs(rows - (2 * want_rows + 0.5)) <= 0.5)
-    assert np.all(np.abs(cols - (2 * want_cols + 0.5)) <= 0.5)
-    assert confidence.shape == (1, 6, 6)
-
-
 def test_matching_follows_a_shifted_copy():
     """K is Q moved one column right: every interior cell matches its shifted twin."""
     q = jax.random.normal(jax.random.PRNGKey(1), (1, 8, 8, 4))
