@@ -71,7 +71,20 @@ def main(argv=None):
         "--query",
         default="uniform",
         choices=inr.restorator.data.QUERIES,
-        help="training points: uniform (bilinear targets) or pixel centres",
+        help="training points: uniform (bilinear targets), pixel centres, or a square patch",
+    )
+    p.add_argument(
+        "--perceptual",
+        type=float,
+        default=None,
+        help="weight of TTSR's perceptual term on the model's texture extractor "
+        "(reference models; needs --query patch)",
+    )
+    p.add_argument(
+        "--adversarial",
+        type=float,
+        default=None,
+        help="weight of TTSR's adversarial term, WGAN-GP (needs --query patch)",
     )
     p.add_argument("--preset", choices=tuple(inr.restorator.PRESETS), help="encoder/decoder sizes")
     p.add_argument("--reference", action="store_true", help="TTSR's texture transfer")
@@ -123,7 +136,12 @@ def main(argv=None):
         config = init.config
     # The search window has no parameters, so a fine-tune may change it.
     config = dataclasses.replace(config, **radius)
-    recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking)
+    weights = {"perceptual": args.perceptual, "adversarial": args.adversarial}
+    terms = {
+        name: None if w is None else getattr(inr.restorator, name.title())(w)
+        for name, w in weights.items()
+    }
+    recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking, **terms)
     checkpoints = None
     if args.checkpoint_dir:
         checkpoints = inr.Checkpoints(

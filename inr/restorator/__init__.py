@@ -5,6 +5,7 @@ FiLM MLP), ``model`` (the network, its config and presets), ``data``
 (image sources, host-built examples, masking, prefetch), ``stream``
 (batches built on the device), ``reference`` (TTSR's texture transfer from a
 reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
+``losses`` (TTSR's optional perceptual and adversarial terms),
 ``options`` (the training recipe and
 checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop),
 ``trained`` (a trained model: render, save, load) and ``ensemble`` (averages
@@ -16,6 +17,7 @@ from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 from inr.restorator.ensemble import ENSEMBLES
 from inr.restorator.frannet import evaluate, protocol_example
+from inr.restorator.losses import Adversarial, Critic, Perceptual
 from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
 from inr.restorator.reference import TextureExtractor, Transfer
@@ -32,11 +34,14 @@ __all__ = [
     "PRESETS",
     "PRETRAINED",
     "TASKS",
+    "Adversarial",
     "Checkpoints",
+    "Critic",
     "Decoder",
     "Encoder",
     "ImageStore",
     "Masking",
+    "Perceptual",
     "Restorator",
     "RestoratorConfig",
     "RestoratorNet",

@@ -23,7 +23,11 @@ image instead (FranNet's CelebA protocol; ``upscale`` then draws no scale).
 bicubic (``"bicubic"``) or TensorFlow's plain bilinear (``"bilinear"``).
 ``query`` picks the points: ``"uniform"`` in the square, their targets
 interpolated bilinearly, or ``"pixels"``, centres of random target pixels
-with their exact colours (LIIF's sampling).  Bilinear targets are the
+with their exact colours (LIIF's sampling), or ``"patch"``, the centres of
+a random ``sqrt(P) x sqrt(P)`` block of target pixels in row-major order,
+so that the outputs form an image (for image-level losses,
+:mod:`inr.restorator.losses`; a block wider than the target repeats its
+edge pixels).  Bilinear targets are the
 image's tent-filtered surface, whose kinks sit on the pixel centres where
 a render is scored, so a smooth decoder fitted to them rounds off exactly
 the values it is judged on.
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import math
 import os
 import queue
 import threading
@@ -64,11 +69,12 @@ __all__ = [
     "load_images",
     "make_batch",
     "mask_cells",
+    "patch_points",
 ]
 
 CROPS = ("random", "centre")
 DOWNSCALES = ("bicubic", "bilinear")
-QUERIES = ("uniform", "pixels")
+QUERIES = ("uniform", "pixels", "patch")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)
 
@@ -272,10 +278,28 @@ def _pixel_centre(index, size):
     return -1.0 + (2.0 * index + 1.0) / size
 
 
+def patch_points(top, left, side: int, width, height, xp=np):
+    """Pixel centres of the ``side x side`` block at ``(top, left)``, row-major, ``(side^2, 2)``.
+
+    Rows and columns past the ``width x height`` target repeat its last
+    ones.  ``xp`` is ``np`` or ``jax.numpy`` (traced corners and sizes).
+    """
+    rows = xp.minimum(top + xp.arange(side), height - 1)
+    cols = xp.minimum(left + xp.arange(side), width - 1)
+    rows, cols = xp.meshgrid(rows, cols, indexing="ij")
+    x, y = _pixel_centre(cols, width * 1.0), _pixel_centre(rows, height * 1.0)
+    return xp.stack([x, y], -1).reshape(side * side, 2).astype(xp.float32)
+
+
 def _query(rng, count, query, width, height):
     """``(count, 2)`` query points on a ``width x height`` target."""
     if query == "uniform":
         return rng.uniform(-1.0, 1.0, (count, 2)).astype(np.float32)
+    if query == "patch":
+        side = math.isqrt(count)
+        top = int(rng.integers(0, max(height - side, 0) + 1))
+        left = int(rng.integers(0, max(width - side, 0) + 1))
+        return patch_points(top, left, side, width, height)
     cols, rows = rng.integers(0, width, count), rng.integers(0, height, count)
     return np.stack([_pixel_centre(cols, width), _pixel_centre(rows, height)], -1).astype(
         np.float32

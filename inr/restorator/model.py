@@ -246,6 +246,10 @@ class RestoratorNet(nn.Module):
         values = (reference, *self.value_texture(reference))
         return Transfer(values, index, confidence)
 
+    def textures(self, image: Annotated[jax.Array, "b h w 3"]) -> tuple[jax.Array, ...]:
+        """The value texture extractor's maps of colour images (a reference model's)."""
+        return self.value_texture(image)
+
     def _transferred(self, reference: Transfer | None, points):
         if not self.config.reference:
             return []

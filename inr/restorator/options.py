@@ -15,6 +15,7 @@ from pathlib import Path
 
 from inr._validate import as_positive_int
 from inr.restorator.data import CROPS, DOWNSCALES, QUERIES, Masking, as_masking
+from inr.restorator.losses import Adversarial, Perceptual
 
 __all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
 
@@ -70,6 +71,12 @@ class TrainConfig:
         the validation loss.
       shard_params: split parameters and optimiser state over the devices
         (FSDP-style) instead of replicating them.
+      perceptual: TTSR's perceptual term, a
+        :class:`~inr.restorator.losses.Perceptual`, or ``None`` (off).
+      adversarial: TTSR's adversarial term (WGAN-GP), an
+        :class:`~inr.restorator.losses.Adversarial`, or ``None`` (off).
+        Both judge whole images, so they need ``query="patch"``; the
+        validation loss stays the reconstruction error alone.
     """
 
     steps: int = 2000
@@ -93,6 +100,8 @@ class TrainConfig:
     validate_every: int = 500
     validation_batches: int = 4
     shard_params: bool = False
+    perceptual: Perceptual | None = None
+    adversarial: Adversarial | None = None
 
     def __post_init__(self):
         counts = ("steps", "batch_size", "points_per_image")
@@ -121,10 +130,27 @@ class TrainConfig:
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
         object.__setattr__(self, "masking", as_masking(self.masking))
+        side = math.isqrt(self.points_per_image)
+        if self.query == "patch" and side * side != self.points_per_image:
+            raise ValueError(
+                "points_per_image must be a square number with query='patch'; "
+                f"got {self.points_per_image}"
+            )
+        for name, kind in (("perceptual", Perceptual), ("adversarial", Adversarial)):
+            term = getattr(self, name)
+            if term is not None and not isinstance(term, kind):
+                raise ValueError(f"{name} must be None or a {kind.__name__}; got {term!r}")
+            if term is not None and self.query != "patch":
+                raise ValueError(
+                    f"{name} judges whole images: it needs query='patch'; got {self.query!r}"
+                )
 
     def record(self) -> dict:
         """The fields that fix a run's result, as JSON-ready values."""
         out = dataclasses.asdict(self)
+        for name in ("perceptual", "adversarial"):
+            term = getattr(self, name)
+            out[name] = None if term is None else term.record()
         for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
             del out[how]  # how it runs, not what it computes
         for later, before in _LATER.items():
@@ -136,7 +162,14 @@ class TrainConfig:
 
 
 # Fields added after the first release, and what runs before them did.
-_LATER = {"crop": "random", "downscale": "bicubic", "query": "uniform", "self_reference": 0.0}
+_LATER = {
+    "crop": "random",
+    "downscale": "bicubic",
+    "query": "uniform",
+    "self_reference": 0.0,
+    "perceptual": None,
+    "adversarial": None,
+}
 
 
 def _positive_number(value, name: str, minimum: float = 0.0) -> None:

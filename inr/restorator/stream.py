@@ -46,7 +46,14 @@ import numpy as np
 
 from inr.color import rgb_to_gray
 from inr.interpolation import _KERNELS, sample_bilinear
-from inr.restorator.data import _PRIMES, Masking, _pixel_centre, as_masking, downscale_kernel
+from inr.restorator.data import (
+    _PRIMES,
+    Masking,
+    _pixel_centre,
+    as_masking,
+    downscale_kernel,
+    patch_points,
+)
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
 
@@ -344,6 +351,12 @@ def _query(key, spec: StreamSpec, width, height):
     shape = (spec.points_per_image, 2)
     if spec.query == "uniform":
         return jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
+    if spec.query == "patch":
+        side = math.isqrt(spec.points_per_image)
+        k_top, k_left = jax.random.split(key)
+        top = _randint(k_top, 0, jnp.maximum(height - side, 0))
+        left = _randint(k_left, 0, jnp.maximum(width - side, 0))
+        return patch_points(top, left, side, width, height, jnp)
     size = jnp.stack([width, height]).astype(jnp.int32)
     return _pixel_centre(jax.random.randint(key, shape, 0, size), size.astype(jnp.float32))
 

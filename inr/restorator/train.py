@@ -43,6 +43,15 @@ from inr.distributed import (
 )
 from inr.restorator import checkpoint
 from inr.restorator.data import Prefetcher, expand_sources, load_images, make_batch
+from inr.restorator.losses import (
+    Adversarial,
+    Perceptual,
+    as_patches,
+    check_terms,
+    critic_step,
+    image_terms,
+    init_critic,
+)
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints
 from inr.restorator.stream import StreamSpec, device_batch, image_store
@@ -72,6 +81,12 @@ def _error(err, kind):
     return jnp.mean(jnp.abs(err)) if kind == "l1" else jnp.mean(jnp.square(err))
 
 
+def _single_pass(params, net, batch):
+    """A single-pass restorator's colours at the batch's points, ``(B, P, 3)``."""
+    args = (batch["inputs"], batch["points"], batch["cell"])
+    return net.apply(params, *args, reference=batch.get("reference"), present=batch.get("present"))
+
+
 def _loss(params, net, batch, kind, key):
     """Mean colour error (single pass) or denoising error (diffusion) of one batch.
 
@@ -82,9 +97,7 @@ def _loss(params, net, batch, kind, key):
     config = net.config
     reference = batch.get("reference"), batch.get("present")
     if config.restorator == "single":
-        args = (batch["inputs"], batch["points"], batch["cell"])
-        pred = net.apply(params, *args, reference=reference[0], present=reference[1])
-        return _error(pred - batch["targets"], kind)
+        return _error(_single_pass(params, net, batch) - batch["targets"], kind)
     schedule = config.noise_schedule()
     maps, latent = net.apply(params, batch["inputs"], method=RestoratorNet.encode)
     transfer = None
@@ -110,39 +123,81 @@ def _loss(params, net, batch, kind, key):
 _INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
-def init_state(net: RestoratorNet, tx, key, points_per_image: int) -> dict:
+def _with_image_terms(params, net, batch, kind, perceptual, adversarial, critic_params):
+    """The reconstruction error plus TTSR's image terms, and the output patches."""
+    pred = _single_pass(params, net, batch)
+    fake = as_patches(pred)
+    textures = functools.partial(
+        net.apply, jax.lax.stop_gradient(params), method=RestoratorNet.textures
+    )
+    extra = image_terms(
+        fake, as_patches(batch["targets"]), perceptual, adversarial, critic_params, textures
+    )
+    return _error(pred - batch["targets"], kind) + extra, fake
+
+
+def init_state(
+    net: RestoratorNet, tx, key, points_per_image: int, adversarial: Adversarial | None = None
+) -> dict:
     """The train state ``{"params", "opt_state", "step"}`` before step 0.
 
     Parameters depend on shapes alone, so one example's shapes are enough.
+    With ``adversarial`` the state also holds the critic's ``"critic"`` and
+    ``"critic_opt_state"``.
     """
     n, c = net.config.input_size, net.config.in_channels
+    k_net, k_critic = jax.random.split(key)
     params = net.init(
-        key,
+        k_net if adversarial is not None else key,
         jnp.zeros((1, n, n, c)),
         jnp.zeros((1, points_per_image, 2)),
         jnp.ones((1, 2)),
     )
-    return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+    state = {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+    if adversarial is not None:
+        state.update(init_critic(adversarial, k_critic))
+    return state
 
 
-def train_step(net: RestoratorNet, tx, kind: str, seed: int, state: dict, batch: dict):
+def train_step(
+    net: RestoratorNet,
+    tx,
+    kind: str,
+    seed: int,
+    state: dict,
+    batch: dict,
+    perceptual: Perceptual | None = None,
+    adversarial: Adversarial | None = None,
+):
     """One optax update on ``batch``: ``(state, loss)``, a pure function to ``jit``.
 
     Args:
       net, tx: the network and the optimiser (static).
       kind: ``"l1"`` or ``"l2"``.
       seed: with ``state["step"]`` it keys the diffusion noise of the step.
-      state: ``{"params", "opt_state", "step"}``.
+      state: ``{"params", "opt_state", "step"}`` (and the critic's, see
+        :func:`init_state`).
       batch: ``inputs (B, n, n, c)``, ``points (B, P, 2)``, ``targets
         (B, P, 3)``, ``cell (B, 2)`` (see :func:`inr.restorator.data.make_batch`),
         split over any devices: the loss is the mean over the global batch.
+      perceptual, adversarial: TTSR's image terms (:mod:`inr.restorator.losses`;
+        static), for a single-pass restorator and a ``query="patch"`` batch.
+        The critic steps once per step, on the same outputs.
     """
     # The noise of step k is a function of (seed, k), like the batch: resumable.
     key = jax.random.fold_in(jax.random.PRNGKey(seed), state["step"])
-    loss, grads = jax.value_and_grad(_loss)(state["params"], net, batch, kind, key)
+    if perceptual is None and adversarial is None:
+        loss, grads = jax.value_and_grad(_loss)(state["params"], net, batch, kind, key)
+    else:
+        terms = (net, batch, kind, perceptual, adversarial, state.get("critic"))
+        grad_fn = jax.value_and_grad(_with_image_terms, has_aux=True)
+        (loss, fake), grads = grad_fn(state["params"], *terms)
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
-    return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, loss
+    new = {**state, "params": params, "opt_state": opt_state, "step": state["step"] + 1}
+    if adversarial is not None:
+        new.update(critic_step(adversarial, state, as_patches(batch["targets"]), fake, key))
+    return new, loss
 
 
 def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed: int, groups=None):
@@ -305,6 +360,7 @@ def train_restorator(
         raise ValueError(f"config must be a RestoratorConfig; got {config!r}")
     if not isinstance(train, TrainConfig):
         raise ValueError(f"train must be a TrainConfig; got {train!r}")
+    check_terms(config, train)
     saving = as_checkpoints(checkpoints)
     mesh = as_mesh(mesh)
     check_divisible("batch_size", train.batch_size, mesh)
@@ -328,7 +384,7 @@ def train_restorator(
         meta["init"] = _fingerprint(warm)
 
     def start(key, params):
-        state = init_state(net, tx, key, points_per_image)
+        state = init_state(net, tx, key, points_per_image, train.adversarial)
         if params is None:
             return state
         return {**state, "params": params, "opt_state": tx.init(params)}
@@ -362,7 +418,15 @@ def train_restorator(
     log_path = None if manager is None or not lead else saving.directory / "metrics.jsonl"
     log = _Log(log_path, start)
     step_fn = jax.jit(
-        functools.partial(train_step, net, tx, train.loss, train.seed),
+        functools.partial(
+            train_step,
+            net,
+            tx,
+            train.loss,
+            train.seed,
+            perceptual=train.perceptual,
+            adversarial=train.adversarial,
+        ),
         in_shardings=(shardings, data_sharding(mesh)),
         out_shardings=(shardings, replicated(mesh)),
         donate_argnums=0,

@@ -49,6 +49,22 @@ def test_pixel_queries_are_centres_of_target_pixels(colour_images, task):
     assert np.abs(index - np.round(index)).max() > 0.1  # uniform points fall between centres
 
 
+@pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
+def test_patch_queries_are_a_square_block_of_target_pixels(colour_images, task):
+    """Row-major: point ``(i, j)`` is the pixel at ``(top + i, left + j)``, edges repeated."""
+    images = load_images(colour_images)
+    batch = make_batch(images, 3, task=task, query="patch", **{**SPEC, "points_per_image": 64})
+    for points, cell in zip(batch["points"], batch["cell"], strict=True):
+        width, height = np.round(16 / cell).astype(int)
+        cols, rows = np.round((points + 1.0) * np.array([width, height]) / 2.0 - 0.5).T.astype(int)
+        rows, cols = rows.reshape(8, 8), cols.reshape(8, 8)
+        top, left = rows[0, 0], cols[0, 0]
+        assert top <= max(height - 8, 0) and left <= max(width - 8, 0)
+        np.testing.assert_array_equal(rows[:, 0], np.minimum(top + np.arange(8), height - 1))
+        np.testing.assert_array_equal(cols[0], np.minimum(left + np.arange(8), width - 1))
+        assert (rows == rows[:, :1]).all() and (cols == cols[:1]).all()
+
+
 def test_upscale_cells_cover_the_scale_range(colour_images):
     images = load_images(colour_images)
     cells = np.concatenate(

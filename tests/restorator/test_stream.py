@@ -58,14 +58,20 @@ def test_the_store_holds_every_pixel_where_it_says():
 
 
 @pytest.mark.parametrize(
-    "crop, downscale, query", [("random", "bicubic", "pixels"), ("centre", "bilinear", "uniform")]
+    "crop, downscale, query",
+    [
+        ("random", "bicubic", "pixels"),
+        ("centre", "bilinear", "uniform"),
+        ("random", "bicubic", "patch"),
+    ],
 )
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
 def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop, downscale, query):
     """Inputs are the ``downscale`` resize of the crop; targets its bilinear samples.
 
     With ``query="pixels"`` the points are centres of the target's pixels
-    and the targets those pixels exactly.
+    and the targets those pixels exactly; with ``"patch"`` those pixels form
+    a square block, row-major, whose edge repeats where the target is smaller.
     """
     spec = _spec(store, task, crop=crop, downscale=downscale, query=query, points_per_image=100)
     seed, step = 4, 7
@@ -84,7 +90,7 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop,
         np.testing.assert_allclose(batch["targets"][i], expected_targets, atol=2e-5)
         cell = 1.0 if task == "colorize" else 16 / np.array([crop.shape[1], crop.shape[0]])
         np.testing.assert_allclose(batch["cell"][i], np.broadcast_to(cell, 2), rtol=1e-6)
-        if query == "pixels":
+        if query in ("pixels", "patch"):
             target = small if task == "colorize" else crop
             height, width = target.shape[:2]
             index = (batch["points"][i] + 1.0) * np.array([width, height]) / 2.0 - 0.5
@@ -92,6 +98,16 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop,
             np.testing.assert_allclose(index, np.stack([cols, rows], -1), atol=1e-3)
             assert 0 <= cols.min() <= cols.max() < width and 0 <= rows.min() <= rows.max() < height
             np.testing.assert_allclose(batch["targets"][i], target[rows, cols], atol=2e-5)
+            if query == "patch":
+                rows, cols = rows.reshape(10, 10), cols.reshape(10, 10)
+                top, left = rows[0, 0], cols[0, 0]
+                np.testing.assert_array_equal(
+                    rows, np.minimum(top + np.arange(10), height - 1)[:, None] + 0 * cols
+                )
+                np.testing.assert_array_equal(
+                    cols, np.minimum(left + np.arange(10), width - 1)[None, :] + 0 * rows
+                )
+                assert top <= max(height - 10, 0) and left <= max(width - 10, 0)
 
 
 def test_centre_crops_are_the_whole_centred_square(store):
