@@ -79,7 +79,7 @@ def run(args) -> None:
     import inr
     from inr import distributed
     from inr.restorator import data as rdata
-    from inr.restorator.train import init_state, make_optimizer, train_step
+    from inr.restorator.step import init_state, make_optimizer, train_step
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _timing import RESULTS, best_time, print_table, write_json

@@ -31,7 +31,8 @@ import inr
 from inr.distributed import as_mesh
 from inr.restorator.data import Prefetcher, load_images
 from inr.restorator.model import RestoratorNet
-from inr.restorator.train import batch_maker, init_state, make_optimizer, train_step
+from inr.restorator.step import init_state, make_optimizer, train_step
+from inr.restorator.train import batch_maker
 
 _SAMPLES = ("astronaut", "coffee", "chelsea", "rocket")
 
