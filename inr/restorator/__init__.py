@@ -7,7 +7,8 @@ FiLM MLP), ``model`` (the network, its config and presets), ``data``
 reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
 ``losses`` (TTSR's optional perceptual and adversarial terms),
 ``options`` (the training recipe and
-checkpoint settings), ``checkpoint`` (orbax I/O), ``train`` (the loop),
+checkpoint settings), ``checkpoint`` (orbax I/O), ``step`` (the pure
+training step), ``train`` (the loop),
 ``trained`` (a trained model: render, save, load) and ``ensemble`` (averages
 over flips and transposes at render time).
 """
@@ -21,8 +22,9 @@ from inr.restorator.losses import Adversarial, Critic, Perceptual
 from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
 from inr.restorator.reference import TextureExtractor, Transfer
+from inr.restorator.step import init_state, make_optimizer, train_step
 from inr.restorator.stream import ImageStore, StreamSpec, device_batch, image_store
-from inr.restorator.train import init_state, make_optimizer, train_restorator, train_step
+from inr.restorator.train import train_restorator
 from inr.restorator.trained import PRETRAINED, Restorator, load_restorator, save_restorator
 
 __all__ = [

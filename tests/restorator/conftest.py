@@ -7,7 +7,8 @@ import pytest
 
 import inr
 from inr.restorator import RestoratorConfig
-from inr.restorator.train import _INIT_COMPILER_OPTIONS, init_state
+from inr.restorator.step import init_state
+from inr.restorator.train import _INIT_COMPILER_OPTIONS
 
 # A model small enough that a training step takes milliseconds on CPU.
 TINY = dict(input_size=16, features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)

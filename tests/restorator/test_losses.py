@@ -16,7 +16,7 @@ from inr.restorator.losses import (
     feature_distance,
     generator_loss,
 )
-from inr.restorator.train import _with_image_terms
+from inr.restorator.step import _with_image_terms
 
 from .conftest import TINY, train_tiny, untrained
 
