@@ -107,16 +107,18 @@ def init_state(
     ``"critic_opt_state"``.
     """
     n, c = net.config.input_size, net.config.in_channels
-    k_net, k_critic = jax.random.split(key)
+    net_key = key
+    if adversarial is not None:
+        net_key, critic_key = jax.random.split(key)
     params = net.init(
-        k_net if adversarial is not None else key,
+        net_key,
         jnp.zeros((1, n, n, c)),
         jnp.zeros((1, points_per_image, 2)),
         jnp.ones((1, 2)),
     )
     state = {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
     if adversarial is not None:
-        state.update(init_critic(adversarial, k_critic))
+        state.update(init_critic(adversarial, critic_key))
     return state
 
 
@@ -135,7 +137,8 @@ def train_step(
     Args:
       net, tx: the network and the optimiser (static).
       kind: ``"l1"`` or ``"l2"``.
-      seed: with ``state["step"]`` it keys the diffusion noise of the step.
+      seed: with ``state["step"]`` it keys the step's randomness (diffusion
+        noise, the gradient penalty's blends).
       state: ``{"params", "opt_state", "step"}`` (and the critic's, see
         :func:`init_state`).
       batch: ``inputs (B, n, n, c)``, ``points (B, P, 2)``, ``targets
