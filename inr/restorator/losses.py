@@ -37,6 +37,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from inr._validate import as_number
+
 __all__ = [
     "Adversarial",
     "Critic",
@@ -55,12 +57,6 @@ __all__ = [
 Images = Annotated[jax.Array, "b h w 3"]
 
 
-def _weight(value, name: str) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-
-
 @dataclasses.dataclass(frozen=True)
 class Perceptual:
     """The perceptual term and its weight (TTSR: 1e-2).
@@ -77,7 +73,7 @@ class Perceptual:
     features: Callable | None = None
 
     def __post_init__(self):
-        _weight(self.weight, "Perceptual.weight")
+        as_number(self.weight, "Perceptual.weight", 0.0, low_open=True)
         if self.features is not None and not callable(self.features):
             raise ValueError(f"Perceptual.features must be callable; got {self.features!r}")
 
@@ -104,7 +100,7 @@ class Adversarial:
 
     def __post_init__(self):
         for name in ("weight", "lr", "penalty"):
-            _weight(getattr(self, name), f"Adversarial.{name}")
+            as_number(getattr(self, name), f"Adversarial.{name}", 0.0, low_open=True)
         widths = tuple(self.features) if isinstance(self.features, (tuple, list)) else ()
         if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
             raise ValueError(
