@@ -50,9 +50,11 @@ class TrainConfig:
         (antialiased, :func:`inr.resize`) or ``"bilinear"`` (TensorFlow's
         default, not antialiased; FranNet's, see :mod:`inr.restorator.frannet`).
       query: where the targets are read: ``"uniform"`` points of the
-        crop, interpolated bilinearly, or ``"pixels"``, centres of random
-        target pixels with their exact colours (LIIF's; see
-        :mod:`inr.restorator.data`).
+        crop, interpolated bilinearly, ``"pixels"``, centres of random
+        target pixels with their exact colours (LIIF's), or ``"patch"``,
+        a random square block of ``points_per_image`` target pixels (a
+        square number) whose outputs form an image, for the image terms
+        below (see :mod:`inr.restorator.data`).
       reference_dropout: a reference restorator's share of examples trained
         without their reference, so that it also works without one.
       self_reference: its share of examples whose reference is their own
