@@ -140,7 +140,7 @@ def _decode(path) -> np.ndarray | Exception:
         return exc
 
 
-def load_images(source, *, with_groups: bool = False):
+def load_images(source, *, with_groups: bool = False, groups: list | None = None):
     """RGB training images from folders (recursive), files, or arrays.
 
     ``source`` is anything :func:`expand_sources` takes.  Files (``.png``,
@@ -148,10 +148,14 @@ def load_images(source, *, with_groups: bool = False):
     and kept as float32.  Gray images become three equal channels; alpha is
     dropped.  Unreadable files are skipped with one warning each; no usable
     image at all is a ``ValueError``.  With ``with_groups`` it returns
-    ``(images, groups)``, each image's :func:`group_names` entry.
+    ``(images, groups)``: each kept image's entry of ``groups`` (one per
+    item of the expanded ``source``), by default its :func:`group_names` entry.
     """
     source = expand_sources(source)
-    groups = group_names(source)
+    if groups is None:
+        groups = group_names(source)
+    elif len(groups) != len(source):
+        raise ValueError(f"groups must name each of the {len(source)} items; got {len(groups)}")
     files = [item for item in source if isinstance(item, (str, Path))]
     # Decoders release the GIL: a few threads decode a folder several times faster.
     with concurrent.futures.ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:

@@ -69,6 +69,8 @@ class ImageStore(NamedTuple):
       group_starts, group_sizes: ``(N,)`` int32: image ``k``'s group (the
         photos a reference is drawn from) is images ``group_starts[k]`` to
         ``group_starts[k] + group_sizes[k] - 1``.
+      rows: ``(T,)`` int32, the images a batch row is drawn from: all of
+        them but those kept only as references.
     """
 
     pixels: np.ndarray
@@ -77,18 +79,23 @@ class ImageStore(NamedTuple):
     widths: np.ndarray
     group_starts: np.ndarray
     group_sizes: np.ndarray
+    rows: np.ndarray
 
     @property
     def largest_side(self) -> int:
         return int(max(np.max(self.heights), np.max(self.widths)))
 
 
-def image_store(images: list[np.ndarray], groups: list | None = None) -> ImageStore:
+def image_store(
+    images: list[np.ndarray], groups: list | None = None, trainable: list | None = None
+) -> ImageStore:
     """Pack RGB images ``(h, w, 3)`` (uint8, or floats in [0, 1], rounded to uint8).
 
     ``groups`` names each image's group (default: each its own); the store
-    keeps a group's images together.  The store stays on the host (NumPy)
-    until the training step moves it.
+    keeps a group's images together.  ``trainable`` says, per image, whether
+    batch rows are drawn from it (default: all); the others serve only as
+    references of their group.  The store stays on the host (NumPy) until
+    the training step moves it.
     """
     if not images:
         raise ValueError("image_store needs at least one image")
@@ -96,6 +103,12 @@ def image_store(images: list[np.ndarray], groups: list | None = None) -> ImageSt
         groups = list(range(len(images)))
     if len(groups) != len(images):
         raise ValueError(f"groups must name each of the {len(images)} images; got {len(groups)}")
+    trainable = [True] * len(images) if trainable is None else [bool(t) for t in trainable]
+    if len(trainable) != len(images) or not any(trainable):
+        raise ValueError(
+            f"trainable must flag each of the {len(images)} images, one of them True; "
+            f"got {len(trainable)} flags"
+        )
     names = sorted(set(groups), key=str)
     rank = {g: i for i, g in enumerate(names)}
     order = sorted(range(len(images)), key=lambda k: rank[groups[k]])  # stable
@@ -127,6 +140,7 @@ def image_store(images: list[np.ndarray], groups: list | None = None) -> ImageSt
         sizes[:, 1].astype(np.int32),
         first.astype(np.int32),
         size.astype(np.int32),
+        np.flatnonzero([trainable[k] for k in order]).astype(np.int32),
     )
 
 
@@ -190,7 +204,7 @@ def _randint(key, low, high):
 
 def _draw_crop(key, store: ImageStore, spec: StreamSpec) -> Crops:
     keys = jax.random.split(key, 7)
-    index = jax.random.randint(keys[0], (), 0, store.starts.shape[0])
+    index = store.rows[jax.random.randint(keys[0], (), 0, store.rows.shape[0])]
     h, w = store.heights[index], store.widths[index]
     n = spec.input_size
     if spec.crop == "centre":

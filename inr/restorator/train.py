@@ -40,7 +40,13 @@ from inr.distributed import (
     state_sharding,
 )
 from inr.restorator import checkpoint
-from inr.restorator.data import Prefetcher, expand_sources, load_images, make_batch
+from inr.restorator.data import (
+    Prefetcher,
+    expand_sources,
+    group_names,
+    load_images,
+    make_batch,
+)
 from inr.restorator.losses import check_terms
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints
@@ -61,13 +67,22 @@ _VALIDATION_SEED = 0x5EED
 _INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
-def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed: int, groups=None):
+def batch_maker(
+    images,
+    config: RestoratorConfig,
+    train: TrainConfig,
+    mesh,
+    seed: int,
+    groups=None,
+    trainable=None,
+):
     """``make(step)``: the global batch of ``step``, split over ``mesh``'s ``"data"`` axis.
 
     ``images`` are this host's; each host builds its ``1 / process_count``
     of the rows from them (see :func:`inr.restorator.stream.device_batch`).
     ``groups`` names each image's group, from which a reference model's
-    references are drawn.
+    references are drawn; ``trainable`` flags the images rows are drawn
+    from (default: all; see :func:`inr.restorator.stream.image_store`).
     """
     rows = train.batch_size // jax.process_count()
     process = jax.process_index()
@@ -86,7 +101,7 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
             raise ValueError("reference restorators train with pipeline='device'")
         build = functools.partial(make_batch, images, seed=seed, process=process, batch_size=rows)
         return lambda step: global_batch(build(step, **fields), mesh)
-    store = image_store(images, groups)
+    store = image_store(images, groups, trainable)
     spec = StreamSpec.for_store(store, batch_size=rows, **fields)
     if config.reference:
         # The reference at (up to) 4x the input's side, TTSR's 160 for 40.
@@ -105,6 +120,27 @@ def batch_maker(images, config: RestoratorConfig, train: TrainConfig, mesh, seed
     # Each host's store differs, so its rows are built apart and then assembled.
     build = jax.jit(build)
     return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)
+
+
+def _load(source, references):
+    """This host's ``(images, groups, trainable)``, with each item's reference from ``references``.
+
+    An item whose reference is given forms a group with it alone, and the
+    reference is kept for reference only (no batch row is drawn from it);
+    the other items keep their file-name groups (:func:`group_names`).
+    """
+    items = process_shard(expand_sources(source))
+    groups = group_names(items)
+    extra, tags = [], [(g, True) for g in groups]
+    for i, item in enumerate(items if references is not None else ()):
+        ref = references(item)
+        if ref is not None:
+            tags[i] = (f"\0reference pair {i}", True)
+            extra.append(ref)
+            tags.append((tags[i][0], False))
+    # The tags travel with the images, so an unreadable file drops its own.
+    images, kept = load_images(items + extra, with_groups=True, groups=tags)
+    return images, [g for g, _ in kept], [t for _, t in kept]
 
 
 def _fingerprint(params) -> str:
@@ -169,6 +205,7 @@ def train_restorator(
     init: Restorator | None = None,
     checkpoints=None,
     validation=None,
+    references=None,
     progress: bool = True,
     mesh=None,
 ) -> Restorator:
@@ -194,6 +231,13 @@ def train_restorator(
         trained on: every ``train.validate_every`` steps the loss on
         ``train.validation_batches`` fixed batches of them is logged as
         ``val_loss``, so overfitting shows.
+      references: for a reference restorator, a function of each item of
+        ``data`` and ``validation`` (a path, or an array, as given) that
+        returns its reference (an image file's path or an array) or ``None``.
+        Each item with one is trained against it, and the reference itself
+        is never a training target.  Items without one (and every item, by
+        default) draw references from their file-name group (CelebA's
+        ``<identity>_<file>``), or from themselves.
       progress: draw a progress bar on stderr.
       mesh: the devices to train on, data parallel (``None``: all of them;
         a count; or a :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
@@ -225,22 +269,28 @@ def train_restorator(
     saving = as_checkpoints(checkpoints)
     mesh = as_mesh(mesh)
     check_divisible("batch_size", train.batch_size, mesh)
+    if references is not None and not callable(references):
+        raise ValueError(f"references must be a function or None; got {references!r}")
+    if references is not None and not config.reference:
+        raise ValueError("references needs RestoratorConfig(reference=True)")
     items = expand_sources(data)
-    images, groups = load_images(process_shard(items), with_groups=True)
+    images, groups, trainable = _load(items, references)
     net = RestoratorNet(config)
     # Host copies: the weights may live on other devices than ``mesh``.
     warm = None if init is None else jax.device_get(checked_params(init.params, config, "init"))
     tx = make_optimizer(train)
     points_per_image = train.points_per_image
-    make = batch_maker(images, config, train, mesh, train.seed, groups)
+    make = batch_maker(images, config, train, mesh, train.seed, groups, trainable)
     validate = None
     if validation is not None:
-        held, held_groups = load_images(process_shard(expand_sources(validation)), with_groups=True)
-        held_out = batch_maker(held, config, train, mesh, _VALIDATION_SEED, held_groups)
+        held, held_groups, held_rows = _load(validation, references)
+        held_out = batch_maker(held, config, train, mesh, _VALIDATION_SEED, held_groups, held_rows)
         validate = _validator(net, train, held_out)
 
     # Everything that fixes the parameters a run ends with; resume checks it.
     meta = {"config": config.to_json(), "run": dict(train.record(), images=len(items))}
+    if references is not None:  # which function paired the images
+        meta["run"]["references"] = getattr(references, "__qualname__", repr(references))
     if warm is not None:
         meta["init"] = _fingerprint(warm)
 

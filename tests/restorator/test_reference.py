@@ -247,3 +247,39 @@ def test_a_self_reference_is_the_rows_own_crop():
         inr.TrainConfig(self_reference=-0.1)
     assert "self_reference" not in inr.TrainConfig().record()
     assert inr.TrainConfig(self_reference=0.25).record()["self_reference"] == 0.25
+
+
+def test_a_references_function_pairs_each_photo_with_its_answer(tmp_path):
+    """``train_restorator(references=f)``: rows come from the data only, each with f's image."""
+    import imageio.v3 as iio
+
+    from inr.restorator.train import _load
+
+    rng = np.random.default_rng(4)
+    photos, answers = [], {}
+    for k in range(3):
+        path = tmp_path / f"photo{k}.png"
+        iio.imwrite(path, rng.integers(0, 256, (24, 24, 3), dtype=np.uint8))
+        photos.append(path)
+        answers[path] = np.full((24, 24, 3), (k + 1) / 4, np.float32)  # flat: known colour
+    images, groups, trainable = _load(photos, answers.get)
+    assert sum(trainable) == 3 and len(images) == 6
+    store = image_store(images, groups, trainable)
+    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=24,
+                                points_per_image=4, reference_size=16,
+                                reference_dropout=0.0)  # fmt: skip
+    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
+    index = jax.device_get(draw_crops(key, store, spec).index)
+    assert set(index.tolist()) <= set(store.rows.tolist()) and len(set(index.tolist())) == 3
+    for i, k in enumerate(index):
+        start, h, w = store.starts[k], store.heights[k], store.widths[k]
+        photo = store.pixels[start : start + h * w].reshape(h, w, 3)
+        k_photo = next(j for j, p in enumerate(photos) if np.array_equal(iio.imread(p), photo))
+        np.testing.assert_allclose(batch["reference"][i], (k_photo + 1) / 4, atol=1 / 255)
+    # Without a function the photos are their own references; a bad one is named.
+    assert _load(photos, None)[2] == [True] * 3
+    with pytest.raises(ValueError, match="references must be"):
+        inr.train_restorator(photos, inr.RestoratorConfig(**REF), references="pairs.csv")
+    with pytest.raises(ValueError, match="reference=True"):
+        inr.train_restorator(photos, inr.RestoratorConfig(**TINY), references=answers.get)
