@@ -130,14 +130,16 @@ def _load(source, references):
     the other items keep their file-name groups (:func:`group_names`).
     """
     items = process_shard(expand_sources(source))
-    groups = group_names(items)
-    extra, tags = [], [(g, True) for g in groups]
-    for i, item in enumerate(items if references is not None else ()):
-        ref = references(item)
-        if ref is not None:
-            tags[i] = (f"\0reference pair {i}", True)
-            extra.append(ref)
-            tags.append((tags[i][0], False))
+    tags = [(g, True) for g in group_names(items)]
+    extra = []
+    if references is not None:
+        for i, item in enumerate(items):
+            ref = references(item)
+            if ref is not None:
+                pair = f"\0reference pair {i}"
+                tags[i] = (pair, True)
+                extra.append(ref)
+                tags.append((pair, False))
     # The tags travel with the images, so an unreadable file drops its own.
     images, kept = load_images(items + extra, with_groups=True, groups=tags)
     return images, [g for g, _ in kept], [t for _, t in kept]
