@@ -101,7 +101,8 @@ def main(argv=None):
         "--init",
         default=None,
         help="fine-tune these weights (pretrained:NAME, a .msgpack file or a checkpoint "
-        "folder); their architecture and task replace the flags above",
+        "folder); their architecture and task replace the flags above, except that "
+        "--restorator diffusion turns a single pass into a diffusion model",
     )
     p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
     p.add_argument("--validation", nargs="*", default=None, help="held-out folders or files")
@@ -132,6 +133,9 @@ def main(argv=None):
     if args.preset:
         config = dataclasses.replace(config, **inr.restorator.PRESETS[args.preset])
     init = None if args.init is None else inr.load_restorator(args.init)
+    if init is not None and args.restorator == "diffusion" and init.config.restorator == "single":
+        # A diffusion model that starts as the trained single pass (convert's docstring).
+        init = inr.restorator.to_diffusion(init)
     if init is not None:
         config = init.config
     # The search window has no parameters, so a fine-tune may change it.

@@ -9,10 +9,12 @@ reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
 ``options`` (the training recipe and
 checkpoint settings), ``checkpoint`` (orbax I/O), ``step`` (the pure
 training step), ``train`` (the loop),
-``trained`` (a trained model: render, save, load) and ``ensemble`` (averages
-over flips and transposes at render time).
+``trained`` (a trained model: render, save, load), ``convert`` (a diffusion
+model that starts as a trained single pass) and ``ensemble`` (averages over
+flips and transposes at render time).
 """
 
+from inr.restorator.convert import to_diffusion
 from inr.restorator.data import Masking, load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
@@ -61,6 +63,7 @@ __all__ = [
     "make_optimizer",
     "protocol_example",
     "save_restorator",
+    "to_diffusion",
     "train_restorator",
     "train_step",
 ]

@@ -8,21 +8,7 @@ import pytest
 import inr
 from inr.restorator import RestoratorConfig, RestoratorNet, ensemble
 
-from .conftest import TINY, compile_unoptimised
-
-
-def _random_params(net, config, key=0, scale=0.3):
-    """Initialised parameters with the (zero-initialised) output layer made random."""
-    x = jnp.zeros((1, config.input_size, config.input_size, config.in_channels))
-    args = (jax.random.PRNGKey(key), x, jnp.zeros((1, 4, 2)), jnp.ones((1, 2)))
-    params = compile_unoptimised(net.init, *args)
-    leaves, tree = jax.tree.flatten(params)
-    keys = jax.random.split(jax.random.PRNGKey(key + 1), len(leaves))
-    leaves = [
-        jnp.where(leaf == 0, scale * jax.random.normal(k, leaf.shape), leaf)
-        for leaf, k in zip(leaves, keys, strict=True)
-    ]
-    return jax.tree.unflatten(tree, leaves)
+from .conftest import TINY, random_params
 
 
 @pytest.mark.parametrize("task", ["restore", "upscale"])
@@ -30,7 +16,7 @@ def test_untrained_model_is_bicubic(tiny, task, astronaut64):
     """The zero-initialised output layer makes a new model its baseline."""
     config = dataclasses.replace(tiny, task=task)
     model = inr.Restorator(
-        params=_random_params(RestoratorNet(config), config, scale=0), config=config
+        params=random_params(RestoratorNet(config), config, scale=0), config=config
     )
     small = inr.resize(astronaut64, (16, 16))
     if task == "restore":
@@ -43,7 +29,7 @@ def test_untrained_model_is_bicubic(tiny, task, astronaut64):
 
 def test_colorize_keeps_the_input_luma(tiny, camera64):
     config = dataclasses.replace(tiny, task="colorize")
-    model = inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+    model = inr.Restorator(params=random_params(RestoratorNet(config), config), config=config)
     out = model.restore(camera64)  # 64x64 in, encoded at 16x16, rendered at 64x64
     assert out.shape == (64, 64, 3)
     assert out.std(axis=-1).mean() > 1e-3  # it does predict colour
@@ -56,7 +42,7 @@ def test_output_depends_on_both_coordinates(tiny, local_ensemble):
     """On a constant input only the position encodes where a point is: x and y both."""
     config = dataclasses.replace(tiny, local_ensemble=local_ensemble)
     net = RestoratorNet(config)
-    params = _random_params(net, config)
+    params = random_params(net, config)
     image = jnp.full((1, 16, 16, 1), 0.5)
 
     def out(p):
@@ -68,7 +54,7 @@ def test_output_depends_on_both_coordinates(tiny, local_ensemble):
 
 def test_region_is_a_crop_of_the_full_render(tiny, astronaut64):
     config = dataclasses.replace(tiny, task="upscale")
-    model = inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+    model = inr.Restorator(params=random_params(RestoratorNet(config), config), config=config)
     small = inr.resize(astronaut64, (16, 12))
     full = model.restore(small, size=(64, 48))
     quad = model.restore(small, size=(32, 24), region=(0, 0, 0.5, 0.5))
@@ -80,7 +66,7 @@ def test_region_is_a_crop_of_the_full_render(tiny, astronaut64):
 @pytest.fixture(scope="module")
 def upscaler():
     config = RestoratorConfig(**dict(TINY, task="upscale"))
-    return inr.Restorator(params=_random_params(RestoratorNet(config), config), config=config)
+    return inr.Restorator(params=random_params(RestoratorNet(config), config), config=config)
 
 
 def test_the_ensemble_is_equivariant_where_the_model_is_not(upscaler, astronaut64):
@@ -119,7 +105,7 @@ def test_a_region_of_the_ensemble_is_a_crop_of_it(upscaler, astronaut64):
 
 
 def test_a_gray_input_moves_with_the_image(tiny, camera64):
-    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    model = inr.Restorator(params=random_params(RestoratorNet(tiny), tiny), config=tiny)
     small = inr.resize(camera64, (16, 16))
     out = model.restore(small, size=(30, 30), ensemble="flip")
     mirrored = model.restore(small[:, ::-1], size=(30, 30), ensemble="flip")
@@ -127,7 +113,7 @@ def test_a_gray_input_moves_with_the_image(tiny, camera64):
 
 
 def test_chunking_does_not_change_values(tiny, camera64):
-    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    model = inr.Restorator(params=random_params(RestoratorNet(tiny), tiny), config=tiny)
     small = inr.resize(camera64, (16, 16))
     np.testing.assert_allclose(
         model.restore(small, size=(30, 30), chunk=7), model.restore(small, size=(30, 30)), atol=1e-6
@@ -135,7 +121,7 @@ def test_chunking_does_not_change_values(tiny, camera64):
 
 
 def test_input_validation(tiny):
-    model = inr.Restorator(params=_random_params(RestoratorNet(tiny), tiny), config=tiny)
+    model = inr.Restorator(params=random_params(RestoratorNet(tiny), tiny), config=tiny)
     with pytest.raises(ValueError, match="grayscale"):
         model.restore(np.zeros((16, 16, 3)))
     with pytest.raises(ValueError, match="image"):

@@ -1,0 +1,89 @@
+"""``to_diffusion``: a diffusion restorator that starts as a trained single pass."""
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import inr
+from inr.diffusion import SamplerConfig
+from inr.restorator import RestoratorNet, to_diffusion
+
+from .conftest import random_params, untrained
+
+VARIANTS = {
+    "relu": {},
+    "sine, no cell": {"decoder_activation": "sine", "cell": False},
+    "local ensemble, rgb": {"local_ensemble": True, "color_space": "rgb"},
+    "reference": {"reference": True, "texture": (4, 4)},
+}
+
+
+@pytest.mark.parametrize("changes", VARIANTS.values(), ids=VARIANTS.keys())
+def test_denoiser_returns_the_single_pass_residual(tiny, changes):
+    """Any ``x_t`` and ``t``: the x0 prediction times the scale is the single pass's residual."""
+    config = dataclasses.replace(tiny, **changes)
+    single = inr.Restorator(random_params(RestoratorNet(config), config), config)
+    diffusion = to_diffusion(single, diffusion_scale=0.25)
+    assert diffusion.config.restorator == "diffusion"
+    assert diffusion.config.prediction == "x0"
+    rng = np.random.default_rng(0)
+    image = jnp.asarray(rng.random((2, 16, 16, 1)), jnp.float32)
+    points = jnp.asarray(rng.uniform(-1, 1, (2, 7, 2)), jnp.float32)
+    cell = jnp.full((2, 2), 0.1)
+    reference = None
+    if config.reference:
+        reference = jnp.asarray(rng.random((2, 24, 20, 3)), jnp.float32)
+    x_t = jnp.asarray(rng.normal(size=(2, 7, 3)), jnp.float32)
+    t = jnp.asarray(rng.integers(0, config.num_steps, (2, 7)), jnp.int32)
+
+    net = RestoratorNet(config)
+    want = net.apply(single.params, image, points, cell, reference=reference)
+    base = net.apply(single.params, image, points, method=RestoratorNet.base)
+    args = (image, points, cell, x_t, t, reference)
+    x0 = diffusion.net.apply(diffusion.params, *args)
+    got = net.apply(single.params, base, x0 * 0.25, method=RestoratorNet.to_rgb)
+    np.testing.assert_allclose(got, want, atol=2e-5)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [SamplerConfig(), SamplerConfig(stride=8, noise="zero"), SamplerConfig(stride="quadratic")],
+)
+def test_every_sampler_ends_at_the_single_pass(tiny, sampler):
+    """The last visited step has ``alpha_bar' = 1``: the sample is the final x0 prediction."""
+    single = inr.Restorator(random_params(RestoratorNet(tiny), tiny), tiny)
+    diffusion = to_diffusion(single)
+    image = np.random.default_rng(1).random((16, 16)).astype(np.float32)
+    want = single.restore(image, size=(20, 18))
+    got = diffusion.restore(image, size=(20, 18), sampler=sampler, seed=3)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_converted_model_learns_from_x_t(tiny, colour_images):
+    """Fine-tuning moves the first layer's rows for ``x_t`` and ``t`` off zero."""
+    config = dataclasses.replace(tiny, task="colorize")
+    start = to_diffusion(inr.Restorator(random_params(RestoratorNet(config), config), config))
+    model = inr.train_restorator(
+        list(colour_images[:4]),
+        start.config,
+        inr.TrainConfig(batch_size=2, points_per_image=16, steps=2, lr=1e-2),
+        init=start,
+        progress=False,
+    )
+    first = start.params["params"]["decoder"]["Dense_0"]["kernel"]
+    inserted = np.all(np.asarray(first) == 0, axis=1)
+    assert inserted.sum() == 3 + 13  # x_t and the step's embedding (6 octaves)
+    trained = np.asarray(model.params["params"]["decoder"]["Dense_0"]["kernel"])
+    assert np.all(np.abs(trained[inserted]).max(axis=1) > 0)
+
+
+def test_bad_arguments_are_named(tiny):
+    single = untrained(tiny)
+    with pytest.raises(ValueError, match="single must be a Restorator"):
+        to_diffusion(single.params)
+    with pytest.raises(ValueError, match="single must be a single-pass"):
+        to_diffusion(to_diffusion(single))
+    with pytest.raises(ValueError, match="changes may set"):
+        to_diffusion(single, hidden=8)
