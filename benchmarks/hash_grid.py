@@ -6,13 +6,16 @@
    floors of the same step measured in the same process: the MLP's matmuls
    alone (forward and backward on the encoded points) and the memory pass
    that Adam makes over the table (read parameter, gradient and both
-   moments, write three).  Goal on an H100: <= 1.5 ms per step.
+   moments, write three).  In float32, and with the MLP's hidden layers in
+   bfloat16 (``inr.MLP(dtype=jnp.bfloat16)``; tiny-cuda-nn runs its MLP in
+   half precision).  Goal on an H100: <= 1.5 ms per step.
 2. Time to 30, 35 and 40 dB PSNR fitting the astronaut (``--size``; 1024 on
    an accelerator) with SIREN (the paper's net and Adam 1e-4) and with the
    hash grid (instant-ngp's Adam 1e-2), full batch; time per step from the
    timed run after a compiling one, thresholds from the per-step PSNR
-   history.  Goal: the hash grid >= 10x faster to 35 dB.  ``--plot`` draws
-   PSNR against seconds.
+   history; the hash grid in float32 and with its MLP in bfloat16.  Goal:
+   the hash grid >= 10x faster to 35 dB.  ``--plot`` draws PSNR against
+   seconds.
 3. ``--large 4096``: the hash grid alone fitting the astronaut at that size
    from ``--points`` random pixels a step (the full grid no longer fits a
    step), thresholds from each step's sample PSNR, then the PSNR of a full
@@ -25,6 +28,7 @@ Usage: python benchmarks/hash_grid.py [--size 256] [--siren-steps 400] [--hash-s
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import jax
@@ -40,13 +44,17 @@ THRESHOLDS = (30.0, 35.0, 40.0)
 HASH_OPTIMIZER = optax.adam(1e-2, b1=0.9, b2=0.99, eps=1e-15)
 
 
-def tcnn_model(**grid) -> inr.MLP:
-    return inr.MLP(64, hidden_layers=1, out_features=3, encoding=inr.HashGrid(**grid))
+DTYPES = {"float32": None, "bfloat16": jnp.bfloat16}
 
 
-def step_times(points: int, repeats: int) -> dict:
+def tcnn_model(dtype=None, **grid) -> inr.MLP:
+    grid = inr.HashGrid(**grid)
+    return inr.MLP(64, hidden_layers=1, out_features=3, encoding=grid, dtype=dtype)
+
+
+def step_times(points: int, repeats: int, dtype: str) -> dict:
     """The sample configuration's training step and its two floors, in ms."""
-    model = tcnn_model()
+    model = tcnn_model(DTYPES[dtype])
     key = jax.random.PRNGKey(0)
     xy = jax.random.uniform(key, (points, 2), minval=-1.0, maxval=1.0)
     rgb = jax.random.uniform(jax.random.PRNGKey(1), (points, 3))
@@ -64,7 +72,7 @@ def step_times(points: int, repeats: int) -> dict:
     def run_step():
         jax.block_until_ready(step(params, state, xy, rgb))
 
-    mlp = inr.MLP(64, hidden_layers=1, out_features=3)
+    mlp = inr.MLP(64, hidden_layers=1, out_features=3, dtype=DTYPES[dtype])
     features = jax.random.normal(key, (points, 32))
     mlp_params = mlp.init(key, features[:1])
 
@@ -82,6 +90,7 @@ def step_times(points: int, repeats: int) -> dict:
         return t - 1e-2 * m / (jnp.sqrt(v) + 1e-15), m, v
 
     return {
+        "mlp_dtype": dtype,
         "step_ms": 1e3 * best_time(run_step, repeats),
         "matmul_floor_ms": 1e3
         * best_time(lambda: jax.block_until_ready(matmuls(mlp_params, features)), repeats),
@@ -138,24 +147,32 @@ def main():
     p.add_argument("--json", default=str(RESULTS / "hash_grid.json"))
     args = p.parse_args()
 
-    steps = step_times(args.points, args.repeats)
-    steps["vs_matmul_floor"] = steps["step_ms"] / steps["matmul_floor_ms"]
-    steps["vs_memory_floor"] = steps["step_ms"] / steps["memory_floor_ms"]
+    steps = [step_times(args.points, args.repeats, dtype) for dtype in DTYPES]
+    for row in steps:
+        row["vs_matmul_floor"] = row["step_ms"] / row["matmul_floor_ms"]
+        row["vs_memory_floor"] = row["step_ms"] / row["memory_floor_ms"]
     print(f"tiny-cuda-nn sample step, {args.points} points:")
-    step_table = print_table([steps], list(steps))
+    step_table = print_table(steps, list(steps[0]))
 
     image = inr.resize(inr.sample_image("astronaut"), (args.size, args.size))
     rows = [
         time_to_quality(image, "siren", inr.Siren(out_features=3), None, args.siren_steps),
         time_to_quality(image, "hash grid", tcnn_model(), HASH_OPTIMIZER, args.hash_steps),
+        time_to_quality(
+            image,
+            "hash grid, bfloat16 MLP",
+            tcnn_model(jnp.bfloat16),
+            HASH_OPTIMIZER,
+            args.hash_steps,
+        ),
     ]
     siren_total = rows[0]["steps"] * rows[0]["ms_per_step"] / 1e3
-    for db in THRESHOLDS:
+    for row, db in itertools.product(rows[1:], THRESHOLDS):
         key = f"s_to_{db:g}db"
         if np.isnan(rows[0][key]):  # SIREN never got there: a lower bound
-            rows[1][f"speedup_{db:g}db"] = f">{siren_total / rows[1][key]:.3g}"
+            row[f"speedup_{db:g}db"] = f">{siren_total / row[key]:.3g}"
         else:
-            rows[1][f"speedup_{db:g}db"] = rows[0][key] / rows[1][key]
+            row[f"speedup_{db:g}db"] = rows[0][key] / row[key]
     print(f"astronaut {args.size}x{args.size}, full batch (nan: not reached in its steps):")
     columns = ["model", "parameters", "steps", "ms_per_step", "final_db"]
     columns += [f"s_to_{db:g}db" for db in THRESHOLDS] + [f"speedup_{db:g}db" for db in THRESHOLDS]

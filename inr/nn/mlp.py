@@ -6,8 +6,9 @@ from typing import Annotated
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
-from inr.nn.siren import check_sizes
+from inr.nn.siren import check_dtype, check_sizes
 
 __all__ = ["MLP"]
 
@@ -25,15 +26,24 @@ class MLP(nn.Module):
       hidden_layers: number of hidden-to-hidden layers.
       out_features: output channels.
       encoding: optional module applied to the input first.
+      dtype: the dtype of the hidden layers' matmul operands and activations
+        (``None``: float32).  ``jnp.bfloat16`` runs them on a GPU's or TPU's
+        bfloat16 units, as tiny-cuda-nn runs its MLP in half precision.
+        The parameters stay float32, and so do the encoding (its features are
+        rounded on entry to the first layer) and the output layer (a
+        ``hidden x out_features`` product, computed in float32 so that the
+        values the loss sees are not rounded).
     """
 
     hidden_features: int = 256
     hidden_layers: int = 3
     out_features: int = 1
     encoding: nn.Module | None = None
+    dtype: jnp.dtype | None = None
 
     def __post_init__(self):
         check_sizes(self, hidden_features=1, hidden_layers=0, out_features=1)
+        check_dtype(self)
         super().__post_init__()
 
     @nn.compact
@@ -41,5 +51,5 @@ class MLP(nn.Module):
         if self.encoding is not None:
             x = self.encoding(x)
         for _ in range(self.hidden_layers + 1):
-            x = nn.relu(nn.Dense(self.hidden_features)(x))
-        return nn.Dense(self.out_features)(x)
+            x = nn.relu(nn.Dense(self.hidden_features, dtype=self.dtype)(x))
+        return nn.Dense(self.out_features, dtype=jnp.float32)(x)

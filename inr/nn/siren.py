@@ -74,6 +74,19 @@ def check_sizes(module: nn.Module, **minimum: int) -> None:
             raise ValueError(f"{type(module).__name__}.{name} must be {kind}; got {value!r}")
 
 
+def check_dtype(module: nn.Module) -> None:
+    """Raise ``ValueError`` unless ``module.dtype`` is ``None`` or a floating dtype."""
+    try:
+        ok = module.dtype is None or jnp.issubdtype(jnp.dtype(module.dtype), jnp.floating)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{type(module).__name__}.dtype must be None or a floating dtype such as "
+            f"jnp.bfloat16; got {module.dtype!r}"
+        )
+
+
 class SineLayer(nn.Module):
     """``(..., in) -> (..., features)``: ``sin(w0 * (x W + b))``.
 
@@ -108,6 +121,7 @@ class SineLayer(nn.Module):
 
     def __post_init__(self):
         check_sizes(self, features=1)
+        check_dtype(self)
         super().__post_init__()
 
     @nn.compact
@@ -159,6 +173,7 @@ class Siren(nn.Module):
 
     def __post_init__(self):
         check_sizes(self, hidden_features=1, hidden_layers=0, out_features=1)
+        check_dtype(self)
         super().__post_init__()
 
     @nn.compact
