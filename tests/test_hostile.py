@@ -77,6 +77,8 @@ ROWS = {
     "negative width": (lambda: inr.Siren(hidden_features=-3), "Siren.hidden_features"),
     "negative depth": (lambda: inr.Siren(hidden_layers=-1), "Siren.hidden_layers must be"),
     "MLP width": (lambda: inr.MLP(hidden_features=0), "MLP.hidden_features"),
+    "Siren integer dtype": (lambda: inr.Siren(dtype=np.int8), "Siren.dtype must be None"),
+    "sine layer dtype": (lambda: inr.SineLayer(8, dtype="fast"), "SineLayer.dtype must be"),
     "grad shape": (lambda: inr.fit_gradients(np.zeros((4, 4, 3))), "grad must be shaped"),
     "grad nan": (lambda: inr.fit_gradients(np.full((4, 4, 2), NAN)), "grad contains NaN"),
     "fit mean": (
