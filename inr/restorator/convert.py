@@ -5,9 +5,11 @@ diffusion one (``prediction="x0"``) whose every denoiser call returns the
 single pass's residual, whatever ``x_t`` and ``t`` are.  The reverse process
 then ends exactly at the single pass's output, for any sampler (at the last
 visited step ``alpha_bar' = 1``, so ``x_0`` is the last ``x0`` prediction),
-and fine-tuning it on the denoising loss can only add what ``x_t`` tells
-the decoder.  This is the diffusion analogue of a warm start; FranNet
-trains its denoiser from scratch.
+and fine-tuning on the denoising loss starts from the single pass instead
+of from random weights.  This is the diffusion analogue of a warm start;
+FranNet trains its denoiser from scratch.  The loss is not the single
+pass's, so fine-tuning can move the samples away from the single pass as
+well as past it.
 
 How: the diffusion decoder reads two more inputs per point, the noisy
 residual ``x_t`` (3 channels) and the step's embedding, inserted after the
