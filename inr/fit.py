@@ -28,7 +28,7 @@ from jax.sharding import PartitionSpec as P
 from inr._validate import as_channel_values, as_image, as_images, as_positive_int
 from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.nn.siren import Siren
-from inr.objectives import TARGETS, loss, problem, problems
+from inr.objectives import ANNEAL, TARGETS, loss, problem, problems
 from inr.result import FitResult
 
 __all__ = ["DEFAULT_OPTIMIZER", "TARGETS", "fit_gradients", "fit_image", "fit_images"]
@@ -248,6 +248,15 @@ def _check_points(points, target: str) -> int | None:
     return as_positive_int(points, "points")
 
 
+def _check_anneal(anneal) -> float | None:
+    if anneal is None:
+        return None
+    number = not isinstance(anneal, bool) and isinstance(anneal, (int, float, np.number))
+    if not (number and 0.0 <= anneal <= 1.0):  # NaN fails the comparison
+        raise ValueError(f"anneal must be None or a number in [0, 1]; got {anneal!r}")
+    return float(anneal)
+
+
 # --------------------------------------------------------------------------
 # Public API.
 # --------------------------------------------------------------------------
@@ -262,6 +271,7 @@ def fit_image(
     seed: int = 0,
     target: str = "values",
     points: int | None = None,
+    anneal: float | None = ANNEAL,
     progress: bool | Callable = False,
 ) -> FitResult:
     """Fit a coordinate network to ``image`` and return a :class:`FitResult`.
@@ -284,6 +294,10 @@ def fit_image(
         (with replacement) at each step, a function of the step, for images
         too large for a full step (``target="values"`` only).  The history's
         PSNR is then that of each step's sample.
+      anneal: gradient targets only: the fraction of the steps during which
+        the multi-scale terms of :mod:`inr.objectives` are added, their
+        weight falling linearly to zero; ``None`` keeps them at full weight
+        to the end, which a hash grid needs (see :mod:`inr.objectives`).
       progress: ``True`` prints a line every 100 steps; a callable
         ``progress(step, total, loss, psnr)`` is called instead.
 
@@ -299,10 +313,11 @@ def fit_image(
     img = as_image(image)
     steps = as_positive_int(steps, "steps")
     points = _check_points(points, target)
+    anneal = _check_anneal(anneal)
     layout = img.shape
     img3 = img.reshape(*img.shape[:2], -1)
     model, optimizer = _options(model, optimizer, img3.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps))
+    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, anneal))
     key = jax.random.PRNGKey(seed)
     params, history = _run(model, optimizer, target, steps, key, batch, progress, points=points)
     offset = _offset(
@@ -319,6 +334,7 @@ def fit_gradients(
     optimizer: optax.GradientTransformation | None = None,
     steps: int = 500,
     seed: int = 0,
+    anneal: float | None = ANNEAL,
     progress: bool | Callable = False,
 ) -> FitResult:
     """Fit a coordinate network whose gradient matches a given gradient field.
@@ -338,12 +354,13 @@ def fit_gradients(
     if not np.all(np.isfinite(g)):
         raise ValueError("grad contains NaN or infinite values")
     steps = as_positive_int(steps, "steps")
+    anneal = _check_anneal(anneal)
     layout = g.shape[:-1]
     g4 = g.reshape(*g.shape[:2], -1, 2)
     channels = g4.shape[2]
     means = as_channel_values(mean, "mean", channels)
     model, optimizer = _options(model, optimizer, channels)
-    batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps))
+    batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps, anneal))
     key = jax.random.PRNGKey(seed)
     params, history = _run(model, optimizer, "gradients", steps, key, batch, progress)
     means = np.broadcast_to(means, (channels,))
@@ -360,6 +377,7 @@ def fit_images(
     seed: int = 0,
     target: str = "values",
     points: int | None = None,
+    anneal: float | None = ANNEAL,
     progress: bool | Callable = False,
     mesh=None,
 ) -> FitResult:
@@ -384,10 +402,11 @@ def fit_images(
     imgs = as_images(images)
     steps = as_positive_int(steps, "steps")
     points = _check_points(points, target)
+    anneal = _check_anneal(anneal)
     layout = imgs.shape[1:]
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     model, optimizer = _options(model, optimizer, imgs4.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps))
+    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, anneal))
     keys = _image_keys(seed, len(imgs4))
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)

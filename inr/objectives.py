@@ -22,9 +22,19 @@ zero, multi-scale terms built from the gradient field alone: for
 along rows and columns, where ``D_k(p)`` is the sum of the ``k`` target
 differences between ``p`` and ``p + k e`` (what the field says the
 ``k``-pixel difference is).  The last 30% minimise the paper's loss alone,
-whose minimiser is the Poisson least-squares image.  On the 128x128 "max"
-merge of camera and coins, 300 steps at ``lr=3e-4`` reach 34.6 dB against
-the exact Poisson merge with these terms and 23.4 dB without them.
+whose minimiser, for a smooth network such as SIREN, is the Poisson
+least-squares image.  On the 128x128 "max" merge of camera and coins, 300
+steps at ``lr=3e-4`` reach 34.6 dB against the exact Poisson merge with
+these terms and 23.4 dB without them.
+
+``anneal=None`` keeps the terms at full weight to the end.  A hash grid
+needs that: its derivatives at the supervised points do not pin its values
+between them (it has far more parameters than there are points, and each
+cell's interpolation is local), so under the paper's loss alone its pixel
+values drift while the loss still falls.  For the gradient of an image the
+terms are consistent with the paper's loss (the image makes both zero);
+for a field that is not a gradient, such as a merge, they pull the result
+slightly towards agreeing with the field over longer distances.
 
 Units: the network fits ``2u - 1`` (the reference's [-1, 1] normalisation);
 results are mapped back to [0, 1].  Derivatives are in intensity per pixel.
@@ -74,13 +84,18 @@ def _differences(g: np.ndarray) -> tuple[tuple, tuple]:
 
 
 def problem(
-    image: np.ndarray | None, grad: np.ndarray | None, target: str, n_steps: int = 1
+    image: np.ndarray | None,
+    grad: np.ndarray | None,
+    target: str,
+    n_steps: int = 1,
+    anneal: float | None = ANNEAL,
 ) -> dict:
     """Coordinates, targets and per-pixel steps for one image, flattened.
 
     ``image`` is (H, W, C) in [0, 1] (or None when only ``grad``
-    (H, W, C, 2) is known).  Network units: ``v = 2u - 1``.  ``n_steps``
-    (the fit's length) sets when a gradient fit's multi-scale terms end.
+    (H, W, C, 2) is known).  Network units: ``v = 2u - 1``.  A gradient
+    fit's multi-scale terms end after ``anneal * n_steps`` steps (``n_steps``
+    the fit's length); ``anneal=None`` keeps them, ``0`` leaves them out.
     """
     h, w = (image if image is not None else grad).shape[:2]
     xy = grid(h, w).reshape(-1, 2)
@@ -92,9 +107,9 @@ def problem(
         batch["xy"] = xy
     elif target == "gradients":
         g = 2.0 * (np.asarray(forward_gradient(image)) if grad is None else grad)
-        if min(h, w) > 2:
+        if min(h, w) > 2 and anneal != 0:
             batch["dx"], batch["dy"] = _differences(g.reshape(h, w, -1, 2))
-            batch["anneal"] = np.float32(ANNEAL * n_steps)
+            batch["anneal"] = np.float32(np.inf if anneal is None else anneal * n_steps)
         g = g.reshape(h * w, -1, 2)
         batch["xy_x"] = xy + np.array([steps[0] / 2, 0.0], np.float32)
         batch["xy_y"] = xy + np.array([0.0, steps[1] / 2], np.float32)
@@ -110,7 +125,9 @@ def problem(
 _SHARED = frozenset({"steps", "anneal", "xy", "xy_x", "xy_y"})
 
 
-def problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
+def problems(
+    images: np.ndarray, target: str, n_steps: int = 1, anneal: float | None = ANNEAL
+) -> dict:
     """:func:`problem` for a stack ``(N, H, W, C)``: every entry gains a leading ``N``.
 
     The stack is folded into one ``(H, W, N*C)`` image, because every target
@@ -119,7 +136,7 @@ def problems(images: np.ndarray, target: str, n_steps: int = 1) -> dict:
     on an accelerator small.
     """
     n, h, w, c = images.shape
-    folded = problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps)
+    folded = problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps, anneal)
 
     def unfold(x):  # (..., N*C) -> (N, ..., C)
         x = np.asarray(x)

@@ -80,6 +80,11 @@ ROWS = {
     "Siren integer dtype": (lambda: inr.Siren(dtype=np.int8), "Siren.dtype must be None"),
     "sine layer dtype": (lambda: inr.SineLayer(8, dtype="fast"), "SineLayer.dtype must be"),
     "grad shape": (lambda: inr.fit_gradients(np.zeros((4, 4, 3))), "grad must be shaped"),
+    "anneal above 1": (
+        lambda: inr.fit_gradients(np.zeros((4, 4, 2)), anneal=1.5),
+        "anneal must be None or a number in \\[0, 1\\]",
+    ),
+    "anneal nan": (lambda: inr.fit_image(IMG, target="gradients", anneal=NAN), "anneal must be"),
     "grad nan": (lambda: inr.fit_gradients(np.full((4, 4, 2), NAN)), "grad contains NaN"),
     "fit mean": (
         lambda: inr.fit_gradients(np.zeros((4, 4, 3, 2)), mean=[0.5, 0.5]),

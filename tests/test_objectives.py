@@ -48,3 +48,16 @@ def test_stacked_problems_equal_the_per_imageproblems(rng, target, channels):
     for i, single in enumerate(singles):
         for got, want in zip(flat({k: stacked[k] for k in single}), flat(single), strict=True):
             np.testing.assert_array_equal(got[i], want)
+
+
+def test_anneal_sets_how_long_the_multiscale_terms_last(camera64):
+    image = camera64[..., None]
+    assert problem(image, None, "gradients", 100)["anneal"] == 70
+    assert problem(image, None, "gradients", 100, anneal=0.5)["anneal"] == 50
+    assert "dx" not in problem(image, None, "gradients", 100, anneal=0)
+    kept = jax.tree.map(jnp.asarray, problem(image, None, "gradients", 10, anneal=None))
+    model = inr.Siren(hidden_features=16, hidden_layers=1)
+    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
+    first, (loss0, _) = loss(model, "gradients", params, kept, 0)
+    late, (loss9, _) = loss(model, "gradients", params, kept, 10**6)
+    assert float(late) == float(first) > float(loss0) * 1.01 and float(loss9) == float(loss0)
