@@ -266,8 +266,8 @@ def test_gradient_fits_keep_their_values_with_the_multiscale_terms_kept(camera64
     for anneal in (0.7, None):
         model = inr.MLP(32, hidden_layers=1, out_features=1, encoding=grid)
         fit = inr.fit_gradients(
-            grad, mean=float(camera64.mean()), model=model, optimizer=_ADAM, steps=1000,
+            grad, mean=float(camera64.mean()), model=model, optimizer=_ADAM, steps=600,
             anneal=anneal,
         )  # fmt: skip
         db[anneal] = inr.psnr(fit.render(64, 64), exact)
-    assert db[None] > 50 and db[0.7] < 40
+    assert db[None] > 45 and db[0.7] < 40
