@@ -29,7 +29,7 @@ run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
 # The hash grid at instant-ngp's sample configuration, time to quality at 1024x1024
 # against SIREN, and at 4096x4096 from random pixels.
-run hash_grid 400 --size 1024 --siren-steps 2000 --hash-steps 1000 --large 4096 \
+run hash_grid 400 --size 1024 --siren-steps 2000 --hash-steps 1000 --large 4096 --gradients 256 \
     --plot "$out/hash_grid_gpu.png" --json "$out/hash_grid_gpu.json"
 # Training throughput; DATA (default: the built-in samples) names training folders.
 run train_throughput 300 ${DATA:+--data $DATA} --steps 50 --rounds 3 --json "$out/train_throughput_gpu.json"
