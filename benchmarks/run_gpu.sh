@@ -28,7 +28,7 @@ run sampler 120 --points 4194304 --model none --json "$out/sampler_gpu_4m.json"
 run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
 # The hash grid at instant-ngp's sample configuration, time to quality at 1024x1024
-# against SIREN, and at 4096x4096 from random pixels.
+# against SIREN, at 4096x4096 from random pixels, and a gradient fit at 256x256.
 run hash_grid 400 --size 1024 --siren-steps 2000 --hash-steps 1000 --large 4096 --gradients 256 \
     --plot "$out/hash_grid_gpu.png" --json "$out/hash_grid_gpu.json"
 # Training throughput; DATA (default: the built-in samples) names training folders.
