@@ -55,6 +55,8 @@ def test_anneal_sets_how_long_the_multiscale_terms_last(camera64):
     assert problem(image, None, "gradients", 100)["anneal"] == 70
     assert problem(image, None, "gradients", 100, anneal=0.5)["anneal"] == 50
     assert "dx" not in problem(image, None, "gradients", 100, anneal=0)
+    stack = problems(np.stack([image, image]), "gradients", 100, anneal=None)
+    assert stack["anneal"].shape == (2,) and np.isinf(stack["anneal"]).all()
     kept = jax.tree.map(jnp.asarray, problem(image, None, "gradients", 10, anneal=None))
     model = inr.Siren(hidden_features=16, hidden_layers=1)
     params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
