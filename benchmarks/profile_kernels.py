@@ -6,7 +6,8 @@ trace), and prints the wall time beside the summed device-kernel time, then
 the kernels by total time.  A wall time well above the kernel time means the
 host is the bottleneck (that is how the decoder's host-side grid showed up).
 
-Usage: python benchmarks/profile_kernels.py {fit_images,fit_images_bf16,decode} [--trace-dir DIR]
+Usage: python benchmarks/profile_kernels.py WHAT [--trace-dir DIR]
+  WHAT: fit_images, fit_images_bf16, decode, hash_grid, hash_grid_pallas
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
+from hash_grid import HASH_OPTIMIZER, tcnn_model
 from siren_fit import camera_crops
 
 import inr
@@ -46,10 +49,40 @@ def decode_call(size: int = 1024):
     return lambda: model.restore(image, size=(size, size)), 1
 
 
+def hash_grid_call(steps: int = 20, implementation: str = "xla"):
+    """tiny-cuda-nn's image sample step (see hash_grid.py), ``steps`` times."""
+    model = tcnn_model(implementation=implementation)
+    xy = jax.random.uniform(jax.random.PRNGKey(0), (2**18, 2), minval=-1.0, maxval=1.0)
+    rgb = jax.random.uniform(jax.random.PRNGKey(1), (2**18, 3))
+    params = model.init(jax.random.PRNGKey(0), xy[:1])
+    state = HASH_OPTIMIZER.init(params)
+
+    @jax.jit
+    def step(params, state):
+        grads = jax.grad(lambda p: jnp.mean((model.apply(p, xy) - rgb) ** 2))(params)
+        updates, state = HASH_OPTIMIZER.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    def call():
+        carry = (params, state)
+        for _ in range(steps):
+            carry = step(*carry)
+        return jax.block_until_ready(carry)
+
+    return call, steps
+
+
+def hash_grid_pallas_call(steps: int = 20):
+    """:func:`hash_grid_call` with the encoding's Pallas kernels."""
+    return hash_grid_call(steps, "pallas")
+
+
 CALLS = {
     "fit_images": fit_images_call,
     "fit_images_bf16": fit_images_bf16_call,
     "decode": decode_call,
+    "hash_grid": hash_grid_call,
+    "hash_grid_pallas": hash_grid_pallas_call,
 }
 
 

@@ -37,3 +37,5 @@ run train_throughput 300 ${DATA:+--data $DATA} --steps 50 --rounds 3 --json "$ou
 run profile_kernels 90 fit_images
 run profile_kernels 90 fit_images_bf16
 run profile_kernels 90 decode
+run profile_kernels 90 hash_grid
+run profile_kernels 90 hash_grid_pallas

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -43,10 +43,20 @@ import numpy as np
 
 from inr.nn.siren import check_sizes
 
-__all__ = ["INTERPOLATIONS", "PRIMES", "HashGrid", "grid_layout", "spatial_hash"]
+__all__ = [
+    "IMPLEMENTATIONS",
+    "INTERPOLATIONS",
+    "PRIMES",
+    "GridSpec",
+    "HashGrid",
+    "encode",
+    "grid_layout",
+    "spatial_hash",
+]
 
 PRIMES = (1, 2654435761, 805459861)
 INTERPOLATIONS = ("linear", "smoothstep")
+IMPLEMENTATIONS = ("xla", "pallas")
 
 
 def spatial_hash(vertices, table_size: int):
@@ -95,6 +105,11 @@ class HashGrid(nn.Module):
       init_scale: features start uniform in ``[-init_scale, init_scale]``
         (the paper's ``1e-4``).
       param_dtype: the table's dtype (float32; bfloat16 halves its memory).
+      implementation: ``"xla"`` (one gather; every derivative) or
+        ``"pallas"`` (:mod:`inr.nn.hash_kernel`: fused GPU kernels for the
+        values and, in reverse mode only, their gradients, which is what a
+        fit of values takes; off a GPU they run in Pallas's slow
+        interpreter).
     """
 
     levels: int = 16
@@ -105,6 +120,7 @@ class HashGrid(nn.Module):
     interpolation: str = "linear"
     init_scale: float = 1e-4
     param_dtype: jnp.dtype = jnp.float32
+    implementation: str = "xla"
 
     def __post_init__(self):
         check_sizes(self, levels=1, features=1, log2_table_size=1, base_resolution=1)
@@ -116,6 +132,10 @@ class HashGrid(nn.Module):
         if self.interpolation not in INTERPOLATIONS:
             raise ValueError(
                 f"interpolation must be one of {INTERPOLATIONS}; got {self.interpolation!r}"
+            )
+        if self.implementation not in IMPLEMENTATIONS:
+            raise ValueError(
+                f"implementation must be one of {IMPLEMENTATIONS}; got {self.implementation!r}"
             )
         top = self.base_resolution * growth ** (self.levels - 1)
         if not math.isfinite(top) or top >= 2**24:
@@ -131,12 +151,23 @@ class HashGrid(nn.Module):
             dims, self.levels, 2**self.log2_table_size, self.base_resolution, self.growth
         )
 
+    def spec(self, dims: int) -> GridSpec:
+        """The static description of this grid that :func:`encode` takes."""
+        res, _, dense, offset = self.layout(dims)
+        return GridSpec(
+            tuple(int(r) for r in res),
+            tuple(bool(b) for b in dense),
+            tuple(int(o) for o in offset),
+            2**self.log2_table_size,
+            self.interpolation == "smoothstep",
+        )
+
     @nn.compact
     def __call__(self, x: Annotated[jax.Array, "... d"]) -> Annotated[jax.Array, "... e"]:
         d = x.shape[-1]
         if d not in (2, 3):
             raise ValueError(f"HashGrid encodes 2-D or 3-D points; got {d} coordinates")
-        res, rows, dense, offset = self.layout(d)
+        _, rows, _, _ = self.layout(d)
         init = nn.initializers.uniform(2 * self.init_scale)
         table = self.param(
             "table",
@@ -144,21 +175,56 @@ class HashGrid(nn.Module):
             (int(rows.sum()), self.features),
             self.param_dtype,
         )
-        u = jnp.clip((x.astype(jnp.float32) + 1.0) / 2.0, 0.0, 1.0)
-        pos = u[..., None, :] * jnp.asarray(res, jnp.float32)[:, None]  # (..., L, d)
-        cell = jnp.clip(jnp.floor(pos), 0, jnp.asarray(res - 1, jnp.float32)[:, None])
-        t = pos - cell
-        if self.interpolation == "smoothstep":
-            t = t * t * (3.0 - 2.0 * t)
-        corners = np.array(list(itertools.product((0, 1), repeat=d)))  # (2^d, d)
-        vertex = cell.astype(jnp.uint32)[..., None, :] + jnp.asarray(corners, jnp.uint32)
-        # Wrapped to uint32 like the products: only dense levels' rows are used.
-        strides = jnp.asarray(((res[:, None] + 1) ** np.arange(d)) % 2**32, jnp.uint32)
-        direct = jnp.sum(vertex * strides[:, None, :], axis=-1, dtype=jnp.uint32)
-        hashed = spatial_hash(vertex, 2**self.log2_table_size)
-        row = jnp.where(jnp.asarray(dense)[:, None], direct, hashed)
-        row = row.astype(jnp.int32) + jnp.asarray(offset, jnp.int32)[:, None]
-        weight = jnp.prod(jnp.where(corners == 1, t[..., None, :], 1.0 - t[..., None, :]), -1)
-        feats = table[row].astype(jnp.float32)  # (..., L, 2^d, F)
-        out = jnp.sum(weight[..., None] * feats, axis=-2)
+        flat = x.reshape(-1, d)
+        if self.implementation == "pallas":
+            from inr.nn.hash_kernel import encode_pallas
+
+            out = encode_pallas(flat, table, self.spec(d))
+        else:
+            out = encode(flat, table, self.spec(d))
         return out.reshape(*x.shape[:-1], self.levels * self.features)
+
+
+class GridSpec(NamedTuple):
+    """What :func:`encode` needs to know of a grid, hashable (a static argument)."""
+
+    resolution: tuple[int, ...]  # N_l per level
+    dense: tuple[bool, ...]  # whether level l is stored directly
+    offset: tuple[int, ...]  # where level l starts in the concatenated table
+    table_size: int  # T, the hashed levels' rows
+    smooth: bool  # smoothstep interpolation
+
+
+def corners(dims: int) -> np.ndarray:
+    """The ``2^d`` corner offsets of a cell, ``(2^d, d)``, in ``itertools.product`` order."""
+    return np.array(list(itertools.product((0, 1), repeat=dims)))
+
+
+def encode(
+    x: Annotated[jax.Array, "n d"], table: Annotated[jax.Array, "rows F"], spec: GridSpec
+) -> Annotated[jax.Array, "n LF"]:
+    """The encoding of points ``x`` in [-1, 1] with ``table``, by one XLA gather.
+
+    The pure function behind :class:`HashGrid`; every derivative of it is
+    exact (JAX differentiates the gather and the interpolation weights).
+    """
+    n, d = x.shape
+    res = np.asarray(spec.resolution)
+    u = jnp.clip((x.astype(jnp.float32) + 1.0) / 2.0, 0.0, 1.0)
+    pos = u[:, None, :] * jnp.asarray(res, jnp.float32)[:, None]  # (n, L, d)
+    cell = jnp.clip(jnp.floor(pos), 0, jnp.asarray(res - 1, jnp.float32)[:, None])
+    t = pos - cell
+    if spec.smooth:
+        t = t * t * (3.0 - 2.0 * t)
+    corner = corners(d)
+    vertex = cell.astype(jnp.uint32)[..., None, :] + jnp.asarray(corner, jnp.uint32)
+    # Wrapped to uint32 like the products: only dense levels' rows are used.
+    strides = jnp.asarray(((res[:, None] + 1) ** np.arange(d)) % 2**32, jnp.uint32)
+    direct = jnp.sum(vertex * strides[:, None, :], axis=-1, dtype=jnp.uint32)
+    hashed = spatial_hash(vertex, spec.table_size)
+    row = jnp.where(jnp.asarray(spec.dense)[:, None], direct, hashed)
+    row = row.astype(jnp.int32) + jnp.asarray(spec.offset, jnp.int32)[:, None]
+    weight = jnp.prod(jnp.where(corner == 1, t[..., None, :], 1.0 - t[..., None, :]), -1)
+    feats = table[row].astype(jnp.float32)  # (n, L, 2^d, F)
+    out = jnp.sum(weight[..., None] * feats, axis=-2)
+    return out.reshape(n, -1)
