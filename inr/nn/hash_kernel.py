@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from jax.experimental import pallas as pl
 from jax.experimental.pallas import triton as plt
 
-from inr.nn.hashgrid import PRIMES, GridSpec, corners, encode
+from inr.nn.hashgrid import GridSpec, corners, encode, hash_coordinates
 
 __all__ = ["BLOCK", "encode_pallas"]
 
@@ -63,10 +63,7 @@ def _rows_and_weights(x_ref, spec: GridSpec, features: int):
                 for i in range(1, d):
                     row = row + v[i] * jnp.uint32(((res + 1) ** i) % 2**32)
             else:
-                row = v[0] * jnp.uint32(PRIMES[0])
-                for i in range(1, d):
-                    row = row ^ (v[i] * jnp.uint32(PRIMES[i]))
-                row = row % jnp.uint32(spec.table_size)
+                row = hash_coordinates(v, spec.table_size)
             weight = t[0] if corner[0] else 1.0 - t[0]
             for i in range(1, d):
                 weight = weight * (t[i] if corner[i] else 1.0 - t[i])

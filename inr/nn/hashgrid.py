@@ -65,9 +65,14 @@ def spatial_hash(vertices, table_size: int):
     ``table_size`` a power of two takes the low bits (as the ``mod`` does).
     """
     v = jnp.asarray(vertices).astype(jnp.uint32)
-    h = v[..., 0] * jnp.uint32(PRIMES[0])
-    for i in range(1, v.shape[-1]):
-        h = h ^ (v[..., i] * jnp.uint32(PRIMES[i]))
+    return hash_coordinates([v[..., i] for i in range(v.shape[-1])], table_size)
+
+
+def hash_coordinates(coordinates, table_size: int):
+    """:func:`spatial_hash` of a vertex given as a list of ``d`` uint32 arrays, one per axis."""
+    h = coordinates[0] * jnp.uint32(PRIMES[0])
+    for i in range(1, len(coordinates)):
+        h = h ^ (coordinates[i] * jnp.uint32(PRIMES[i]))
     return h % jnp.uint32(table_size)
 
 
