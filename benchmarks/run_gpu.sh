@@ -27,6 +27,8 @@ run sampler 180 --json "$out/sampler_gpu.json"
 run sampler 120 --points 4194304 --model none --json "$out/sampler_gpu_4m.json"
 run poisson 120 --json "$out/poisson_gpu.json"
 run decode 90 --json "$out/decode_gpu.json"
+# The upscaler's render too: the `base` decoder, 64x64 in, 1024x1024 out.
+run decode 90 --model pretrained:upscale --json "$out/decode_upscale_gpu.json"
 # The hash grid at instant-ngp's sample configuration, time to quality at 1024x1024
 # against SIREN, at 4096x4096 from random pixels, and a gradient fit at 256x256.
 run hash_grid 400 --size 1024 --siren-steps 2000 --hash-steps 1000 --large 4096 --gradients 256 \
