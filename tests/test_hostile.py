@@ -58,6 +58,10 @@ ROWS = {
         "2-D or 3-D",
     ),
     "hash grid growth below 1": (lambda: inr.HashGrid(growth=0.5), "growth must be"),
+    "unknown hash grid implementation": (
+        lambda: inr.HashGrid(implementation="cuda"),
+        "implementation must be one of",
+    ),
     "empty texture": (lambda: inr.RestoratorConfig(reference=True, texture=()), "texture must"),
     "unknown preset": (lambda: inr.RestoratorConfig.preset("huge"), "preset must be one of"),
     "unknown pipeline": (lambda: inr.TrainConfig(pipeline="gpu"), "pipeline must be one of"),
