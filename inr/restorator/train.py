@@ -29,6 +29,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from inr.distributed import (
     as_mesh,
@@ -75,6 +76,7 @@ def batch_maker(
     seed: int,
     groups=None,
     trainable=None,
+    block: int = 1,
 ):
     """``make(step)``: the global batch of ``step``, split over ``mesh``'s ``"data"`` axis.
 
@@ -83,6 +85,11 @@ def batch_maker(
     ``groups`` names each image's group, from which a reference model's
     references are drawn; ``trainable`` flags the images rows are drawn
     from (default: all; see :func:`inr.restorator.stream.image_store`).
+
+    ``block > 1`` (the device pipeline on one host): ``make(b)`` builds the
+    batches of steps ``b * block`` to ``(b + 1) * block - 1`` in one call,
+    stacked on a new leading axis, so that each of a batch's small kernels
+    is launched once for ``block`` steps.
     """
     rows = train.batch_size // jax.process_count()
     process = jax.process_index()
@@ -115,11 +122,27 @@ def batch_maker(
     build = functools.partial(device_batch, spec=spec, seed=seed, process=process)
     if jax.process_count() == 1:
         store = jax.device_put(store, replicated(mesh))
-        build = jax.jit(build, out_shardings=data_sharding(mesh))
+        sharding = data_sharding(mesh)
+        if block > 1:
+            build = _stacked(build, block)
+            sharding = NamedSharding(mesh, PartitionSpec(None, *sharding.spec))
+        build = jax.jit(build, out_shardings=sharding)
         return lambda step: build(store, step=step)
+    if block > 1:
+        raise ValueError("block > 1 needs one process")
     # Each host's store differs, so its rows are built apart and then assembled.
     build = jax.jit(build)
     return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)
+
+
+def _stacked(build, block: int):
+    """``build(store, step=b)`` -> the batches of steps ``b * block ... + block - 1``, stacked."""
+
+    def stacked(store, step):
+        steps = step * block + jnp.arange(block)
+        return jax.vmap(lambda s: build(store, step=s))(steps)
+
+    return stacked
 
 
 def _load(source, references):

@@ -10,6 +10,7 @@ import inr
 from inr.interpolation import resize_weights, sample_bilinear
 from inr.restorator.data import Masking, downscale_kernel, load_images
 from inr.restorator.stream import StreamSpec, device_batch, draw_crops, image_store
+from inr.restorator.train import batch_maker
 
 from .conftest import train_tiny
 
@@ -151,6 +152,21 @@ def test_a_batch_is_a_function_of_seed_step_and_process(store):
         other = make(store, spec, seed, step, process)
         assert not np.array_equal(a["points"], other["points"])
     np.testing.assert_array_equal(a["inputs"], make(store, spec, 0, 3, 0)["inputs"])
+
+
+def test_a_block_of_batches_holds_the_batches_of_its_steps(colour_images):
+    """``batch_maker(..., block=4)``: call ``b`` stacks steps 4b to 4b + 3, built one by one."""
+    config = inr.RestoratorConfig(task="upscale", input_size=16)
+    train = inr.TrainConfig(batch_size=4, points_per_image=32)
+    mesh, images = inr.distributed.make_mesh(), list(colour_images)
+    one = batch_maker(images, config, train, mesh, seed=2)
+    block = jax.device_get(batch_maker(images, config, train, mesh, seed=2, block=4)(1))
+    for j in range(4):
+        want = jax.device_get(one(4 + j))
+        for name, value in want.items():
+            assert block[name].shape == (4, *value.shape)
+            # Batched matmuls may round differently from single ones.
+            np.testing.assert_allclose(block[name][j], value, atol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("grid", [4, "uniform", "dynamic"])
