@@ -182,6 +182,7 @@ class HashGrid(nn.Module):
         )
         flat = x.reshape(-1, d)
         if self.implementation == "pallas":
+            # Imported on use: Pallas is experimental, and only this path needs it.
             from inr.nn.hash_kernel import encode_pallas
 
             out = encode_pallas(flat, table, self.spec(d))
