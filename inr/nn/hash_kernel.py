@@ -1,12 +1,12 @@
 """The hash encoding as a fused Pallas (Triton) kernel, forward and backward.
 
-XLA runs :func:`inr.nn.hashgrid.encode` as a chain of fused loops around
-one gather, and its gradient as one scatter-add, with the ``(n, L, 2^d)``
-rows and weights passing through memory between them.  These kernels do
-what tiny-cuda-nn's do: each program takes a block of points and, level by
-level and corner by corner, computes the row, the weight and the feature in
-registers, so a point's coordinates are read once and its ``L F`` features
-written once.
+XLA runs :func:`inr.nn.hashgrid.encode` as one gather, and its gradient as
+one scatter-add, between fusions that compute the ``(n, L, 2^d)`` rows and
+weights; where they meet, XLA decides what goes through memory.  These
+kernels do what tiny-cuda-nn's do: each program takes a block of points
+and, level by level and corner by corner, computes the row, the weight and
+the feature in registers, so a point's coordinates are read once and its
+``L F`` features written once.
 
 * forward: ``out[l F + f] = sum_c w_c(x) table[row_c(x) + f]``;
 * backward, the table: ``dtable[row_c(x) + f] += w_c(x) g[l F + f]`` by
