@@ -24,8 +24,8 @@ rounding; the table may be bfloat16 (its gradient is accumulated in
 float32, then cast).
 
 Off a GPU the kernels run in Pallas's interpreter, for tests: it is slow,
-and as its ``atomic_add`` drops indices repeated within one call, the
-backward adds one point at a time there.
+and as its ``atomic_add`` keeps one of the indices repeated within a call,
+the backward adds with a scatter-add there.
 """
 
 from __future__ import annotations
@@ -83,15 +83,13 @@ def _forward_kernel(x_ref, table_ref, out_ref, *, spec: GridSpec, features: int)
 
 
 def _add(ref, index, value, interpret: bool):
-    if not interpret:
+    """``ref[index] += value``, repeated indices summed."""
+    if interpret:
+        # The interpreter's atomic_add keeps one of repeated indices; its
+        # programs run one at a time, so a plain scatter-add is exact there.
+        ref[...] = ref[...].at[index].add(value)
+    else:
         plt.atomic_add(ref, index, value)
-        return
-
-    def one(i, carry):
-        plt.atomic_add(ref, index[i], value[i])
-        return carry
-
-    jax.lax.fori_loop(0, index.shape[0], one, 0)
 
 
 def _backward_kernel(x_ref, g_ref, zeros_ref, dtable_ref, *, spec, features, interpret):
