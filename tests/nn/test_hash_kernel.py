@@ -15,8 +15,7 @@ import inr
 from inr.nn.hash_kernel import encode_pallas
 from inr.nn.hashgrid import encode
 
-# Each has a dense level and hashed ones; small, as the interpreter compiles
-# every level and corner separately.
+# Each has a dense level and hashed ones.
 GRIDS = {
     "2-D linear": (2, dict(levels=3, features=3, log2_table_size=5, base_resolution=3, growth=1.7)),
     "3-D smoothstep": (
