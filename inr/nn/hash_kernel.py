@@ -200,4 +200,6 @@ def encode_pallas(
         raise ValueError(f"block must be a power of two; got {block}")
     if interpret is None:
         interpret = jax.default_backend() != "gpu"
+    if x.shape[0] == 0:  # no program to launch
+        return encode(x, table, spec)
     return _encode(x, table, spec, block, bool(interpret))

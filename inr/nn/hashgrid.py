@@ -233,4 +233,4 @@ def encode(
     weight = jnp.prod(jnp.where(corner == 1, t[..., None, :], 1.0 - t[..., None, :]), -1)
     feats = table[row].astype(jnp.float32)  # (n, L, 2^d, F)
     out = jnp.sum(weight[..., None] * feats, axis=-2)
-    return out.reshape(n, -1)
+    return out.reshape(n, len(spec.resolution) * table.shape[1])

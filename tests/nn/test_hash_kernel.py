@@ -85,6 +85,27 @@ def test_a_fit_through_the_kernel_takes_the_xla_fits_steps(camera64):
     assert pallas[-1] < pallas[0]
 
 
+def test_many_fits_at_once_through_the_kernel_equal_the_xla_fits(camera64):
+    """``fit_images`` vmaps the kernels and runs them under ``shard_map``."""
+    images = np.stack([camera64[:8, :8], camera64[-8:, -8:]])
+    grid = dict(levels=2, features=2, log2_table_size=5, base_resolution=2)
+
+    def fit(implementation):
+        model = inr.MLP(8, hidden_layers=1, out_features=1,
+                        encoding=inr.HashGrid(**grid, implementation=implementation))  # fmt: skip
+        return inr.fit_images(images, model=model, optimizer=optax.adam(1e-2), steps=3)
+
+    np.testing.assert_allclose(fit("pallas").history["loss"], fit("xla").history["loss"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("implementation", ["xla", "pallas"])
+def test_no_points_encode_to_no_features(implementation):
+    grid = inr.HashGrid(levels=2, features=3, log2_table_size=5, implementation=implementation)
+    params = grid.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
+    assert grid.apply(params, jnp.zeros((0, 2))).shape == (0, 6)
+    assert grid.apply(params, jnp.zeros((4, 0, 2))).shape == (4, 0, 6)
+
+
 def test_the_kernels_lower_to_triton_for_a_gpu():
     """The CUDA lowering, done on any machine: one Triton call each way."""
     grid = inr.HashGrid()
