@@ -15,7 +15,8 @@
    an accelerator) with SIREN (the paper's net and Adam 1e-4) and with the
    hash grid (instant-ngp's Adam 1e-2), full batch; time per step from the
    timed run after a compiling one, thresholds from the per-step PSNR
-   history; the hash grid in float32 and with its MLP in bfloat16.  Goal:
+   history; the hash grid in float32, with its MLP in bfloat16 and, with
+   ``--implementations ... pallas``, through the Pallas kernels.  Goal:
    the hash grid >= 10x faster to 35 dB.  ``--plot`` draws PSNR against
    seconds.
 3. ``--large 4096``: the hash grid alone fitting the astronaut at that size
@@ -224,6 +225,11 @@ def main():
             args.hash_steps,
         ),
     ]
+    if "pallas" in args.implementations:
+        model = tcnn_model(implementation="pallas")
+        rows.append(
+            time_to_quality(image, "hash grid, Pallas", model, HASH_OPTIMIZER, args.hash_steps)
+        )
     siren_total = rows[0]["steps"] * rows[0]["ms_per_step"] / 1e3
     for row, db in itertools.product(rows[1:], THRESHOLDS):
         key = f"s_to_{db:g}db"
