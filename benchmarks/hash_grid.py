@@ -36,6 +36,7 @@ Usage: python benchmarks/hash_grid.py [--size 256] [--siren-steps 400] [--hash-s
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import time
 
@@ -62,15 +63,33 @@ def tcnn_model(dtype=None, **grid) -> inr.MLP:
     return inr.MLP(64, hidden_layers=1, out_features=3, encoding=grid, dtype=dtype)
 
 
-def kernel_error(xy, table) -> float:
-    """Largest difference of the Pallas encoding and its table gradient from XLA's."""
+ENCODERS = {"xla": encode, "pallas": encode_pallas}
+
+
+def encoding_pass(implementation: str, xy, **options):
+    """``table -> (features, table gradient)``: the encoding's share of a step, jitted."""
     spec = inr.HashGrid().spec(2)
     g = jax.random.normal(jax.random.PRNGKey(2), (xy.shape[0], 32))
-    errors = []
-    for fn in (encode, encode_pallas):
-        f = jax.jit(lambda t, fn=fn: fn(xy, t, spec))
-        errors.append((f(table), jax.grad(lambda t, f=f: jnp.sum(f(t) * g))(table)))
-    return max(float(jnp.abs(a - b).max()) for a, b in zip(*errors, strict=True))
+    fn = functools.partial(ENCODERS[implementation], **options)
+    return jax.jit(jax.value_and_grad(lambda t: jnp.sum(fn(xy, t, spec) * g)))
+
+
+def kernel_error(xy, table) -> float:
+    """Largest difference of the Pallas encoding's table gradient from XLA's."""
+    want, got = (encoding_pass(name, xy)(table) for name in ("xla", "pallas"))
+    return max(float(jnp.abs(a - b).max()) for a, b in zip(want, got, strict=True))
+
+
+def block_sweep(points: int, repeats: int, blocks=(64, 128, 256, 512, 1024)) -> list[dict]:
+    """The Pallas encoding's forward and backward at each block size, in ms."""
+    xy = jax.random.uniform(jax.random.PRNGKey(0), (points, 2), minval=-1.0, maxval=1.0)
+    table = tcnn_model().init(jax.random.PRNGKey(0), xy[:1])["params"]["encoding"]["table"]
+    rows = []
+    for block in blocks:
+        f = encoding_pass("pallas", xy, block=block)
+        ms = 1e3 * best_time(lambda f=f: jax.block_until_ready(f(table)), repeats)
+        rows.append({"block": block, "encoding_ms": ms})
+    return rows
 
 
 def step_times(points: int, repeats: int, dtype: str, implementation: str) -> dict:
@@ -110,11 +129,13 @@ def step_times(points: int, repeats: int, dtype: str, implementation: str) -> di
         v = 0.99 * v + 0.01 * g * g
         return t - 1e-2 * m / (jnp.sqrt(v) + 1e-15), m, v
 
+    encoding = encoding_pass(implementation, xy)
     return {
         "encoding": implementation,
         "mlp_dtype": dtype,
         "max_abs_diff_from_xla": 0.0 if implementation == "xla" else kernel_error(xy[:4096], table),
         "step_ms": 1e3 * best_time(run_step, repeats),
+        "encoding_ms": 1e3 * best_time(lambda: jax.block_until_ready(encoding(table)), repeats),
         "matmul_floor_ms": 1e3
         * best_time(lambda: jax.block_until_ready(matmuls(mlp_params, features)), repeats),
         "memory_floor_ms": 1e3
@@ -212,6 +233,12 @@ def main():
         row["vs_memory_floor"] = row["step_ms"] / row["memory_floor_ms"]
     print(f"tiny-cuda-nn sample step, {args.points} points:")
     step_table = print_table(steps, list(steps[0]))
+    tables = [step_table]
+    blocks = []
+    if "pallas" in args.implementations:
+        blocks = block_sweep(args.points, args.repeats)
+        print("the Pallas encoding, forward and backward, by points per program:")
+        tables.append(print_table(blocks, ["block", "encoding_ms"]))
 
     image = inr.resize(inr.sample_image("astronaut"), (args.size, args.size))
     rows = [
@@ -240,8 +267,7 @@ def main():
     print(f"astronaut {args.size}x{args.size}, full batch (nan: not reached in its steps):")
     columns = ["model", "parameters", "steps", "ms_per_step", "final_db"]
     columns += [f"s_to_{db:g}db" for db in THRESHOLDS] + [f"speedup_{db:g}db" for db in THRESHOLDS]
-    quality_table = print_table(rows, columns)
-    tables = [step_table, quality_table]
+    tables.append(print_table(rows, columns))
     if args.large:
         image = inr.resize(inr.sample_image("astronaut"), (args.large, args.large))
         large = time_to_quality(
@@ -273,6 +299,7 @@ def main():
         {
             "size": args.size,
             "step": steps,
+            "pallas_blocks": blocks,
             "quality": rows,
             "gradients": gradients,
             "tables": tables,
