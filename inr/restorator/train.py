@@ -91,6 +91,10 @@ def batch_maker(
     stacked on a new leading axis, so that each of a batch's small kernels
     is launched once for ``block`` steps.
     """
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"block must be a positive int; got {block!r}")
+    if block > 1 and (train.pipeline != "device" or jax.process_count() > 1):
+        raise ValueError("block > 1 needs pipeline='device' on one process")
     rows = train.batch_size // jax.process_count()
     process = jax.process_index()
     fields = dict(
@@ -128,8 +132,6 @@ def batch_maker(
             sharding = NamedSharding(mesh, PartitionSpec(None, *sharding.spec))
         build = jax.jit(build, out_shardings=sharding)
         return lambda step: build(store, step=step)
-    if block > 1:
-        raise ValueError("block > 1 needs one process")
     # Each host's store differs, so its rows are built apart and then assembled.
     build = jax.jit(build)
     return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)

@@ -167,6 +167,11 @@ def test_a_block_of_batches_holds_the_batches_of_its_steps(colour_images):
             assert block[name].shape == (4, *value.shape)
             # Batched matmuls may round differently from single ones.
             np.testing.assert_allclose(block[name][j], value, atol=1e-6, err_msg=name)
+    with pytest.raises(ValueError, match="block must be"):
+        batch_maker(images, config, train, mesh, seed=2, block=0)
+    host = inr.TrainConfig(batch_size=4, points_per_image=32, pipeline="host")
+    with pytest.raises(ValueError, match="pipeline='device'"):
+        batch_maker(images, config, host, mesh, seed=2, block=4)
 
 
 @pytest.mark.parametrize("grid", [4, "uniform", "dynamic"])
