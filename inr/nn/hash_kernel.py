@@ -111,18 +111,20 @@ def _call(kernel, inputs, out_shape, n_pad, block, interpret, **extra):
     )(*inputs)
 
 
-def _pad(a, n_pad):
-    return jnp.pad(a, ((0, 0), (0, n_pad - a.shape[1])))
+def _columns(a, block):
+    """``a (n, k)`` as float32 ``(k, n_pad)``, zero-padded to whole blocks of points."""
+    n_pad = -(-a.shape[0] // block) * block
+    return jnp.pad(a.T.astype(jnp.float32), ((0, 0), (0, n_pad - a.shape[0]))), n_pad
 
 
 def _forward(x, table, spec, block, interpret):
     n, d = x.shape
-    n_pad = -(-n // block) * block
+    xt, n_pad = _columns(x, block)
     width = len(spec.resolution) * table.shape[1]
     kernel = functools.partial(_forward_kernel, spec=spec, features=table.shape[1])
     out = _call(
         kernel,
-        (_pad(x.T.astype(jnp.float32), n_pad), table.reshape(-1)),
+        (xt, table.reshape(-1)),
         jax.ShapeDtypeStruct((width, n_pad), jnp.float32),
         n_pad,
         block,
@@ -134,8 +136,8 @@ def _forward(x, table, spec, block, interpret):
 
 
 def _backward(x, g, spec, table_shape, block, interpret):
-    n, d = x.shape
-    n_pad = -(-n // block) * block
+    d = x.shape[1]
+    (xt, n_pad), (gt, _) = _columns(x, block), _columns(g, block)
     width = g.shape[1]
     kernel = functools.partial(
         _backward_kernel, spec=spec, features=table_shape[1], interpret=interpret
@@ -144,8 +146,8 @@ def _backward(x, g, spec, table_shape, block, interpret):
     dtable = _call(
         kernel,
         (
-            _pad(x.T.astype(jnp.float32), n_pad),
-            _pad(g.T.astype(jnp.float32), n_pad),
+            xt,
+            gt,
             jnp.zeros((size,), jnp.float32),
         ),
         jax.ShapeDtypeStruct((size,), jnp.float32),
