@@ -232,5 +232,20 @@ def encode(
     row = row.astype(jnp.int32) + jnp.asarray(spec.offset, jnp.int32)[:, None]
     weight = jnp.prod(jnp.where(corner == 1, t[..., None, :], 1.0 - t[..., None, :]), -1)
     feats = table[row].astype(jnp.float32)  # (n, L, 2^d, F)
-    out = jnp.sum(weight[..., None] * feats, axis=-2)
+    if _blend_by_contraction():
+        out = jnp.einsum("nlc,nlcf->nlf", weight, feats, precision=jax.lax.Precision.HIGHEST)
+    else:
+        out = jnp.sum(weight[..., None] * feats, axis=-2)
     return out.reshape(n, len(spec.resolution) * table.shape[1])
+
+
+def _blend_by_contraction() -> bool:
+    """Whether :func:`encode` blends the corners by ``einsum`` rather than a sum.
+
+    The same numbers either way.  On a CPU, XLA compiles the sum over the
+    ``2^d`` corners (a short axis that is not the minor one) to a slow loop:
+    at the tiny-cuda-nn sample's size the encoding took 0.66 s forward and
+    0.51 s with its table gradient, against 0.25 s and 0.43 s as a
+    contraction.  Accelerators keep the sum, the form timed on them.
+    """
+    return jax.default_backend() == "cpu"
