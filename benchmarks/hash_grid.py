@@ -92,14 +92,13 @@ def block_sweep(points: int, repeats: int, blocks=(64, 128, 256, 512, 1024)) -> 
     return rows
 
 
-def step_times(points: int, repeats: int, dtype: str, implementation: str) -> dict:
-    """The sample configuration's training step and its two floors, in ms."""
-    model = tcnn_model(DTYPES[dtype], implementation=implementation)
+def sample_step(model, points: int):
+    """The sample's jitted step ``(params, state, xy, rgb) -> (params, state, loss)`` and its
+    inputs: ``points`` random points and colours, ``model``'s parameters and Adam's state."""
     key = jax.random.PRNGKey(0)
     xy = jax.random.uniform(key, (points, 2), minval=-1.0, maxval=1.0)
     rgb = jax.random.uniform(jax.random.PRNGKey(1), (points, 3))
     params = model.init(key, xy[:1])
-    state = HASH_OPTIMIZER.init(params)
 
     @jax.jit
     def step(params, state, xy, rgb):
@@ -108,6 +107,15 @@ def step_times(points: int, repeats: int, dtype: str, implementation: str) -> di
         )
         updates, state = HASH_OPTIMIZER.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
+
+    return step, (params, HASH_OPTIMIZER.init(params), xy, rgb)
+
+
+def step_times(points: int, repeats: int, dtype: str, implementation: str) -> dict:
+    """The sample configuration's training step and its two floors, in ms."""
+    model = tcnn_model(DTYPES[dtype], implementation=implementation)
+    key = jax.random.PRNGKey(0)
+    step, (params, state, xy, rgb) = sample_step(model, points)
 
     def run_step():
         jax.block_until_ready(step(params, state, xy, rgb))

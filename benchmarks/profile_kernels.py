@@ -23,8 +23,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from hash_grid import HASH_OPTIMIZER, tcnn_model
+from hash_grid import sample_step, tcnn_model
 from siren_fit import camera_crops
 
 import inr
@@ -51,22 +50,12 @@ def decode_call(size: int = 1024):
 
 def hash_grid_call(steps: int = 20, implementation: str = "xla"):
     """tiny-cuda-nn's image sample step (see hash_grid.py), ``steps`` times."""
-    model = tcnn_model(implementation=implementation)
-    xy = jax.random.uniform(jax.random.PRNGKey(0), (2**18, 2), minval=-1.0, maxval=1.0)
-    rgb = jax.random.uniform(jax.random.PRNGKey(1), (2**18, 3))
-    params = model.init(jax.random.PRNGKey(0), xy[:1])
-    state = HASH_OPTIMIZER.init(params)
-
-    @jax.jit
-    def step(params, state):
-        grads = jax.grad(lambda p: jnp.mean((model.apply(p, xy) - rgb) ** 2))(params)
-        updates, state = HASH_OPTIMIZER.update(grads, state, params)
-        return optax.apply_updates(params, updates), state
+    step, (params, state, xy, rgb) = sample_step(tcnn_model(implementation=implementation), 2**18)
 
     def call():
         carry = (params, state)
         for _ in range(steps):
-            carry = step(*carry)
+            carry = step(*carry, xy, rgb)[:2]
         return jax.block_until_ready(carry)
 
     return call, steps
