@@ -25,7 +25,13 @@ import numpy as np
 import optax
 from jax.sharding import PartitionSpec as P
 
-from inr._validate import as_channel_values, as_image, as_images, as_positive_int
+from inr._validate import (
+    as_channel_values,
+    as_image,
+    as_images,
+    as_number,
+    as_positive_int,
+)
 from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
 from inr.nn.siren import Siren
 from inr.objectives import ANNEAL, TARGETS, loss, problem, problems
@@ -255,10 +261,10 @@ def _check_points(points, target: str) -> int | None:
 def _check_anneal(anneal) -> float | None:
     if anneal is None:
         return None
-    number = not isinstance(anneal, bool) and isinstance(anneal, (int, float, np.number))
-    if not (number and 0.0 <= anneal <= 1.0):  # NaN fails the comparison
-        raise ValueError(f"anneal must be None or a number in [0, 1]; got {anneal!r}")
-    return float(anneal)
+    try:
+        return as_number(anneal, "anneal", 0.0, 1.0)
+    except ValueError:
+        raise ValueError(f"anneal must be None or a number in [0, 1]; got {anneal!r}") from None
 
 
 # --------------------------------------------------------------------------
