@@ -56,7 +56,11 @@ def main(argv=None):
     p.add_argument("--features", default="32,64,128", help="encoder channels per scale")
     p.add_argument("--latent", type=int, default=64, help="global latent size")
     p.add_argument(
-        "--residual-blocks", type=int, default=0, help="EDSR blocks at the encoder's finest scale"
+        "--residual-blocks",
+        type=int,
+        default=0,
+        help="EDSR blocks at the encoder's finest scale; with --init, a body added to its "
+        "encoder that starts as the identity (inr.restorator.deepen)",
     )
     p.add_argument("--hidden", type=int, default=192, help="decoder width")
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks")
@@ -102,7 +106,8 @@ def main(argv=None):
         default=None,
         help="fine-tune these weights (pretrained:NAME, a .msgpack file or a checkpoint "
         "folder); their architecture and task replace the flags above, except that "
-        "--restorator diffusion turns a single pass into a diffusion model",
+        "--restorator diffusion turns a single pass into a diffusion model and "
+        "--residual-blocks deepens its encoder (an upscaler's at --input-size)",
     )
     p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
     p.add_argument("--validation", nargs="*", default=None, help="held-out folders or files")
@@ -136,6 +141,9 @@ def main(argv=None):
     if init is not None and args.restorator == "diffusion" and init.config.restorator == "single":
         # A diffusion model that starts as the trained single pass (convert's docstring).
         init = inr.restorator.to_diffusion(init)
+    if init is not None and args.residual_blocks and not init.config.residual_blocks:
+        size = {"input_size": args.input_size} if init.config.task == "upscale" else {}
+        init = inr.restorator.deepen(init, args.residual_blocks, **size)
     if init is not None:
         config = init.config
     # The search window has no parameters, so a fine-tune may change it.

@@ -10,11 +10,11 @@ reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
 checkpoint settings), ``checkpoint`` (orbax I/O), ``step`` (the pure
 training step), ``train`` (the loop),
 ``trained`` (a trained model: render, save, load), ``convert`` (a diffusion
-model that starts as a trained single pass) and ``ensemble`` (averages over
+model, or a deeper encoder, that starts as a trained model) and ``ensemble`` (averages over
 flips and transposes at render time).
 """
 
-from inr.restorator.convert import to_diffusion
+from inr.restorator.convert import deepen, to_diffusion
 from inr.restorator.data import Masking, load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
@@ -53,6 +53,7 @@ __all__ = [
     "TextureExtractor",
     "TrainConfig",
     "Transfer",
+    "deepen",
     "device_batch",
     "evaluate",
     "image_store",

@@ -1,4 +1,8 @@
-"""A diffusion restorator that starts as a trained single pass.
+"""New restorators that start as trained ones: a diffusion model, a deeper encoder.
+
+Each function here returns a model of a larger architecture whose output
+is, before any training, exactly its argument's, so that fine-tuning the
+new capacity starts from what was learnt instead of from random weights.
 
 :func:`to_diffusion` turns a single-pass :class:`Restorator` into a
 diffusion one (``prediction="x0"``) whose every denoiser call returns the
@@ -17,11 +21,22 @@ base colour (:meth:`RestoratorNet._residual`).  Their rows of the first
 layer's kernel start at zero, every other parameter is copied, and the
 output layer is divided by ``diffusion_scale`` because the denoiser
 predicts the residual in those units.
+
+:func:`deepen` gives a trained encoder EDSR's body (Lim et al. 2017) at its
+finest scale, ``residual_blocks`` blocks of its finest width (the
+:class:`~inr.restorator.encoder.Body`).  The body is the identity while its
+closing convolution is zero, so that convolution starts at zero and every
+other new parameter at its usual initialisation (each block's second
+kernel is zero too, Fixup's start); the old parameters are copied.  Adam's
+first step moves the closing convolution off zero, the next ones the
+blocks behind it.  This is the net-to-deeper-net warm start (Chen et al.
+2016, "Net2Net").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 import jax
@@ -30,9 +45,10 @@ import numpy as np
 from flax import traverse_util
 
 from inr.restorator.model import RestoratorNet
+from inr.restorator.train import _INIT_COMPILER_OPTIONS
 from inr.restorator.trained import Restorator
 
-__all__ = ["to_diffusion"]
+__all__ = ["deepen", "to_diffusion"]
 
 
 def _last_dense(paths) -> tuple:
@@ -73,15 +89,8 @@ def to_diffusion(single: Restorator, **changes) -> Restorator:
     if set(changes) - allowed:
         raise ValueError(f"changes may set {sorted(allowed)} only; got {sorted(changes)}")
     config = dataclasses.replace(single.config, restorator="diffusion", prediction="x0", **changes)
-    n, c = config.input_size, config.in_channels
-    shapes = jax.eval_shape(
-        RestoratorNet(config).init,
-        jax.random.PRNGKey(0),
-        jnp.zeros((1, n, n, c)),
-        jnp.zeros((1, 1, 2)),
-        jnp.ones((1, 2)),
-    )
     old = traverse_util.flatten_dict(jax.device_get(single.params))
+    shapes = jax.eval_shape(functools.partial(_init, config), jax.random.PRNGKey(0))
     new_shapes = traverse_util.flatten_dict(shapes)
     if set(old) != set(new_shapes):
         raise ValueError("single's parameters do not match its config")
@@ -98,3 +107,60 @@ def to_diffusion(single: Restorator, **changes) -> Restorator:
             value = value / config.diffusion_scale
         params[path] = jnp.asarray(value)
     return Restorator(traverse_util.unflatten_dict(params), config)
+
+
+def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
+    """``model`` with EDSR's body of ``residual_blocks`` blocks, computing the same function.
+
+    Args:
+      model: a trained restorator whose encoder has no body yet
+        (``config.residual_blocks == 0``).
+      residual_blocks: blocks of the new body (EDSR-baseline: 16).
+      changes: an upscaler's ``input_size`` (the side of its training
+        crops), the one other field that may change: it has no parameters,
+        and an upscaler encodes any input size as it is (the other tasks
+        resize their input to ``input_size``, so theirs stays).
+
+    Returns a :class:`Restorator` whose new parameters are random except the
+    body's closing convolution, which is zero (see the module docstring).
+    """
+    if not isinstance(model, Restorator):
+        raise ValueError(f"model must be a Restorator; got {model!r}")
+    if model.config.residual_blocks:
+        have = model.config.residual_blocks
+        raise ValueError(f"model's encoder already has a body ({have} residual blocks)")
+    if isinstance(residual_blocks, bool) or not isinstance(residual_blocks, int):
+        raise ValueError(f"residual_blocks must be an int; got {residual_blocks!r}")
+    if residual_blocks < 1:
+        raise ValueError(f"residual_blocks must be >= 1; got {residual_blocks}")
+    if set(changes) - {"input_size"}:
+        raise ValueError(f"changes may set ['input_size'] only; got {sorted(changes)}")
+    size = changes.get("input_size", model.config.input_size)
+    if model.config.task != "upscale" and size != model.config.input_size:
+        raise ValueError(
+            f"input_size of a {model.config.task!r} model is what it resizes its input to; "
+            f"it stays {model.config.input_size}, got {size}"
+        )
+    config = dataclasses.replace(model.config, residual_blocks=residual_blocks, **changes)
+    # Fresh parameters for the body from a key of its own: the same model
+    # deepened twice gives the same weights.
+    key = jax.random.PRNGKey(residual_blocks)
+    lowered = jax.jit(_init, static_argnums=0).lower(config, key)
+    fresh = lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key)
+    fresh = traverse_util.flatten_dict(jax.device_get(fresh))
+    old = traverse_util.flatten_dict(jax.device_get(model.params))
+    new = {path for path in fresh if path not in old}
+    if set(old) - set(fresh) or any(path[:3] != ("params", "encoder", "body") for path in new):
+        raise ValueError("model's parameters do not match its config")
+    params = {path: jnp.asarray(old.get(path, value)) for path, value in fresh.items()}
+    for path in params:
+        if path[:4] == ("params", "encoder", "body", "Conv_0"):  # the closing convolution
+            params[path] = jnp.zeros_like(params[path])
+    return Restorator(traverse_util.unflatten_dict(params), config)
+
+
+def _init(config, key):
+    """Parameters of ``config``'s network from ``key`` (shapes only under ``eval_shape``)."""
+    n, c = config.input_size, config.in_channels
+    net = RestoratorNet(config)
+    return net.init(key, jnp.zeros((1, n, n, c)), jnp.zeros((1, 1, 2)), jnp.ones((1, 2)))

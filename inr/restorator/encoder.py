@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from inr.nn.sine import fast_sin
 from inr.nn.siren import siren_bias_init, siren_first_init, siren_hidden_init
 
-__all__ = ["ACTIVATIONS", "Encoder", "ResidualBlock"]
+__all__ = ["ACTIVATIONS", "Body", "Encoder", "ResidualBlock"]
 
 ACTIVATIONS = ("relu", "sine", "sine-relu-sine")
 
@@ -74,6 +74,24 @@ class ResidualBlock(nn.Module):
         width = x.shape[-1]
         h = nn.relu(nn.Conv(width, (3, 3), kernel_init=nn.initializers.he_normal())(x))
         return x + nn.Conv(width, (3, 3), kernel_init=nn.initializers.zeros)(h)
+
+
+class Body(nn.Module):
+    """EDSR's body: ``blocks`` residual blocks and a closing convolution, with a skip.
+
+    ``h + conv(blocks(h))``.  With a zero closing convolution it is the
+    identity, which :func:`inr.restorator.deepen` uses to add a body to a
+    trained encoder without changing what it computes.
+    """
+
+    blocks: int
+
+    @nn.compact
+    def __call__(self, h: Annotated[jax.Array, "b h w c"]) -> Annotated[jax.Array, "b h w c"]:
+        x = h
+        for _ in range(self.blocks):
+            x = ResidualBlock()(x)
+        return h + nn.Conv(h.shape[-1], (3, 3), kernel_init=nn.initializers.he_normal())(x)
 
 
 class Encoder(nn.Module):
@@ -114,13 +132,7 @@ class Encoder(nn.Module):
                     conv = nn.Conv(width, (3, 3), kernel_init=nn.initializers.he_normal())
                     h = nn.relu(conv(h))
             if scale == 0 and self.residual_blocks:
-                h = h + self._body(h)
+                h = Body(self.residual_blocks, name="body")(h)
             maps.append(h)
         latent = nn.relu(nn.Dense(self.latent)(jnp.mean(h, axis=(1, 2))))
         return tuple(maps), latent
-
-    def _body(self, h):
-        """EDSR's body: the residual blocks and a closing convolution (the caller adds the skip)."""
-        for _ in range(self.residual_blocks):
-            h = ResidualBlock()(h)
-        return nn.Conv(h.shape[-1], (3, 3), kernel_init=nn.initializers.he_normal())(h)

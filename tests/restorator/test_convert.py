@@ -1,14 +1,15 @@
-"""``to_diffusion``: a diffusion restorator that starts as a trained single pass."""
+"""``to_diffusion`` and ``deepen``: larger restorators that start as trained ones."""
 
 import dataclasses
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import traverse_util
 
 import inr
 from inr.diffusion import SamplerConfig
-from inr.restorator import RestoratorNet, to_diffusion
+from inr.restorator import RestoratorNet, deepen, to_diffusion
 
 from .conftest import random_params, untrained
 
@@ -87,3 +88,57 @@ def test_bad_arguments_are_named(tiny):
         to_diffusion(to_diffusion(single))
     with pytest.raises(ValueError, match="changes may set"):
         to_diffusion(single, hidden=8)
+
+
+@pytest.mark.parametrize("task", ["upscale", "restore"])
+def test_deepened_model_computes_the_same_function(tiny, task):
+    """Every output equal, the old parameters copied, only the body new, its closing conv zero."""
+    config = dataclasses.replace(tiny, task=task)
+    model = inr.Restorator(random_params(RestoratorNet(config), config), config)
+    size = 24 if task == "upscale" else config.input_size  # an upscaler's crops may change
+    deep = deepen(model, 3, input_size=size)
+    assert deep.config == dataclasses.replace(config, residual_blocks=3, input_size=size)
+    image = np.random.default_rng(2).random((16, 12, config.in_channels)).astype(np.float32)
+    np.testing.assert_array_equal(
+        deep.restore(image, size=(20, 30)), model.restore(image, size=(20, 30))
+    )
+    old = traverse_util.flatten_dict(model.params)
+    new = traverse_util.flatten_dict(deep.params)
+    for path, value in old.items():
+        np.testing.assert_array_equal(new[path], value)
+    added = sorted(set(new) - set(old))
+    assert {path[:3] for path in added} == {("params", "encoder", "body")}
+    assert len(added) == 2 * (2 * 3 + 1)  # kernel and bias: two convs a block, one closing
+    assert not np.any(new["params", "encoder", "body", "Conv_0", "kernel"])
+    assert np.std(new["params", "encoder", "body", "ResidualBlock_2", "Conv_0", "kernel"]) > 0
+
+
+def test_deepened_body_learns(tiny, colour_images):
+    """The zero closing convolution gets a gradient, so the body leaves the identity."""
+    config = dataclasses.replace(tiny, task="colorize")
+    start = deepen(inr.Restorator(random_params(RestoratorNet(config), config), config), 1)
+    model = inr.train_restorator(
+        list(colour_images[:4]),
+        start.config,
+        inr.TrainConfig(batch_size=2, points_per_image=16, steps=2, lr=1e-2),
+        init=start,
+        progress=False,
+    )
+    closing = model.params["params"]["encoder"]["body"]["Conv_0"]["kernel"]
+    assert float(jnp.abs(closing).max()) > 0
+
+
+def test_deepen_bad_arguments_are_named(tiny):
+    model = untrained(tiny)
+    with pytest.raises(ValueError, match="model must be a Restorator"):
+        deepen(model.params, 2)
+    with pytest.raises(ValueError, match="residual_blocks must be >= 1"):
+        deepen(model, 0)
+    with pytest.raises(ValueError, match="residual_blocks must be an int"):
+        deepen(model, 2.0)
+    with pytest.raises(ValueError, match="already has a body"):
+        deepen(deepen(model, 1), 1)
+    with pytest.raises(ValueError, match="changes may set"):
+        deepen(model, 1, hidden=8)
+    with pytest.raises(ValueError, match="input_size of a 'restore' model"):
+        deepen(model, 1, input_size=32)
