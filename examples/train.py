@@ -141,7 +141,7 @@ def main(argv=None):
     if init is not None and args.restorator == "diffusion" and init.config.restorator == "single":
         # A diffusion model that starts as the trained single pass (convert's docstring).
         init = inr.restorator.to_diffusion(init)
-    if init is not None and args.residual_blocks and not init.config.residual_blocks:
+    if init is not None and args.residual_blocks:
         size = {"input_size": args.input_size} if init.config.task == "upscale" else {}
         init = inr.restorator.deepen(init, args.residual_blocks, **size)
     if init is not None:
