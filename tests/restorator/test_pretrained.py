@@ -136,4 +136,4 @@ def test_a_reference_render_at_1024_in_bounded_memory():
 
 def test_repr_is_one_short_line():
     text = repr(inr.load_restorator("pretrained:upscale"))
-    assert text == "Restorator(task='upscale', input 64x64 colour, 1.70 M parameters, single pass)"
+    assert text == "Restorator(task='upscale', input 48x48 colour, 2.33 M parameters, single pass)"
