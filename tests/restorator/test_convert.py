@@ -62,10 +62,10 @@ def test_every_sampler_ends_at_the_single_pass(tiny, sampler):
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def test_converted_model_learns_from_x_t(tiny, colour_images):
-    """Fine-tuning moves the first layer's rows for ``x_t`` and ``t`` off zero."""
+def _two_steps(convert, tiny, colour_images):
+    """``(start, trained)``: a random colorizer converted, then fine-tuned for two steps."""
     config = dataclasses.replace(tiny, task="colorize")
-    start = to_diffusion(inr.Restorator(random_params(RestoratorNet(config), config), config))
+    start = convert(inr.Restorator(random_params(RestoratorNet(config), config), config))
     model = inr.train_restorator(
         list(colour_images[:4]),
         start.config,
@@ -73,6 +73,12 @@ def test_converted_model_learns_from_x_t(tiny, colour_images):
         init=start,
         progress=False,
     )
+    return start, model
+
+
+def test_converted_model_learns_from_x_t(tiny, colour_images):
+    """Fine-tuning moves the first layer's rows for ``x_t`` and ``t`` off zero."""
+    start, model = _two_steps(to_diffusion, tiny, colour_images)
     first = start.params["params"]["decoder"]["Dense_0"]["kernel"]
     inserted = np.all(np.asarray(first) == 0, axis=1)
     assert inserted.sum() == 3 + 13  # x_t and the step's embedding (6 octaves)
@@ -115,15 +121,7 @@ def test_deepened_model_computes_the_same_function(tiny, task):
 
 def test_deepened_body_learns(tiny, colour_images):
     """The zero closing convolution gets a gradient, so the body leaves the identity."""
-    config = dataclasses.replace(tiny, task="colorize")
-    start = deepen(inr.Restorator(random_params(RestoratorNet(config), config), config), 1)
-    model = inr.train_restorator(
-        list(colour_images[:4]),
-        start.config,
-        inr.TrainConfig(batch_size=2, points_per_image=16, steps=2, lr=1e-2),
-        init=start,
-        progress=False,
-    )
+    _, model = _two_steps(lambda m: deepen(m, 1), tiny, colour_images)
     closing = model.params["params"]["encoder"]["body"]["Conv_0"]["kernel"]
     assert float(jnp.abs(closing).max()) > 0
 
