@@ -44,9 +44,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from inr.restorator.model import RestoratorNet
 from inr.restorator.train import _INIT_COMPILER_OPTIONS
-from inr.restorator.trained import Restorator
+from inr.restorator.trained import Restorator, init_params
 
 __all__ = ["deepen", "to_diffusion"]
 
@@ -90,7 +89,7 @@ def to_diffusion(single: Restorator, **changes) -> Restorator:
         raise ValueError(f"changes may set {sorted(allowed)} only; got {sorted(changes)}")
     config = dataclasses.replace(single.config, restorator="diffusion", prediction="x0", **changes)
     old = traverse_util.flatten_dict(jax.device_get(single.params))
-    shapes = jax.eval_shape(functools.partial(_init, config), jax.random.PRNGKey(0))
+    shapes = jax.eval_shape(functools.partial(init_params, config), jax.random.PRNGKey(0))
     new_shapes = traverse_util.flatten_dict(shapes)
     if set(old) != set(new_shapes):
         raise ValueError("single's parameters do not match its config")
@@ -145,7 +144,7 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
     # Fresh parameters for the body from a key of its own: the same model
     # deepened twice gives the same weights.
     key = jax.random.PRNGKey(residual_blocks)
-    lowered = jax.jit(_init, static_argnums=0).lower(config, key)
+    lowered = jax.jit(init_params, static_argnums=0).lower(config, key)
     fresh = lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key)
     fresh = traverse_util.flatten_dict(jax.device_get(fresh))
     old = traverse_util.flatten_dict(jax.device_get(model.params))
@@ -157,10 +156,3 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
         if path[:4] == ("params", "encoder", "body", "Conv_0"):  # the closing convolution
             params[path] = jnp.zeros_like(params[path])
     return Restorator(traverse_util.unflatten_dict(params), config)
-
-
-def _init(config, key):
-    """Parameters of ``config``'s network from ``key`` (shapes only under ``eval_shape``)."""
-    n, c = config.input_size, config.in_channels
-    net = RestoratorNet(config)
-    return net.init(key, jnp.zeros((1, n, n, c)), jnp.zeros((1, 1, 2)), jnp.ones((1, 2)))

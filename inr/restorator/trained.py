@@ -275,18 +275,19 @@ def _from_bytes(data: bytes, where: str) -> Restorator:
     return Restorator(params=checked_params(params, config, where), config=config)
 
 
+def init_params(config: RestoratorConfig, key):
+    """Fresh parameters of ``config``'s network from ``key`` (its shapes under ``eval_shape``)."""
+    n, c = config.input_size, config.in_channels
+    net = RestoratorNet(config)
+    return net.init(key, jnp.zeros((1, n, n, c)), jnp.zeros((1, 1, 2)), jnp.ones((1, 2)))
+
+
 def checked_params(params, config: RestoratorConfig, where: str):
     """``params`` as JAX arrays, after checking them against ``config``'s shapes.
 
     Raises ``ValueError`` naming ``where`` when they do not fit.
     """
-    template = jax.eval_shape(
-        RestoratorNet(config).init,
-        jax.random.PRNGKey(0),
-        jnp.zeros((1, config.input_size, config.input_size, config.in_channels)),
-        jnp.zeros((1, 1, 2)),
-        jnp.ones((1, 2)),
-    )
+    template = jax.eval_shape(functools.partial(init_params, config), jax.random.PRNGKey(0))
     try:
         params = flax.serialization.from_state_dict(template, params)
         shapes_match = jax.tree.all(
