@@ -1,11 +1,12 @@
 """Run by tests/test_distributed.py in a fresh process with several forced CPU devices.
 
-    XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/_multidevice.py DATA OUT DIR
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/_multidevice.py DATA OUT DIR PART
 
 Trains, fits and renders on meshes of 1, 2 and 4 devices and writes the
 largest differences between them (and the errors raised) to ``OUT`` as JSON;
-the test process asserts on them.  One process for all checks: the forced
-device count is fixed at start-up, and compiling once is most of the time.
+the test process asserts on them.  One process per part (``core``, or the
+slow ``extended``): the forced device count is fixed at start-up, and
+compiling is most of the time.
 """
 
 from __future__ import annotations
@@ -47,27 +48,16 @@ def error(fn) -> str:
     return ""
 
 
-def main(data_path: str, out_path: str, work: str) -> None:
-    data = np.load(data_path)
-    work = Path(work)
+def core(data, work: Path) -> dict:
+    """Replicated training, renders and batched fits: 4 devices against 1."""
     out = {"devices": jax.device_count()}
-
-    # Training: the same global batch on 1 and 4 devices, replicated or FSDP state.
-    # Every run is STEPS long (the schedule is part of the program), so the
-    # checkpointed runs below reuse these programs from the compilation cache.
+    # Every run is STEPS long (the schedule is part of the program), so later
+    # runs reuse these programs from the compilation cache.
     one = train(data, 1, steps=STEPS)
     out["train_4_vs_1"] = diff(one.params, train(data, 4, steps=STEPS).params)
-    fsdp = train(data, 4, steps=STEPS, shard_params=True)
-    out["train_fsdp_4_vs_1"] = diff(one.params, fsdp.params)
     net = inr.restorator.RestoratorNet(one.config)
     args = (np.zeros((1, 16, 16, 1)), np.zeros((1, 64, 2)), np.ones((1, 2)))
     out["train_moved"] = diff(one.params, net.init(jax.random.PRNGKey(0), *args))
-    diffusion = dict(config=dict(restorator="diffusion"), steps=STEPS)
-    d1 = train(data, 1, **diffusion)
-    out["diffusion_4_vs_1"] = diff(d1.params, train(data, 4, **diffusion).params)
-    tree = {"wide": np.zeros((6, 8)), "odd": np.zeros(3), "scalar": np.zeros(())}
-    specs = inr.distributed.state_sharding(tree, inr.distributed.make_mesh(4), True)
-    out["fsdp_specs"] = {k: str(v.spec) for k, v in specs.items()}
     out["batch_error"] = error(lambda: train(data, 4, steps=1, batch_size=6))
 
     # Rendering: points split over 4 devices; odd sizes leave a ragged last share.
@@ -77,10 +67,6 @@ def main(data_path: str, out_path: str, work: str) -> None:
     region = dict(size=(19, 23), region=(0.1, 0.2, 0.7, 0.9))
     out["render_region_4_vs_1"] = diff(
         one.restore(gray, mesh=1, **region), one.restore(gray, mesh=4, **region)
-    )
-    sampler = dict(size=(21, 17), sampler=inr.diffusion.SamplerConfig(stride=4), seed=3)
-    out["diffusion_render_4_vs_1"] = diff(
-        d1.restore(gray, mesh=1, **sampler), d1.restore(gray, mesh=4, **sampler)
     )
     out["render_chunked_4_vs_1"] = diff(
         one.restore(gray, mesh=1, **kw), one.restore(gray, mesh=4, chunk=50, **kw)
@@ -97,6 +83,27 @@ def main(data_path: str, out_path: str, work: str) -> None:
     out["fit_gradient_4_vs_1"] = diff(f1.gradient(9, 7, mesh=1), f1.gradient(9, 7, mesh=4))
     single = inr.fit_image(images[0], model=inr.Siren(16, 1, 3), steps=20)
     out["fit_single_vs_batched"] = diff(single.params, f4[0].params)
+    return out
+
+
+def extended(data, work: Path) -> dict:
+    """Sharded parameters, the diffusion restorator, and resuming on other meshes."""
+    out = {}
+    one = train(data, 1, steps=STEPS)
+    fsdp = train(data, 4, steps=STEPS, shard_params=True)
+    out["train_fsdp_4_vs_1"] = diff(one.params, fsdp.params)
+    tree = {"wide": np.zeros((6, 8)), "odd": np.zeros(3), "scalar": np.zeros(())}
+    specs = inr.distributed.state_sharding(tree, inr.distributed.make_mesh(4), True)
+    out["fsdp_specs"] = {k: str(v.spec) for k, v in specs.items()}
+
+    diffusion = dict(config=dict(restorator="diffusion"), steps=STEPS)
+    d1 = train(data, 1, **diffusion)
+    out["diffusion_4_vs_1"] = diff(d1.params, train(data, 4, **diffusion).params)
+    gray = inr.rgb_to_gray(data[0])
+    sampler = dict(size=(21, 17), sampler=inr.diffusion.SamplerConfig(stride=4), seed=3)
+    out["diffusion_render_4_vs_1"] = diff(
+        d1.restore(gray, mesh=1, **sampler), d1.restore(gray, mesh=4, **sampler)
+    )
 
     # Checkpoints: saved on 4 devices, resumed on 1 and on 2 from the middle.
     ckpt = work / "ckpt4"
@@ -110,8 +117,16 @@ def main(data_path: str, out_path: str, work: str) -> None:
         resumed = train(data, n, inr.Checkpoints(copy, save_every=STEPS // 2), steps=STEPS)
         out[f"resume_on_{n}_vs_4"] = diff(whole.params, resumed.params)
         out[f"resume_on_{n}_steps"] = open_manager(copy).all_steps()
+    return out
+
+
+PARTS = {"core": core, "extended": extended}
+
+
+def main(data_path: str, out_path: str, work: str, part: str) -> None:
+    out = PARTS[part](np.load(data_path), Path(work))
     Path(out_path).write_text(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -13,6 +13,13 @@ if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
         os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true"
     ).strip()
 
+# Compiling is most of this suite's time.  Without LLVM's expensive passes
+# the training step compiles about a third faster, the loops still vectorise
+# (the level-0 alternative makes the fits several times slower), and no
+# floating-point semantics change: XLA's own passes, fusion included, still run.
+if "xla_llvm_disable_expensive_passes" not in os.environ["XLA_FLAGS"]:
+    os.environ["XLA_FLAGS"] += " --xla_llvm_disable_expensive_passes=true"
+
 # Compiling is most of this suite's time, and many tests compile the same
 # programs: the training step above all, in this process and again in the
 # subprocesses that are killed and resumed.  One persistent compilation cache

@@ -251,6 +251,7 @@ def test_a_bfloat16_table_halves_memory_and_rounds_only_the_features(rng):
     )
 
 
+@pytest.mark.slow
 def test_gradient_fits_keep_their_values_with_the_multiscale_terms_kept(camera64):
     """Derivatives at the supervised points do not pin a grid's values between them.
 

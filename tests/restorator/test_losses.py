@@ -105,7 +105,8 @@ def test_the_default_perceptual_features_leave_the_extractor_to_the_other_terms(
         def total(p):
             return _with_image_terms(p, net, batch, "l1", perceptual, None, None)[0]
 
-        return jax.grad(total)(model.params)
+        # Jitted: eagerly, every operation of the reference model compiles alone.
+        return jax.jit(jax.grad(total))(model.params)
 
     with_term, without = grads(Perceptual(weight=1.0)), grads(None)
     extractor = lambda g: g["params"]["value_texture"]  # noqa: E731
