@@ -15,7 +15,7 @@ if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
 
 # Compiling is most of this suite's time.  Without LLVM's expensive passes
 # the training step compiles about a third faster, the loops still vectorise
-# (the level-0 alternative makes the fits several times slower), and no
+# (at LLVM's level 0 instead the fits run far slower), and no
 # floating-point semantics change: XLA's own passes, fusion included, still run.
 if "xla_llvm_disable_expensive_passes" not in os.environ["XLA_FLAGS"]:
     os.environ["XLA_FLAGS"] += " --xla_llvm_disable_expensive_passes=true"
