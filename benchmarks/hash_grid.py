@@ -30,7 +30,7 @@
 
 Usage: python benchmarks/hash_grid.py [--size 256] [--siren-steps 400] [--hash-steps 300]
        [--large 4096 --large-steps 2000] [--gradients 256 --gradient-steps 1000]
-       [--implementations xla pallas] [--plot PNG] [--json PATH]
+       [--implementations xla pallas] [--dtypes float32 bfloat16] [--plot PNG] [--json PATH]
 """
 
 from __future__ import annotations
@@ -228,13 +228,20 @@ def main():
         default=["xla", "pallas"] if jax.default_backend() == "gpu" else ["xla"],
         help="encodings to time the sample step with (default: pallas too on a GPU)",
     )
+    p.add_argument(
+        "--dtypes",
+        nargs="+",
+        choices=list(DTYPES),
+        default=list(DTYPES),
+        help="the MLP's dtypes, for the step and the hash grid's fits (default: both)",
+    )
     p.add_argument("--plot", help="PNG of PSNR against seconds")
     p.add_argument("--json", default=str(RESULTS / "hash_grid.json"))
     args = p.parse_args()
 
     steps = [
         step_times(args.points, args.repeats, dtype, implementation)
-        for implementation, dtype in itertools.product(args.implementations, DTYPES)
+        for implementation, dtype in itertools.product(args.implementations, args.dtypes)
     ]
     for row in steps:
         row["vs_matmul_floor"] = row["step_ms"] / row["matmul_floor_ms"]
@@ -249,17 +256,11 @@ def main():
         tables.append(print_table(blocks, ["block", "encoding_ms"]))
 
     image = inr.resize(inr.sample_image("astronaut"), (args.size, args.size))
-    rows = [
-        time_to_quality(image, "siren", inr.Siren(out_features=3), None, args.siren_steps),
-        time_to_quality(image, "hash grid", tcnn_model(), HASH_OPTIMIZER, args.hash_steps),
-        time_to_quality(
-            image,
-            "hash grid, bfloat16 MLP",
-            tcnn_model(jnp.bfloat16),
-            HASH_OPTIMIZER,
-            args.hash_steps,
-        ),
-    ]
+    rows = [time_to_quality(image, "siren", inr.Siren(out_features=3), None, args.siren_steps)]
+    for dtype in args.dtypes:
+        name = "hash grid" + ("" if DTYPES[dtype] is None else f", {dtype} MLP")
+        model = tcnn_model(DTYPES[dtype])
+        rows.append(time_to_quality(image, name, model, HASH_OPTIMIZER, args.hash_steps))
     if "pallas" in args.implementations:
         model = tcnn_model(implementation="pallas")
         rows.append(
