@@ -117,6 +117,7 @@ def test_the_default_perceptual_features_leave_the_extractor_to_the_other_terms(
     assert any(not np.allclose(x, y) for x, y in pairs)
 
 
+@pytest.mark.slow
 def test_image_terms_train_and_resume_exactly(colour_images, tmp_path):
     terms = dict(
         query="patch",
