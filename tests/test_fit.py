@@ -140,6 +140,7 @@ def test_progress_callback(camera64):
     assert [s[0] for s in seen] == [100, 200, 250]
 
 
+@pytest.mark.slow
 def test_bfloat16_activations_fit_as_well(camera_fit, camera64):
     """bfloat16 between layers perturbs the trajectory by rounding, not the fit."""
     res = inr.fit_image(camera64, steps=100, model=inr.Siren(dtype=jnp.bfloat16))
