@@ -1,6 +1,7 @@
 """Run by tests/test_distributed.py in a fresh process with several forced CPU devices.
 
-    XLA_FLAGS=--xla_force_host_platform_device_count=4 python tests/_multidevice.py DATA OUT DIR PART
+    XLA_FLAGS=--xla_force_host_platform_device_count=4 \
+        python tests/_multidevice.py DATA OUT DIR PART
 
 Trains, fits and renders on meshes of 1, 2 and 4 devices and writes the
 largest differences between them (and the errors raised) to ``OUT`` as JSON;
