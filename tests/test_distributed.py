@@ -26,16 +26,12 @@ TOL = 1e-5
 # The subprocesses fake several devices on the host CPU; on a GPU machine
 # JAX would otherwise pick the (single) GPU and ignore the forced count.
 CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
-# The four-device subprocess compares several devices with one, and spends
-# most of its time compiling.  LLVM's optimisation level does not change the
-# floating-point semantics, and both sides of every comparison share it; at
-# level 0 the four-device run compiles in about half the time.
-QUICK_COMPILE = "--xla_backend_optimization_level=0"
 
 
 def _four_devices(part: str, images, work: Path) -> dict:
     np.save(work / "data.npy", images)
-    flags = f"--xla_force_host_platform_device_count=4 {QUICK_COMPILE}"
+    # The suite's own flags (tests/conftest.py: its compile level) and four devices.
+    flags = f"{os.environ['XLA_FLAGS']} --xla_force_host_platform_device_count=4"
     env = dict(os.environ, XLA_FLAGS=flags, **CPU_ONLY)
     script = Path(__file__).with_name("_multidevice.py")
     args = [sys.executable, str(script), str(work / "data.npy"), str(work / "out.json"), str(work)]
