@@ -30,7 +30,9 @@ other new parameter at its usual initialisation (each block's second
 kernel is zero too, Fixup's start); the old parameters are copied.  Adam's
 first step moves the closing convolution off zero, the next ones the
 blocks behind it.  This is the net-to-deeper-net warm start (Chen et al.
-2016, "Net2Net").
+2016, "Net2Net").  A body that exists already grows the same way: the new
+blocks go after the trained ones, before the trained closing convolution,
+and each is the identity while its second kernel is zero.
 """
 
 from __future__ import annotations
@@ -112,26 +114,29 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
     """``model`` with EDSR's body of ``residual_blocks`` blocks, computing the same function.
 
     Args:
-      model: a trained restorator whose encoder has no body yet
-        (``config.residual_blocks == 0``).
-      residual_blocks: blocks of the new body (EDSR-baseline: 16).
+      model: a trained restorator; its encoder's body, if it has one, is
+        kept and grown.
+      residual_blocks: blocks of the new body (EDSR-baseline: 16), more
+        than ``model`` has.
       changes: an upscaler's ``input_size`` (the side of its training
         crops), the one other field that may change: it has no parameters,
         and an upscaler encodes any input size as it is (the other tasks
         resize their input to ``input_size``, so theirs stays).
 
-    Returns a :class:`Restorator` whose new parameters are random except the
-    body's closing convolution, which is zero (see the module docstring).
+    Returns a :class:`Restorator` whose new parameters are random except
+    each new block's second kernel and, for a new body, its closing
+    convolution, which are zero (see the module docstring).
     """
     if not isinstance(model, Restorator):
         raise ValueError(f"model must be a Restorator; got {model!r}")
-    if model.config.residual_blocks:
-        have = model.config.residual_blocks
-        raise ValueError(f"model's encoder already has a body ({have} residual blocks)")
     if isinstance(residual_blocks, bool) or not isinstance(residual_blocks, int):
         raise ValueError(f"residual_blocks must be an int; got {residual_blocks!r}")
-    if residual_blocks < 1:
-        raise ValueError(f"residual_blocks must be >= 1; got {residual_blocks}")
+    have = model.config.residual_blocks
+    if residual_blocks <= have:
+        raise ValueError(
+            f"residual_blocks must be more than model's {have} (a deeper body); "
+            f"got {residual_blocks}"
+        )
     if set(changes) - {"input_size"}:
         raise ValueError(f"changes may set ['input_size'] only; got {sorted(changes)}")
     size = changes.get("input_size", model.config.input_size)
@@ -152,7 +157,9 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
     if set(old) - set(fresh) or any(path[:3] != ("params", "encoder", "body") for path in new):
         raise ValueError("model's parameters do not match its config")
     params = {path: jnp.asarray(old.get(path, value)) for path, value in fresh.items()}
-    for path in params:
-        if path[:4] == ("params", "encoder", "body", "Conv_0"):  # the closing convolution
+    for path in new:
+        # The identity: a new body's closing convolution is zero.  New blocks
+        # are the identity by their own initialisation (second kernel zero).
+        if path[3] == "Conv_0":
             params[path] = jnp.zeros_like(params[path])
     return Restorator(traverse_util.unflatten_dict(params), config)

@@ -104,7 +104,30 @@ def test_deepened_model_computes_the_same_function(tiny, task):
     size = 24 if task == "upscale" else config.input_size  # an upscaler's crops may change
     deep = deepen(model, 3, input_size=size)
     assert deep.config == dataclasses.replace(config, residual_blocks=3, input_size=size)
-    image = np.random.default_rng(2).random((16, 12, config.in_channels)).astype(np.float32)
+    added = _same_function_added(model, deep)
+    assert len(added) == 2 * (2 * 3 + 1)  # kernel and bias: two convs a block, one closing
+    new = traverse_util.flatten_dict(deep.params)
+    assert not np.any(new["params", "encoder", "body", "Conv_0", "kernel"])
+    assert np.std(new["params", "encoder", "body", "ResidualBlock_2", "Conv_0", "kernel"]) > 0
+
+
+def test_grown_body_computes_the_same_function(tiny):
+    """A trained body (random here, closing conv included) keeps its blocks; new ones follow."""
+    config = dataclasses.replace(tiny, task="upscale", residual_blocks=2)
+    model = inr.Restorator(random_params(RestoratorNet(config), config), config)
+    deep = deepen(model, 5)
+    assert deep.config == dataclasses.replace(config, residual_blocks=5)
+    added = _same_function_added(model, deep)
+    assert {path[3] for path in added} == {f"ResidualBlock_{i}" for i in (2, 3, 4)}
+    new = traverse_util.flatten_dict(deep.params)
+    assert np.any(new["params", "encoder", "body", "Conv_0", "kernel"])  # the trained one
+    assert not np.any(new["params", "encoder", "body", "ResidualBlock_4", "Conv_1", "kernel"])
+
+
+def _same_function_added(model, deep):
+    """Check ``deep`` renders as ``model`` and copies its parameters; its added paths."""
+    c = model.config.in_channels
+    image = np.random.default_rng(2).random((16, 12, c)).astype(np.float32)
     np.testing.assert_array_equal(
         deep.restore(image, size=(20, 30)), model.restore(image, size=(20, 30))
     )
@@ -114,9 +137,7 @@ def test_deepened_model_computes_the_same_function(tiny, task):
         np.testing.assert_array_equal(new[path], value)
     added = sorted(set(new) - set(old))
     assert {path[:3] for path in added} == {("params", "encoder", "body")}
-    assert len(added) == 2 * (2 * 3 + 1)  # kernel and bias: two convs a block, one closing
-    assert not np.any(new["params", "encoder", "body", "Conv_0", "kernel"])
-    assert np.std(new["params", "encoder", "body", "ResidualBlock_2", "Conv_0", "kernel"]) > 0
+    return added
 
 
 def test_deepened_body_learns(tiny, colour_images):
@@ -130,12 +151,12 @@ def test_deepen_bad_arguments_are_named(tiny):
     model = untrained(tiny)
     with pytest.raises(ValueError, match="model must be a Restorator"):
         deepen(model.params, 2)
-    with pytest.raises(ValueError, match="residual_blocks must be >= 1"):
+    with pytest.raises(ValueError, match="residual_blocks must be more than model's 0"):
         deepen(model, 0)
     with pytest.raises(ValueError, match="residual_blocks must be an int"):
         deepen(model, 2.0)
-    with pytest.raises(ValueError, match="already has a body"):
-        deepen(deepen(model, 1), 1)
+    with pytest.raises(ValueError, match="more than model's 2"):
+        deepen(deepen(model, 2), 2)
     with pytest.raises(ValueError, match="changes may set"):
         deepen(model, 1, hidden=8)
     with pytest.raises(ValueError, match="input_size of a 'restore' model"):
