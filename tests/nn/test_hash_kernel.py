@@ -40,9 +40,9 @@ def test_values_and_first_derivatives_equal_the_xla_encoding(rng, name):
     # 40 points in blocks of 16: the last block is padded. Outside [-1, 1] they clamp.
     x = jnp.asarray(rng.uniform(-1.05, 1.05, (40, d)), jnp.float32)
     g = jnp.asarray(rng.normal(size=(40, grid.levels * grid.features)), jnp.float32)
-    np.testing.assert_allclose(
-        encode_pallas(x, table, spec, block=16), encode(x, table, spec), atol=1e-6
-    )
+    # Jitted: eagerly, every operation of every level compiles alone.
+    both = jax.jit(lambda x, t: (encode_pallas(x, t, spec, block=16), encode(x, t, spec)))
+    np.testing.assert_allclose(*both(x, table), atol=1e-6)
     # The coarse levels put many points in each cell: the table's gradient
     # sums over rows that points share, and over rows no point touched (zero).
     loss = lambda f: lambda x, t: jnp.sum(f(x, t) * g)  # noqa: E731
@@ -60,9 +60,9 @@ def test_a_bfloat16_table_is_read_and_updated_in_its_dtype(rng):
     grid = inr.HashGrid(**kwargs, param_dtype=jnp.bfloat16)
     spec, table = grid.spec(d), _table(grid, d, dtype=jnp.bfloat16)
     x = jnp.asarray(rng.uniform(-1, 1, (64, d)), jnp.float32)
-    out = encode_pallas(x, table, spec, block=64)
+    out, want = jax.jit(lambda t: (encode_pallas(x, t, spec, block=64), encode(x, t, spec)))(table)
     assert out.dtype == jnp.float32
-    np.testing.assert_allclose(out, encode(x, table, spec), atol=1e-6)
+    np.testing.assert_allclose(out, want, atol=1e-6)
     dtable = jax.jit(jax.grad(lambda t: jnp.sum(encode_pallas(x, t, spec, block=64))))(table)
     assert dtable.dtype == jnp.bfloat16
 

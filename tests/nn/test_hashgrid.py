@@ -78,7 +78,7 @@ def test_encoding_matches_numpy(rng, d, interpolation):
     )  # fmt: skip
     params = _init(grid, d)
     points = rng.uniform(-1.05, 1.05, (24, d)).astype(np.float32)
-    got = np.asarray(grid.apply(params, points))
+    got = np.asarray(jax.jit(grid.apply)(params, points))  # eagerly, each operation compiles
     want = _numpy_encoding(grid, np.asarray(params["params"]["table"], np.float64), points)
     assert got.shape == (24, 15)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
@@ -129,7 +129,7 @@ def test_derivatives_match_finite_differences(rng, interpolation):
                         interpolation=interpolation)  # fmt: skip
     params = _init(grid, 2)
     w = jax.random.normal(jax.random.PRNGKey(5), (8, 1))
-    f = lambda p: jnp.sin(grid.apply(params, p) @ w)  # noqa: E731
+    f = jax.jit(lambda p: jnp.sin(grid.apply(params, p) @ w))  # one program, not one per operation
     h = 1e-3
     res = grid.layout(2)[0]
     points = rng.uniform(-0.9, 0.9, (400, 2))
@@ -152,7 +152,7 @@ def test_second_derivatives_vanish_inside_linear_cells_but_not_smoothstep():
         grid = inr.HashGrid(levels=2, features=1, base_resolution=4, log2_table_size=8,
                             interpolation=interpolation)  # fmt: skip
         params = _init(grid, 2)
-        f = lambda p, g=grid, q=params: g.apply(q, p)  # noqa: E731
+        f = jax.jit(lambda p, g=grid, q=params: g.apply(q, p))
         lap = inr.laplacian(f, points, jnp.ones(2))
         assert np.allclose(lap, 0.0, atol=1e-4) == zero
 

@@ -102,9 +102,13 @@ def test_v_cycle_is_symmetric_positive_definite(shape, plane):
     rng = np.random.default_rng(1)
     field = () if plane else (1,)
     inside = jnp.asarray(_blob(*shape, rng), jnp.float32).reshape(shape + field)
-    levels = masked._levels(inside, jnp.ones(shape + field), masked._n_levels(*shape))
+    # Jitted: eagerly, every operation of every level compiles alone.
+    levels = jax.jit(masked._levels, static_argnums=2)(
+        inside, jnp.ones(shape + field), masked._n_levels(*shape)
+    )
     r, s = (jnp.asarray(rng.normal(size=shape + field), jnp.float32) * inside for _ in range(2))
-    mr, ms = masked._v_cycle(levels, r), masked._v_cycle(levels, s)
+    v_cycle = jax.jit(masked._v_cycle)
+    mr, ms = v_cycle(levels, r), v_cycle(levels, s)
     left, right = float(jnp.sum(mr * s)), float(jnp.sum(r * ms))
     assert abs(left - right) < 1e-4 * np.sqrt(float(jnp.sum(mr * r)) * float(jnp.sum(ms * s)))
     assert float(jnp.sum(mr * r)) > 0

@@ -98,11 +98,15 @@ def random_params(net, config, key=0, scale=0.3):
     """Initialised parameters with the (zero-initialised) output layer made random."""
     x = jnp.zeros((1, config.input_size, config.input_size, config.in_channels))
     args = (jax.random.PRNGKey(key), x, jnp.zeros((1, 4, 2)), jnp.ones((1, 2)))
-    params = compile_unoptimised(net.init, *args)
-    leaves, tree = jax.tree.flatten(params)
-    keys = jax.random.split(jax.random.PRNGKey(key + 1), len(leaves))
-    leaves = [
-        jnp.where(leaf == 0, scale * jax.random.normal(k, leaf.shape), leaf)
-        for leaf, k in zip(leaves, keys, strict=True)
-    ]
-    return jax.tree.unflatten(tree, leaves)
+
+    def make(*args):
+        leaves, tree = jax.tree.flatten(net.init(*args))
+        keys = jax.random.split(jax.random.PRNGKey(key + 1), len(leaves))
+        leaves = [
+            jnp.where(leaf == 0, scale * jax.random.normal(k, leaf.shape), leaf)
+            for leaf, k in zip(leaves, keys, strict=True)
+        ]
+        return jax.tree.unflatten(tree, leaves)
+
+    # One program: eagerly, every leaf's shape would compile its own draw.
+    return compile_unoptimised(make, *args)

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -39,12 +40,13 @@ def test_denoiser_returns_the_single_pass_residual(tiny, changes):
     x_t = jnp.asarray(rng.normal(size=(2, 7, 3)), jnp.float32)
     t = jnp.asarray(rng.integers(0, config.num_steps, (2, 7)), jnp.int32)
 
-    net = RestoratorNet(config)
-    want = net.apply(single.params, image, points, cell, reference=reference)
-    base = net.apply(single.params, image, points, method=RestoratorNet.base)
+    # Jitted: eagerly, each of the model's operations would compile alone.
+    apply = jax.jit(RestoratorNet(config).apply, static_argnames="method")
+    want = apply(single.params, image, points, cell, reference=reference)
+    base = apply(single.params, image, points, method=RestoratorNet.base)
     args = (image, points, cell, x_t, t, reference)
-    x0 = diffusion.net.apply(diffusion.params, *args)
-    got = net.apply(single.params, base, x0 * 0.25, method=RestoratorNet.to_rgb)
+    x0 = jax.jit(diffusion.net.apply)(diffusion.params, *args)
+    got = apply(single.params, base, x0 * 0.25, method=RestoratorNet.to_rgb)
     np.testing.assert_allclose(got, want, atol=2e-5)
 
 

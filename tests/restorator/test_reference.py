@@ -58,7 +58,7 @@ def test_matching_equals_the_dense_relevance_and_its_gradient():
     for ours, want in zip(match(q, k), dense(q, k), strict=True):
         np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
     grads = [
-        jax.grad(lambda q, k, f=f: jnp.sum(weights * f(q, k)[1]), argnums=(0, 1))(q, k)
+        jax.jit(jax.grad(lambda q, k, f=f: jnp.sum(weights * f(q, k)[1]), argnums=(0, 1)))(q, k)
         for f in (match, dense)
     ]
     for ours, want in zip(*grads, strict=True):
