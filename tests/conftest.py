@@ -20,6 +20,15 @@ if "xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
 if "xla_backend_optimization_level" not in os.environ["XLA_FLAGS"]:
     os.environ["XLA_FLAGS"] += " --xla_backend_optimization_level=0"
 
+# Under pytest-xdist every core runs a worker of its own, so Eigen's
+# intra-op threads (matmuls, convolutions) would only contend with the
+# other workers: one thread each runs the suite several percent faster.
+if (
+    "PYTEST_XDIST_WORKER" in os.environ
+    and "xla_cpu_multi_thread_eigen" not in os.environ["XLA_FLAGS"]
+):
+    os.environ["XLA_FLAGS"] += " --xla_cpu_multi_thread_eigen=false"
+
 # Compiling is most of this suite's time, and many tests compile the same
 # programs: the training step above all, in this process and again in the
 # subprocesses that are killed and resumed.  One persistent compilation cache

@@ -14,21 +14,21 @@ def small(channels=1):
 
 @pytest.fixture(scope="module")
 def camera_fit(camera64):
-    return inr.fit_image(camera64, steps=300)
+    return inr.fit_image(camera64, steps=200)
 
 
 def test_psnr_trend_small(camera_fit):
-    """The paper's settings on a 64x64 cameraman climb past 35 dB by step 100 and 45 dB by 300."""
+    """The paper's settings on a 64x64 cameraman climb past 35 dB by step 100 and 44 dB by 200."""
     p = camera_fit.history["psnr"]
-    assert p.shape == (300,) and camera_fit.history["loss"].shape == (300,)
-    assert p[0] < 15 < 35 < p[100] < p[200] < p[299]
-    assert p[299] > 45
+    assert p.shape == (200,) and camera_fit.history["loss"].shape == (200,)
+    assert p[0] < 15 < 35 < p[100] < p[150] < p[199]
+    assert p[199] > 44
 
 
 def test_render_matches_history_and_quadrant(camera_fit, camera64):
     full = camera_fit.render(64, 64)
     assert full.shape == (64, 64) and full.dtype == np.float32
-    assert inr.psnr(full, camera64) > 45
+    assert inr.psnr(full, camera64) > 44
     # Small chunks so the quadrant and the full render split points differently.
     quad = camera_fit.render(32, 32, region=(0, 0, 0.5, 0.5), chunk=1000)
     assert np.array_equal(quad, camera_fit.render(64, 64, chunk=1024)[:32, :32])
@@ -195,5 +195,5 @@ def test_reference_psnr_256_cameraman():
 
 def test_repr_is_one_short_line(camera_fit):
     text = repr(camera_fit)
-    assert text.startswith("FitResult(Siren 256x3, shape (64, 64), 300 steps, PSNR ")
+    assert text.startswith("FitResult(Siren 256x3, shape (64, 64), 200 steps, PSNR ")
     assert "\n" not in text and len(text) < 120
