@@ -2,7 +2,8 @@
 
 ``encoder`` (CNN feature pyramid + global latent), ``decoder`` (residual
 FiLM MLP), ``model`` (the network, its config and presets), ``data``
-(image sources, host-built examples, masking, prefetch), ``stream``
+(image sources, host-built examples, prefetch), ``masking`` (FranNet's
+masking augmentation, on the host and in ``jit``), ``stream``
 (batches built on the device), ``reference`` (TTSR's texture transfer from a
 reference photo), ``frannet`` (FranNet's CelebA protocol and table rows),
 ``losses`` (TTSR's optional perceptual and adversarial terms),
@@ -15,12 +16,13 @@ flips and transposes at render time).
 """
 
 from inr.restorator.convert import deepen, to_diffusion
-from inr.restorator.data import Masking, load_images, make_batch
+from inr.restorator.data import load_images, make_batch
 from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 from inr.restorator.ensemble import ENSEMBLES
 from inr.restorator.frannet import evaluate, protocol_example
 from inr.restorator.losses import Adversarial, Critic, Perceptual
+from inr.restorator.masking import Masking
 from inr.restorator.model import COLOR_SPACES, PRESETS, TASKS, RestoratorConfig, RestoratorNet
 from inr.restorator.options import LOSSES, PIPELINES, Checkpoints, TrainConfig
 from inr.restorator.reference import TextureExtractor, Transfer

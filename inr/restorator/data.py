@@ -1,4 +1,4 @@
-"""Training data for restorators: image sources, random examples, masking, prefetch.
+"""Training data for restorators: image sources, random examples, prefetch.
 
 Pure NumPy and imageio on the host (no TensorFlow or PyTorch).  A batch is a
 function of ``(seed, step)`` only (:func:`make_batch` draws from
@@ -39,7 +39,6 @@ float32 arrays: ``inputs (B, n_in, n_in, c)``, ``points (B, P, 2)``,
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import math
 import os
 import queue
@@ -54,21 +53,19 @@ import numpy as np
 from inr._validate import as_image
 from inr.color import rgb_to_gray
 from inr.interpolation import resize_weights, sample_bilinear
+from inr.restorator.masking import as_masking, mask_cells
 
 __all__ = [
     "CROPS",
     "DOWNSCALES",
     "IMAGE_SUFFIXES",
     "QUERIES",
-    "Masking",
     "Prefetcher",
-    "as_masking",
     "downscale_kernel",
     "expand_sources",
     "group_names",
     "load_images",
     "make_batch",
-    "mask_cells",
     "patch_points",
 ]
 
@@ -76,7 +73,6 @@ CROPS = ("random", "centre")
 DOWNSCALES = ("bicubic", "bilinear")
 QUERIES = ("uniform", "pixels", "patch")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-_PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 64)
 
 
 # -- sources ------------------------------------------------------------------
@@ -199,69 +195,6 @@ def _resize(image: np.ndarray, height: int, width: int, downscale: str = "bicubi
     wx = resize_weights(image.shape[1], width, antialias, method).astype(np.float32)
     rows = np.tensordot(wy, image, axes=(1, 0))  # (height, w, c)
     return np.clip(np.matmul(wx, rows), 0.0, 1.0)
-
-
-# -- masking ------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Masking:
-    """FranNet's masking augmentation: blank ``n`` random cells of a ``k x k`` grid.
-
-    Attributes:
-      grid: ``k`` fixed (an int), ``"uniform"`` (``k`` uniform in 5..64) or
-        ``"dynamic"`` (``k`` from the primes 5..61 and 64).
-      min_cells: smallest ``n``.
-      max_fraction: largest ``n`` as a fraction of the ``k^2`` cells.
-    """
-
-    grid: int | str = 8
-    min_cells: int = 0
-    max_fraction: float = 0.75
-
-    def __post_init__(self):
-        if isinstance(self.grid, str):
-            if self.grid not in ("uniform", "dynamic"):
-                raise ValueError(
-                    f"masking grid must be an int, 'uniform' or 'dynamic'; got {self.grid!r}"
-                )
-        elif int(self.grid) < 1:
-            raise ValueError(f"masking grid must be positive; got {self.grid!r}")
-        if not 0.0 <= self.max_fraction <= 1.0:
-            raise ValueError(f"masking max_fraction must be in [0, 1]; got {self.max_fraction}")
-
-    def draw_grid(self, rng: np.random.Generator) -> int:
-        if self.grid == "uniform":
-            return int(rng.integers(5, 65))
-        if self.grid == "dynamic":
-            return int(rng.choice(_PRIMES))
-        return int(self.grid)
-
-
-def as_masking(masking) -> Masking | None:
-    """``None``, a :class:`Masking`, a grid size, ``"uniform"`` or ``"dynamic"``."""
-    if masking is None or isinstance(masking, Masking):
-        return masking
-    if isinstance(masking, (int, str)):
-        return Masking(grid=masking)
-    raise ValueError(
-        f"masking must be None, an int, 'uniform', 'dynamic' or Masking; got {masking!r}"
-    )
-
-
-def mask_cells(image: np.ndarray, rng: np.random.Generator, masking: Masking) -> np.ndarray:
-    """A copy of ``image (h, w, c)`` with ``n`` random grid cells set to 0."""
-    k = masking.draw_grid(rng)
-    cells = k * k
-    hi = max(int(np.floor(masking.max_fraction * cells)), masking.min_cells)
-    n = int(rng.integers(min(masking.min_cells, hi), hi + 1))
-    ys = np.round(np.linspace(0, image.shape[0], k + 1)).astype(int)
-    xs = np.round(np.linspace(0, image.shape[1], k + 1)).astype(int)
-    out = image.copy()
-    for cell in rng.choice(cells, size=n, replace=False):
-        r, c = divmod(int(cell), k)
-        out[ys[r] : ys[r + 1], xs[c] : xs[c + 1]] = 0.0
-    return out
 
 
 # -- examples and batches -----------------------------------------------------

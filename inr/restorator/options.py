@@ -14,8 +14,9 @@ import math
 from pathlib import Path
 
 from inr._validate import as_positive_int
-from inr.restorator.data import CROPS, DOWNSCALES, QUERIES, Masking, as_masking
+from inr.restorator.data import CROPS, DOWNSCALES, QUERIES
 from inr.restorator.losses import Adversarial, Perceptual
+from inr.restorator.masking import Masking, as_masking
 
 __all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
 
@@ -41,7 +42,7 @@ class TrainConfig:
       clip: global gradient-norm clip, or ``None``.
       weight_decay: AdamW's decoupled weight decay (0: plain Adam).
       masking: FranNet's masking of the inputs: ``None``, a grid size,
-        ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.data.Masking`.
+        ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.masking.Masking`.
       max_scale: largest upscaling factor drawn for the ``upscale`` task.
       crop: ``"random"`` (each task's random crops, see
         :mod:`inr.restorator.data`) or ``"centre"`` (the whole centred

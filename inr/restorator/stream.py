@@ -46,14 +46,8 @@ import numpy as np
 
 from inr.color import rgb_to_gray
 from inr.interpolation import _KERNELS, sample_bilinear
-from inr.restorator.data import (
-    _PRIMES,
-    Masking,
-    _pixel_centre,
-    as_masking,
-    downscale_kernel,
-    patch_points,
-)
+from inr.restorator.data import _pixel_centre, downscale_kernel, patch_points
+from inr.restorator.masking import Masking, as_masking, mask_cells_device
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
 
@@ -331,35 +325,6 @@ def _store_bilinear(store: ImageStore, crop: Crops, points):
     return _blend(at, _corners(crop.height, crop.width, points))
 
 
-def _grid_size(key, masking: Masking):
-    if masking.grid == "uniform":
-        return jax.random.randint(key, (), 5, 65)
-    if masking.grid == "dynamic":
-        return jnp.asarray(_PRIMES)[jax.random.randint(key, (), 0, len(_PRIMES))]
-    return jnp.asarray(int(masking.grid))
-
-
-def _mask(key, image, masking: Masking):
-    """``image`` with ``m`` random cells of a ``k x k`` grid blanked (as ``data.mask_cells``)."""
-    n = image.shape[0]
-    largest = 64 if isinstance(masking.grid, str) else int(masking.grid)
-    k_grid, k_count, k_cells = jax.random.split(key, 3)
-    k = _grid_size(k_grid, masking)
-    cells = k * k
-    hi = jnp.maximum(jnp.floor(masking.max_fraction * cells).astype(jnp.int32), masking.min_cells)
-    count = _randint(k_count, jnp.minimum(masking.min_cells, hi), hi)
-    # Cell boundaries round(j n / k), as np.linspace; a pixel's cell counts those at or below it.
-    j = jnp.arange(1, largest)
-    bounds = jnp.where(j < k, jnp.round(j * n / k), n + 1)
-    cell = jnp.sum(jnp.arange(n)[:, None] >= bounds[None, :], axis=1)
-    # m distinct cells: those whose random score ranks below m among the k^2.
-    score = jax.random.uniform(k_cells, (largest * largest,))
-    score = jnp.where(jnp.arange(largest * largest) < cells, score, 2.0)
-    blank = jnp.argsort(jnp.argsort(score)) < count
-    hit = blank[cell[:, None] * k + cell[None, :]]
-    return jnp.where(hit[..., None], 0.0, image)
-
-
 def _query(key, spec: StreamSpec, width, height):
     """``(points_per_image, 2)`` query points on a ``width x height`` target (traced sizes)."""
     shape = (spec.points_per_image, 2)
@@ -396,7 +361,7 @@ def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):
         inputs = rgb_to_gray(small)[..., None] if spec.task == "restore" else small
         cell = n / jnp.stack([crop.width, crop.height]).astype(jnp.float32)
     if spec.masking is not None:
-        inputs = _mask(k_mask, inputs, spec.masking)
+        inputs = mask_cells_device(k_mask, inputs, spec.masking)
     batch = {"inputs": inputs, "points": points, "targets": targets, "cell": cell}
     if spec.reference_size is not None:
         batch.update(_reference(jax.random.fold_in(key, 2), crop, store, spec))

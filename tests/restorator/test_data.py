@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import inr
-from inr.restorator.data import Masking, Prefetcher, as_masking, load_images, make_batch, mask_cells
+from inr.restorator.data import Prefetcher, load_images, make_batch
+from inr.restorator.masking import Masking, as_masking, mask_cells
 
 SPEC = dict(input_size=16, batch_size=3, points_per_image=50)
 

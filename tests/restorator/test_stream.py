@@ -8,7 +8,8 @@ import pytest
 
 import inr
 from inr.interpolation import resize_weights, sample_bilinear
-from inr.restorator.data import Masking, downscale_kernel, load_images
+from inr.restorator.data import downscale_kernel, load_images
+from inr.restorator.masking import Masking
 from inr.restorator.stream import StreamSpec, device_batch, draw_crops, image_store
 from inr.restorator.train import batch_maker
 
