@@ -33,6 +33,15 @@ def test_pretrained_restore_renders_colour(astronaut):
     assert np.abs(small - gray).mean() < 0.05
 
 
+def test_pretrained_restore_beats_the_gray_oracle(astronaut):
+    """Colour closer to the truth than the bicubic upscale of the gray input."""
+    model = inr.load_restorator("pretrained:restore")
+    gray = inr.rgb_to_gray(inr.resize(astronaut, (64, 64), "bicubic"))
+    oracle = np.repeat(inr.resize(gray, (256, 256), "bicubic")[..., None], 3, axis=-1)
+    out = model.restore(gray, size=(256, 256))
+    assert inr.mse(out, astronaut) < 0.8 * inr.mse(oracle, astronaut)
+
+
 def test_pretrained_diffusion_beats_the_gray_oracle(astronaut):
     model = inr.load_restorator("pretrained:diffusion")
     assert (model.config.restorator, model.config.task) == ("diffusion", "restore")
