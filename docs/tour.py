@@ -19,7 +19,7 @@
 # with the shipped weights. Each cell says how long it takes on a 2-core
 # laptop-class CPU, most of it compiling; a second run of a cell with the
 # same shapes reuses the compiled program. Install with
-# `pip install -e ".[examples]"`.
+# `pip install -e ".[notebook]"` (a Jupyter kernel, matplotlib and scikit-image).
 #
 # This notebook is paired with `docs/tour.py` by jupytext; the test suite
 # runs it.
