@@ -11,6 +11,12 @@ def astronaut():
     return inr.resize(inr.sample_image("astronaut"), (256, 256), "bicubic")
 
 
+def _gray_and_oracle(image, side: int):
+    """The 64x64 gray input of ``image`` and its bicubic upscale to ``side``, in 3 channels."""
+    gray = inr.rgb_to_gray(inr.resize(image, (64, 64), "bicubic"))
+    return gray, np.repeat(inr.resize(gray, (side, side), "bicubic")[..., None], 3, axis=-1)
+
+
 def test_pretrained_upscale_beats_bicubic(astronaut):
     model = inr.load_restorator("pretrained:upscale")
     assert model.config.task == "upscale"
@@ -36,8 +42,7 @@ def test_pretrained_restore_renders_colour(astronaut):
 def test_pretrained_restore_beats_the_gray_oracle(astronaut):
     """Colour closer to the truth than the bicubic upscale of the gray input."""
     model = inr.load_restorator("pretrained:restore")
-    gray = inr.rgb_to_gray(inr.resize(astronaut, (64, 64), "bicubic"))
-    oracle = np.repeat(inr.resize(gray, (256, 256), "bicubic")[..., None], 3, axis=-1)
+    gray, oracle = _gray_and_oracle(astronaut, 256)
     out = model.restore(gray, size=(256, 256))
     assert inr.mse(out, astronaut) < 0.8 * inr.mse(oracle, astronaut)
 
@@ -46,8 +51,7 @@ def test_pretrained_diffusion_beats_the_gray_oracle(astronaut):
     model = inr.load_restorator("pretrained:diffusion")
     assert (model.config.restorator, model.config.task) == ("diffusion", "restore")
     truth = inr.resize(astronaut, (128, 128), "bicubic")
-    gray = inr.rgb_to_gray(inr.resize(astronaut, (64, 64), "bicubic"))
-    oracle = np.repeat(inr.resize(gray, (128, 128), "bicubic")[..., None], 3, axis=-1)
+    gray, oracle = _gray_and_oracle(astronaut, 128)
     # Three decoder calls (steps 99, 1, 0), the best setting of the Set14 sweep.
     sampler = inr.diffusion.SamplerConfig(stride=98, noise="zero")
     out = model.restore(gray, size=(128, 128), sampler=sampler)
