@@ -2,10 +2,13 @@
 
 Conventions (checked at every public boundary):
 
-* images are float arrays in [0, 1] shaped (H, W) or (H, W, C); uint8 input
-  is accepted and converted;
-* network coordinates are pixel centres in [-1, 1], ``(x, y)`` in the last
-  axis; a region is ``(x0, y0, x1, y1)`` in fractions of the image.
+* signals are gridded samples of 1 to 3 axes, channels last (audio
+  ``(T, C)``, video ``(T, H, W, C)``, volumes ``(D, H, W[, C])``;
+  :mod:`inr.signal`); images are their two-axis case, float arrays in
+  [0, 1] shaped (H, W) or (H, W, C), uint8 accepted and converted;
+* network coordinates are cell centres in [-1, 1], in coordinate order
+  (``x`` along the last array axis: ``(x, y)`` for an image); a region is a
+  box of fractions, ``(x0, y0, x1, y1)`` for an image (:mod:`inr.coords`).
 
 Subpackages: :mod:`inr.nn` (modules), :mod:`inr.poisson` (gradient-domain
 editing), :mod:`inr.restorator` (coordinate decoders), :mod:`inr.diffusion`
@@ -14,10 +17,18 @@ editing), :mod:`inr.restorator` (coordinate decoders), :mod:`inr.diffusion`
 
 from inr import diffusion, distributed, restorator
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
-from inr.coords import grid, pixel_centres
+from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
-from inr.fit import DEFAULT_OPTIMIZER, TARGETS, fit_gradients, fit_image, fit_images
+from inr.fit import (
+    DEFAULT_OPTIMIZER,
+    TARGETS,
+    fit_gradients,
+    fit_image,
+    fit_images,
+    fit_signal,
+    fit_signals,
+)
 from inr.interpolation import resize
 from inr.io import load_image, save_image
 from inr.metrics import mse, psnr, ssim
@@ -76,6 +87,7 @@ __all__ = [
     "SineLayer",
     "Siren",
     "TrainConfig",
+    "cell_axes",
     "color_change",
     "diffusion",
     "directional_derivative",
@@ -87,6 +99,8 @@ __all__ = [
     "fit_gradients",
     "fit_image",
     "fit_images",
+    "fit_signal",
+    "fit_signals",
     "gradient",
     "grid",
     "illumination_change",

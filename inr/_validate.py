@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
+    "as_box",
     "as_channel_values",
     "as_field",
     "as_image",
@@ -26,6 +27,7 @@ __all__ = [
     "as_offset",
     "as_positive_int",
     "as_region",
+    "as_shape",
     "as_size",
     "check_image_shape",
     "same_shapes",
@@ -121,34 +123,61 @@ def as_images(images, name: str = "images") -> np.ndarray:
     return _to_float(x, name)
 
 
-def as_region(region, name: str = "region") -> tuple[float, float, float, float]:
-    """``(x0, y0, x1, y1)`` fractions of the image with x0 < x1, y0 < y1.
+_AXIS_NAMES = ("x", "y", "z", "w")
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight")
 
-    ``None`` is the whole image.  Fractions outside [0, 1] are allowed (they
-    extrapolate the field beyond the image) but must be finite.
+
+def _count(n: int) -> str:
+    return _COUNTS[n - 1] if n <= len(_COUNTS) else str(n)
+
+
+def as_box(region, dims: int, name: str = "region") -> tuple[float, ...]:
+    """A box of fractions per coordinate: ``(lo_1, .., lo_d, hi_1, .., hi_d)``, lo < hi.
+
+    Coordinates are in coordinate order (``x``, the last array axis,
+    first), so ``dims=2`` is the image region ``(x0, y0, x1, y1)``.
+    ``None`` is the whole signal.  Fractions outside [0, 1] are allowed
+    (they extrapolate the field) but must be finite.
     """
     if region is None:
-        return (0.0, 0.0, 1.0, 1.0)
+        return (0.0,) * dims + (1.0,) * dims
+    names = _AXIS_NAMES[:dims] if dims <= len(_AXIS_NAMES) else [f"c{i}" for i in range(dims)]
+    listed = ", ".join([f"{a}0" for a in names] + [f"{a}1" for a in names])
     try:
-        x0, y0, x1, y1 = (float(v) for v in region)
+        box = tuple(float(v) for v in region)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be four numbers (x0, y0, x1, y1); got {region!r}") from None
-    if not all(np.isfinite(v) for v in (x0, y0, x1, y1)):
+        box = ()
+    if len(box) != 2 * dims:
+        raise ValueError(f"{name} must be {_count(2 * dims)} numbers ({listed}); got {region!r}")
+    if not all(np.isfinite(v) for v in box):
         raise ValueError(f"{name} must be finite; got {region!r}")
-    if not (x0 < x1 and y0 < y1):
-        raise ValueError(f"{name} must have x0 < x1 and y0 < y1; got {region!r}")
-    return (x0, y0, x1, y1)
+    if not all(lo < hi for lo, hi in zip(box[:dims], box[dims:], strict=True)):
+        order = " and ".join(f"{a}0 < {a}1" for a in names)
+        raise ValueError(f"{name} must have {order}; got {region!r}")
+    return box
+
+
+def as_region(region, name: str = "region") -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` fractions of an image: :func:`as_box` in two dimensions."""
+    return as_box(region, 2, name)
+
+
+def as_shape(shape, name: str = "size") -> tuple[int, ...]:
+    """A tuple of positive integers (integer-valued floats refused)."""
+    dims = len(shape)
+    want = f"{name} must be {_count(dims)} positive integer{'s' if dims > 1 else ''}"
+    try:
+        out = tuple(int(n) for n in shape)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
+        raise ValueError(f"{want}; got {tuple(shape)!r}") from None
+    if dims == 0 or any(o != n or o <= 0 for o, n in zip(out, shape, strict=True)):
+        raise ValueError(f"{want}; got {tuple(shape)!r}")
+    return out
 
 
 def as_size(height, width, name: str = "size") -> tuple[int, int]:
-    """Positive integer (height, width)."""
-    try:
-        h, w = int(height), int(width)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
-        raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}") from None
-    if h != height or w != width or h <= 0 or w <= 0:
-        raise ValueError(f"{name} must be two positive integers; got {(height, width)!r}")
-    return h, w
+    """Positive integer (height, width): :func:`as_shape` in two dimensions."""
+    return as_shape((height, width), name)
 
 
 def as_positive_int(value, name: str) -> int:

@@ -1,26 +1,35 @@
-"""Pixel-centre coordinate grids.
+"""Cell-centre coordinate grids of any number of axes.
 
-Convention: the network sees coordinates in [-1, 1]; ``x`` runs left to
-right along the width, ``y`` top to bottom along the height, and the image
-covers exactly [-1, 1]^2, so pixel ``j`` of ``W`` has its centre at
-``-1 + (2j + 1) / W``.  Coordinates are ``(x, y)`` in the last axis.
+Convention, stated once: a gridded signal of shape ``(N_1, ..., N_d[, C])``
+(array order: audio ``(T,)``, an image ``(H, W)``, a video ``(T, H, W)``,
+a volume ``(D, H, W)``) covers exactly [-1, 1]^d.  Its coordinates are in
+*coordinate order*, the reverse of array order: coordinate 0 (``x``) runs
+along the last array axis, coordinate 1 (``y``) along the one before, and
+so on, so an image's points are ``(x, y)`` with ``x`` along the width and
+``y`` down the height, and a video's are ``(x, y, t)``.  Cell ``j`` of an
+axis of ``n`` cells has its centre at ``-1 + (2j + 1) / n``.
 
-A *region* ``(x0, y0, x1, y1)`` is given in fractions of the image: a render
-of ``region`` at ``(h, w)`` puts pixel ``j`` at fraction
-``x0 + (x1 - x0) * (j + 1/2) / w``.  Rendering ``(0, 0, 1/2, 1/2)`` at
-half size therefore uses exactly the pixel centres of the top-left
-quadrant of the full render (computed in float64, they round to the same
-float32 coordinates).
+A *region* (a box) is given in fractions of the signal, lower corner then
+upper corner, each in coordinate order: ``(x0, x1)`` for audio,
+``(x0, y0, x1, y1)`` for an image, ``(x0, y0, z0, x1, y1, z1)`` for three
+axes.  A render of a box puts cell ``j`` of ``n`` along coordinate ``i`` at
+fraction ``lo_i + (hi_i - lo_i) * (j + 1/2) / n``.  Rendering the box
+``(0, ..., 0, 1/2, ..., 1/2)`` at half the size along every axis therefore
+uses exactly the cell centres of the first orthant of the full render
+(computed in float64, they round to the same float32 coordinates).
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._validate import as_region, as_size
+from inr._validate import as_box, as_shape
 
-__all__ = ["grid", "grid_axes", "pixel_centres", "points_from_axes"]
+__all__ = ["cell_axes", "grid", "grid_axes", "pixel_centres", "points_from_axes"]
 
 
 def pixel_centres(n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
@@ -32,38 +41,55 @@ def pixel_centres(n: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     return 2.0 * frac - 1.0
 
 
-def grid(height: int, width: int, region=None) -> np.ndarray:
-    """``(height, width, 2)`` float32 pixel-centre coordinates ``(x, y)`` in [-1, 1].
+def cell_axes(shape, region=None) -> tuple[np.ndarray, ...]:
+    """The float32 coordinate axes of a grid of ``shape`` (array order), in coordinate order.
+
+    ``cell_axes((H, W))`` is ``(xs (W,), ys (H,))``; ``cell_axes((T, H, W))`` is
+    ``(xs, ys, ts)``.  ``region`` is a box of fractions (module docstring),
+    ``None`` for the whole signal.  Pass the axes to a jitted function and
+    build the points there with :func:`points_from_axes`: building and
+    copying ``(prod(shape), d)`` points on the host costs more than a GPU's
+    whole render of a large image.
+    """
+    shape = as_shape(shape)
+    box = as_box(region, len(shape))
+    d = len(shape)
+    return tuple(
+        pixel_centres(n, box[i], box[d + i]).astype(np.float32)
+        for i, n in enumerate(reversed(shape))
+    )
+
+
+def points_from_axes(*coordinate_axes: jax.Array) -> Annotated[jax.Array, "n d"]:
+    """``(prod(shape), d)`` points in row-major (array) order from axes in coordinate order.
+
+    The traceable twin of ``grid(*shape).reshape(-1, d)``: the points are
+    broadcast from the axes, so they equal the host's float32 values exactly.
+    """
+    d = len(coordinate_axes)
+    shape = tuple(a.shape[0] for a in reversed(coordinate_axes))
+
+    def along(i, a):  # coordinate i varies along array axis d - 1 - i
+        return jnp.broadcast_to(a.reshape([-1 if k == d - 1 - i else 1 for k in range(d)]), shape)
+
+    columns = [along(i, jnp.asarray(a)) for i, a in enumerate(coordinate_axes)]
+    return jnp.stack(columns, axis=-1).reshape(-1, d)
+
+
+def grid(*shape: int, region=None) -> np.ndarray:
+    """``(*shape, d)`` float32 cell-centre coordinates in [-1, 1], in coordinate order.
+
+    ``grid(H, W)[i, j] == (x_j, y_i)``; ``grid(T, H, W)[t, i, j] == (x_j, y_i, t_t)``.
 
     Args:
-      height, width: output size in pixels.
-      region: ``(x0, y0, x1, y1)`` fractions of the image, ``None`` for all.
+      *shape: the grid's size along each array axis.
+      region: a box of fractions (see the module docstring), ``None`` for all.
     """
-    xs, ys = grid_axes(height, width, region)
-    xx, yy = np.meshgrid(xs, ys, indexing="xy")
-    return np.stack([xx, yy], axis=-1)
+    cols = cell_axes(shape, region)
+    mesh = np.meshgrid(*reversed(cols), indexing="ij")
+    return np.stack(mesh[::-1], axis=-1)
 
 
 def grid_axes(height: int, width: int, region=None) -> tuple[np.ndarray, np.ndarray]:
-    """The axes of :func:`grid`: float32 ``xs`` (width,) and ``ys`` (height,).
-
-    ``grid(h, w, region)[i, j] == (xs[j], ys[i])`` exactly.  Pass the axes to
-    a jitted function and build the points there with
-    :func:`points_from_axes`: building and copying (H*W, 2) points on the
-    host costs more than a GPU's whole render at 1024x1024.
-    """
-    height, width = as_size(height, width)
-    x0, y0, x1, y1 = as_region(region)
-    xs = pixel_centres(width, x0, x1).astype(np.float32)
-    ys = pixel_centres(height, y0, y1).astype(np.float32)
-    return xs, ys
-
-
-def points_from_axes(xs: jnp.ndarray, ys: jnp.ndarray) -> jnp.ndarray:
-    """``(H*W, 2)`` points ``(x, y)`` in row-major pixel order from (W,) and (H,) axes.
-
-    The traceable twin of ``grid(...).reshape(-1, 2)``.
-    """
-    xx = jnp.broadcast_to(xs[None, :], (ys.shape[0], xs.shape[0]))
-    yy = jnp.broadcast_to(ys[:, None], (ys.shape[0], xs.shape[0]))
-    return jnp.stack([xx, yy], axis=-1).reshape(-1, 2)
+    """An image's :func:`cell_axes`: float32 ``xs`` (width,) and ``ys`` (height,)."""
+    return cell_axes((height, width), region)

@@ -1,12 +1,13 @@
 """Exact derivatives of a coordinate network by autodiff.
 
-A *field* is a pointwise function ``f: (n, 2) -> (n, C)``: output row ``i``
+A *field* is a pointwise function ``f: (n, d) -> (n, C)``: output row ``i``
 depends only on input row ``i``.  Then one forward-mode pass with the same
 tangent ``t`` on every row gives every point's directional derivative
 ``J_i t`` at once, with no Jacobian materialised; nesting two passes gives
 ``t^T H_i t``.  Tangents are coordinate steps, so passing the step of one
 pixel, ``t = (2/W, 0)`` for a [-1, 1] grid of width ``W``, yields
-derivatives in intensity per pixel directly.  These are the quantities
+derivatives in intensity per pixel directly; likewise per sample of audio
+or per voxel of a volume.  These are the quantities
 SIREN is supervised with in its Poisson experiments (Sitzmann et al. 2020,
 Sec. 4.1).
 """
@@ -38,21 +39,27 @@ def second_derivative(
     return directional_derivative(lambda y: directional_derivative(f, y, t)[1], x, t)[1]
 
 
+def _unit(steps: jax.Array, i: int) -> jax.Array:
+    """``steps`` along coordinate ``i`` alone: the tangent of one cell along that axis."""
+    return jnp.where(jnp.arange(steps.shape[0]) == i, steps, 0.0)
+
+
 def gradient(
-    f: Field, x: Annotated[jax.Array, "n 2"], steps: Annotated[jax.Array, "2"]
-) -> Annotated[jax.Array, "n C 2"]:
-    """``(df/dx * steps[0], df/dy * steps[1])`` per point, ``(n, C, 2)``."""
+    f: Field, x: Annotated[jax.Array, "n d"], steps: Annotated[jax.Array, "d"]
+) -> Annotated[jax.Array, "n C d"]:
+    """``(df/dx_1 * steps[0], .., df/dx_d * steps[d-1])`` per point, ``(n, C, d)``.
+
+    One forward-mode pass per coordinate, in coordinate order.
+    """
     steps = jnp.asarray(steps, x.dtype)
-    dx = directional_derivative(f, x, jnp.stack([steps[0], 0.0]))[1]
-    dy = directional_derivative(f, x, jnp.stack([0.0, steps[1]]))[1]
-    return jnp.stack([dx, dy], axis=-1)
+    parts = [directional_derivative(f, x, _unit(steps, i))[1] for i in range(x.shape[-1])]
+    return jnp.stack(parts, axis=-1)
 
 
 def laplacian(
-    f: Field, x: Annotated[jax.Array, "n 2"], steps: Annotated[jax.Array, "2"]
+    f: Field, x: Annotated[jax.Array, "n d"], steps: Annotated[jax.Array, "d"]
 ) -> Annotated[jax.Array, "n C"]:
-    """``f_xx * steps[0]^2 + f_yy * steps[1]^2`` per point, ``(n, C)``."""
+    """``sum_i d^2f/dx_i^2 * steps[i]^2`` per point, ``(n, C)``."""
     steps = jnp.asarray(steps, x.dtype)
-    return second_derivative(f, x, jnp.stack([steps[0], 0.0])) + second_derivative(
-        f, x, jnp.stack([0.0, steps[1]])
-    )
+    parts = [second_derivative(f, x, _unit(steps, i)) for i in range(x.shape[-1])]
+    return sum(parts[1:], parts[0])

@@ -1,29 +1,32 @@
-"""Fitting a coordinate network to an image, its gradients or its Laplacian.
+"""Fitting a coordinate network to a gridded signal, an image's gradients or Laplacian.
 
-The public drivers of Sitzmann et al. 2020's single-image fits (Sec. 4.1):
-:func:`fit_image`, :func:`fit_gradients` and :func:`fit_images` (many
-images at once, ``vmap`` over parameter sets).  What each fit minimises,
-and in which units, is in :mod:`inr.objectives`.
+The public drivers of Sitzmann et al. 2020's fits (Sec. 4.1 and 4.2):
+:func:`fit_signal` fits any gridded signal of 1 to 3 axes (audio, an image,
+a video, a volume; conventions in :mod:`inr.signal` and :mod:`inr.coords`),
+and :func:`fit_signals` many at once (``vmap`` over parameter sets).
+:func:`fit_image` and :func:`fit_images` are their two-axis cases, which
+also fit an image's gradients or Laplacian; :func:`fit_gradients` fits a
+given gradient field.  What each fit minimises, and in which units, is in
+:mod:`inr.objectives`; the loop is :mod:`inr.loop`.
 
 Options are objects: ``model`` is any pointwise Flax module (default a
 :class:`~inr.Siren` with the paper's sizes) and ``optimizer`` any
 ``optax.GradientTransformation`` (default the paper's ``optax.adam(1e-4)``),
-applied full batch.  Both are static: the compiled fit is reused for every
-call with the same model, optimizer object and shapes.
+applied full batch unless ``points`` draws a random batch per step.  Both
+are static: the compiled fit is reused for every call with the same model,
+optimizer object and shapes.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from functools import partial
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import PartitionSpec as P
 
 from inr._validate import (
     as_channel_values,
@@ -32,120 +35,29 @@ from inr._validate import (
     as_number,
     as_positive_int,
 )
-from inr.distributed import DATA, as_mesh, data_size, local_mesh, pad_rows, to_host
+from inr.coords import grid
+from inr.distributed import as_mesh, data_sharding, data_size, local_mesh
+from inr.loop import fit_keys, mean_value, run
 from inr.nn.siren import Siren
-from inr.objectives import ANNEAL, TARGETS, loss, problem, problems
+from inr.objectives import ANNEAL, TARGETS, problem, problems
 from inr.result import FitResult
+from inr.signal import Layout, as_signal, store
 
-__all__ = ["DEFAULT_OPTIMIZER", "TARGETS", "fit_gradients", "fit_image", "fit_images"]
+__all__ = [
+    "DEFAULT_OPTIMIZER",
+    "TARGETS",
+    "fit_gradients",
+    "fit_image",
+    "fit_images",
+    "fit_signal",
+    "fit_signals",
+]
 
 DEFAULT_OPTIMIZER = optax.adam(1e-4)
 """The paper's optimiser: Adam with learning rate 1e-4."""
 
-_LOG_EVERY = 100
 
-
-def _train(model, optimizer, target, points, n_steps, params, opt_state, start, batch):
-    """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
-
-    ``points``: ``None`` (every pixel each step) or the random pixels per step.
-
-    Returns the new state and the per-step ``(loss, psnr)`` history.
-    """
-
-    def step(carry, i):
-        params, opt_state = carry
-        objective = partial(loss, model, target, points=points)
-        (_, (value, psnr)), grads = jax.value_and_grad(objective, has_aux=True)(
-            params, batch, start + i
-        )
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), (value, psnr)
-
-    (params, opt_state), (values, psnr) = jax.lax.scan(
-        step, (params, opt_state), jnp.arange(n_steps)
-    )
-    return params, opt_state, values, psnr
-
-
-_train_one = jax.jit(_train, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(5, 6))
-
-
-@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6), donate_argnums=(7, 8))
-def _train_many(
-    model, optimizer, target, points, n_steps, group, mesh, params, opt_state, start, batch
-):
-    """``_train`` vmapped over images, ``group`` images at a time, on each device of ``mesh``.
-
-    Fully vmapped, XLA's CPU batched matmuls are slower than separate ones
-    once a batch's activations leave the cache; ``lax.map`` over vmapped
-    groups keeps both.  The image axis is split over the mesh's ``"data"``
-    axis: fits never talk to each other, so the devices do not either.
-    """
-
-    def local(params, opt_state, batch):
-        def fit(args):
-            return _train(model, optimizer, target, points, n_steps, *args[:2], start, args[2])
-
-        return jax.lax.map(fit, (params, opt_state, batch), batch_size=group)
-
-    spec = P(DATA)
-    # No collectives to type-check (check_vma): a body that never talks may
-    # hold calls, such as Pallas kernels, that do not carry the mesh axes.
-    return jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)(
-        params, opt_state, batch
-    )
-
-
-# Activations per vmapped group of images, in floats.  On a CPU a group
-# must fit in L2 (~4 MiB) or batched matmuls slow down; an accelerator wants
-# the whole batch at once (small groups leave a GPU launch-bound), bounded
-# only so that memory stays modest.
-_GROUP_FLOATS_CPU = 2**20
-_GROUP_FLOATS_ACCELERATOR = 2**26
-
-
-def _group(mesh, n_points: int, width: int, per_device: int) -> int:
-    """How many images each device trains as one vmapped group."""
-    cpu = mesh.devices.flat[0].platform == "cpu"
-    floats = _GROUP_FLOATS_CPU if cpu else _GROUP_FLOATS_ACCELERATOR
-    return int(np.clip(floats // (n_points * width), 1, per_device))
-
-
-def _init(model, optimizer, key):
-    params = model.init(key, jnp.zeros((1, 2), jnp.float32))
-    return params, optimizer.init(params)
-
-
-@partial(jax.jit, static_argnums=1)
-def _image_keys(seed, n: int) -> jax.Array:
-    """``PRNGKey(seed + i)`` for ``i < n``, as one dispatch rather than an eager ``vmap``."""
-    return jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(n))
-
-
-_init_one = jax.jit(_init, static_argnums=(0, 1))
-_init_many = jax.jit(jax.vmap(_init, in_axes=(None, None, 0)), static_argnums=(0, 1))
-
-
-@partial(jax.jit, static_argnums=0)
-def _mean_value(model, params, xy):
-    return jnp.mean(model.apply(params, xy), axis=0)
-
-
-# --------------------------------------------------------------------------
-# The driver shared by the public functions.
-# --------------------------------------------------------------------------
-
-
-def _report(progress) -> Callable | None:
-    if progress is True:
-        return lambda step, total, loss, psnr: print(
-            f"step {step:>6}/{total}  loss {loss:.3e}  psnr {psnr:6.2f} dB", flush=True
-        )
-    return progress or None
-
-
-def _options(model, optimizer, channels: int):
+def _options(model, optimizer, channels: int, dims: int = 2):
     """The validated ``(model, optimizer)``; ``None`` picks the defaults."""
     if model is None:
         model = Siren(out_features=channels)
@@ -157,92 +69,26 @@ def _options(model, optimizer, channels: int):
             f"optimizer must be an optax.GradientTransformation such as optax.adam(1e-4); "
             f"got {optimizer!r}"
         )
-    out = _output_shape(model)
+    out = _output_shape(model, dims)
     if out != (1, channels):
         raise ValueError(
-            f"model must map points (n, 2) to (n, {channels}) for this image "
+            f"model must map points (n, {dims}) to (n, {channels}) for this signal "
             f"(e.g. out_features={channels}); it gives {out[1:]} per point"
         )
     return model, optimizer
 
 
 @functools.lru_cache(maxsize=64)
-def _output_shape(model: nn.Module) -> tuple[int, ...]:
+def _output_shape(model: nn.Module, dims: int) -> tuple[int, ...]:
     """The output shape of ``model`` on one point (traced once per model, not per call)."""
     try:
         out = jax.eval_shape(
             lambda x: model.apply(model.init(jax.random.PRNGKey(0), x), x),
-            jax.ShapeDtypeStruct((1, 2), jnp.float32),
+            jax.ShapeDtypeStruct((1, dims), jnp.float32),
         )
     except Exception as exc:
-        raise ValueError(f"model must map points (n, 2) to values (n, C): {exc}") from exc
+        raise ValueError(f"model must map points (n, {dims}) to values (n, C): {exc}") from exc
     return tuple(out.shape)
-
-
-def _run(model, optimizer, target, steps, keys, batch, progress, mesh=None, points=None):
-    """Initialise, train in chunks of ``_LOG_EVERY`` steps, collect history.
-
-    With a ``mesh`` the inputs are batched over images (leading axis), padded
-    to a multiple of the mesh's ``"data"`` size by repeating the last image;
-    the padding is dropped from the results.
-    """
-    if mesh is not None:
-        n_images, n_points = keys.shape[0], batch["xy"].shape[1]
-        per_device = -(-n_images // data_size(mesh))
-
-        def pad(x):
-            return pad_rows(x, per_device * data_size(mesh))
-
-        keys, batch = pad(keys), jax.tree.map(pad, batch)
-        width = getattr(model, "hidden_features", 256)
-        group = _group(mesh, n_points, width, per_device)
-
-        def train(n, *state):
-            return _train_many(model, optimizer, target, points, n, group, mesh, *state)
-
-        init, real = _init_many, slice(0, n_images)
-    else:
-
-        def train(n, *state):
-            return _train_one(model, optimizer, target, points, n, *state)
-
-        init, real = _init_one, ...
-    params, opt_state = init(model, optimizer, keys)
-    report = _report(progress)
-    chunk = min(steps, _LOG_EVERY) if report else steps
-    losses, psnrs, done = [], [], 0
-    while done < steps:
-        n = min(chunk, steps - done)
-        params, opt_state, value, psnr = train(n, params, opt_state, jnp.int32(done), batch)
-        losses.append(value)
-        psnrs.append(psnr)
-        done += n
-        if report:
-            report(
-                done,
-                steps,
-                float(jnp.mean(value[real][..., -1])),
-                float(jnp.mean(psnr[real][..., -1])),
-            )
-    history = {
-        "loss": np.concatenate([to_host(x) for x in losses], axis=-1)[real],
-        "psnr": np.concatenate([to_host(x) for x in psnrs], axis=-1)[real],
-    }
-    if not np.all(np.isfinite(history["loss"][..., -1])):
-        raise FloatingPointError(
-            "the fit diverged (its loss is not finite): check the optimizer's learning rate"
-        )
-    if real is not ... and keys.shape[0] > real.stop:  # slicing costs a dispatch per leaf
-        params = jax.tree.map(lambda x: x[real], params)
-    return params, history
-
-
-def _offset(model, params, target, mean, xy, batched):
-    """``offset`` so that ``u = 0.5 * f + offset`` has the requested mean."""
-    if target == "values":
-        return jnp.full(np.shape(mean), 0.5, jnp.float32)
-    fn = jax.vmap(_mean_value, in_axes=(None, 0, None)) if batched else _mean_value
-    return jnp.asarray(mean, jnp.float32) - 0.5 * fn(model, params, xy)
 
 
 def _check_target(target):
@@ -250,7 +96,7 @@ def _check_target(target):
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
 
 
-def _check_points(points, target: str) -> int | None:
+def _check_points(points, target: str = "values") -> int | None:
     if points is None:
         return None
     if target != "values":
@@ -267,9 +113,149 @@ def _check_anneal(anneal) -> float | None:
         raise ValueError(f"anneal must be None or a number in [0, 1]; got {anneal!r}") from None
 
 
+def _split(mesh, points: int | None, n: int):
+    """The sharding of one fit's points over ``mesh``, where it splits them evenly."""
+    if mesh is None:
+        return None
+    mesh = as_mesh(mesh)
+    devices = data_size(mesh)
+    return data_sharding(mesh) if devices > 1 and (points or n) % devices == 0 else None
+
+
 # --------------------------------------------------------------------------
-# Public API.
+# Fits of values: any gridded signal, one or a batch.
 # --------------------------------------------------------------------------
+
+
+def _fit_values(samples, layout: Layout, options, steps, points, seed, progress, mesh, batched):
+    """Fit ``samples`` ((n, C), or (N, n, C) when ``batched``) of a signal of ``layout``."""
+    steps = as_positive_int(steps, "steps")
+    points = _check_points(points)
+    model, optimizer = _options(*options, layout.channels, layout.dims)
+    batch = jax.tree.map(jnp.asarray, store(samples, layout, seed))
+    n = samples.shape[-2]
+    problem = (model, optimizer, "values", points, layout.dims, points or n)
+    if batched:
+        keys = fit_keys(seed, samples.shape[0])
+        mesh = local_mesh() if mesh is None else as_mesh(mesh)
+        params, history = run(problem, steps, keys, batch, progress, mesh)
+    else:
+        split = _split(mesh, points, n)
+        key = jax.random.PRNGKey(seed)
+        params, history = run(problem, steps, key, batch, progress, None, split)
+    lo, hi = layout.value_range
+    offset = jnp.full((*samples.shape[:-2], layout.channels), 0.5 * (lo + hi), jnp.float32)
+    return FitResult(
+        params=params,
+        offset=offset,
+        history=history,
+        model=model,
+        shape=layout.shape,
+        dims=layout.dims,
+        value_range=layout.value_range,
+    )
+
+
+def fit_signal(
+    signal,
+    *,
+    model: nn.Module | None = None,
+    optimizer: optax.GradientTransformation | None = None,
+    steps: int = 500,
+    points: int | None = None,
+    seed: int = 0,
+    progress: bool | Callable = False,
+    mesh=None,
+    dims: int | None = None,
+    value_range=None,
+) -> FitResult:
+    """Fit a coordinate network to a gridded ``signal`` and return a :class:`FitResult`.
+
+    Args:
+      signal: ``(N_1, .., N_d[, C])`` samples at cell centres, channels last:
+        audio ``(T, C)``, an image ``(H, W, C)``, a video ``(T, H, W, C)``, a
+        volume ``(D, H, W[, C])`` (:mod:`inr.signal`).  Any numeric dtype;
+        uint8/uint16 mean ``n/255`` and ``n/65535``.  Integer samples stay in
+        their dtype on the device.
+      model: any pointwise Flax module ``(n, d) -> (n, C)``; default
+        ``inr.Siren(out_features=C)`` (the paper's 256 x 3 hidden layers).
+      optimizer: any ``optax.GradientTransformation``; default
+        :data:`DEFAULT_OPTIMIZER`, the paper's ``optax.adam(1e-4)``.
+      steps: optimisation steps.
+      points: ``None`` trains on every sample at every step (full batch);
+        an int draws that many samples uniformly (with replacement) at each
+        step, on the device, a function of ``seed`` and the step: memory is
+        bounded by ``points``, not by the signal.  The history is then that
+        of each step's sample.
+      seed: PRNG seed for the initialisation and the draws.
+      progress: ``True`` prints a line every 100 steps; a callable
+        ``progress(step, total, loss, psnr)`` is called instead.
+      mesh: ``None`` (one device), a device count or a
+        :class:`jax.sharding.Mesh` with a ``"data"`` axis: each step's points
+        are split over its devices (data parallel; the same sums in parts),
+        when their number divides evenly.
+      dims: the number of coordinate axes, 1 to 3; ``None`` reads the last
+        axis as channels (a ``(D, H, W)`` volume needs ``dims=3``).
+      value_range: ``(lo, hi)``, the values mapped to the network's -1 and
+        1; default as :mod:`inr.signal` says ([0, 1], [-1, 1] or the
+        signal's own range).  Renders are clipped to it.
+
+    Returns:
+      A :class:`FitResult`; ``history["loss"][i]`` is the mean squared error
+      in network units (the signal's units over ``(hi - lo) / 2``, squared)
+      before step ``i`` and ``history["psnr"][i]`` the PSNR (dB) relative to
+      the range's width.
+
+    Raises:
+      FloatingPointError: the loss was not finite at the end.
+    """
+    samples, layout = as_signal(signal, dims, value_range)
+    options = (model, optimizer)
+    return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, False)
+
+
+def fit_signals(
+    signals,
+    *,
+    model: nn.Module | None = None,
+    optimizer: optax.GradientTransformation | None = None,
+    steps: int = 500,
+    points: int | None = None,
+    seed: int = 0,
+    progress: bool | Callable = False,
+    mesh=None,
+    dims: int | None = None,
+    value_range=None,
+) -> FitResult:
+    """Fit one network per signal to a batch ``(N, N_1, .., N_d[, C])``, in one program.
+
+    As :func:`fit_signal` for each, ``signals[i]`` initialised with
+    ``PRNGKey(seed + i)``; every signal sees the same random draws.  The
+    signals are split over the devices of ``mesh`` (``None``: this host's
+    devices), each fitting its share; the fits are the same on any number of
+    devices.  One ``value_range`` serves the batch (default: from all of
+    it).  Returns a batched :class:`FitResult`: ``result[i]`` is fit ``i``.
+    """
+    samples, layout = as_signal(signals, dims, value_range, "signals", batched=True)
+    options = (model, optimizer)
+    return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, True)
+
+
+# --------------------------------------------------------------------------
+# Images: the two-axis case, and derivative targets.
+# --------------------------------------------------------------------------
+
+
+def _fit_derivatives(batch, layout: Layout, options, steps, keys, means, progress, mesh):
+    """Fit an image's (or a stack's) gradients or Laplacian from ``problem(s)``."""
+    model, optimizer, target = options
+    batched = mesh is not None
+    static = (model, optimizer, target, None, 2, int(np.prod(layout.grid)))
+    params, history = run(static, steps, keys, batch, progress, mesh)
+    xy = jnp.asarray(grid(*layout.grid).reshape(-1, 2))
+    fn = jax.vmap(mean_value, in_axes=(None, 0, None)) if batched else mean_value
+    offset = jnp.asarray(means, jnp.float32) - 0.5 * fn(model, params, xy)
+    return FitResult(params=params, offset=offset, history=history, model=model, shape=layout.shape)
 
 
 def fit_image(
@@ -321,19 +307,20 @@ def fit_image(
     """
     _check_target(target)
     img = as_image(image)
-    steps = as_positive_int(steps, "steps")
     points = _check_points(points, target)
-    anneal = _check_anneal(anneal)
-    layout = img.shape
+    layout = Layout(img.shape, 2)
     img3 = img.reshape(*img.shape[:2], -1)
+    if target == "values":
+        samples = img3.reshape(-1, img3.shape[-1])
+        options = (model, optimizer)
+        return _fit_values(samples, layout, options, steps, points, seed, progress, None, False)
+    steps = as_positive_int(steps, "steps")
     model, optimizer = _options(model, optimizer, img3.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, anneal))
+    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, _check_anneal(anneal)))
+    means = img3.reshape(-1, img3.shape[-1]).mean(0)
+    options = (model, optimizer, target)
     key = jax.random.PRNGKey(seed)
-    params, history = _run(model, optimizer, target, steps, key, batch, progress, points=points)
-    offset = _offset(
-        model, params, target, img3.reshape(-1, img3.shape[-1]).mean(0), batch["xy"], False
-    )
-    return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)
+    return _fit_derivatives(batch, layout, options, steps, key, means, progress, None)
 
 
 def fit_gradients(
@@ -365,17 +352,15 @@ def fit_gradients(
         raise ValueError("grad contains NaN or infinite values")
     steps = as_positive_int(steps, "steps")
     anneal = _check_anneal(anneal)
-    layout = g.shape[:-1]
     g4 = g.reshape(*g.shape[:2], -1, 2)
     channels = g4.shape[2]
-    means = as_channel_values(mean, "mean", channels)
+    means = np.broadcast_to(as_channel_values(mean, "mean", channels), (channels,))
     model, optimizer = _options(model, optimizer, channels)
     batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps, anneal))
+    options = (model, optimizer, "gradients")
     key = jax.random.PRNGKey(seed)
-    params, history = _run(model, optimizer, "gradients", steps, key, batch, progress)
-    means = np.broadcast_to(means, (channels,))
-    offset = _offset(model, params, "gradients", means, batch["xy"], False)
-    return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)
+    layout = Layout(g.shape[:-1], 2)
+    return _fit_derivatives(batch, layout, options, steps, key, means, progress, None)
 
 
 def fit_images(
@@ -410,17 +395,19 @@ def fit_images(
     """
     _check_target(target)
     imgs = as_images(images)
-    steps = as_positive_int(steps, "steps")
     points = _check_points(points, target)
-    anneal = _check_anneal(anneal)
-    layout = imgs.shape[1:]
+    layout = Layout(imgs.shape[1:], 2)
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
+    if target == "values":
+        samples = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1])
+        options = (model, optimizer)
+        return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, True)
+    steps = as_positive_int(steps, "steps")
     model, optimizer = _options(model, optimizer, imgs4.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, anneal))
-    keys = _image_keys(seed, len(imgs4))
+    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, _check_anneal(anneal)))
+    means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
-    params, history = _run(model, optimizer, target, steps, keys, batch, progress, mesh, points)
-    means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
-    offset = _offset(model, params, target, means, batch["xy"][0], True)
-    return FitResult(params=params, offset=offset, history=history, model=model, shape=layout)
+    options = (model, optimizer, target)
+    keys = fit_keys(seed, len(imgs4))
+    return _fit_derivatives(batch, layout, options, steps, keys, means, progress, mesh)

@@ -38,6 +38,9 @@ slightly towards agreeing with the field over longer distances.
 
 Units: the network fits ``2u - 1`` (the reference's [-1, 1] normalisation);
 results are mapped back to [0, 1].  Derivatives are in intensity per pixel.
+A fit of values draws its points and targets from a signal of any number
+of axes kept on the device (:mod:`inr.signal`); the derivative targets are
+an image's (two axes).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from inr.coords import grid
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
 from inr.poisson.operators import forward_gradient, neumann_laplacian
+from inr.signal import draw
 
 __all__ = ["ANNEAL", "TARGETS", "loss", "problem", "problems"]
 
@@ -90,12 +94,14 @@ def problem(
     n_steps: int = 1,
     anneal: float | None = ANNEAL,
 ) -> dict:
-    """Coordinates, targets and per-pixel steps for one image, flattened.
+    """Coordinates, derivative targets and per-pixel steps for one image, flattened.
 
-    ``image`` is (H, W, C) in [0, 1] (or None when only ``grad``
-    (H, W, C, 2) is known).  Network units: ``v = 2u - 1``.  A gradient
-    fit's multi-scale terms end after ``anneal * n_steps`` steps (``n_steps``
-    the fit's length); ``anneal=None`` keeps them, ``0`` leaves them out.
+    For ``target`` ``"gradients"`` or ``"laplacian"`` (a fit of values keeps
+    its signal as :func:`inr.signal.store`).  ``image`` is (H, W, C) in
+    [0, 1] (or None when only ``grad`` (H, W, C, 2) is known).  Network
+    units: ``v = 2u - 1``.  A gradient fit's multi-scale terms end after
+    ``anneal * n_steps`` steps (``n_steps`` the fit's length); ``anneal=None``
+    keeps them, ``0`` leaves them out.
     """
     h, w = (image if image is not None else grad).shape[:2]
     xy = grid(h, w).reshape(-1, 2)
@@ -103,9 +109,7 @@ def problem(
     batch: dict[str, Any] = {"steps": steps}
     if image is not None:
         batch["image"] = 2.0 * image.reshape(h * w, -1) - 1.0
-    if target == "values":
-        batch["xy"] = xy
-    elif target == "gradients":
+    if target == "gradients":
         g = 2.0 * (np.asarray(forward_gradient(image)) if grad is None else grad)
         if min(h, w) > 2 and anneal != 0:
             batch["dx"], batch["dy"] = _differences(g.reshape(h, w, -1, 2))
@@ -172,12 +176,13 @@ def _multiscale(v, dx, dy):
 
 
 def loss(
-    model: nn.Module, target: str, params, batch, step, points: int | None = None
+    model: nn.Module, target: str, params, batch, step, points: int | None = None, split=None
 ) -> tuple[jax.Array, tuple]:
     """The objective of step ``step``, and (the target's mean squared error, PSNR).
 
-    With ``points`` (``"values"`` only) the error is over that many pixels
-    drawn uniformly at step ``step`` (a function of the step alone).
+    For ``"values"``, ``batch`` is a signal's :func:`inr.signal.store` and,
+    with ``points``, the error is over that many samples drawn uniformly at
+    step ``step`` (:func:`inr.signal.draw`).
 
     For derivative targets the image is known only up to a constant, so the
     PSNR compares mean-centred values (NaN when there is no image).  The
@@ -185,11 +190,9 @@ def loss(
     """
     f = partial(model.apply, params)
     if target == "values":
-        xy, image = batch["xy"], batch["image"]
-        if points is not None:
-            key = jax.random.fold_in(jax.random.PRNGKey(0), step)
-            pick = jax.random.randint(key, (points,), 0, xy.shape[0])
-            xy, image = xy[pick], image[pick]
+        xy, image = draw(batch, points, step)
+        if split is not None:
+            xy, image = (jax.lax.with_sharding_constraint(a, split) for a in (xy, image))
         v = f(xy)
         chex.assert_equal_shape([v, image])
         loss = jnp.mean((v - image) ** 2)

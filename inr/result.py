@@ -1,10 +1,13 @@
 """``FitResult``: a fitted field and the ways to look at it.
 
-A result maps coordinates to intensities, ``u(x) = 0.5 * f(x) + offset``
-(``f`` the network, fitted in [-1, 1] units).  Everything that renders goes
-through one jitted function, evaluated in fixed-size chunks, so a 4096x4096
-render needs one chunk's memory and every point's value is independent of
-the rendered size (see :mod:`inr.render`).
+A result maps coordinates to values, ``u(x) = half * f(x) + offset`` (``f``
+the network, fitted in [-1, 1] units, ``half`` half the width of the
+signal's value range: 0.5 for images).  It renders on a grid of any size
+along each of the signal's axes, over the whole signal or a box of it (see
+:mod:`inr.coords`).  Everything that renders goes through one jitted
+function, evaluated in fixed-size chunks, so a 4096x4096 render needs one
+chunk's memory and every point's value is independent of the rendered
+size (see :mod:`inr.render`).
 
 A result from :func:`inr.fit_images` is *batched*: its ``params`` and
 ``history`` carry a leading image axis and renders gain one too.
@@ -21,8 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._validate import as_region, as_size
-from inr.coords import grid_axes, points_from_axes
+from inr._validate import as_box, as_shape
+from inr.coords import cell_axes, points_from_axes
 from inr.distributed import as_mesh, local_mesh, replicate, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
@@ -32,8 +35,8 @@ __all__ = ["FitResult"]
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _render(model, quantity, chunk, mesh, params, offset, axes, steps):
-    """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, 2])``.
+def _render(model, quantity, chunk, mesh, params, offset, axes, steps, half=0.5):
+    """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, d])``.
 
     Each chunk of points is evaluated for every parameter set, so a device
     of ``mesh`` holds one chunk's activations per image.
@@ -42,10 +45,10 @@ def _render(model, quantity, chunk, mesh, params, offset, axes, steps):
     def one(p, off, x):
         f = partial(model.apply, p)
         if quantity == "values":
-            return 0.5 * f(x) + off
+            return half * f(x) + off
         if quantity == "gradient":
-            return 0.5 * field_gradient(f, x, steps)
-        return 0.5 * field_laplacian(f, x, steps)
+            return half * field_gradient(f, x, steps)
+        return half * field_laplacian(f, x, steps)
 
     every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)
     xy = points_from_axes(*axes)
@@ -63,7 +66,11 @@ class FitResult:
       history: ``{"loss": (steps,), "psnr": (steps,)}`` NumPy arrays, with a
         leading ``N`` when batched.
       model: the Flax module (static).
-      shape: the fitted image's layout, ``(H, W)`` or ``(H, W, C)`` (static).
+      shape: the fitted signal's shape, ``(N_1, .., N_d[, C])``, such as
+        ``(H, W)`` or ``(H, W, C)`` for an image (static).
+      dims: the number of coordinate axes ``d`` (static).
+      value_range: ``(lo, hi)`` of the signal's values, which the network's
+        -1 and 1 stand for; renders are clipped to it (static).
     """
 
     params: Any
@@ -71,6 +78,8 @@ class FitResult:
     history: dict = flax.struct.field(pytree_node=False)
     model: nn.Module = flax.struct.field(pytree_node=False)
     shape: tuple = flax.struct.field(pytree_node=False)
+    dims: int = flax.struct.field(pytree_node=False, default=2)
+    value_range: tuple = flax.struct.field(pytree_node=False, default=(0.0, 1.0))
 
     def __repr__(self) -> str:
         model = type(self.model).__name__
@@ -103,58 +112,73 @@ class FitResult:
             history={k: v[i] for k, v in self.history.items()},
             model=self.model,
             shape=self.shape,
+            dims=self.dims,
+            value_range=self.value_range,
         )
 
-    def _evaluate(self, quantity, height, width, region, chunk, mesh):
-        height, width = as_size(height, width)
+    def _size(self, shape) -> tuple[int, ...]:
+        if len(shape) != self.dims:
+            raise ValueError(
+                f"size must be {self.dims} positive integers, one per axis of the fitted "
+                f"signal {self.shape} (a region goes in region=); got {shape!r}"
+            )
+        return as_shape(shape)
+
+    def _evaluate(self, quantity, shape, region, chunk, mesh):
+        shape = self._size(shape)
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
-        x0, y0, x1, y1 = as_region(region)
-        axes = grid_axes(height, width, region)
-        # One rendered pixel is this many [-1, 1] coordinate units.
-        steps = jnp.asarray([2.0 * (x1 - x0) / width, 2.0 * (y1 - y0) / height], jnp.float32)
+        box = as_box(region, self.dims)
+        axes = cell_axes(shape, region)
+        # One rendered cell is this many [-1, 1] coordinate units along each coordinate.
+        sizes = shape[::-1]
+        steps = [2.0 * (box[self.dims + i] - box[i]) / n for i, n in enumerate(sizes)]
+        steps = jnp.asarray(steps, jnp.float32)
         params, offset = replicate((self.params, self.offset), mesh)
         if not self.batched:
             params = jax.tree_util.tree_map(lambda x: x[None], params)
             offset = offset[None]
-        per_image = max(1024, chunk // offset.shape[0])
-        out = to_host(_render(self.model, quantity, per_image, mesh, params, offset, axes, steps))
-        channels = () if len(self.shape) == 2 else (self.shape[2],)
-        tail = (2,) if quantity == "gradient" else ()
-        out = out.reshape(offset.shape[0], height, width, *channels, *tail)
+        per_fit = max(1024, chunk // offset.shape[0])
+        half = jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
+        args = (params, offset, axes, steps, half)
+        out = to_host(_render(self.model, quantity, per_fit, mesh, *args))
+        channels = self.shape[self.dims :]
+        tail = (self.dims,) if quantity == "gradient" else ()
+        out = out.reshape(offset.shape[0], *shape, *channels, *tail)
         return out if self.batched else out[0]
 
     def render(
         self,
-        height: int,
-        width: int,
+        *shape: int,
         region=None,
-        *,
         clip: bool = True,
         chunk: int = DEFAULT_CHUNK,
         mesh=None,
     ) -> np.ndarray:
-        """The image at ``(height, width)``, optionally of a ``region`` only.
+        """The signal on a grid of ``shape`` (one size per axis), optionally of a ``region``.
 
-        Returns float32 NumPy ``(height, width[, C])`` in the fitted image's
-        layout, clipped to [0, 1] unless ``clip=False``.  ``chunk`` points
-        (shared among a batch's images) are evaluated at once per device of
-        ``mesh`` (``None``: this host's devices; see :mod:`inr.distributed`).
+        ``fit.render(512, 512)`` for an image, ``fit.render(88200)`` for two
+        seconds of audio fitted at 22.05 kHz (resampled at 44.1 kHz),
+        ``fit.render(40, 180, 320, region=(0, 0, 0, 1, 1, 0.1))`` for the
+        first tenth of a video at 40 frames: any size along every axis.
+        ``region`` is a box of fractions, lower corner then upper corner in
+        coordinate order (``(x0, y0, x1, y1)`` for an image; see
+        :mod:`inr.coords`).  Returns float32 NumPy ``(*shape[, C])`` in the
+        fitted signal's layout, clipped to its value range unless
+        ``clip=False``.  ``chunk`` points (shared among a batch's fits) are
+        evaluated at once per device of ``mesh`` (``None``: this host's
+        devices; see :mod:`inr.distributed`).
         """
-        out = self._evaluate("values", height, width, region, chunk, mesh)
-        return np.clip(out, 0.0, 1.0) if clip else out
+        out = self._evaluate("values", shape, region, chunk, mesh)
+        return np.clip(out, *self.value_range) if clip else out
 
-    def gradient(
-        self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK, mesh=None
-    ):
-        """Exact gradient ``(height, width[, C], 2)`` in intensity per rendered pixel.
+    def gradient(self, *shape: int, region=None, chunk: int = DEFAULT_CHUNK, mesh=None):
+        """Exact gradient ``(*shape[, C], d)`` in value per rendered cell.
 
-        Taken by autodiff at each pixel centre; ``[..., 0]`` is d/dx (along
-        the width), ``[..., 1]`` d/dy.
+        Taken by autodiff at each cell centre, in coordinate order: for an
+        image ``[..., 0]`` is d/dx (along the width), ``[..., 1]`` d/dy.
         """
-        return self._evaluate("gradient", height, width, region, chunk, mesh)
+        return self._evaluate("gradient", shape, region, chunk, mesh)
 
-    def laplacian(
-        self, height: int, width: int, region=None, *, chunk: int = DEFAULT_CHUNK, mesh=None
-    ):
-        """Exact Laplacian ``(height, width[, C])`` in intensity per rendered pixel squared."""
-        return self._evaluate("laplacian", height, width, region, chunk, mesh)
+    def laplacian(self, *shape: int, region=None, chunk: int = DEFAULT_CHUNK, mesh=None):
+        """Exact Laplacian ``(*shape[, C])`` in value per rendered cell squared."""
+        return self._evaluate("laplacian", shape, region, chunk, mesh)

@@ -46,5 +46,5 @@ def test_points_from_axes_is_the_grid(region):
 
     xs, ys = grid_axes(37, 53, region)
     assert xs.shape == (53,) and ys.shape == (37,) and xs.dtype == np.float32
-    expected = inr.grid(37, 53, region).reshape(-1, 2)
+    expected = inr.grid(37, 53, region=region).reshape(-1, 2)
     np.testing.assert_array_equal(np.asarray(jax.jit(points_from_axes)(xs, ys)), expected)

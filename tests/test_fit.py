@@ -54,12 +54,12 @@ def test_derivative_units_are_per_rendered_pixel(camera_fit):
     """Autodiff gradient and Laplacian equal finite differences of the render itself."""
     n, eps = 48, 1e-3  # eps in fractions of the image
     region = (0.3, 0.3, 0.5, 0.5)
-    g = camera_fit.gradient(n, n, region)
-    lap = camera_fit.laplacian(n, n, region)
+    g = camera_fit.gradient(n, n, region=region)
+    lap = camera_fit.laplacian(n, n, region=region)
 
     def at(dx, dy):
         r = (region[0] + dx, region[1] + dy, region[2] + dx, region[3] + dy)
-        return camera_fit.render(n, n, r, clip=False).astype(np.float64)
+        return camera_fit.render(n, n, region=r, clip=False).astype(np.float64)
 
     pixel = (region[2] - region[0]) / n  # one rendered pixel in fractions
     fx = (at(eps, 0) - at(-eps, 0)) / (2 * eps) * pixel

@@ -1,0 +1,174 @@
+"""Gridded signals: the samples a fit of values learns from, kept on the device.
+
+Convention, stated once and checked by :func:`as_signal`: a signal is an
+array of ``dims`` coordinate axes then, optionally, one channel axis:
+audio ``(T, C)``, an image ``(H, W[, C])``, a video ``(T, H, W, C)``, a
+volume ``(D, H, W[, C])``.  Sample ``(i_1, .., i_d)`` is the field's value
+at the cell centre of :mod:`inr.coords` (coordinates in coordinate order,
+``x`` along the last coordinate axis).
+
+Values and network units.  A fit learns ``v = (u - mid) / half`` for a
+*value range* ``[lo, hi]`` (``mid`` its centre, ``half`` its half width),
+so the network's outputs span about [-1, 1] whatever the signal's units
+(SIREN's normalisation: images to [-1, 1], audio as it is).  uint8 and
+uint16 samples mean ``n / 255`` and ``n / 65535`` (the image convention)
+and have the range [0, 1]; otherwise the default range is [0, 1] if the
+values lie in it, else [-1, 1] if they lie in that, else their own
+``[min, max]`` (a CT volume in Hounsfield units, say).  A PSNR is relative
+to the range's width.
+
+Large signals.  The samples stay on the device in their own dtype (a uint8
+video is a quarter of its float32 size) and each step decodes only the
+points it draws: :func:`draw` takes ``points`` flat indices uniformly at
+random, a pure function of the fit's seed and the step, and builds their
+coordinates from the per-axis cell centres, so memory is bounded by the
+batch, never by the signal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.coords import cell_axes, points_from_axes
+
+__all__ = ["Layout", "as_signal", "draw", "store"]
+
+# Dtypes kept on the device as they are, and what one unit of each means.
+_DIVISORS = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+_KEPT_INTEGERS = (np.int8, np.int16, np.int32, np.uint8, np.uint16)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """What a fitted signal looked like: static, hashable.
+
+    Attributes:
+      shape: the signal's shape as given (its channel axis is optional).
+      dims: how many of the leading axes are coordinate axes.
+      value_range: ``(lo, hi)``, the values that map to network units -1 and 1.
+    """
+
+    shape: tuple[int, ...]
+    dims: int
+    value_range: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        return self.shape[: self.dims]
+
+    @property
+    def channels(self) -> int:
+        return self.shape[self.dims] if len(self.shape) > self.dims else 1
+
+
+def _value_range(x: np.ndarray, value_range, name: str) -> tuple[float, float]:
+    if value_range is not None:
+        try:
+            lo, hi = (float(v) for v in value_range)
+        except (TypeError, ValueError):
+            want = "value_range must be two numbers (lo, hi)"
+            raise ValueError(f"{want}; got {value_range!r}") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"value_range must be finite with lo < hi; got {value_range!r}")
+        return lo, hi
+    if x.dtype in _DIVISORS:
+        return 0.0, 1.0
+    lo, hi = float(x.min()), float(x.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    for bounds in ((0.0, 1.0), (-1.0, 1.0)):
+        if bounds[0] <= lo and hi <= bounds[1]:
+            return bounds
+    return (lo, hi) if lo < hi else (lo - 1.0, lo + 1.0)
+
+
+def as_signal(
+    signal, dims: int | None = None, value_range=None, name: str = "signal", batched: bool = False
+) -> tuple[np.ndarray, Layout]:
+    """Validate a signal; return its samples ``(n, C)`` in their storage dtype, and its layout.
+
+    ``dims`` is the number of coordinate axes (1 to 3); ``None`` reads the
+    last axis as channels, so ``(T, C)`` audio, ``(H, W, C)`` images and
+    ``(T, H, W, C)`` video need no ``dims``; a ``(D, H, W)`` volume without
+    channels needs ``dims=3``.  ``batched`` signals carry a leading axis
+    ``N`` (same shape each), and the samples come back ``(N, n, C)``.
+    The caller's array is never modified or kept.
+    """
+    x = np.asarray(signal)
+    lead = 1 if batched else 0
+    if x.dtype == np.bool_ or x.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be an array of numbers; got dtype {x.dtype}")
+    if dims is None:
+        dims = x.ndim - 1 - lead
+    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or not 1 <= dims <= 3:
+        raise ValueError(
+            f"dims must be the number of coordinate axes, 1 to 3; got {dims!r} for {name} "
+            f"of shape {x.shape} (a (D, H, W) volume without channels needs dims=3)"
+        )
+    if x.ndim - lead not in (dims, dims + 1):
+        want = ", ".join(["N"] * lead + [f"N{i + 1}" for i in range(dims)])
+        raise ValueError(f"{name} must be shaped ({want}[, C]); got shape {x.shape}")
+    if 0 in x.shape:
+        raise ValueError(f"{name} is empty: shape {x.shape}")
+    lo_hi = _value_range(x, value_range, name)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    kept = x.dtype if x.dtype in tuple(map(np.dtype, _KEPT_INTEGERS)) else np.float32
+    layout = Layout(tuple(x.shape[lead:]), int(dims), lo_hi)
+    samples = x.astype(kept, copy=True).reshape(*x.shape[:lead], -1, layout.channels)
+    return samples, layout
+
+
+def store(samples: np.ndarray, layout: Layout, seed: int = 0) -> dict:
+    """The pytree a fit of values keeps on the device (see :func:`draw`).
+
+    ``samples`` is ``(n, C)`` or ``(N, n, C)`` from :func:`as_signal`; the
+    other entries are shared, broadcast over ``N`` so the tree can be
+    ``vmap``-ed.
+    """
+    lo, hi = layout.value_range
+    divisor = _DIVISORS.get(samples.dtype, 1.0)
+    shared = {
+        "axes": cell_axes(layout.grid),
+        # u = n / divisor, then v = a u + b: for [0, 1], v = 2u - 1 exactly.
+        "decode": np.array([divisor, 2.0 / (hi - lo), -(hi + lo) / (hi - lo)], np.float32),
+        "key": np.asarray(jax.random.PRNGKey(seed)),
+    }
+    if samples.ndim == 3:
+        shared = jax.tree.map(lambda a: np.broadcast_to(a, (samples.shape[0], *a.shape)), shared)
+    return {"samples": samples, **shared}
+
+
+def _decode(samples, decode) -> jax.Array:
+    u = samples.astype(jnp.float32) / decode[0]
+    return u * decode[1] + decode[2]
+
+
+def coordinates(index: Annotated[jax.Array, "m"], axes) -> Annotated[jax.Array, "m d"]:
+    """The cell centres of flat row-major sample indices, from the per-axis centres."""
+    columns = []
+    for a in axes:  # coordinate order: the last array axis varies fastest
+        columns.append(a[index % a.shape[0]])
+        index = index // a.shape[0]
+    return jnp.stack(columns, axis=-1)
+
+
+def draw(
+    batch: dict, points: int | None, step
+) -> tuple[Annotated[jax.Array, "m d"], Annotated[jax.Array, "m C"]]:
+    """Coordinates and targets (network units) of step ``step``: every sample, or ``points``.
+
+    The random draw is uniform with replacement over the samples, a
+    function of the store's key (the fit's seed) and ``step`` alone.
+    """
+    samples, axes = batch["samples"], batch["axes"]
+    if points is None:
+        return points_from_axes(*axes), _decode(samples, batch["decode"])
+    key = jax.random.fold_in(batch["key"], step)
+    pick = jax.random.randint(key, (points,), 0, samples.shape[0])
+    return coordinates(pick, axes), _decode(samples[pick], batch["decode"])
