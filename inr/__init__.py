@@ -31,6 +31,7 @@ from inr.fit import (
 )
 from inr.interpolation import resize
 from inr.io import load_image, save_image
+from inr.media import load_audio, load_video, save_audio, save_video
 from inr.metrics import mse, psnr, ssim
 from inr.nn import (
     MLP,
@@ -107,8 +108,10 @@ __all__ = [
     "image_gradient",
     "laplacian",
     "laplacian_5pt",
+    "load_audio",
     "load_image",
     "load_restorator",
+    "load_video",
     "luma_bt601",
     "merge",
     "merge_gradients",
@@ -122,8 +125,10 @@ __all__ = [
     "rgb_to_gray",
     "rgb_to_ycbcr",
     "sample_image",
+    "save_audio",
     "save_image",
     "save_restorator",
+    "save_video",
     "seamless_clone",
     "second_derivative",
     "siren_bias_init",

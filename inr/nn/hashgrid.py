@@ -92,7 +92,10 @@ def grid_layout(dims: int, levels: int, table_size: int, base_resolution: int, g
 
 
 class HashGrid(nn.Module):
-    """``(..., d) -> (..., levels * features)``, ``d`` = 2 or 3, coordinates in [-1, 1].
+    """``(..., d) -> (..., levels * features)``, ``d`` = 1 to 3, coordinates in [-1, 1].
+
+    One axis (audio) is a multiresolution 1-D grid, two an image, three a
+    volume or a video (``(x, y, t)``, as instant-ngp encodes both).
 
     Compose it like the other encodings::
 
@@ -170,8 +173,8 @@ class HashGrid(nn.Module):
     @nn.compact
     def __call__(self, x: Annotated[jax.Array, "... d"]) -> Annotated[jax.Array, "... e"]:
         d = x.shape[-1]
-        if d not in (2, 3):
-            raise ValueError(f"HashGrid encodes 2-D or 3-D points; got {d} coordinates")
+        if d not in (1, 2, 3):
+            raise ValueError(f"HashGrid encodes 1-D, 2-D or 3-D points; got {d} coordinates")
         _, rows, _, _ = self.layout(d)
         init = nn.initializers.uniform(2 * self.init_scale)
         table = self.param(
