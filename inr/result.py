@@ -56,6 +56,14 @@ def _render(model, quantity, chunk, mesh, params, offset, axes, steps, half=0.5)
     return jnp.moveaxis(out, 1, 0)
 
 
+@partial(jax.jit, static_argnums=(0, 1))
+def _at(model, chunk, params, offset, points, half):
+    """Values at arbitrary points for a batch of parameter sets: ``(B, n, C)``."""
+    every = lambda x: jax.vmap(lambda p, off: half * model.apply(p, x) + off)(params, offset)
+    out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), points, chunk)
+    return jnp.moveaxis(out, 1, 0)
+
+
 @flax.struct.dataclass
 class FitResult:
     """A fitted coordinate network.
@@ -170,6 +178,29 @@ class FitResult:
         """
         out = self._evaluate("values", shape, region, chunk, mesh)
         return np.clip(out, *self.value_range) if clip else out
+
+    def evaluate(self, points, *, clip: bool = True, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+        """The field at arbitrary ``points`` ``(..., d)`` in [-1, 1] coordinates: ``(..., C)``.
+
+        For what no grid holds: an oblique slice of a volume, a curve, a
+        scattered set of samples.  Points outside [-1, 1] extrapolate.
+        Clipped to the value range unless ``clip=False``; batched results
+        gain a leading axis.
+        """
+        x = np.asarray(points, np.float32)
+        if x.ndim < 1 or x.shape[-1] != self.dims or not np.isfinite(x).all():
+            raise ValueError(
+                f"points must be finite and shaped (..., {self.dims}); got shape {x.shape}"
+            )
+        params, offset = self.params, self.offset
+        if not self.batched:
+            params, offset = jax.tree_util.tree_map(lambda a: a[None], params), offset[None]
+        half = jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
+        flat = jnp.asarray(x.reshape(-1, self.dims))
+        out = to_host(_at(self.model, chunk, params, offset, flat, half))
+        out = out.reshape(offset.shape[0], *x.shape[:-1], *self.shape[self.dims :])
+        out = np.clip(out, *self.value_range) if clip else out
+        return out if self.batched else out[0]
 
     def gradient(self, *shape: int, region=None, chunk: int = DEFAULT_CHUNK, mesh=None):
         """Exact gradient ``(*shape[, C], d)`` in value per rendered cell.
