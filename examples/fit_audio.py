@@ -1,6 +1,6 @@
 """Fit a sound with SIREN, a ReLU network with positional encoding and a hash grid.
 
-python examples/fit_audio.py [--audio PATH] [--seconds 1] [--steps 200] [--width 128]
+python examples/fit_audio.py [--audio PATH] [--seconds 1] [--steps 150] [--width 128]
                              [--full] [--out outputs/fit_audio.png]
 
 Writes a figure (a stretch of each waveform and its spectrogram, truth
@@ -50,13 +50,13 @@ def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--audio", help="a WAV file (default: a built-in synthetic chord)")
     p.add_argument("--seconds", type=float, help="fit this many seconds from the start (1)")
-    p.add_argument("--steps", type=int, help="fitting steps per model (200; --full 1000)")
+    p.add_argument("--steps", type=int, help="fitting steps per model (150; --full 1000)")
     p.add_argument("--width", type=int, help="SIREN and ReLU width (128; --full 256)")
     p.add_argument("--full", action="store_true", help="SIREN's setting (see above)")
     p.add_argument("--out", default="outputs/fit_audio.png", help="the figure; the .wav beside")
     args = p.parse_args(argv)
     args.seconds = args.seconds or (None if args.full else 1.0)
-    args.steps = args.steps or (1000 if args.full else 200)
+    args.steps = args.steps or (1000 if args.full else 150)
     args.width = args.width or (256 if args.full else 128)
     return args
 
@@ -75,7 +75,7 @@ def main(argv=None):
     out = Path(args.out)
     inr.save_audio(out.with_suffix(".wav"), fits["hash grid"], rate)
     fig = figure(audio, fits, rate)
-    fig.suptitle(f"{len(audio) / rate:.2f} s at {rate} Hz, {args.steps} steps each")
+    fig.suptitle(f"{len(audio) / rate:.2f} s at {rate} Hz, {args.steps} steps each", y=1.01)
     save_figure(fig, out)
 
 

@@ -39,9 +39,15 @@ def synthetic_clip(frames: int = 48, size=(72, 96)) -> np.ndarray:
     return np.round(255 * clip).astype(np.uint8)
 
 
-def model_and_optimizer(steps: int):
-    """A 3-D hash grid over (x, y, t), 8 levels from 16 cells up, and a 64-wide MLP."""
-    grid = inr.HashGrid(levels=8, features=2, base_resolution=16, growth=1.5)
+def model_and_optimizer(steps: int, largest: int):
+    """A 3-D hash grid over (x, y, t) from 16 cells up to the clip's ``largest`` side, 64-wide MLP.
+
+    Levels finer than the clip hold vertices that no sample constrains (and
+    share hashed rows with some that are), which shows as noise in frames
+    rendered between the given ones.
+    """
+    levels = 1 + int(np.ceil(np.log(max(largest, 16) / 16) / np.log(1.5)))
+    grid = inr.HashGrid(levels=levels, features=2, base_resolution=16, growth=1.5)
     return inr.MLP(64, 1, 3, encoding=grid), optax.adam(optax.exponential_decay(1e-2, steps, 0.02))
 
 
@@ -68,7 +74,7 @@ def main(argv=None):
         clip, fps = inr.load_video(args.video, size=args.size, frames=frames, dtype=np.uint8)
     else:
         clip, fps = synthetic_clip(args.frames or 48), 24.0
-    model, optimizer = model_and_optimizer(args.steps)
+    model, optimizer = model_and_optimizer(args.steps, max(clip.shape[:3]))
     fit = inr.fit_signal(clip, model=model, optimizer=optimizer, steps=args.steps,
                          points=args.points, progress=True)  # fmt: skip
     t, h, w = clip.shape[:3]

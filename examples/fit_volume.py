@@ -1,6 +1,6 @@
 """Fit a 3-D volume with a hash grid and slice it, straight and obliquely, from the field.
 
-python examples/fit_volume.py [--volume PATH.npy] [--steps 600] [--points 16384]
+python examples/fit_volume.py [--volume PATH.npy] [--steps 450] [--points 16384]
                               [--full] [--out outputs/fit_volume.png]
 
 The figure shows three axis-aligned slices through the middle, truth beside
@@ -50,18 +50,18 @@ def oblique_slice(fit: inr.FitResult, n: int = 256) -> np.ndarray:
     a, b = np.deg2rad(30.0), np.deg2rad(20.0)
     e1 = np.array([np.cos(b), 0.0, np.sin(b)])
     e2 = np.array([-np.sin(a) * np.sin(b), np.cos(a), np.sin(a) * np.cos(b)])
-    return fit.evaluate(u[..., None] * e1 + v[..., None] * e2)[..., 0]
+    return fit.evaluate(u[..., None] * e1 + v[..., None] * e2)  # (n, n): no channel axis
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--volume", help="a .npy volume (D, H, W) (default: a synthetic phantom)")
-    p.add_argument("--steps", type=int, help="fitting steps (600; --full 2400)")
+    p.add_argument("--steps", type=int, help="fitting steps (450; --full 2400)")
     p.add_argument("--points", type=int, default=16384, help="random voxels per step")
     p.add_argument("--full", action="store_true", help="train four times as long")
     p.add_argument("--out", default="outputs/fit_volume.png")
     args = p.parse_args(argv)
-    steps = args.steps or (2400 if args.full else 600)
+    steps = args.steps or (2400 if args.full else 450)
     raw = np.load(args.volume) if args.volume else phantom()
     vol = ((raw - raw.min()) / (raw.max() - raw.min())).astype(np.float32)  # to [0, 1]
     model, optimizer = model_and_optimizer(steps)

@@ -72,3 +72,23 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
         ]  # fmt: skip
     )
     assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("fit_audio", ["--seconds", "0.02", "--steps", "2", "--width", "8"]),
+        ("fit_video", ["--frames", "4", "--steps", "2", "--points", "64"]),
+        ("fit_volume", ["--steps", "2", "--points", "64"]),
+    ],
+)
+def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_path, name, argv):
+    """Each signal example fits its built-in signal for a few steps and writes its files."""
+    import importlib
+
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    out = tmp_path / f"{name}.png"
+    importlib.import_module(name).main([*argv, "--out", str(out)])
+    assert out.stat().st_size > 0
+    side = {"fit_audio": ".wav", "fit_video": ".mp4"}.get(name)
+    assert side is None or out.with_suffix(side).stat().st_size > 0
