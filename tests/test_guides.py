@@ -15,9 +15,14 @@ PAGES = sorted(p.name for p in DOCS.glob("*.md") if python_blocks(p))
 
 
 def test_the_guides_have_code():
-    assert {"fitting.md", "editing.md", "restorators.md", "diffusion.md", "devices.md"} <= set(
-        PAGES
-    )
+    assert {
+        "fitting.md",
+        "editing.md",
+        "restorators.md",
+        "diffusion.md",
+        "devices.md",
+        "signals.md",
+    } <= set(PAGES)
 
 
 @pytest.mark.slow
