@@ -85,6 +85,12 @@ def core(data, work: Path) -> dict:
     out["fit_gradient_4_vs_1"] = diff(f1.gradient(9, 7, mesh=1), f1.gradient(9, 7, mesh=4))
     single = inr.fit_image(images[0], model=inr.Siren(16, 1, 3), steps=20)
     out["fit_single_vs_batched"] = diff(single.params, f4[0].params)
+
+    # One fit's random points split over the devices (data parallel): the same fit.
+    clip = (data[:4, :8, :8] * 255).astype(np.uint8)
+    kw = dict(model=inr.Siren(16, 1, 3), steps=10, points=64)
+    s1, s4 = inr.fit_signal(clip, mesh=1, **kw), inr.fit_signal(clip, mesh=4, **kw)
+    out["signal_params_4_vs_1"] = diff(s1.params, s4.params)
     return out
 
 

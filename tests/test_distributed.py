@@ -99,6 +99,10 @@ def test_fit_images_on_4_devices_matches_1(report):
     assert report["fit_gradient_4_vs_1"] < TOL
 
 
+def test_fit_signal_points_split_over_4_devices_match_1(report):
+    assert report["signal_params_4_vs_1"] < TOL
+
+
 @pytest.mark.slow
 def test_checkpoint_from_4_devices_resumes_on_1_and_2(extended):
     for n in (1, 2):
