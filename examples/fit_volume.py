@@ -1,6 +1,6 @@
 """Fit a 3-D volume with a hash grid and slice it, straight and obliquely, from the field.
 
-python examples/fit_volume.py [--volume PATH.npy] [--steps 450] [--points 16384]
+python examples/fit_volume.py [--volume PATH.npy] [--size 96] [--steps 450] [--points 16384]
                               [--full] [--out outputs/fit_volume.png]
 
 The figure shows three axis-aligned slices through the middle, truth beside
@@ -56,13 +56,14 @@ def oblique_slice(fit: inr.FitResult, n: int = 256) -> np.ndarray:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--volume", help="a .npy volume (D, H, W) (default: a synthetic phantom)")
+    p.add_argument("--size", type=int, default=96, help="the phantom's side (96)")
     p.add_argument("--steps", type=int, help="fitting steps (450; --full 2400)")
     p.add_argument("--points", type=int, default=16384, help="random voxels per step")
     p.add_argument("--full", action="store_true", help="train four times as long")
     p.add_argument("--out", default="outputs/fit_volume.png")
     args = p.parse_args(argv)
     steps = args.steps or (2400 if args.full else 450)
-    raw = np.load(args.volume) if args.volume else phantom()
+    raw = np.load(args.volume) if args.volume else phantom(args.size)
     vol = ((raw - raw.min()) / (raw.max() - raw.min())).astype(np.float32)  # to [0, 1]
     model, optimizer = model_and_optimizer(steps)
     fit = inr.fit_signal(vol, dims=3, model=model, optimizer=optimizer, steps=steps,

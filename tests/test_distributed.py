@@ -161,7 +161,7 @@ def test_fit_groups_fit_cpu_cache_and_fill_accelerators():
     """Images per vmapped group: L2-sized on a CPU, the whole share on a GPU."""
     from types import SimpleNamespace
 
-    from inr.fit import _group
+    from inr.loop import _group
 
     def mesh_on(platform):
         return SimpleNamespace(devices=np.array([SimpleNamespace(platform=platform)]))

@@ -79,7 +79,7 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
     [
         ("fit_audio", ["--seconds", "0.02", "--steps", "2", "--width", "8"]),
         ("fit_video", ["--frames", "4", "--steps", "2", "--points", "64"]),
-        ("fit_volume", ["--steps", "2", "--points", "64"]),
+        ("fit_volume", ["--size", "24", "--steps", "2", "--points", "64"]),
     ],
 )
 def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_path, name, argv):
