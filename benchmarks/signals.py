@@ -12,7 +12,8 @@ layers on the same samples.
 * audio: ``bach.wav`` (44.1 kHz, 308,207 samples); SIREN's configuration
   (1 -> 256 x 3 sine layers, omega_0 = 3000 first, Adam 1e-4, full batch),
   its ReLU+PE baseline (PE with 10 octaves, same width), the fastest field
-  (a dense 1-D hash grid, 64-wide MLP, Adam 1e-2 decaying to 1e-4) and one
+  (a dense 1-D hash grid, one 64-wide hidden layer, Adam 3e-2 decaying to
+  3e-4) and one
   within SIREN's parameter budget.  Targets: SIREN's published MSE 2.33e-5
   and a tenth of it.
 * video: ``cockatoo.mp4`` at 180x320, all 280 frames (uint8 on the device,
@@ -20,9 +21,12 @@ layers on the same samples.
   Targets 30 and 33 dB.
 * volume: ``stent.npy`` normalised to [0, 1] (random batches).  Targets 40
   and 45 dB.
+* memory: the whole clip at 720x1280 kept as uint8 (774 MB), 50 steps of
+  random batches; the process's peak resident memory (``--only memory``,
+  alone).
 
 Usage: python benchmarks/signals.py --data ../shared/data/signals
-           [--only audio video volume] [--siren-steps 30] [--json PATH]
+           [--only audio video volume | --only memory] [--siren-steps 10] [--json PATH]
 """
 
 from __future__ import annotations
@@ -92,14 +96,14 @@ def audio_rows(path: Path, args) -> tuple[list, dict]:
     audio, rate = inr.load_audio(path / "bach.wav")
     mse_of = "loss"  # network units are the signal's ([-1, 1])
     targets = [SIREN_MSE["bach"], SIREN_MSE["bach"] / 10]
-    fast = optax.adam(optax.exponential_decay(1e-2, args.audio_steps, 0.01))
+    fast = optax.adam(optax.exponential_decay(3e-2, args.audio_steps, 0.01))
     small = optax.adam(optax.exponential_decay(1e-2, args.audio_steps, 0.01))
     models = [
         ("SIREN 256x3 (paper)", inr.Siren(256, 3, 1, first_w0=3000.0), optax.adam(1e-4),
          args.siren_steps),
         ("ReLU+PE 256x3", inr.MLP(256, 3, 1, encoding=inr.PositionalEncoding(10)),
          optax.adam(1e-4), args.siren_steps),
-        ("hash grid 1-D (dense) + MLP 64x1", inr.MLP(64, 1, 1, encoding=inr.HashGrid(
+        ("hash grid 1-D (dense) + MLP 64", inr.MLP(64, 0, 1, encoding=inr.HashGrid(
             levels=16, base_resolution=16, growth=2.0)), fast, args.audio_steps),
         ("hash grid 1-D, 2^13 table + MLP 64x2", inr.MLP(64, 2, 1, encoding=inr.HashGrid(
             levels=16, base_resolution=32, growth=1.5, log2_table_size=13)), small,
@@ -159,7 +163,7 @@ def video_rows(path: Path, args) -> list:
     return [
         fit_row(clip, "hash grid (x, y, t) + MLP 64x1", grid, adam, args.video_steps,
                 args.points, [30, 33], db, truth),
-        fit_row(clip, "SIREN 256x3 (paper)", siren, optax.adam(1e-4), args.siren_steps * 10,
+        fit_row(clip, "SIREN 256x3 (paper)", siren, optax.adam(1e-4), args.siren_batch_steps,
                 args.points, [30, 33], db, truth),
     ]  # fmt: skip
 
@@ -173,24 +177,49 @@ def volume_rows(path: Path, args) -> list:
         fit_row(vol, "hash grid 3-D + MLP 64x1", grid, adam, args.volume_steps, args.points,
                 [40, 45], db, vol, dims=3),
         fit_row(vol, "SIREN 256x3 (paper)", inr.Siren(256, 3, 1), optax.adam(1e-4),
-                args.siren_steps * 10, args.points, [40, 45], db, vol, dims=3),
+                args.siren_batch_steps, args.points, [40, 45], db, vol, dims=3),
     ]  # fmt: skip
+
+
+def memory_rows(path: Path, args) -> list:
+    """The whole 720x1280x280 clip, kept as uint8, fitted by random batches: peak memory."""
+    import resource
+
+    clip, _ = inr.load_video(path / "cockatoo.mp4", dtype=np.uint8)
+    grid, adam = _grid_model(3, 50)
+    start = time.perf_counter()
+    inr.fit_signal(clip, model=grid, optimizer=adam, steps=50, points=args.points)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    row = {"model": "hash grid, 50 steps", "clip": str(clip.shape),
+           "clip GiB (uint8)": clip.nbytes / 2**30, "peak RSS GiB": peak,
+           "wall s": time.perf_counter() - start}  # fmt: skip
+    print(row, flush=True)
+    return [row]
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, type=Path, help="the folder of bach.wav etc.")
-    p.add_argument("--only", nargs="+", default=["audio", "video", "volume"])
-    p.add_argument("--siren-steps", type=int, default=30, help="SIREN/ReLU steps (x10 batched)")
-    p.add_argument("--audio-steps", type=int, default=100)
+    p.add_argument(
+        "--only",
+        nargs="+",
+        default=["audio", "video", "volume"],
+        help="sections to run; 'memory' runs alone (a process's peak is its own)",
+    )
+    p.add_argument("--siren-steps", type=int, default=10, help="SIREN/ReLU audio steps")
+    p.add_argument("--siren-batch-steps", type=int, default=600, help="SIREN video/volume steps")
+    p.add_argument("--audio-steps", type=int, default=140)
     p.add_argument("--video-steps", type=int, default=2400)
     p.add_argument("--volume-steps", type=int, default=2400)
     p.add_argument("--points", type=int, default=16384, help="random samples per step")
     p.add_argument("--json", type=Path, default=RESULTS / "signals.json")
     args = p.parse_args(argv)
+    if "memory" in args.only and len(args.only) > 1:
+        p.error("--only memory runs alone: the peak memory of a process is of all it ran")
     out = {"settings": {k: str(v) for k, v in vars(args).items()}}
     columns = ["model", "params", "steps", "wall s", "steps/s", "MSE", "PSNR"]
-    for name, rows_of in (("audio", audio_rows), ("video", video_rows), ("volume", volume_rows)):
+    sections = {"audio": audio_rows, "video": video_rows, "volume": volume_rows}
+    for name, rows_of in sections.items():
         if name not in args.only:
             continue
         result = rows_of(args.data, args)
@@ -203,6 +232,10 @@ def main(argv=None):
         if extra is not None:
             out[name]["siren_step_vs_siren_pytorch"] = extra
         write_json(args.json, out)  # after each signal: a long run keeps what it measured
+    if "memory" in args.only:
+        rows = memory_rows(args.data, args)
+        out["memory"] = {"rows": rows, "table": print_table(rows, list(rows[0]))}
+        write_json(args.json, out)
 
 
 if __name__ == "__main__":

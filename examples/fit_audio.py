@@ -37,12 +37,12 @@ def synthetic_chord(seconds: float = 1.0) -> np.ndarray:
 
 def models(width: int, steps: int):
     """The three fields side by side: ``{name: (model, optimizer)}``."""
-    decay = optax.exponential_decay(1e-2, max(steps, 1), 0.01)
+    decay = optax.exponential_decay(3e-2, max(steps, 1), 0.01)
     grid = inr.HashGrid(levels=16, features=2, base_resolution=16, growth=2.0)
     return {
         "SIREN": (inr.Siren(width, 3, 1, first_w0=3000.0), optax.adam(1e-4)),
         "ReLU + PE": (inr.MLP(width, 3, 1, encoding=inr.PositionalEncoding(10)), optax.adam(1e-4)),
-        "hash grid": (inr.MLP(64, 1, 1, encoding=grid), optax.adam(decay)),
+        "hash grid": (inr.MLP(64, 0, 1, encoding=grid), optax.adam(decay)),
     }
 
 

@@ -120,7 +120,8 @@ def as_signal(
         raise ValueError(f"{name} contains NaN or infinite values")
     kept = x.dtype if x.dtype in tuple(map(np.dtype, _KEPT_INTEGERS)) else np.float32
     layout = Layout(tuple(x.shape[lead:]), int(dims), lo_hi)
-    samples = x.astype(kept, copy=True).reshape(*x.shape[:lead], -1, layout.channels)
+    # No copy on the host: the device gets its own, and the caller's array is not kept.
+    samples = x.astype(kept, copy=False).reshape(*x.shape[:lead], -1, layout.channels)
     return samples, layout
 
 
