@@ -21,10 +21,12 @@ from _timing import RESULTS, best_times, print_table, write_json
 
 import inr
 from inr import fit as fit_module
+from inr import loop
 from inr import result as result_module
 from inr.coords import grid_axes
 from inr.distributed import local_mesh, replicate, to_host
 from inr.restorator import trained
+from inr.signal import Layout, store
 
 
 def _numpy(fn):
@@ -57,12 +59,13 @@ def fit_rows() -> list[tuple[str, callable, callable]]:
     kw = dict(model=model, steps=steps)
     fitted = inr.fit_image(image, **kw)
 
-    batch = jax.tree.map(jnp.asarray, fit_module.problem(image[..., None], None, "values", steps))
+    samples = image.reshape(-1, 1)
+    batch = jax.tree.map(jnp.asarray, store(samples, Layout(image.shape, 2)))
     key = jax.random.PRNGKey(0)
 
     def fit_core():
-        params, state = fit_module._init_one(model, optimizer, key)
-        out = fit_module._train_one(
+        params, state = loop._init_one(model, optimizer, 2, key)
+        out = loop._train_one(
             model, optimizer, "values", None, steps, params, state, jnp.int32(0), batch
         )
         return to_host(out[2])
