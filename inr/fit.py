@@ -19,7 +19,6 @@ optimizer object and shapes.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import flax.linen as nn
@@ -28,17 +27,18 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from inr._validate import (
-    as_channel_values,
-    as_image,
-    as_images,
-    as_number,
-    as_positive_int,
-)
+from inr._validate import as_channel_values, as_image, as_images, as_positive_int
 from inr.coords import grid
-from inr.distributed import as_mesh, data_sharding, data_size, local_mesh
+from inr.distributed import as_mesh, local_mesh
+from inr.fit_options import (
+    DEFAULT_OPTIMIZER,
+    check_anneal,
+    check_points,
+    check_target,
+    model_and_optimizer,
+    split_points,
+)
 from inr.loop import fit_keys, mean_value, run
-from inr.nn.siren import Siren
 from inr.objectives import ANNEAL, TARGETS, problem, problems
 from inr.result import FitResult
 from inr.signal import Layout, as_signal, store
@@ -53,75 +53,6 @@ __all__ = [
     "fit_signals",
 ]
 
-DEFAULT_OPTIMIZER = optax.adam(1e-4)
-"""The paper's optimiser: Adam with learning rate 1e-4."""
-
-
-def _options(model, optimizer, channels: int, dims: int = 2):
-    """The validated ``(model, optimizer)``; ``None`` picks the defaults."""
-    if model is None:
-        model = Siren(out_features=channels)
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a Flax module such as inr.Siren(); got {model!r}")
-    optimizer = DEFAULT_OPTIMIZER if optimizer is None else optimizer
-    if not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(
-            f"optimizer must be an optax.GradientTransformation such as optax.adam(1e-4); "
-            f"got {optimizer!r}"
-        )
-    out = _output_shape(model, dims)
-    if out != (1, channels):
-        raise ValueError(
-            f"model must map points (n, {dims}) to (n, {channels}) for this signal "
-            f"(e.g. out_features={channels}); it gives {out[1:]} per point"
-        )
-    return model, optimizer
-
-
-@functools.lru_cache(maxsize=64)
-def _output_shape(model: nn.Module, dims: int) -> tuple[int, ...]:
-    """The output shape of ``model`` on one point (traced once per model, not per call)."""
-    try:
-        out = jax.eval_shape(
-            lambda x: model.apply(model.init(jax.random.PRNGKey(0), x), x),
-            jax.ShapeDtypeStruct((1, dims), jnp.float32),
-        )
-    except Exception as exc:
-        raise ValueError(f"model must map points (n, {dims}) to values (n, C): {exc}") from exc
-    return tuple(out.shape)
-
-
-def _check_target(target):
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
-
-
-def _check_points(points, target: str = "values") -> int | None:
-    if points is None:
-        return None
-    if target != "values":
-        raise ValueError(f"points (random batches) needs target='values'; got {target!r}")
-    return as_positive_int(points, "points")
-
-
-def _check_anneal(anneal) -> float | None:
-    if anneal is None:
-        return None
-    try:
-        return as_number(anneal, "anneal", 0.0, 1.0)
-    except ValueError:
-        raise ValueError(f"anneal must be None or a number in [0, 1]; got {anneal!r}") from None
-
-
-def _split(mesh, points: int | None, n: int):
-    """The sharding of one fit's points over ``mesh``, where it splits them evenly."""
-    if mesh is None:
-        return None
-    mesh = as_mesh(mesh)
-    devices = data_size(mesh)
-    return data_sharding(mesh) if devices > 1 and (points or n) % devices == 0 else None
-
-
 # --------------------------------------------------------------------------
 # Fits of values: any gridded signal, one or a batch.
 # --------------------------------------------------------------------------
@@ -130,8 +61,8 @@ def _split(mesh, points: int | None, n: int):
 def _fit_values(samples, layout: Layout, options, steps, points, seed, progress, mesh, batched):
     """Fit ``samples`` ((n, C), or (N, n, C) when ``batched``) of a signal of ``layout``."""
     steps = as_positive_int(steps, "steps")
-    points = _check_points(points)
-    model, optimizer = _options(*options, layout.channels, layout.dims)
+    points = check_points(points)
+    model, optimizer = model_and_optimizer(*options, layout.channels, layout.dims)
     batch = jax.tree.map(jnp.asarray, store(samples, layout, seed))
     n = samples.shape[-2]
     problem = (model, optimizer, "values", points, layout.dims, points or n)
@@ -140,7 +71,7 @@ def _fit_values(samples, layout: Layout, options, steps, points, seed, progress,
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
         params, history = run(problem, steps, keys, batch, progress, mesh)
     else:
-        split = _split(mesh, points, n)
+        split = split_points(mesh, points, n)
         key = jax.random.PRNGKey(seed)
         params, history = run(problem, steps, key, batch, progress, None, split)
     lo, hi = layout.value_range
@@ -305,9 +236,9 @@ def fit_image(
       FloatingPointError: the loss was not finite at the end (a learning
         rate too large, or not a number).
     """
-    _check_target(target)
+    check_target(target)
     img = as_image(image)
-    points = _check_points(points, target)
+    points = check_points(points, target)
     layout = Layout(img.shape, 2)
     img3 = img.reshape(*img.shape[:2], -1)
     if target == "values":
@@ -315,8 +246,8 @@ def fit_image(
         options = (model, optimizer)
         return _fit_values(samples, layout, options, steps, points, seed, progress, None, False)
     steps = as_positive_int(steps, "steps")
-    model, optimizer = _options(model, optimizer, img3.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, _check_anneal(anneal)))
+    model, optimizer = model_and_optimizer(model, optimizer, img3.shape[-1])
+    batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, check_anneal(anneal)))
     means = img3.reshape(-1, img3.shape[-1]).mean(0)
     options = (model, optimizer, target)
     key = jax.random.PRNGKey(seed)
@@ -351,11 +282,11 @@ def fit_gradients(
     if not np.all(np.isfinite(g)):
         raise ValueError("grad contains NaN or infinite values")
     steps = as_positive_int(steps, "steps")
-    anneal = _check_anneal(anneal)
+    anneal = check_anneal(anneal)
     g4 = g.reshape(*g.shape[:2], -1, 2)
     channels = g4.shape[2]
     means = np.broadcast_to(as_channel_values(mean, "mean", channels), (channels,))
-    model, optimizer = _options(model, optimizer, channels)
+    model, optimizer = model_and_optimizer(model, optimizer, channels)
     batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps, anneal))
     options = (model, optimizer, "gradients")
     key = jax.random.PRNGKey(seed)
@@ -393,9 +324,9 @@ def fit_images(
     leading axis ``N``, renders return ``(N, h, w[, C])`` and ``result[i]`` is
     image ``i``'s own result.
     """
-    _check_target(target)
+    check_target(target)
     imgs = as_images(images)
-    points = _check_points(points, target)
+    points = check_points(points, target)
     layout = Layout(imgs.shape[1:], 2)
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     if target == "values":
@@ -403,8 +334,8 @@ def fit_images(
         options = (model, optimizer)
         return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, True)
     steps = as_positive_int(steps, "steps")
-    model, optimizer = _options(model, optimizer, imgs4.shape[-1])
-    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, _check_anneal(anneal)))
+    model, optimizer = model_and_optimizer(model, optimizer, imgs4.shape[-1])
+    batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, check_anneal(anneal)))
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
