@@ -91,7 +91,7 @@ show(("destination", a), ("source", b), ("naive paste", naive), ("seamless clone
 # ## Colorize with the shipped weights (about 3 s)
 #
 # `pretrained:restore` turns a 64x64 gray photo into colour at any size.
-# It was trained on 148 general photos, so expect plausible, muted colour.
+# It was trained on 548 general photos and 334 CelebA faces (non-commercial use).
 
 # %%
 truth = inr.sample_image("astronaut")
