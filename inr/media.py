@@ -18,10 +18,12 @@ import importlib
 import math
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 
 from inr._atomic import atomic_write
-from inr._validate import as_positive_int
+from inr._validate import as_images, as_positive_int
+from inr.interpolation import resize
 
 __all__ = ["AUDIO_SUBTYPES", "load_audio", "load_video", "save_audio", "save_video"]
 
@@ -102,8 +104,7 @@ def load_video(path, size=None, frames=None, dtype=np.float32) -> tuple[np.ndarr
       dtype: ``np.float32`` (values in [0, 1]) or ``np.uint8`` (a quarter of
         the memory; :func:`inr.fit_signal` keeps uint8 as it is).
     """
-    iio = _needs("imageio.v3", "video")
-    _needs("av", "video")
+    _needs("av", "video")  # imageio's PyAV plugin
     path = _existing(path)
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.uint8)):
         raise ValueError(f"dtype must be np.float32 or np.uint8; got {dtype!r}")
@@ -130,8 +131,6 @@ def load_video(path, size=None, frames=None, dtype=np.float32) -> tuple[np.ndarr
 def _frame(frame: np.ndarray, size, dtype) -> np.ndarray:
     """One decoded uint8 frame, resized if asked, in ``dtype``."""
     if size is not None:
-        from inr.interpolation import resize
-
         frame = resize(frame, size, "bilinear")
         if np.dtype(dtype) == np.uint8:
             return np.round(frame * 255.0).astype(np.uint8)
@@ -144,8 +143,7 @@ def save_video(path, frames, fps: float = 20.0) -> Path:
 
     Returns the path written.
     """
-    iio = _needs("imageio.v3", "video")
-    _needs("av", "video")
+    _needs("av", "video")  # imageio's PyAV plugin
     path = Path(path)
     if path.suffix.lower() != ".mp4":
         raise ValueError(f"path must end in .mp4; got {str(path)!r}")
@@ -156,8 +154,6 @@ def save_video(path, frames, fps: float = 20.0) -> Path:
     if x.ndim != 4 or x.shape[-1] != 3 or 0 in x.shape:
         raise ValueError(f"frames must be shaped (T, H, W[, 3]); got {np.shape(frames)}")
     if x.dtype != np.uint8:
-        from inr._validate import as_images
-
         x = np.round(as_images(x, "frames") * 255.0).astype(np.uint8)
 
     def write(tmp):

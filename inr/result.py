@@ -34,12 +34,11 @@ from inr.render import DEFAULT_CHUNK, evaluate_chunked
 __all__ = ["FitResult"]
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _render(model, quantity, chunk, mesh, params, offset, axes, steps, half=0.5):
-    """Render ``quantity`` for a batch of parameter sets: ``(B, n, C[, d])``.
+def _over_points(model, quantity, chunk, mesh, params, offset, xy, steps, half):
+    """``quantity`` at points ``xy`` for a batch of parameter sets: ``(B, n, C[, d])``.
 
     Each chunk of points is evaluated for every parameter set, so a device
-    of ``mesh`` holds one chunk's activations per image.
+    of ``mesh`` holds one chunk's activations per fit.
     """
 
     def one(p, off, x):
@@ -51,17 +50,18 @@ def _render(model, quantity, chunk, mesh, params, offset, axes, steps, half=0.5)
         return half * field_laplacian(f, x, steps)
 
     every = lambda x: jax.vmap(one, in_axes=(0, 0, None))(params, offset, x)
-    xy = points_from_axes(*axes)
     out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), xy, chunk, mesh)
     return jnp.moveaxis(out, 1, 0)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _at(model, chunk, params, offset, points, half):
-    """Values at arbitrary points for a batch of parameter sets: ``(B, n, C)``."""
-    every = lambda x: jax.vmap(lambda p, off: half * model.apply(p, x) + off)(params, offset)
-    out = evaluate_chunked(lambda x: jnp.moveaxis(every(x), 0, 1), points, chunk)
-    return jnp.moveaxis(out, 1, 0)
+@partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _render(model, quantity, chunk, mesh, params, offset, axes, steps, half=0.5):
+    """:func:`_over_points` on the grid of ``axes``, its points built on the device."""
+    xy = points_from_axes(*axes)
+    return _over_points(model, quantity, chunk, mesh, params, offset, xy, steps, half)
+
+
+_at = jax.jit(_over_points, static_argnums=(0, 1, 2, 3))
 
 
 @flax.struct.dataclass
@@ -124,6 +124,14 @@ class FitResult:
             value_range=self.value_range,
         )
 
+    def _batch(self, mesh):
+        """``(params, offset, half)`` on ``mesh``'s devices, with a leading fit axis."""
+        params, offset = replicate((self.params, self.offset), mesh)
+        if not self.batched:
+            params = jax.tree_util.tree_map(lambda x: x[None], params)
+            offset = offset[None]
+        return params, offset, jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
+
     def _size(self, shape) -> tuple[int, ...]:
         if len(shape) != self.dims:
             raise ValueError(
@@ -141,12 +149,8 @@ class FitResult:
         sizes = shape[::-1]
         steps = [2.0 * (box[self.dims + i] - box[i]) / n for i, n in enumerate(sizes)]
         steps = jnp.asarray(steps, jnp.float32)
-        params, offset = replicate((self.params, self.offset), mesh)
-        if not self.batched:
-            params = jax.tree_util.tree_map(lambda x: x[None], params)
-            offset = offset[None]
+        params, offset, half = self._batch(mesh)
         per_fit = max(1024, chunk // offset.shape[0])
-        half = jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
         args = (params, offset, axes, steps, half)
         out = to_host(_render(self.model, quantity, per_fit, mesh, *args))
         channels = self.shape[self.dims :]
@@ -179,25 +183,26 @@ class FitResult:
         out = self._evaluate("values", shape, region, chunk, mesh)
         return np.clip(out, *self.value_range) if clip else out
 
-    def evaluate(self, points, *, clip: bool = True, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+    def evaluate(
+        self, points, *, clip: bool = True, chunk: int = DEFAULT_CHUNK, mesh=None
+    ) -> np.ndarray:
         """The field at arbitrary ``points`` ``(..., d)`` in [-1, 1] coordinates: ``(..., C)``.
 
         For what no grid holds: an oblique slice of a volume, a curve, a
         scattered set of samples.  Points outside [-1, 1] extrapolate.
         Clipped to the value range unless ``clip=False``; batched results
-        gain a leading axis.
+        gain a leading axis.  ``chunk`` and ``mesh`` as for :meth:`render`.
         """
         x = np.asarray(points, np.float32)
         if x.ndim < 1 or x.shape[-1] != self.dims or not np.isfinite(x).all():
             raise ValueError(
                 f"points must be finite and shaped (..., {self.dims}); got shape {x.shape}"
             )
-        params, offset = self.params, self.offset
-        if not self.batched:
-            params, offset = jax.tree_util.tree_map(lambda a: a[None], params), offset[None]
-        half = jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
+        mesh = local_mesh() if mesh is None else as_mesh(mesh)
+        params, offset, half = self._batch(mesh)
+        per_fit = max(1024, chunk // offset.shape[0])
         flat = jnp.asarray(x.reshape(-1, self.dims))
-        out = to_host(_at(self.model, chunk, params, offset, flat, half))
+        out = to_host(_at(self.model, "values", per_fit, mesh, params, offset, flat, None, half))
         out = out.reshape(offset.shape[0], *x.shape[:-1], *self.shape[self.dims :])
         out = np.clip(out, *self.value_range) if clip else out
         return out if self.batched else out[0]
