@@ -52,6 +52,14 @@ def best_times(
     return best
 
 
+def torch_device() -> str:
+    """Where a torch peer runs: the GPU JAX uses if torch sees one, else the CPU."""
+    import jax
+    import torch
+
+    return "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     import jax

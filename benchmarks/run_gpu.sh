@@ -6,7 +6,9 @@
 # siren-pytorch); inr itself may come from `pip install --no-deps -e .` or
 # `PYTHONPATH=$PWD` (with no network, `pip install -e` needs
 # `--no-build-isolation`).  Each benchmark writes OUT_DIR/<name>_gpu.json; one that
-# fails or runs past its time limit does not stop the others.
+# fails or runs past its time limit does not stop the others.  The limits add
+# up to about 35 minutes; ONLY="hash_grid decode" runs just the benchmarks named.
+# SIGNALS=DIR adds the audio table (SIREN's steps to its published error).
 set -uo pipefail
 out=$(realpath "${1:-benchmarks/results}")
 here=$(dirname "$0")
@@ -18,6 +20,7 @@ python3 -c "import jax; print('jax', jax.__version__, jax.devices())"
 run() {  # run NAME SECONDS ARGS...: time-limited, logged, never fatal
   local name=$1 limit=$2
   shift 2
+  [[ -z "${ONLY:-}" || " $ONLY " == *" $name "* ]] || return 0
   echo "== $name $*"
   timeout "$limit" python3 "$here/$name.py" "$@" || echo "!! $name exited with $?"
 }
@@ -41,3 +44,6 @@ run profile_kernels 90 fit_images_bf16
 run profile_kernels 90 decode
 run profile_kernels 90 hash_grid
 run profile_kernels 90 hash_grid_pallas
+if [[ -n "${SIGNALS:-}" ]]; then
+  run signals 600 --data "$SIGNALS" --only audio --siren-steps 9001 --json "$out/signals_audio_gpu.json"
+fi

@@ -38,7 +38,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import optax
-from _timing import RESULTS, best_times, print_table, write_json
+from _timing import RESULTS, best_times, print_table, torch_device, write_json
 
 import inr
 
@@ -68,7 +68,7 @@ class Clock:
         return step, float(np.interp(step, self.steps, self.times))
 
 
-def fit_row(signal, name, model, optimizer, steps, points, targets, error, truth, **kw) -> dict:
+def fit_row(signal, name, model, optimizer, steps, points, targets, error, truth, keep, **kw):
     clock = Clock()
     fit = inr.fit_signal(signal, model=model, optimizer=optimizer, steps=steps, points=points,
                          progress=clock, **kw)  # fmt: skip
@@ -85,6 +85,7 @@ def fit_row(signal, name, model, optimizer, steps, points, targets, error, truth
         tail = fit.history["loss"][-max(10, steps // 10) :]
         row["monotone end"] = bool(np.all(np.diff(tail) <= 1e-12))
     print({k: v for k, v in row.items()}, flush=True)
+    keep(row)
     return row
 
 
@@ -110,24 +111,29 @@ def audio_rows(path: Path, args) -> tuple[list, dict]:
          args.audio_steps),
     ]  # fmt: skip
     rows = [
-        fit_row(audio, n, m, o, s, None, targets, mse_of, audio, value_range=(-1, 1))
+        fit_row(audio, n, m, o, s, None, targets, mse_of, audio, args.keep, value_range=(-1, 1))
         for n, m, o, s in models
     ]
     return rows, peer_speed(audio)
 
 
 def peer_speed(audio) -> dict:
-    """SIREN 1 -> 256 x 3 on the clip: inr's step time against siren-pytorch's, in turns."""
+    """SIREN 1 -> 256 x 3 on the clip: inr's step time against siren-pytorch's, in turns.
+
+    On a GPU both run there, in full float32 (see :func:`main`).
+    """
     try:
         import torch
         from siren_pytorch import SirenNet
     except ImportError:
         return {"skipped": "install the bench extra for siren-pytorch"}
     steps, model = 3, inr.Siren(256, 3, 1, first_w0=3000.0)
+    device = torch_device()
     torch.manual_seed(0)
     net = SirenNet(dim_in=1, dim_hidden=256, dim_out=1, num_layers=4, w0=30.0, w0_initial=3000.0)
-    coords = torch.from_numpy(inr.grid(len(audio)).reshape(-1, 1))
-    target = torch.from_numpy(audio)
+    net = net.to(device)
+    coords = torch.from_numpy(inr.grid(len(audio)).reshape(-1, 1)).to(device)
+    target = torch.from_numpy(audio).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def torch_run():
@@ -135,6 +141,8 @@ def peer_speed(audio) -> dict:
             opt.zero_grad(set_to_none=True)
             ((net(coords) - target) ** 2).mean().backward()
             opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
 
     def inr_run():
         inr.fit_signal(audio, model=model, steps=steps, value_range=(-1, 1))
@@ -144,7 +152,8 @@ def peer_speed(audio) -> dict:
     print(f"audio SIREN step: {per}", flush=True)
     return {"inr s/step": per["inr"], "siren-pytorch s/step": per["siren-pytorch"],
             "speedup": per["siren-pytorch"] / per["inr"],
-            "torch threads": torch.get_num_threads()}  # fmt: skip
+            "torch on": torch.cuda.get_device_name() if device == "cuda"
+            else f"{torch.get_num_threads()} threads"}  # fmt: skip
 
 
 def _grid_model(channels: int, steps: int):
@@ -162,9 +171,9 @@ def video_rows(path: Path, args) -> list:
     siren = inr.Siren(256, 3, 3)
     return [
         fit_row(clip, "hash grid (x, y, t) + MLP 64x1", grid, adam, args.video_steps,
-                args.points, [30, 33], db, truth),
+                args.points, [30, 33], db, truth, args.keep),
         fit_row(clip, "SIREN 256x3 (paper)", siren, optax.adam(1e-4), args.siren_batch_steps,
-                args.points, [30, 33], db, truth),
+                args.points, [30, 33], db, truth, args.keep),
     ]  # fmt: skip
 
 
@@ -175,9 +184,9 @@ def volume_rows(path: Path, args) -> list:
     grid, adam = _grid_model(1, args.volume_steps)
     return [
         fit_row(vol, "hash grid 3-D + MLP 64x1", grid, adam, args.volume_steps, args.points,
-                [40, 45], db, vol, dims=3),
+                [40, 45], db, vol, args.keep, dims=3),
         fit_row(vol, "SIREN 256x3 (paper)", inr.Siren(256, 3, 1), optax.adam(1e-4),
-                args.siren_batch_steps, args.points, [40, 45], db, vol, dims=3),
+                args.siren_batch_steps, args.points, [40, 45], db, vol, args.keep, dims=3),
     ]  # fmt: skip
 
 
@@ -214,9 +223,18 @@ def main(argv=None):
     p.add_argument("--points", type=int, default=16384, help="random samples per step")
     p.add_argument("--json", type=Path, default=RESULTS / "signals.json")
     args = p.parse_args(argv)
+    # The paper's figures are float32; a GPU's default TF32 matmuls would
+    # floor the audio error near its target (no effect on a CPU).
+    jax.config.update("jax_default_matmul_precision", "float32")
     if "memory" in args.only and len(args.only) > 1:
         p.error("--only memory runs alone: the peak memory of a process is of all it ran")
-    out = {"settings": {k: str(v) for k, v in vars(args).items()}}
+    out = {"settings": {k: str(v) for k, v in vars(args).items()}, "rows so far": []}
+
+    def keep(row):  # each row as it is measured: a run stopped midway keeps them
+        out["rows so far"].append(row)
+        write_json(args.json, out)
+
+    args.keep = keep
     columns = ["model", "params", "steps", "wall s", "steps/s", "MSE", "PSNR"]
     sections = {"audio": audio_rows, "video": video_rows, "volume": volume_rows}
     for name, rows_of in sections.items():

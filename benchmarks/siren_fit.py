@@ -21,7 +21,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _timing import RESULTS, best_time, best_times, print_table, write_json
+from _timing import RESULTS, best_time, best_times, print_table, torch_device, write_json
 
 import inr
 
@@ -78,7 +78,7 @@ def time_torch(img, steps):
     import torch
     from siren_pytorch import SirenNet
 
-    device = "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+    device = torch_device()
     torch.manual_seed(0)
     net = SirenNet(dim_in=2, dim_hidden=HIDDEN, dim_out=1, num_layers=LAYERS + 1, w0=30.0)
     net = net.to(device)
