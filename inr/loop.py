@@ -30,16 +30,22 @@ _LOG_EVERY = 100
 def _train(model, optimizer, target, points, n_steps, params, opt_state, start, batch, split=None):
     """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
 
-    ``points``: ``None`` (every sample each step) or the random samples per
-    step.  ``split``: ``None``, or the sharding of one fit's points over a
-    mesh (data parallelism with the same numbers as one device).
+    ``target``: a target of :func:`inr.objectives.loss`, or an objective of
+    its own called as ``target(model, params, batch, step, points=points)``
+    and returning what ``loss`` does.  ``points``: ``None`` (every sample
+    each step) or the random samples per step.  ``split``: ``None``, or the
+    sharding of one fit's points over a mesh (data parallelism with the same
+    numbers as one device).
 
     Returns the new state and the per-step ``(loss, psnr)`` history.
     """
+    if callable(target):  # an objective of its own, such as inr.shapes.SDFLoss
+        objective = partial(target, model, points=points)
+    else:
+        objective = partial(loss, model, target, points=points, split=split)
 
     def step(carry, i):
         params, opt_state = carry
-        objective = partial(loss, model, target, points=points, split=split)
         (_, (value, psnr)), grads = jax.value_and_grad(objective, has_aux=True)(
             params, batch, start + i
         )

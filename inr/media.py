@@ -14,7 +14,6 @@ samples raise ``ValueError`` naming the argument.
 
 from __future__ import annotations
 
-import importlib
 import math
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from inr._atomic import atomic_write
+from inr._extras import require
 from inr._validate import as_images, as_positive_int
 from inr.interpolation import resize
 
@@ -29,13 +29,6 @@ __all__ = ["AUDIO_SUBTYPES", "load_audio", "load_video", "save_audio", "save_vid
 
 AUDIO_SUBTYPES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
 """WAV encodings :func:`save_audio` writes: PCM of 16, 24 or 32 bits, or IEEE float32."""
-
-
-def _needs(module: str, extra: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ImportError(f"this needs {module!r}: pip install 'inr[{extra}]'") from None
 
 
 def _existing(path) -> Path:
@@ -54,7 +47,7 @@ def _rate(rate, name: str = "rate") -> float:
 
 def load_audio(path) -> tuple[np.ndarray, int]:
     """A WAV file's samples ``(T, C)`` as float32 in [-1, 1], and its rate in Hz."""
-    sf = _needs("soundfile", "audio")
+    sf = require("soundfile", "audio")
     path = _existing(path)
     try:
         samples, rate = sf.read(path, dtype="float32", always_2d=True)
@@ -73,7 +66,7 @@ def save_audio(path, samples, rate: int, subtype: str = "PCM_16") -> Path:
     ``subtype`` is one of :data:`AUDIO_SUBTYPES`.  PCM rounds to the nearest
     level (16 bits: steps of 2^-15).  Returns the path written.
     """
-    sf = _needs("soundfile", "audio")
+    sf = require("soundfile", "audio")
     path = Path(path)
     if path.suffix.lower() != ".wav":
         raise ValueError(f"path must end in .wav; got {str(path)!r}")
@@ -104,7 +97,7 @@ def load_video(path, size=None, frames=None, dtype=np.float32) -> tuple[np.ndarr
       dtype: ``np.float32`` (values in [0, 1]) or ``np.uint8`` (a quarter of
         the memory; :func:`inr.fit_signal` keeps uint8 as it is).
     """
-    _needs("av", "video")  # imageio's PyAV plugin
+    require("av", "video")  # imageio's PyAV plugin
     path = _existing(path)
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.uint8)):
         raise ValueError(f"dtype must be np.float32 or np.uint8; got {dtype!r}")
@@ -143,7 +136,7 @@ def save_video(path, frames, fps: float = 20.0) -> Path:
 
     Returns the path written.
     """
-    _needs("av", "video")  # imageio's PyAV plugin
+    require("av", "video")  # imageio's PyAV plugin
     path = Path(path)
     if path.suffix.lower() != ".mp4":
         raise ValueError(f"path must end in .mp4; got {str(path)!r}")

@@ -1,0 +1,43 @@
+"""Shapes as signed distance fields: oriented points in, meshes, pictures and metrics out.
+
+``fit_sdf`` fits a field to an oriented point cloud with SIREN's shape
+loss; ``extract_mesh`` meshes its zero level set; ``render_sdf`` sphere
+traces pictures of it; the metrics compare two surfaces by samples.  Mesh
+I/O, marching cubes and the metrics' KD-tree need the ``shapes`` extra
+(``pip install 'inr[shapes]'``).
+"""
+
+from inr.shapes.extract import DEFAULT_BOX, extract_mesh
+from inr.shapes.metrics import SurfaceMetrics, point_metrics, surface_metrics
+from inr.shapes.sdf import SDF, SDFLoss, fit_sdf
+from inr.shapes.surface import (
+    Mesh,
+    Transform,
+    load_mesh,
+    load_points,
+    sample_surface,
+    save_mesh,
+    unit_transform,
+)
+from inr.shapes.trace import Camera, Picture, render_sdf
+
+__all__ = [
+    "DEFAULT_BOX",
+    "SDF",
+    "Camera",
+    "Mesh",
+    "Picture",
+    "SDFLoss",
+    "SurfaceMetrics",
+    "Transform",
+    "extract_mesh",
+    "fit_sdf",
+    "load_mesh",
+    "load_points",
+    "point_metrics",
+    "render_sdf",
+    "sample_surface",
+    "save_mesh",
+    "surface_metrics",
+    "unit_transform",
+]

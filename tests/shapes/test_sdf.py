@@ -1,0 +1,90 @@
+"""Signed distance fields fitted to oriented points, against an exact sphere."""
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import inr
+from inr import shapes
+from inr.shapes.sdf import as_field, evaluate_field
+
+
+def sphere_points(n, radius=1.0, centre=(0.0, 0.0, 0.0), seed=0):
+    p = np.random.default_rng(seed).normal(size=(n, 3))
+    p /= np.linalg.norm(p, axis=1, keepdims=True)
+    return radius * p + np.asarray(centre), p
+
+
+@pytest.fixture(scope="module")
+def sphere_fit():
+    """A unit sphere's field: SIREN 64 x 1, low first frequency, points near the surface."""
+    p, n = sphere_points(20000)
+    loss = shapes.SDFLoss(eikonal=200.0, near=0.5, spread=0.1)
+    adam = optax.adam(optax.cosine_decay_schedule(1e-3, 1500))
+    model = inr.Siren(64, 1, 1, first_w0=5.0)
+    return shapes.fit_sdf(p, n, model=model, optimizer=adam, steps=1500, batch=2000, loss=loss)
+
+
+def test_a_fitted_sphere_is_its_distance_near_the_surface(sphere_fit):
+    q = np.random.default_rng(1).uniform(-1.2, 1.2, size=(30000, 3))
+    true = np.linalg.norm(q, axis=1) - 1.0
+    band = np.abs(true) < 0.1
+    assert np.abs(sphere_fit.distance(q[band]) - true[band]).max() < 0.01
+    fn, _ = as_field(sphere_fit)
+    _, grad = evaluate_field(4096, True, fn, jnp.asarray(q[band], jnp.float32))
+    deviation = np.abs(np.linalg.norm(np.asarray(grad), axis=1) - 1.0)
+    assert np.percentile(deviation, 99) < 0.02 and deviation.mean() < 0.01
+    assert sphere_fit.history["loss"][-1] < sphere_fit.history["loss"][0] / 10
+
+
+def test_distances_come_back_in_the_input_units():
+    p, n = sphere_points(4000, radius=3.0, centre=(10.0, -2.0, 5.0))
+    sdf = shapes.fit_sdf(p, n, model=inr.Siren(32, 1, 1, first_w0=5.0), steps=2, batch=64)
+    np.testing.assert_allclose(sdf.transform.centre, [10, -2, 5], atol=0.05)
+    np.testing.assert_allclose(sdf.transform.scale, 3.0, atol=0.05)
+    # The field at a point is the network at its field coordinates, times the scale.
+    q = np.array([[10.0, -2.0, 8.0], [13.0, -2.0, 5.0]], np.float32)
+    net = np.asarray(sdf.model.apply(sdf.params, sdf.transform.to_field(q)))[:, 0]
+    np.testing.assert_allclose(sdf.distance(q), net * sdf.transform.scale, rtol=1e-5)
+
+
+def test_a_fit_is_a_function_of_its_seed_and_takes_any_model():
+    p, n = sphere_points(2000)
+    grid = inr.MLP(16, 1, 1, encoding=inr.HashGrid(levels=4, log2_table_size=10))
+    fit = lambda seed: shapes.fit_sdf(p, n, model=grid, steps=3, batch=128, seed=seed)  # noqa: E731
+    a, b, c = fit(0), fit(0), fit(1)
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    assert not np.array_equal(a.history["loss"], c.history["loss"])
+    assert np.isfinite(a.history["loss"]).all()
+
+
+def test_the_loss_is_sirens_terms_on_a_known_field():
+    """At f(x) = |x| - 1 every term is exact: only the off-surface term remains."""
+
+    class Exact(inr.nn.mlp.nn.Module):
+        @inr.nn.mlp.nn.compact
+        def __call__(self, x):
+            self.param("unused", lambda *_: jnp.zeros(()))
+            return jnp.linalg.norm(x, axis=-1, keepdims=True) - 1.0
+
+    p, n = sphere_points(500)
+    loss = shapes.SDFLoss(spread=0.0, near=0.0)
+    data = {"points": jnp.asarray(p, jnp.float32), "normals": jnp.asarray(n, jnp.float32),
+            "key": inr.loop.fit_keys(0, 1)[0]}  # fmt: skip
+    params = Exact().init(data["key"], data["points"])
+    value, _ = loss(Exact(), params, data, 0, points=256)
+    x, _, _, uniform = loss.sample(data, 0, 256)
+    f = np.linalg.norm(np.asarray(x), axis=1) - 1.0
+    expected = 1e2 * np.mean(np.where(np.asarray(uniform), np.exp(-1e2 * np.abs(f)), 0.0))
+    np.testing.assert_allclose(float(value), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_bad_options_are_named():
+    p, n = sphere_points(100)
+    with pytest.raises(ValueError, match="loss must be an SDFLoss"):
+        shapes.fit_sdf(p, n, loss={"surface": 1.0})
+    with pytest.raises(ValueError, match="SDFLoss.near"):
+        shapes.SDFLoss(near=2.0)
+    with pytest.raises(ValueError, match="batch"):
+        shapes.fit_sdf(p, n, batch=0)
