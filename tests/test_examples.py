@@ -80,6 +80,7 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
         ("fit_audio", ["--seconds", "0.02", "--steps", "2", "--width", "8"]),
         ("fit_video", ["--frames", "4", "--steps", "2", "--points", "64"]),
         ("fit_volume", ["--size", "24", "--steps", "2", "--points", "64"]),
+        ("fit_shape", ["--samples", "2000", "--steps", "30", "--size", "16", "--resolution", "32"]),
     ],
 )
 def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_path, name, argv):
@@ -90,5 +91,5 @@ def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_pat
     out = tmp_path / f"{name}.png"
     importlib.import_module(name).main([*argv, "--out", str(out)])
     assert out.stat().st_size > 0
-    side = {"fit_audio": ".wav", "fit_video": ".mp4"}.get(name)
+    side = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj"}.get(name)
     assert side is None or out.with_suffix(side).stat().st_size > 0

@@ -22,6 +22,7 @@ def test_the_guides_have_code():
         "diffusion.md",
         "devices.md",
         "signals.md",
+        "shapes.md",
     } <= set(PAGES)
 
 

@@ -11,6 +11,7 @@ from inr.shapes.extract import DEFAULT_BOX, extract_mesh
 from inr.shapes.metrics import SurfaceMetrics, point_metrics, surface_metrics
 from inr.shapes.sdf import SDF, SDFLoss, fit_sdf
 from inr.shapes.surface import (
+    MESH_FORMATS,
     Mesh,
     Transform,
     load_mesh,
@@ -23,6 +24,7 @@ from inr.shapes.trace import Camera, Picture, render_sdf
 
 __all__ = [
     "DEFAULT_BOX",
+    "MESH_FORMATS",
     "SDF",
     "Camera",
     "Mesh",

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from inr._extras import require
 from inr._validate import as_number, as_positive_int
 from inr.fields import value_and_gradient
 from inr.fit_options import model_and_optimizer
@@ -59,6 +60,13 @@ class SDFLoss:
         eikonal term alone, and hold the field to a distance where meshes
         and pictures read it.  SIREN: 0.
       spread: that noise's standard deviation, in field units.
+      distance: weight of ``|f - d|`` at the off-surface points, ``d`` the
+        signed distance to the nearest sample (its sign from that sample's
+        normal; DeepSDF's supervision, Park et al. 2019).  With a weight,
+        the off-surface points come from a pool of ``pool`` points drawn
+        once per fit, whose ``d`` a KD-tree finds (SciPy).  It rules out
+        stray surfaces away from the samples.  SIREN: 0.
+      pool: the pool's size.
     """
 
     surface: float = 3e3
@@ -69,31 +77,58 @@ class SDFLoss:
     bound: float = 1.1
     near: float = 0.0
     spread: float = 0.05
+    distance: float = 0.0
+    pool: int = 1_000_000
 
     def __post_init__(self):
-        for name in ("surface", "normal", "eikonal", "off_surface", "alpha", "spread"):
+        for name in ("surface", "normal", "eikonal", "off_surface", "alpha", "spread", "distance"):
             as_number(getattr(self, name), f"SDFLoss.{name}", 0.0)
         as_number(self.bound, "SDFLoss.bound", 1.0)
         as_number(self.near, "SDFLoss.near", 0.0, 1.0)
+        as_positive_int(self.pool, "SDFLoss.pool")
+
+    def off_surface_pool(self, points, normals, seed: int) -> dict:
+        """The pool of off-surface points and their signed distances, for ``distance > 0``."""
+        spatial = require("scipy.spatial", "shapes")
+        rng = np.random.default_rng(seed)
+        k = round(self.near * self.pool)
+        near = points[rng.integers(0, len(points), k)] + self.spread * rng.normal(size=(k, 3))
+        uniform = rng.uniform(-self.bound, self.bound, size=(self.pool - k, 3))
+        x = np.concatenate([near, uniform]).astype(np.float32)
+        d, nearest = spatial.cKDTree(points).query(x, workers=-1)
+        side = np.sum((x - points[nearest]) * normals[nearest], axis=1)
+        d = np.where(side < 0, -d, d).astype(np.float32)
+        return {"pool": jnp.asarray(x), "pool_distance": jnp.asarray(d)}
 
     def sample(self, data, step, points: int):
-        """Step ``step``'s ``2 points`` points: ``(x, normals, on surface, uniform)``."""
+        """Step ``step``'s points: ``(x, normals, on surface, uniform, distance or None)``.
+
+        The first ``points`` are surface samples, the next ``points`` are off
+        the surface: drawn afresh (near the surface, then uniform), or from
+        the pool with their distances.
+        """
         key = jax.random.fold_in(data["key"], step)
         pick, uniform, jitter = jax.random.split(key, 3)
         rows = jax.random.randint(pick, (2 * points,), 0, data["points"].shape[0])
         surface = data["points"][rows]
-        near = surface[points:] + self.spread * jax.random.normal(jitter, (points, 3))
-        off = jax.random.uniform(uniform, (points, 3), minval=-self.bound, maxval=self.bound)
-        i = jnp.arange(points)
-        is_near = i < round(self.near * points)
-        x = jnp.concatenate([surface[:points], jnp.where(is_near[:, None], near, off)])
+        i, d = jnp.arange(points), None
+        if "pool" in data:
+            drawn = jax.random.randint(uniform, (points,), 0, data["pool"].shape[0])
+            off, d = data["pool"][drawn], data["pool_distance"][drawn]
+            is_near = drawn < round(self.near * self.pool)
+        else:
+            near = surface[points:] + self.spread * jax.random.normal(jitter, (points, 3))
+            off = jax.random.uniform(uniform, (points, 3), minval=-self.bound, maxval=self.bound)
+            is_near = i < round(self.near * points)
+            off = jnp.where(is_near[:, None], near, off)
+        x = jnp.concatenate([surface[:points], off])
         normals = jnp.concatenate([data["normals"][rows[:points]], jnp.zeros_like(off)])
         on = jnp.concatenate([i >= 0, i < 0])
-        return x, normals, on, jnp.concatenate([i < 0, ~is_near])
+        return x, normals, on, jnp.concatenate([i < 0, ~is_near]), d
 
     def __call__(self, model, params, data, step, points: int):
         """The objective of step ``step`` and ``(objective, NaN)``, as the fit loop wants."""
-        x, normals, on, uniform = self.sample(data, step, points)
+        x, normals, on, uniform, d = self.sample(data, step, points)
         value, grad = value_and_gradient(partial(model.apply, params), x)
         f, g = value[:, 0], grad[:, 0]
         # Safe at g = 0 (a point where every ReLU is off): a norm's derivative is not.
@@ -106,6 +141,8 @@ class SDFLoss:
             + self.eikonal * jnp.mean(jnp.abs(norm - 1.0))
             + self.off_surface * jnp.mean(jnp.where(uniform, repel, 0.0))
         )
+        if d is not None:  # the off-surface half, against the pool's distances
+            objective += self.distance * jnp.sum(jnp.abs(f[points:] - d)) / (2 * points)
         return objective, (objective, jnp.float32(jnp.nan))
 
 
@@ -213,11 +250,14 @@ def fit_sdf(
     steps, batch = as_positive_int(steps, "steps"), as_positive_int(batch, "batch")
     model, optimizer = model_and_optimizer(model, optimizer, channels=1, dims=3)
     transform = unit_transform(p)
+    field_points = np.asarray(transform.to_field(p), np.float32)
     data = {
-        "points": jnp.asarray(transform.to_field(p)),
+        "points": jnp.asarray(field_points),
         "normals": jnp.asarray(n),
         "key": jax.random.PRNGKey(seed),
     }
+    if loss.distance > 0:
+        data.update(loss.off_surface_pool(field_points, n, seed))
     problem = (model, optimizer, loss, batch, 3, 2 * batch)
     report = _printer if progress is True else progress
     params, history = run(problem, steps, jax.random.PRNGKey(seed), data, report)

@@ -74,7 +74,7 @@ def test_the_loss_is_sirens_terms_on_a_known_field():
             "key": inr.loop.fit_keys(0, 1)[0]}  # fmt: skip
     params = Exact().init(data["key"], data["points"])
     value, _ = loss(Exact(), params, data, 0, points=256)
-    x, _, _, uniform = loss.sample(data, 0, 256)
+    x, _, _, uniform, _ = loss.sample(data, 0, 256)
     f = np.linalg.norm(np.asarray(x), axis=1) - 1.0
     expected = 1e2 * np.mean(np.where(np.asarray(uniform), np.exp(-1e2 * np.abs(f)), 0.0))
     np.testing.assert_allclose(float(value), expected, rtol=1e-4, atol=1e-6)
@@ -88,3 +88,17 @@ def test_bad_options_are_named():
         shapes.SDFLoss(near=2.0)
     with pytest.raises(ValueError, match="batch"):
         shapes.fit_sdf(p, n, batch=0)
+
+
+def test_the_distance_pool_is_the_signed_distance_to_the_samples():
+    p, n = sphere_points(20000)
+    loss = shapes.SDFLoss(near=0.5, spread=0.1, distance=1.0, pool=4000)
+    pool = loss.off_surface_pool(p.astype(np.float32), n.astype(np.float32), seed=0)
+    x, d = np.asarray(pool["pool"]), np.asarray(pool["pool_distance"])
+    assert x.shape == (4000, 3) and np.abs(x).max() <= 1.1 + 0.5
+    np.testing.assert_array_equal(np.sign(d), np.sign(np.linalg.norm(x, axis=1) - 1.0))
+    # The nearest sample is within the gaps between samples (about 0.025 apart here).
+    np.testing.assert_allclose(d, np.linalg.norm(x, axis=1) - 1.0, atol=0.05)
+    grid = inr.MLP(16, 1, 1, encoding=inr.HashGrid(levels=4, log2_table_size=10))
+    fit = shapes.fit_sdf(p, n, model=grid, steps=20, batch=256, loss=loss)
+    assert fit.history["loss"][-1] < fit.history["loss"][0]
