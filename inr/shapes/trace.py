@@ -2,7 +2,11 @@
 
 A ray from the eye moves by the field's value at its tip, which a signed
 distance never lets overshoot the surface, until the value falls below
-``epsilon`` (a hit) or the ray leaves the box the field was fitted in.
+its tolerance (a hit) or the ray leaves the box the field was fitted in.
+The tolerance is ``epsilon`` or, if larger, ``footprint`` pixels at the
+ray's distance: past that the picture cannot tell, and rays that graze a
+surface or cross a field flatter than a distance stop there instead of
+crawling.
 The rays are marched in tiles of neighbouring pixels under ``lax.map``,
 each tile in a ``lax.while_loop`` that stops when all of its rays have, so
 background tiles cost nothing and the memory is one tile's.  Normals are
@@ -90,13 +94,14 @@ def _box_interval(origin, direction, bound):
     return jnp.maximum(near, 0.0), jnp.min(jnp.maximum(t0, t1), axis=-1)
 
 
-def _march(field, origin, steps, epsilon, bound, directions):
-    """Sphere-trace one tile of rays: ``(t, hit)``."""
+def _march(field, origin, steps, epsilon, cone, bound, directions):
+    """Sphere-trace one tile of rays: ``(t, hit)``; ``cone`` is the tolerance per unit of t."""
     near, far = _box_interval(origin, directions, bound)
+    tolerance = lambda t: jnp.maximum(epsilon, cone * t)  # noqa: E731
 
     def active(state):
         t, d, k = state
-        return (jnp.abs(d) >= epsilon) & (t <= far)
+        return (jnp.abs(d) >= tolerance(t)) & (t <= far)
 
     def step(state):
         t, d, k = state
@@ -106,11 +111,11 @@ def _march(field, origin, steps, epsilon, bound, directions):
     start = (near, field(origin + near[:, None] * directions), 0)
     go = lambda s: jnp.any(active(s)) & (s[2] < steps)  # noqa: E731
     t, d, _ = jax.lax.while_loop(go, step, start)
-    return t, (jnp.abs(d) < epsilon) & (t <= far) & (near <= far)
+    return t, (jnp.abs(d) < tolerance(t)) & (t <= far) & (near <= far)
 
 
 @partial(jax.jit, static_argnums=(0, 1))
-def _trace(shape, steps, field, origin, frame, tan_half, epsilon, bound):
+def _trace(shape, steps, field, origin, frame, tan_half, epsilon, footprint, bound):
     h, w = shape
     v = (1.0 - 2.0 * (jnp.arange(h) + 0.5) / h) * tan_half
     u = (2.0 * (jnp.arange(w) + 0.5) / w - 1.0) * tan_half * (w / h)
@@ -120,7 +125,8 @@ def _trace(shape, steps, field, origin, frame, tan_half, epsilon, bound):
     n = rays.shape[0]
     tiles = -(-n // _TILE)
     padded = jnp.concatenate([rays, jnp.broadcast_to(rays[-1], (tiles * _TILE - n, 3))])
-    march = partial(_march, field, origin, steps, epsilon, bound)
+    cone = footprint * 2.0 * tan_half / h  # a pixel's width per unit of distance
+    march = partial(_march, field, origin, steps, epsilon, cone, bound)
     t, hit = jax.lax.map(march, padded.reshape(tiles, _TILE, 3))
     t, hit = t.reshape(-1)[:n], hit.reshape(-1)[:n]
     points = origin + t[:, None] * rays
@@ -135,7 +141,13 @@ def _trace(shape, steps, field, origin, frame, tan_half, epsilon, bound):
 
 
 def render_sdf(
-    field, camera: Camera, size=None, *, steps: int = 256, epsilon: float = 1e-4
+    field,
+    camera: Camera,
+    size=None,
+    *,
+    steps: int = 256,
+    epsilon: float = 1e-4,
+    footprint: float = 0.25,
 ) -> Picture:
     """Sphere-trace ``field`` as seen by ``camera``: depth, normals and a shaded image.
 
@@ -143,7 +155,8 @@ def render_sdf(
     points to ``(n,)`` signed distances, in the camera's units).  ``size``
     ``(height, width)`` overrides ``camera.size``.  A ray stops where the
     field is below ``epsilon`` (field units: the shape spans [-1, 1]) or
-    after ``steps`` steps; only the cube the field was fitted in
+    ``footprint`` pixel widths at the ray's distance, whichever is larger
+    (``footprint=0`` for exact depths), or after ``steps`` steps; only the cube the field was fitted in
     (:data:`~inr.shapes.DEFAULT_BOX`, in field coordinates: a plain
     function's own) is traced.
     """
@@ -155,11 +168,12 @@ def render_sdf(
         raise ValueError(f"size must be (height, width); got {size!r}")
     steps = as_positive_int(steps, "steps")
     epsilon = as_number(epsilon, "epsilon", 0.0, low_open=True)
+    footprint = as_number(footprint, "footprint", 0.0)
     eye, frame = camera.frame(transform)
     tan_half = np.tan(np.radians(camera.fov) / 2.0)
     args = (jnp.asarray(eye, jnp.float32), jnp.asarray(frame, jnp.float32))
     bound = np.float32(DEFAULT_BOX[3])
-    t, normals, image, hit = _trace(shape, steps, fn, *args, tan_half, epsilon, bound)
+    t, normals, image, hit = _trace(shape, steps, fn, *args, tan_half, epsilon, footprint, bound)
     depth = np.where(np.asarray(hit), np.asarray(t) * float(transform.scale), np.inf)
     return Picture(
         depth.astype(np.float32), np.asarray(normals), np.asarray(image), np.asarray(hit)

@@ -68,7 +68,7 @@ def rays(camera):
 
 def test_sphere_tracing_finds_the_exact_depth_and_normals():
     camera = shapes.Camera(eye=(0.3, 0.4, 2.5), fov=35.0, size=(48, 64))
-    pic = shapes.render_sdf(sphere, camera, epsilon=1e-6)
+    pic = shapes.render_sdf(sphere, camera, epsilon=1e-6, footprint=0.0)
     eye, d = np.array(camera.eye), rays(camera)
     b = d @ eye
     disc = b**2 - (eye @ eye - 0.25)
