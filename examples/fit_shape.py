@@ -60,8 +60,8 @@ def draw_mesh(ax, mesh: shapes.Mesh, title: str):
 
 
 def views(sdf: shapes.SDF, size: int):
-    """Two cameras around the shape, at 2.8 times its half-size from its centre."""
-    centre, r = np.asarray(sdf.transform.centre), 2.8 * float(sdf.transform.scale)
+    """Two cameras around the shape, at 3.8 times its half-size from its centre."""
+    centre, r = np.asarray(sdf.transform.centre), 3.8 * float(sdf.transform.scale)
     out = []
     for azimuth in (30.0, 150.0):
         a, e = np.radians(azimuth), np.radians(20.0)

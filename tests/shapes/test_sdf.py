@@ -23,7 +23,7 @@ def sphere_fit():
     loss = shapes.SDFLoss(eikonal=200.0, near=0.5, spread=0.1)
     adam = optax.adam(optax.cosine_decay_schedule(1e-3, 1500))
     model = inr.Siren(64, 1, 1, first_w0=5.0)
-    return shapes.fit_sdf(p, n, model=model, optimizer=adam, steps=1500, batch=2000, loss=loss)
+    return shapes.fit_sdf(p, n, model=model, optimizer=adam, steps=1500, batch=1000, loss=loss)
 
 
 def test_a_fitted_sphere_is_its_distance_near_the_surface(sphere_fit):
