@@ -239,9 +239,9 @@ def fit_sdf(
     ``model``: any Flax module from ``(n, 3)`` to ``(n, 1)`` (default
     SIREN 256 x 3, ``inr.Siren(out_features=1)``); ``optimizer``: any optax
     transformation (default Adam 1e-4, SIREN's).  Each of ``steps`` steps
-    draws ``batch`` surface samples and ``batch`` uniform points inside
-    ``jit``, from the samples kept on the device, as a function of ``seed``
-    and the step.  ``progress``: ``True`` prints every 100 steps, or a
+    draws ``batch`` surface samples and ``batch`` off-surface points inside
+    ``jit`` (see :class:`SDFLoss`), from samples kept on the device, as a
+    function of ``seed`` and the step.  ``progress``: ``True`` prints every 100 steps, or a
     callable ``(step, total, loss, nan)``.
     """
     p, n = as_oriented_points(points, normals)

@@ -8,7 +8,7 @@ ray's distance: past that the picture cannot tell, and rays that graze a
 surface or cross a field flatter than a distance stop there instead of
 crawling.
 The rays are marched in tiles of neighbouring pixels under ``lax.map``,
-each tile in a ``lax.while_loop`` that stops when all of its rays have, so
+each tile in a ``lax.while_loop`` that ends when all of its rays have, so
 background tiles cost nothing and the memory is one tile's.  Normals are
 the field's exact gradient at the hits; the picture is Lambert-shaded.
 Everything is one ``jit``-compiled function of the field's parameters.
@@ -156,9 +156,9 @@ def render_sdf(
     ``(height, width)`` overrides ``camera.size``.  A ray stops where the
     field is below ``epsilon`` (field units: the shape spans [-1, 1]) or
     ``footprint`` pixel widths at the ray's distance, whichever is larger
-    (``footprint=0`` for exact depths), or after ``steps`` steps; only the cube the field was fitted in
-    (:data:`~inr.shapes.DEFAULT_BOX`, in field coordinates: a plain
-    function's own) is traced.
+    (``footprint=0`` for exact depths), or after ``steps`` steps; only
+    the cube the field was fitted in (:data:`~inr.shapes.DEFAULT_BOX`, in
+    field coordinates: a plain function's own) is traced.
     """
     if not isinstance(camera, Camera):
         raise ValueError(f"camera must be an inr.shapes.Camera; got {type(camera)}")
