@@ -20,6 +20,7 @@ import numpy as np
 
 from inr._extras import require
 from inr._validate import as_box, as_number, as_positive_int
+from inr.coords import points_from_axes
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.shapes.sdf import as_field, evaluate_field
 from inr.shapes.surface import Mesh
@@ -35,9 +36,8 @@ _SLAB_POINTS = 2**22  # lattice points evaluated per slab (16 MB of float32 valu
 @partial(jax.jit, static_argnums=0)
 def _slab(chunk: int, field, x, y, z):
     """``field`` on the lattice ``z x y x x``: ``(len(z), len(y), len(x))``."""
-    zz, yy, xx = jnp.meshgrid(z, y, x, indexing="ij")
-    points = jnp.stack([xx.ravel(), yy.ravel(), zz.ravel()], axis=-1)
-    return evaluate_chunked(field, points, chunk).reshape(zz.shape)
+    points = points_from_axes(x, y, z)
+    return evaluate_chunked(field, points, chunk).reshape(len(z), len(y), len(x))
 
 
 def _resolution(resolution) -> tuple[int, int, int]:

@@ -123,8 +123,9 @@ class SDFLoss:
             off = jnp.where(is_near[:, None], near, off)
         x = jnp.concatenate([surface[:points], off])
         normals = jnp.concatenate([data["normals"][rows[:points]], jnp.zeros_like(off)])
-        on = jnp.concatenate([i >= 0, i < 0])
-        return x, normals, on, jnp.concatenate([i < 0, ~is_near]), d
+        on = jnp.arange(2 * points) < points
+        uniform = jnp.concatenate([jnp.zeros(points, bool), ~is_near])
+        return x, normals, on, uniform, d
 
     def __call__(self, model, params, data, step, points: int):
         """The objective of step ``step`` and ``(objective, NaN)``, as the fit loop wants."""
