@@ -7,12 +7,13 @@ The tolerance is ``epsilon`` or, if larger, ``footprint`` pixels at the
 ray's distance: past that the picture cannot tell, and rays that graze a
 surface or cross a field flatter than a distance stop there instead of
 crawling.
-The rays are marched in tiles of neighbouring pixels under ``lax.map``,
-each tile in a ``lax.while_loop`` that ends when all of its rays have, so
-background tiles cost nothing and the memory is one tile's.  A tile runs
-until its slowest ray ends, so a CPU takes small tiles (16 rays: a 512^2
-picture 2.7x faster than with 1024); an accelerator takes large ones,
-which a small tile would leave idle.  Normals are
+Rays of very different lengths share the work through a pool (a
+wavefront): a fixed number of slots each holds one ray, every step
+evaluates the field at all slots at once, and a slot whose ray has ended
+takes the next waiting ray.  The field is evaluated in batches of the
+pool's size until the last ray ends, so no batch waits for its slowest
+ray and the memory is the pool's, whatever the picture's size (on a CPU a
+512^2 picture marches 4x faster than in fixed tiles of rays).  Normals are
 the field's exact gradient at the hits; the picture is Lambert-shaded.
 Everything is one ``jit``-compiled function of the field's parameters.
 """
@@ -35,9 +36,9 @@ from inr.shapes.sdf import as_field
 __all__ = ["Camera", "Picture", "render_sdf"]
 
 
-def _tile() -> int:
-    """Rays marched together (neighbours along a row): few on a CPU, many elsewhere."""
-    return 16 if jax.default_backend() == "cpu" else 4096
+def _pool() -> int:
+    """Rays marched at once: enough to fill the machine, few enough that the last ones end soon."""
+    return 2048 if jax.default_backend() == "cpu" else 65536
 
 
 _LIGHT = np.array([-0.4, 0.6, 0.7])  # towards the light, in the camera's (right, up, back) frame
@@ -103,23 +104,37 @@ def _box_interval(origin, direction, bound):
 
 
 def _march(field, origin, steps, epsilon, cone, bound, directions):
-    """Sphere-trace one tile of rays: ``(t, hit)``; ``cone`` is the tolerance per unit of t."""
+    """Sphere-trace ``directions (n, 3)`` from ``origin``: ``(t (n,), hit (n,))``.
+
+    The state is the pool: each slot's ray (``n``: none), its ``t``, the
+    field there and its step count; ended rays are written to the outputs
+    (row ``n`` takes the writes of empty slots) and their slots refilled.
+    """
+    n, pool = directions.shape[0], _pool()
     near, far = _box_interval(origin, directions, bound)
+    near, far = jnp.append(near, 0.0), jnp.append(far, -1.0)
+    directions = jnp.concatenate([directions, directions[:1]])
     tolerance = lambda t: jnp.maximum(epsilon, cone * t)  # noqa: E731
 
-    def active(state):
-        t, d, k = state
-        return (jnp.abs(d) >= tolerance(t)) & (t <= far)
-
     def step(state):
-        t, d, k = state
-        t = jnp.where(active(state), t + d, t)
-        return t, field(origin + t[:, None] * directions), k + 1
+        waiting, ray, t, d, k, out_t, out_hit = state
+        close = jnp.abs(d) < tolerance(t)
+        ended = close | (t > far[ray]) | (k >= steps)
+        written = jnp.where(ended, ray, n)
+        out_t = out_t.at[written].set(t)
+        out_hit = out_hit.at[written].set(close & (t <= far[ray]) & (near[ray] <= far[ray]))
+        ray = jnp.where(ended, jnp.minimum(waiting + jnp.cumsum(ended) - 1, n), ray)
+        t = jnp.where(ended, near[ray], t + d)
+        d = field(origin + t[:, None] * directions[ray])
+        waiting = jnp.minimum(waiting + jnp.sum(ended), n)
+        return waiting, ray, t, d, jnp.where(ended, 0, k + 1), out_t, out_hit
 
-    start = (near, field(origin + near[:, None] * directions), 0)
-    go = lambda s: jnp.any(active(s)) & (s[2] < steps)  # noqa: E731
-    t, d, _ = jax.lax.while_loop(go, step, start)
-    return t, (jnp.abs(d) < tolerance(t)) & (t <= far) & (near <= far)
+    busy = lambda state: (state[0] < n) | jnp.any(state[1] < n)  # noqa: E731
+    empty = jnp.zeros(pool, jnp.float32)
+    start = (0, jnp.full(pool, n), empty, empty, jnp.zeros(pool, jnp.int32),
+             jnp.zeros(n + 1, jnp.float32), jnp.zeros(n + 1, bool))  # fmt: skip
+    _, _, _, _, _, t, hit = jax.lax.while_loop(busy, step, start)
+    return t[:n], hit[:n]
 
 
 @partial(jax.jit, static_argnums=(0, 1))
@@ -130,14 +145,8 @@ def _trace(shape, steps, field, origin, frame, tan_half, epsilon, footprint, bou
     uu, vv = jnp.meshgrid(u, v)
     rays = uu[..., None] * frame[0] + vv[..., None] * frame[1] + frame[2]
     rays = (rays / jnp.linalg.norm(rays, axis=-1, keepdims=True)).reshape(-1, 3)
-    n = rays.shape[0]
-    tile = _tile()
-    tiles = -(-n // tile)
-    padded = jnp.concatenate([rays, jnp.broadcast_to(rays[-1], (tiles * tile - n, 3))])
     cone = footprint * 2.0 * tan_half / h  # a pixel's width per unit of distance
-    march = partial(_march, field, origin, steps, epsilon, cone, bound)
-    t, hit = jax.lax.map(march, padded.reshape(tiles, tile, 3))
-    t, hit = t.reshape(-1)[:n], hit.reshape(-1)[:n]
+    t, hit = _march(field, origin, steps, epsilon, cone, bound, rays)
     points = origin + t[:, None] * rays
     _, grad = value_and_gradient(lambda p: field(p)[:, None], points)
     normals = grad[:, 0] / jnp.maximum(jnp.linalg.norm(grad[:, 0], axis=-1, keepdims=True), 1e-12)
