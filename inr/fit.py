@@ -39,6 +39,7 @@ from inr.fit_options import (
     split_points,
 )
 from inr.loop import fit_keys, mean_value, run
+from inr.meta.init import Init
 from inr.objectives import ANNEAL, TARGETS, problem, problems
 from inr.result import FitResult
 from inr.signal import Layout, as_signal, store
@@ -58,22 +59,36 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
+def _with_init(model, optimizer, init, dims: int):
+    """``(model, optimizer, start)``: a learned init's network, SGD at its rates, its parameters."""
+    if init is None:
+        return model, optimizer, None
+    if not isinstance(init, Init):
+        raise ValueError(f"init must be None or an inr.meta.Init; got {type(init).__name__}")
+    if model is not None and model != init.model:
+        raise ValueError(f"model must be None or the init's own network {init.model!r}")
+    if init.dims != dims:
+        raise ValueError(f"init was learned for {init.dims}-axis signals; this one has {dims}")
+    return init.model, init.optimizer if optimizer is None else optimizer, init.params
+
+
 def _fit_values(samples, layout: Layout, options, steps, points, seed, progress, mesh, batched):
     """Fit ``samples`` ((n, C), or (N, n, C) when ``batched``) of a signal of ``layout``."""
     steps = as_positive_int(steps, "steps")
     points = check_points(points)
-    model, optimizer = model_and_optimizer(*options, layout.channels, layout.dims)
+    model, optimizer, start = _with_init(*options, layout.dims)
+    model, optimizer = model_and_optimizer(model, optimizer, layout.channels, layout.dims)
     batch = jax.tree.map(jnp.asarray, store(samples, layout, seed))
     n = samples.shape[-2]
     problem = (model, optimizer, "values", points, layout.dims, points or n)
     if batched:
         keys = fit_keys(seed, samples.shape[0])
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
-        params, history = run(problem, steps, keys, batch, progress, mesh)
+        params, history = run(problem, steps, keys, batch, progress, mesh, start=start)
     else:
         split = split_points(mesh, points, n)
         key = jax.random.PRNGKey(seed)
-        params, history = run(problem, steps, key, batch, progress, None, split)
+        params, history = run(problem, steps, key, batch, progress, None, split, start)
     lo, hi = layout.value_range
     offset = jnp.full((*samples.shape[:-2], layout.channels), 0.5 * (lo + hi), jnp.float32)
     return FitResult(
@@ -92,6 +107,7 @@ def fit_signal(
     *,
     model: nn.Module | None = None,
     optimizer: optax.GradientTransformation | None = None,
+    init: Init | None = None,
     steps: int = 500,
     points: int | None = None,
     seed: int = 0,
@@ -112,6 +128,10 @@ def fit_signal(
         ``inr.Siren(out_features=C)`` (the paper's 256 x 3 hidden layers).
       optimizer: any ``optax.GradientTransformation``; default
         :data:`DEFAULT_OPTIMIZER`, the paper's ``optax.adam(1e-4)``.
+      init: an :class:`inr.meta.Init`, a learned initialisation: the fit
+        starts from its parameters with its network and, unless
+        ``optimizer`` is given, steps with SGD at its learned rates
+        (``init.optimizer``); ``model`` must then be ``None``.
       steps: optimisation steps.
       points: ``None`` trains on every sample at every step (full batch);
         an int draws that many samples uniformly (with replacement) at each
@@ -141,7 +161,7 @@ def fit_signal(
       FloatingPointError: the loss was not finite at the end.
     """
     samples, layout = as_signal(signal, dims, value_range)
-    options = (model, optimizer)
+    options = (model, optimizer, init)
     return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, False)
 
 
@@ -150,6 +170,7 @@ def fit_signals(
     *,
     model: nn.Module | None = None,
     optimizer: optax.GradientTransformation | None = None,
+    init: Init | None = None,
     steps: int = 500,
     points: int | None = None,
     seed: int = 0,
@@ -168,7 +189,7 @@ def fit_signals(
     it).  Returns a batched :class:`FitResult`: ``result[i]`` is fit ``i``.
     """
     samples, layout = as_signal(signals, dims, value_range, "signals", batched=True)
-    options = (model, optimizer)
+    options = (model, optimizer, init)
     return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, True)
 
 
@@ -179,10 +200,10 @@ def fit_signals(
 
 def _fit_derivatives(batch, layout: Layout, options, steps, keys, means, progress, mesh):
     """Fit an image's (or a stack's) gradients or Laplacian from ``problem(s)``."""
-    model, optimizer, target = options
+    model, optimizer, target, start = options
     batched = mesh is not None
     static = (model, optimizer, target, None, 2, int(np.prod(layout.grid)))
-    params, history = run(static, steps, keys, batch, progress, mesh)
+    params, history = run(static, steps, keys, batch, progress, mesh, start=start)
     xy = jnp.asarray(grid(*layout.grid).reshape(-1, 2))
     fn = jax.vmap(mean_value, in_axes=(None, 0, None)) if batched else mean_value
     offset = jnp.asarray(means, jnp.float32) - 0.5 * fn(model, params, xy)
@@ -194,6 +215,7 @@ def fit_image(
     *,
     model: nn.Module | None = None,
     optimizer: optax.GradientTransformation | None = None,
+    init: Init | None = None,
     steps: int = 500,
     seed: int = 0,
     target: str = "values",
@@ -211,6 +233,7 @@ def fit_image(
         activations in bfloat16 (for accelerators; see :class:`inr.SineLayer`).
       optimizer: any ``optax.GradientTransformation``; default
         :data:`DEFAULT_OPTIMIZER`, the paper's ``optax.adam(1e-4)``.
+      init: an :class:`inr.meta.Init` to start from (see :func:`fit_signal`).
       steps: optimisation steps.
       seed: PRNG seed for the initialisation.
       target: ``"values"``, ``"gradients"`` or ``"laplacian"``.  For the
@@ -243,13 +266,14 @@ def fit_image(
     img3 = img.reshape(*img.shape[:2], -1)
     if target == "values":
         samples = img3.reshape(-1, img3.shape[-1])
-        options = (model, optimizer)
+        options = (model, optimizer, init)
         return _fit_values(samples, layout, options, steps, points, seed, progress, None, False)
     steps = as_positive_int(steps, "steps")
+    model, optimizer, start = _with_init(model, optimizer, init, 2)
     model, optimizer = model_and_optimizer(model, optimizer, img3.shape[-1])
     batch = jax.tree.map(jnp.asarray, problem(img3, None, target, steps, check_anneal(anneal)))
     means = img3.reshape(-1, img3.shape[-1]).mean(0)
-    options = (model, optimizer, target)
+    options = (model, optimizer, target, start)
     key = jax.random.PRNGKey(seed)
     return _fit_derivatives(batch, layout, options, steps, key, means, progress, None)
 
@@ -260,6 +284,7 @@ def fit_gradients(
     mean=0.5,
     model: nn.Module | None = None,
     optimizer: optax.GradientTransformation | None = None,
+    init: Init | None = None,
     steps: int = 500,
     seed: int = 0,
     anneal: float | None = ANNEAL,
@@ -286,9 +311,10 @@ def fit_gradients(
     g4 = g.reshape(*g.shape[:2], -1, 2)
     channels = g4.shape[2]
     means = np.broadcast_to(as_channel_values(mean, "mean", channels), (channels,))
+    model, optimizer, start = _with_init(model, optimizer, init, 2)
     model, optimizer = model_and_optimizer(model, optimizer, channels)
     batch = jax.tree.map(jnp.asarray, problem(None, g4, "gradients", steps, anneal))
-    options = (model, optimizer, "gradients")
+    options = (model, optimizer, "gradients", start)
     key = jax.random.PRNGKey(seed)
     layout = Layout(g.shape[:-1], 2)
     return _fit_derivatives(batch, layout, options, steps, key, means, progress, None)
@@ -299,6 +325,7 @@ def fit_images(
     *,
     model: nn.Module | None = None,
     optimizer: optax.GradientTransformation | None = None,
+    init: Init | None = None,
     steps: int = 500,
     seed: int = 0,
     target: str = "values",
@@ -331,14 +358,15 @@ def fit_images(
     imgs4 = imgs.reshape(*imgs.shape[:3], -1)
     if target == "values":
         samples = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1])
-        options = (model, optimizer)
+        options = (model, optimizer, init)
         return _fit_values(samples, layout, options, steps, points, seed, progress, mesh, True)
     steps = as_positive_int(steps, "steps")
+    model, optimizer, start = _with_init(model, optimizer, init, 2)
     model, optimizer = model_and_optimizer(model, optimizer, imgs4.shape[-1])
     batch = jax.tree.map(jnp.asarray, problems(imgs4, target, steps, check_anneal(anneal)))
     means = imgs4.reshape(len(imgs4), -1, imgs4.shape[-1]).mean(1)
     # The fits are independent: a host's own devices share them, never other hosts'.
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
-    options = (model, optimizer, target)
+    options = (model, optimizer, target, start)
     keys = fit_keys(seed, len(imgs4))
     return _fit_derivatives(batch, layout, options, steps, keys, means, progress, mesh)

@@ -119,6 +119,15 @@ _init_one = jax.jit(_init, static_argnums=(0, 1, 2))
 _init_many = jax.jit(jax.vmap(_init, in_axes=(None, None, None, 0)), static_argnums=(0, 1, 2))
 
 
+@partial(jax.jit, static_argnums=(0, 2))
+def _from_start(optimizer, params, rows: int | None):
+    """Given starting parameters (a learned initialisation), copied to ``rows`` fits."""
+    if rows is not None:
+        params = jax.tree.map(lambda x: jnp.broadcast_to(x, (rows, *x.shape)), params)
+        return params, jax.vmap(optimizer.init)(params)
+    return params, optimizer.init(params)
+
+
 @partial(jax.jit, static_argnums=0)
 def mean_value(model, params, xy):
     """The network's mean output over ``xy``, ``(C,)``."""
@@ -133,7 +142,7 @@ def _report(progress) -> Callable | None:
     return progress or None
 
 
-def run(problem, steps, keys, batch, progress, mesh=None, split=None):
+def run(problem, steps, keys, batch, progress, mesh=None, split=None, start=None):
     """Initialise, train in chunks of ``_LOG_EVERY`` steps, collect history.
 
     ``problem`` is the static ``(model, optimizer, target, points, dims,
@@ -141,6 +150,8 @@ def run(problem, steps, keys, batch, progress, mesh=None, split=None):
     ``mesh`` the inputs are batched over fits (leading axis), padded to a
     multiple of the mesh's ``"data"`` size by repeating the last fit; the
     padding is dropped from the results.  ``split`` shards one fit's points.
+    ``start``: parameters every fit starts from (``None``: initialised from
+    ``keys``).
     """
     model, optimizer, target, points, dims, n_points = problem
     if mesh is not None:
@@ -164,7 +175,10 @@ def run(problem, steps, keys, batch, progress, mesh=None, split=None):
             return _train_one(model, optimizer, target, points, n, *state, split=split)
 
         init, real = _init_one, ...
-    params, opt_state = init(model, optimizer, dims, keys)
+    if start is None:
+        params, opt_state = init(model, optimizer, dims, keys)
+    else:
+        params, opt_state = _from_start(optimizer, start, None if mesh is None else keys.shape[0])
     report = _report(progress)
     chunk = min(steps, _LOG_EVERY) if report else steps
     losses, psnrs, done = [], [], 0

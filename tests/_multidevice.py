@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 import inr
-from inr.restorator.checkpoint import open_manager
+from inr.checkpoint import open_manager
 
 TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
 STEPS = 8

@@ -20,7 +20,7 @@ import pytest
 
 import inr
 from inr import distributed
-from inr.restorator.checkpoint import open_manager
+from inr.checkpoint import open_manager
 
 TOL = 1e-5
 # The subprocesses fake several devices on the host CPU; on a GPU machine

@@ -126,8 +126,11 @@ class SineLayer(nn.Module):
 
     @nn.compact
     def __call__(
-        self, x: Annotated[jax.Array, "... fan_in"]
+        self,
+        x: Annotated[jax.Array, "... fan_in"],
+        shift: Annotated[jax.Array, "features"] | None = None,
     ) -> Annotated[jax.Array, "... features"]:
+        """``sin(w0 * (x W + b + shift))``; ``shift`` is a modulation (functa), default none."""
         fan_in = x.shape[-1]
         if self.is_first:
             kernel_init = siren_first_init(fan_in)
@@ -140,6 +143,8 @@ class SineLayer(nn.Module):
         if self.linear:
             return jnp.dot(x, kernel_c, preferred_element_type=jnp.float32) + bias
         z = jnp.dot(x, kernel_c) + bias_c
+        if shift is not None:
+            z = z + shift.astype(z.dtype)
         return self.sin(self.w0 * z.astype(jnp.float32)).astype(self.dtype or jnp.float32)
 
 

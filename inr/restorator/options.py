@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 from inr._validate import as_positive_int
+from inr.checkpoint import Checkpoints, as_checkpoints
 from inr.restorator.data import CROPS, DOWNSCALES, QUERIES
 from inr.restorator.losses import Adversarial, Perceptual
 from inr.restorator.masking import Masking, as_masking
@@ -180,38 +180,3 @@ def _positive_number(value, name: str, minimum: float = 0.0) -> None:
     if not ok or not math.isfinite(value) or value <= 0 or value < minimum:
         bound = f">= {minimum:g}" if minimum else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
-
-
-@dataclasses.dataclass(frozen=True)
-class Checkpoints:
-    """Where and how often a run saves (orbax; atomic; the last ``keep`` kept).
-
-    Attributes:
-      directory: the run's folder: checkpoints and ``metrics.jsonl``.
-      save_every: steps between checkpoints (and one at the end).
-      keep: how many of the latest checkpoints to keep.
-      resume: continue from the folder's latest checkpoint.  With ``False``
-        a folder that holds checkpoints is an error: they are never
-        overwritten.
-    """
-
-    directory: str | Path
-    save_every: int = 500
-    keep: int = 3
-    resume: bool = True
-
-    def __post_init__(self):
-        if not isinstance(self.directory, (str, Path)) or not str(self.directory):
-            raise ValueError(f"directory must be a folder path; got {self.directory!r}")
-        object.__setattr__(self, "directory", Path(self.directory))
-        as_positive_int(self.save_every, "save_every")
-        as_positive_int(self.keep, "keep")
-
-
-def as_checkpoints(checkpoints) -> Checkpoints | None:
-    """``None``, a folder path, or a :class:`Checkpoints`."""
-    if checkpoints is None or isinstance(checkpoints, Checkpoints):
-        return checkpoints
-    if isinstance(checkpoints, (str, Path)):
-        return Checkpoints(checkpoints)
-    raise ValueError(f"checkpoints must be None, a folder or Checkpoints; got {checkpoints!r}")

@@ -19,18 +19,17 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import json
 import math
-import os
 import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
+from inr import checkpoint
+from inr.checkpoint import MetricsLog
 from inr.distributed import (
     as_mesh,
     check_divisible,
@@ -40,7 +39,6 @@ from inr.distributed import (
     replicated,
     state_sharding,
 )
-from inr.restorator import checkpoint
 from inr.restorator.data import (
     Prefetcher,
     expand_sources,
@@ -176,25 +174,6 @@ def _fingerprint(params) -> str:
     for leaf in jax.tree.leaves(params):
         digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
     return digest.hexdigest()[:16]
-
-
-class _Log:
-    """JSON-lines metrics; on resume, lines past the restored step are dropped."""
-
-    def __init__(self, path: Path | None, start: int):
-        self.path = path
-        if path is None or not path.exists():
-            return
-        kept = [line for line in path.read_text().splitlines() if line.strip()]
-        kept = [line for line in kept if json.loads(line).get("step", 0) <= start]
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(line + "\n" for line in kept))
-        os.replace(tmp, path)
-
-    def write(self, record: dict) -> None:
-        if self.path is not None:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(record) + "\n")
 
 
 def _validator(net: RestoratorNet, train: TrainConfig, make):
@@ -354,7 +333,7 @@ def train_restorator(
     lead = jax.process_index() == 0
     progress = progress and lead
     log_path = None if manager is None or not lead else saving.directory / "metrics.jsonl"
-    log = _Log(log_path, start)
+    log = MetricsLog(log_path, start)
     step_fn = jax.jit(
         functools.partial(
             train_step,

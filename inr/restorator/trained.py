@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from inr import checkpoint
 from inr._atomic import atomic_write
 from inr._validate import as_image, as_positive_int, as_region, as_size
 from inr.coords import grid_axes, points_from_axes
@@ -36,7 +37,6 @@ from inr.diffusion.sampler import SamplerConfig, sample
 from inr.distributed import as_mesh, replicate, to_host
 from inr.interpolation import resize
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
-from inr.restorator import checkpoint
 from inr.restorator.ensemble import (
     members,
     transform,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import inr
-from inr.restorator.checkpoint import open_manager
+from inr.checkpoint import open_manager
 from inr.restorator.losses import (
     Adversarial,
     Critic,

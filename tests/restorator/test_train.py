@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import inr
-from inr.restorator.checkpoint import open_manager
+from inr.checkpoint import open_manager
 
 from .conftest import train_tiny as _train
 

@@ -1,0 +1,124 @@
+"""Training checkpoints with orbax, and the metrics log beside them.
+
+Every training run of the library (restorators, meta-learned
+initialisations) saves the same way.  A checkpoint holds the train state
+(a pytree with a ``"step"`` leaf) and a JSON ``meta`` record (the model
+config and every setting that fixes the data stream).  Batches are a
+function of ``(seed, step)`` and the models have no other randomness, so
+``step`` is the data and RNG position: a run resumed from step ``k`` goes on
+exactly as the uninterrupted run would.  Orbax writes each checkpoint to a
+temporary folder and renames it when complete, so a run killed mid-save
+leaves the previous checkpoint as the latest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import jax
+import orbax.checkpoint as ocp
+
+from inr._validate import as_positive_int
+from inr.distributed import make_mesh, replicated
+
+__all__ = ["Checkpoints", "MetricsLog", "as_checkpoints", "open_manager", "restore", "save"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoints:
+    """Where and how often a run saves (orbax; atomic; the last ``keep`` kept).
+
+    Attributes:
+      directory: the run's folder: checkpoints and ``metrics.jsonl``.
+      save_every: steps between checkpoints (and one at the end).
+      keep: how many of the latest checkpoints to keep.
+      resume: continue from the folder's latest checkpoint.  With ``False``
+        a folder that holds checkpoints is an error: they are never
+        overwritten.
+    """
+
+    directory: str | Path
+    save_every: int = 500
+    keep: int = 3
+    resume: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.directory, (str, Path)) or not str(self.directory):
+            raise ValueError(f"directory must be a folder path; got {self.directory!r}")
+        object.__setattr__(self, "directory", Path(self.directory))
+        as_positive_int(self.save_every, "save_every")
+        as_positive_int(self.keep, "keep")
+
+
+def as_checkpoints(checkpoints) -> Checkpoints | None:
+    """``None``, a folder path, or a :class:`Checkpoints`."""
+    if checkpoints is None or isinstance(checkpoints, Checkpoints):
+        return checkpoints
+    if isinstance(checkpoints, (str, Path)):
+        return Checkpoints(checkpoints)
+    raise ValueError(f"checkpoints must be None, a folder or Checkpoints; got {checkpoints!r}")
+
+
+class MetricsLog:
+    """``metrics.jsonl``: one JSON record per line; on resume, lines past ``start`` are dropped."""
+
+    def __init__(self, path: Path | None, start: int):
+        self.path = path
+        if path is None or not path.exists():
+            return
+        kept = [line for line in path.read_text().splitlines() if line.strip()]
+        kept = [line for line in kept if json.loads(line).get("step", 0) <= start]
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        os.replace(tmp, path)
+
+    def write(self, record: dict) -> None:
+        if self.path is not None:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+def open_manager(directory, keep: int = 3) -> ocp.CheckpointManager:
+    """A synchronous orbax ``CheckpointManager`` keeping the last ``keep`` steps."""
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, enable_async_checkpointing=False, create=True
+    )
+    handlers = {"state": ocp.StandardCheckpointHandler(), "meta": ocp.JsonCheckpointHandler()}
+    return ocp.CheckpointManager(
+        Path(directory).absolute(), options=options, item_handlers=handlers
+    )
+
+
+def save(manager: ocp.CheckpointManager, state: dict, meta: dict) -> None:
+    """Save ``state`` at ``int(state["step"])`` with its ``meta``; returns when durable."""
+    args = ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta))
+    manager.save(int(state["step"]), args=args, force=True)
+    manager.wait_until_finished()
+
+
+def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, dict] | None:
+    """``(state, meta)`` of the latest checkpoint, or ``None`` if there is none.
+
+    ``abstract_state`` (a pytree like the state, e.g. the freshly initialised
+    one placed on the current mesh) gives the structure, with optax's named
+    tuples, and the sharding of every leaf: a checkpoint restores onto any
+    mesh.  Without it the state is nested dicts replicated on every device.
+    """
+    step = manager.latest_step()
+    if step is None:
+        return None
+    if abstract_state is None:
+        # The devices that saved it may not exist here: place it on these.
+        everywhere = replicated(make_mesh())
+        saved = manager.item_metadata(step)["state"]
+        abstract_state = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=everywhere), saved
+        )
+    args = ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
+    )
+    restored = manager.restore(step, args=args)
+    return restored["state"], restored["meta"]
