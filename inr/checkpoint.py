@@ -63,14 +63,19 @@ def as_checkpoints(checkpoints) -> Checkpoints | None:
 
 
 class MetricsLog:
-    """``metrics.jsonl``: one JSON record per line; on resume, lines past ``start`` are dropped."""
+    """``metrics.jsonl``: one JSON record per line; on resume, lines past ``start`` are dropped.
+
+    ``last`` is the last record kept (``{}`` for none): where a resumed run's
+    clocks and counters go on from.
+    """
 
     def __init__(self, path: Path | None, start: int):
-        self.path = path
+        self.path, self.last = path, {}
         if path is None or not path.exists():
             return
         kept = [line for line in path.read_text().splitlines() if line.strip()]
         kept = [line for line in kept if json.loads(line).get("step", 0) <= start]
+        self.last = json.loads(kept[-1]) if kept else {}
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text("".join(line + "\n" for line in kept))
         os.replace(tmp, path)

@@ -119,6 +119,13 @@ class Functa:
     inner_steps: int = flax.struct.field(pytree_node=False, default=3)
     card: dict = flax.struct.field(pytree_node=False, default_factory=dict)
 
+    def __repr__(self) -> str:
+        m = self.model
+        return (
+            f"Functa(ModulatedSiren {m.hidden_features}x{m.hidden_layers}, latent "
+            f"{m.latent_features}, shape {self.shape}, {self.card.get('name', 'unnamed')})"
+        )
+
     @property
     def channels(self) -> int:
         return self.shape[self.dims] if len(self.shape) > self.dims else 1

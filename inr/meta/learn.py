@@ -111,7 +111,8 @@ def _run(model, optimizer, config, state, data, saving, progress):
         manager, state = _resumed(saving, state, run)
     start = int(state["step"])
     log = MetricsLog(None if manager is None else saving.directory / "metrics.jsonl", start)
-    began = time.perf_counter()
+    # Wall time counts across the pieces of a resumed run.
+    began = time.perf_counter() - log.last.get("elapsed_s", 0.0)
     try:
         for first, n in _chunks(start, config, saving and saving.save_every):
             state, (loss, psnr) = _train(model, optimizer, config, n, state, data)
@@ -129,7 +130,7 @@ def _run(model, optimizer, config, state, data, saving, progress):
     finally:
         if manager is not None:
             manager.close()
-    return state
+    return state, time.perf_counter() - began
 
 
 def meta_train(
@@ -165,7 +166,8 @@ def meta_train(
       progress: print a line every ``config.log_every`` steps.
       dims, value_range: as :func:`inr.fit_signals`.
       card: what the result's card records besides the run (name, data,
-        licence, ...).
+        licence, ...); the run adds its steps, method and ``wall_s``, the
+        training's wall time in seconds over every resumed piece.
 
     Returns:
       An :class:`~inr.meta.Init` or a :class:`~inr.meta.Functa`.
@@ -184,7 +186,7 @@ def meta_train(
     data = {**jax.tree.map(lambda x: jnp.asarray(x[0]), template), "samples": jnp.asarray(samples)}
     state = _start(model, optimizer, config, layout.dims)
     saving = as_checkpoints(checkpoints)
-    state = _run(model, optimizer, config, state, data, saving, progress)
+    state, seconds = _run(model, optimizer, config, state, data, saving, progress)
     if not all(bool(jnp.isfinite(x).all()) for x in jax.tree.leaves(state["meta"])):
         raise FloatingPointError("meta-training diverged: its parameters are not finite")
-    return _result(model, state, layout, config, card or {})
+    return _result(model, state, layout, config, {**(card or {}), "wall_s": round(seconds)})
