@@ -26,8 +26,8 @@ import numpy as np
 from _figures import plt, save_figure
 
 import inr
+from inr.interpolation import centre_square
 from inr.restorator.data import expand_sources, group_names, load_images
-from inr.restorator.frannet import centre_square
 
 SIDE = 160
 

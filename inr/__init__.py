@@ -12,10 +12,12 @@ Conventions (checked at every public boundary):
 
 Subpackages: :mod:`inr.nn` (modules), :mod:`inr.poisson` (gradient-domain
 editing), :mod:`inr.restorator` (coordinate decoders), :mod:`inr.diffusion`
-(schedules and the sampler), :mod:`inr.distributed` (meshes).
+(schedules and the sampler), :mod:`inr.distributed` (meshes), :mod:`inr.meta`
+(learned initialisations and functa); :mod:`inr.shapes` (signed distance
+fields) is imported on its own, with the ``shapes`` extra.
 """
 
-from inr import diffusion, distributed, restorator
+from inr import diffusion, distributed, meta, restorator
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
@@ -115,6 +117,7 @@ __all__ = [
     "luma_bt601",
     "merge",
     "merge_gradients",
+    "meta",
     "mse",
     "pixel_centres",
     "poisson_solve",

@@ -91,6 +91,14 @@ def core(data, work: Path) -> dict:
     kw = dict(model=inr.Siren(16, 1, 3), steps=10, points=64)
     s1, s4 = inr.fit_signal(clip, mesh=1, **kw), inr.fit_signal(clip, mesh=4, **kw)
     out["signal_params_4_vs_1"] = diff(s1.params, s4.params)
+
+    # Functa latents: five faces (not a multiple of 4) split over the devices.
+    model = inr.meta.ModulatedSiren(16, 1, 3, latent_features=4)
+    config = inr.meta.MetaConfig(inner_steps=2, batch=2, steps=2)
+    functa = inr.meta.meta_train(images, model=model, config=config)
+    faces = data[:5, :16, :16]
+    z1 = inr.meta.fit_latents(faces, functa, mesh=1)
+    out["latents_4_vs_1"] = diff(z1, inr.meta.fit_latents(faces, functa, mesh=4))
     return out
 
 

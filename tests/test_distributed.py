@@ -101,6 +101,7 @@ def test_fit_images_on_4_devices_matches_1(report):
 
 def test_fit_signal_points_split_over_4_devices_match_1(report):
     assert report["signal_params_4_vs_1"] < TOL
+    assert report["latents_4_vs_1"] < TOL
 
 
 @pytest.mark.slow

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import inr
+
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
@@ -93,3 +95,26 @@ def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_pat
     assert out.stat().st_size > 0
     side = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj"}.get(name)
     assert side is None or out.with_suffix(side).stat().st_size > 0
+
+
+def test_meta_examples_train_and_use_their_weights(examples_path, tmp_path):
+    """train_meta.py exports an init and a functa from a folder; meta_fit.py draws with them."""
+    import meta_fit
+    import train_meta
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        inr.save_image(folder / f"{i}.png", rng.uniform(0, 1, (20, 24, 3)).astype(np.float32))
+    small = ["--data", str(folder), "--size", "16", "--width", "16", "--depth", "1",
+             "--steps", "2", "--batch", "2", "--log-every", "1"]  # fmt: skip
+    train_meta.main([*small, "--kind", "init", "--export", str(tmp_path / "init.msgpack")])
+    train_meta.main([*small, "--kind", "functa", "--latent", "8",
+                     "--checkpoint-dir", str(tmp_path / "run"),
+                     "--export", str(tmp_path / "functa.msgpack")])  # fmt: skip
+    assert (tmp_path / "run" / "metrics.jsonl").read_text().count("\n") == 2
+    out = tmp_path / "meta_fit.png"
+    meta_fit.main(["--data", str(folder), "--faces", "2", "--init", str(tmp_path / "init.msgpack"),
+                   "--functa", str(tmp_path / "functa.msgpack"), "--out", str(out)])  # fmt: skip
+    assert out.stat().st_size > 0

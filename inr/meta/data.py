@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from inr._validate import as_positive_int
-from inr.interpolation import resize
+from inr.interpolation import centre_square, resize
 from inr.io import FORMATS, load_image
-from inr.restorator.frannet import centre_square
 
 __all__ = ["image_folder"]
 

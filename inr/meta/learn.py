@@ -11,12 +11,15 @@ as an uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from functools import partial
 
 import flax.linen as nn
+import flax.traverse_util
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from inr import checkpoint
@@ -44,9 +47,21 @@ def _train(model, optimizer, config, n_steps, state, data):
     return jax.lax.scan(step, state, None, length=n_steps)
 
 
-def _start(model, optimizer, config: MetaConfig, dims: int):
-    """The state at step 0: a fresh network (latent zero for a functa), rates at ``inner_lr``."""
+def _start(model, optimizer, config: MetaConfig, dims: int, start):
+    """The state at step 0: ``start``'s parameters over a fresh network's, rates at ``inner_lr``.
+
+    ``start`` may hold some of the network's parameters (a learned init's
+    SIREN layers under a functa's modulations); the rest stay fresh.
+    """
     params = model.init(jax.random.PRNGKey(config.seed), jnp.zeros((1, dims), jnp.float32))
+    if start is not None:
+        fresh = flax.traverse_util.flatten_dict(params)
+        # Copies: the state is donated to the training step, the caller keeps its arrays.
+        given = flax.traverse_util.flatten_dict(jax.tree.map(jnp.array, start))
+        wrong = [k for k in given if k not in fresh or fresh[k].shape != given[k].shape]
+        if wrong:
+            raise ValueError(f"start does not fit the network at {'/'.join(wrong[0])}")
+        params = flax.traverse_util.unflatten_dict({**fresh, **given})
     meta = {"params": params, "rates": start_rates(model, params, config)}
     return {"meta": meta, "opt_state": optimizer.init(meta), "step": jnp.int32(0)}
 
@@ -102,12 +117,23 @@ def _result(model, state, layout, config: MetaConfig, card: dict):
     )
 
 
-def _run(model, optimizer, config, state, data, saving, progress):
+def _fingerprint(tree) -> str | None:
+    """A digest of a pytree's values: which parameters a run started from."""
+    if tree is None:
+        return None
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(tree):
+        digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _run(model, optimizer, config, state, data, saving, progress, start=None):
     """The outer loop from the state's step, saving and logging; returns the last state."""
     manager = None
     if saving is not None:
         signals = list(data["samples"].shape)
-        run = {"config": config.record(), "model": repr(model), "signals": signals}
+        run = {"config": config.record(), "model": repr(model), "signals": signals,
+               "start": _fingerprint(start)}  # fmt: skip
         manager, state = _resumed(saving, state, run)
     start = int(state["step"])
     log = MetricsLog(None if manager is None else saving.directory / "metrics.jsonl", start)
@@ -144,6 +170,7 @@ def meta_train(
     dims: int | None = None,
     value_range=None,
     card: dict | None = None,
+    start=None,
 ) -> Init | Functa:
     """Meta-learn where fits of signals like ``signals`` should start.
 
@@ -165,6 +192,9 @@ def meta_train(
         there (the same settings only).
       progress: print a line every ``config.log_every`` steps.
       dims, value_range: as :func:`inr.fit_signals`.
+      start: parameters to start from instead of a fresh initialisation's,
+        all or some (a learned init's ``params`` give a functa's SIREN
+        layers; its modulation stays fresh).
       card: what the result's card records besides the run (name, data,
         licence, ...); the run adds its steps, method and ``wall_s``, the
         training's wall time in seconds over every resumed piece.
@@ -184,9 +214,9 @@ def meta_train(
         raise ValueError("a ModulatedSiren (functa) needs method 'maml' or 'fomaml'")
     template = store(samples[:1], layout, config.seed)
     data = {**jax.tree.map(lambda x: jnp.asarray(x[0]), template), "samples": jnp.asarray(samples)}
-    state = _start(model, optimizer, config, layout.dims)
+    state = _start(model, optimizer, config, layout.dims, start)
     saving = as_checkpoints(checkpoints)
-    state, seconds = _run(model, optimizer, config, state, data, saving, progress)
+    state, seconds = _run(model, optimizer, config, state, data, saving, progress, start)
     if not all(bool(jnp.isfinite(x).all()) for x in jax.tree.leaves(state["meta"])):
         raise FloatingPointError("meta-training diverged: its parameters are not finite")
     return _result(model, state, layout, config, {**(card or {}), "wall_s": round(seconds)})

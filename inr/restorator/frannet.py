@@ -26,12 +26,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.color import rgb_to_gray
+from inr.interpolation import centre_square
 from inr.restorator.data import expand_sources, load_images
 
 __all__ = [
     "FRANNET_TABLE",
     "INPUT_SIZE",
-    "centre_square",
     "evaluate",
     "oracle",
     "protocol_example",
@@ -56,17 +56,6 @@ def _shrink(crop, size: int):
 @partial(jax.jit, static_argnums=1)
 def _grow(gray, side: int):
     return jnp.clip(jax.image.resize(gray, (side, side), "cubic"), 0, 1)
-
-
-def centre_square(image: np.ndarray) -> np.ndarray:
-    """The centred ``s x s`` crop of ``image (h, w, ...)``, ``s = min(h, w)``.
-
-    Rows 20..197 of a 178x218 CelebA photo: FranNet's crop.
-    """
-    h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return image[top : top + side, left : left + side]
 
 
 def protocol_example(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

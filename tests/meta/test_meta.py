@@ -183,3 +183,20 @@ def test_a_functa_and_its_latents_save_and_load(functa, tmp_path):
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_functa_can_start_from_a_learned_init(learned):
+    model = meta.ModulatedSiren(24, 1, 3, latent_features=8, first_w0=10.0)
+    config = meta.MetaConfig(inner_steps=1, batch=2, steps=1)
+    still = optax.sgd(0.0)  # no outer update: the start is what comes back
+    functa = meta.meta_train(blobs(4, 0), model=model, optimizer=still, config=config,
+                             start=learned.params)  # fmt: skip
+    plain = inr.FitResult(
+        learned.params, jnp.full(3, 0.5), {"psnr": np.zeros(1)}, MODEL, (SIZE, SIZE, 3)
+    )
+    np.testing.assert_allclose(
+        functa.render(np.zeros(8, np.float32)), plain.render(SIZE, SIZE), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="start does not fit the network"):
+        meta.meta_train(blobs(4, 0), model=meta.ModulatedSiren(16, 1, 3, latent_features=8),
+                        config=config, start=learned.params)  # fmt: skip

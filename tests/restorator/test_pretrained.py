@@ -85,7 +85,7 @@ def test_pretrained_celeba_diffusion_colours_a_face_better_than_gray():
 @pytest.fixture(scope="module")
 def face():
     """The astronaut's face at 160x160, framed like a CelebA centre crop."""
-    from inr.restorator.frannet import centre_square
+    from inr.interpolation import centre_square
 
     return inr.resize(centre_square(inr.sample_image("astronaut")[0:240, 130:370]), (160, 160))
 
