@@ -42,9 +42,8 @@ import numpy as np
 from _timing import RESULTS, print_table, write_json
 
 import inr
-from inr.interpolation import resize_weights
+from inr.interpolation import centre_square, resize_weights
 from inr.restorator.data import group_names, load_images
-from inr.restorator.frannet import centre_square
 
 SIDE = 160
 
