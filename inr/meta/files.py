@@ -25,7 +25,7 @@ import numpy as np
 from inr._atomic import atomic_write
 from inr.nn.sine import fast_sin
 
-__all__ = ["model_from_spec", "model_spec", "read_weights", "write_weights"]
+__all__ = ["load", "model_from_spec", "model_spec", "read_weights", "save", "write_weights"]
 
 
 _SKIPPED = ("parent", "name")
@@ -106,3 +106,31 @@ def read_weights(name_or_path, kind: str, pretrained: tuple[str, ...], template,
     except Exception as exc:
         raise ValueError(f"{where} is not a {kind} file: {exc}") from exc
     return model, jax.tree.map(jnp.asarray, arrays), card
+
+
+def save(path, kind: str, meta_model, models) -> Path:
+    """Write an :class:`~inr.meta.Init` or :class:`~inr.meta.Functa` (``kind``) to one file.
+
+    The card gains what rebuilds the object: the signals' shape, axes and
+    value range, and the inner steps.
+    """
+    card = {**meta_model.card, "shape": list(meta_model.shape), "dims": meta_model.dims,
+            "value_range": list(meta_model.value_range),
+            "inner_steps": meta_model.inner_steps}  # fmt: skip
+    arrays = {"params": meta_model.params, "rates": meta_model.rates}
+    return write_weights(path, kind, meta_model.model, arrays, card, models)
+
+
+def load(cls, name_or_path, kind: str, pretrained: tuple[str, ...], template, models):
+    """A ``cls`` (Init or Functa) from a file of :func:`save` or a shipped name."""
+    model, arrays, card = read_weights(name_or_path, kind, pretrained, template, models)
+    return cls(
+        params=arrays["params"],
+        rates=arrays["rates"],
+        model=model,
+        shape=tuple(card["shape"]),
+        dims=card["dims"],
+        value_range=tuple(card["value_range"]),
+        inner_steps=card["inner_steps"],
+        card=card,
+    )

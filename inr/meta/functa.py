@@ -30,7 +30,7 @@ import numpy as np
 
 from inr._atomic import atomic_write
 from inr.distributed import as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
-from inr.meta.files import read_weights, write_weights
+from inr.meta import files
 from inr.meta.inner import adapt, signal_loss
 from inr.nn.siren import SineLayer, check_sizes
 from inr.result import FitResult
@@ -246,15 +246,11 @@ def load_latents(path) -> tuple[np.ndarray, dict]:
         raise ValueError(f"path {str(path)!r} is not a latents file: {exc}") from exc
 
 
-def _arrays(functa: Functa) -> dict:
-    return {"params": functa.params, "rates": functa.rates}
-
-
 def save_functa(path, functa: Functa) -> Path:
     """Write a functa (network spec, weights, rates, card) to one file, atomically."""
-    card = {**functa.card, "shape": list(functa.shape), "dims": functa.dims,
-            "value_range": list(functa.value_range), "inner_steps": functa.inner_steps}  # fmt: skip
-    return write_weights(path, "functa", functa.model, _arrays(functa), card, (ModulatedSiren,))
+    if not isinstance(functa, Functa):
+        raise ValueError(f"functa must be an inr.meta.Functa; got {type(functa).__name__}")
+    return files.save(path, "functa", functa, (ModulatedSiren,))
 
 
 def _template(model: ModulatedSiren, card: dict) -> dict:
@@ -266,16 +262,6 @@ def _template(model: ModulatedSiren, card: dict) -> dict:
 
 def load_functa(name_or_path) -> Functa:
     """A functa from a file of :func:`save_functa` or ``"pretrained:celeba-functa"``."""
-    model, arrays, card = read_weights(
-        name_or_path, "functa", PRETRAINED_FUNCTA, _template, (ModulatedSiren,)
-    )
-    return Functa(
-        params=arrays["params"],
-        rates=arrays["rates"],
-        model=model,
-        shape=tuple(card["shape"]),
-        dims=card["dims"],
-        value_range=tuple(card["value_range"]),
-        inner_steps=card["inner_steps"],
-        card=card,
+    return files.load(
+        Functa, name_or_path, "functa", PRETRAINED_FUNCTA, _template, (ModulatedSiren,)
     )

@@ -20,7 +20,7 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
-from inr.meta.files import read_weights, write_weights
+from inr.meta import files
 from inr.meta.inner import learned_sgd
 from inr.nn.siren import Siren
 
@@ -74,10 +74,7 @@ def save_init(path, init: Init) -> Path:
     """Write ``init`` (network spec, parameters, rates, card) to one file, atomically."""
     if not isinstance(init, Init):
         raise ValueError(f"init must be an inr.meta.Init; got {type(init).__name__}")
-    card = {**init.card, "shape": list(init.shape), "dims": init.dims,
-            "value_range": list(init.value_range), "inner_steps": init.inner_steps}  # fmt: skip
-    arrays = {"params": init.params, "rates": init.rates}
-    return write_weights(path, "init", init.model, arrays, card, (Siren,))
+    return files.save(path, "init", init, (Siren,))
 
 
 def _template(model: nn.Module, card: dict) -> dict:
@@ -87,14 +84,4 @@ def _template(model: nn.Module, card: dict) -> dict:
 
 def load_init(name_or_path) -> Init:
     """An :class:`Init` from a file of :func:`save_init` or ``"pretrained:celeba-init"``."""
-    model, arrays, card = read_weights(name_or_path, "init", PRETRAINED_INITS, _template, (Siren,))
-    return Init(
-        params=arrays["params"],
-        rates=arrays["rates"],
-        model=model,
-        shape=tuple(card["shape"]),
-        dims=card["dims"],
-        value_range=tuple(card["value_range"]),
-        inner_steps=card["inner_steps"],
-        card=card,
-    )
+    return files.load(Init, name_or_path, "init", PRETRAINED_INITS, _template, (Siren,))

@@ -80,8 +80,9 @@ def _resumed(saving, state, run: dict):
     if found is None:
         return manager, state
     restored, saved = found
-    if saved != run:
-        changed = sorted(k for k in set(saved) | set(run) if saved.get(k) != run.get(k))
+    # A setting a run does not record is its default (None): older runs resume.
+    changed = sorted(k for k in set(saved) | set(run) if saved.get(k) != run.get(k))
+    if changed:
         manager.close()
         raise ValueError(
             f"checkpoints folder {folder!r} holds a run with different settings "
