@@ -21,11 +21,13 @@ card's record (data, command, steps, wall time, machine).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 
+import jax
 import optax
 
 import inr
@@ -66,7 +68,7 @@ def main(argv=None):
     p.add_argument("--name", help="the card's name (default: the export file's stem)")
     args = p.parse_args(argv)
 
-    start = time.perf_counter()
+    began = time.perf_counter()
     images = meta.image_folder(args.data, args.size, limit=args.limit)
     print(f"{len(images)} images from {args.data} at {args.size}x{args.size}", flush=True)
     config = meta.MetaConfig(
@@ -83,22 +85,23 @@ def main(argv=None):
         checkpoints = inr.Checkpoints(args.checkpoint_dir, save_every=args.save_every)
     side = f"{args.size}x{args.size}"
     given = sys.argv[1:] if argv is None else argv
-    device = inr.distributed.make_mesh().devices.flat[0].device_kind
+    device = inr.distributed.make_mesh().devices.flat[0]
+    where = f"{os.cpu_count()}-core CPU" if device.platform == "cpu" else device.device_kind
     card = {
         "name": args.name or (args.export.stem if args.export else args.kind),
         "data": f"{args.data.name} ({len(images)} images, centred square crop, {side})",
         "licence": LICENCE["celeba"] if "celeba" in str(args.data) else "as the training data's",
         "command": "python examples/train_meta.py " + " ".join(given),
-        "machine": f"{platform.machine()}, {device}",
+        "machine": f"{platform.machine()}, {where}, jax {jax.__version__}",
     }
     model = network(args.kind, args.width, args.depth, args.latent)
-    start = meta.load_init(args.start).params if args.start else None
+    warm = meta.load_init(args.start).params if args.start else None
     if args.start:
         card["start"] = f"the SIREN layers of {args.start}"
     result = meta.meta_train(images, model=model, optimizer=optax.adam(args.outer_lr),
                              config=config, checkpoints=checkpoints, progress=True,
-                             card=card, start=start)  # fmt: skip
-    seconds = time.perf_counter() - start
+                             card=card, start=warm)  # fmt: skip
+    seconds = time.perf_counter() - began
     print(f"{result!r} in {seconds:.0f} s (this piece)", flush=True)
     if args.export:
         save = meta.save_functa if args.kind == "functa" else meta.save_init
