@@ -22,7 +22,7 @@ from jax.sharding import PartitionSpec as P
 from inr.distributed import DATA, data_size, pad_rows, to_host
 from inr.objectives import loss
 
-__all__ = ["fit_keys", "mean_value", "run"]
+__all__ = ["fit_keys", "group_size", "mean_value", "run"]
 
 _LOG_EVERY = 100
 
@@ -97,7 +97,7 @@ _GROUP_FLOATS_CPU = 2**20
 _GROUP_FLOATS_ACCELERATOR = 2**26
 
 
-def _group(mesh, n_points: int, width: int, per_device: int) -> int:
+def group_size(mesh, n_points: int, width: int, per_device: int) -> int:
     """How many images each device trains as one vmapped group."""
     cpu = mesh.devices.flat[0].platform == "cpu"
     floats = _GROUP_FLOATS_CPU if cpu else _GROUP_FLOATS_ACCELERATOR
@@ -163,7 +163,7 @@ def run(problem, steps, keys, batch, progress, mesh=None, split=None, start=None
 
         keys, batch = pad(keys), jax.tree.map(pad, batch)
         width = getattr(model, "hidden_features", 256)
-        group = _group(mesh, n_points, width, per_device)
+        group = group_size(mesh, n_points, width, per_device)
 
         def train(n, *state):
             return _train_many(model, optimizer, target, points, n, group, mesh, *state)

@@ -162,15 +162,15 @@ def test_fit_groups_fit_cpu_cache_and_fill_accelerators():
     """Images per vmapped group: L2-sized on a CPU, the whole share on a GPU."""
     from types import SimpleNamespace
 
-    from inr.loop import _group
+    from inr.loop import group_size
 
     def mesh_on(platform):
         return SimpleNamespace(devices=np.array([SimpleNamespace(platform=platform)]))
 
-    assert _group(mesh_on("cpu"), 1024, 256, 64) == 4
-    assert _group(mesh_on("cpu"), 1024, 16, 64) == 64
-    assert _group(mesh_on("gpu"), 1024, 256, 64) == 64
-    assert _group(mesh_on("gpu"), 65536, 2048, 64) == 1  # never below one image
+    assert group_size(mesh_on("cpu"), 1024, 256, 64) == 4
+    assert group_size(mesh_on("cpu"), 1024, 16, 64) == 64
+    assert group_size(mesh_on("gpu"), 1024, 256, 64) == 64
+    assert group_size(mesh_on("gpu"), 65536, 2048, 64) == 1  # never below one image
 
 
 def test_pad_rows_repeats_the_last_row():

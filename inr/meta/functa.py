@@ -30,6 +30,7 @@ import numpy as np
 
 from inr._atomic import atomic_write
 from inr.distributed import as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
+from inr.loop import group_size
 from inr.meta import files
 from inr.meta.inner import adapt, signal_loss
 from inr.nn.siren import SineLayer, check_sizes
@@ -171,10 +172,6 @@ def _fit_latents(model, steps, group, params, rates, batches):
     return jax.lax.map(one, batches, batch_size=group)
 
 
-# Activations of one vmapped group of fits, in floats (as inr.loop's batched fits).
-_GROUP_FLOATS = 2**22
-
-
 def fit_latents(
     signals, functa: Functa, inner_steps: int | None = None, *, mesh=None
 ) -> np.ndarray:
@@ -202,8 +199,7 @@ def fit_latents(
     rows = -(-n // devices) * devices
     batch = jax.tree.map(lambda x: pad_rows(jnp.asarray(x), rows), store(samples, layout))
     batch = jax.device_put(batch, data_sharding(mesh))
-    width = functa.model.hidden_features * (functa.model.hidden_layers + 2)
-    group = int(np.clip(_GROUP_FLOATS // (samples.shape[1] * width), 1, rows // devices))
+    group = group_size(mesh, samples.shape[1], functa.model.hidden_features, rows // devices)
     latents = _fit_latents(functa.model, int(steps), group, functa.params, functa.rates, batch)
     return to_host(latents)[:n]
 
