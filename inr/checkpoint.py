@@ -14,17 +14,35 @@ leaves the previous checkpoint as the latest.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from inr._validate import as_positive_int
 from inr.distributed import make_mesh, replicated
 
-__all__ = ["Checkpoints", "MetricsLog", "as_checkpoints", "open_manager", "restore", "save"]
+__all__ = [
+    "Checkpoints",
+    "MetricsLog",
+    "as_checkpoints",
+    "fingerprint",
+    "open_manager",
+    "restore",
+    "save",
+]
+
+
+def fingerprint(params) -> str:
+    """A digest of ``params``' (host) values: which weights a run started from."""
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(params):
+        digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)

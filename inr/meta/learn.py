@@ -11,7 +11,6 @@ as an uninterrupted one.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from functools import partial
 
@@ -19,11 +18,10 @@ import flax.linen as nn
 import flax.traverse_util
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from inr import checkpoint
-from inr.checkpoint import MetricsLog, as_checkpoints
+from inr.checkpoint import MetricsLog, as_checkpoints, fingerprint
 from inr.fit_options import model_and_optimizer
 from inr.meta.config import MetaConfig
 from inr.meta.functa import Functa, ModulatedSiren
@@ -118,30 +116,20 @@ def _result(model, state, layout, config: MetaConfig, card: dict):
     )
 
 
-def _fingerprint(tree) -> str | None:
-    """A digest of a pytree's values: which parameters a run started from."""
-    if tree is None:
-        return None
-    digest = hashlib.sha256()
-    for leaf in jax.tree.leaves(tree):
-        digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def _run(model, optimizer, config, state, data, saving, progress, start=None):
     """The outer loop from the state's step, saving and logging; returns the last state."""
     manager = None
     if saving is not None:
         signals = list(data["samples"].shape)
         run = {"config": config.record(), "model": repr(model), "signals": signals,
-               "start": _fingerprint(start)}  # fmt: skip
+               "start": None if start is None else fingerprint(start)}  # fmt: skip
         manager, state = _resumed(saving, state, run)
-    start = int(state["step"])
-    log = MetricsLog(None if manager is None else saving.directory / "metrics.jsonl", start)
+    resumed_at = int(state["step"])
+    log = MetricsLog(None if manager is None else saving.directory / "metrics.jsonl", resumed_at)
     # Wall time counts across the pieces of a resumed run.
     began = time.perf_counter() - log.last.get("elapsed_s", 0.0)
     try:
-        for first, n in _chunks(start, config, saving and saving.save_every):
+        for first, n in _chunks(resumed_at, config, saving and saving.save_every):
             state, (loss, psnr) = _train(model, optimizer, config, n, state, data)
             done = first + n
             if done % config.log_every == 0 or done == config.steps:

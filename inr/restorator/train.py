@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import math
 import sys
 import time
@@ -29,7 +28,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from inr import checkpoint
-from inr.checkpoint import MetricsLog
+from inr.checkpoint import MetricsLog, fingerprint
 from inr.distributed import (
     as_mesh,
     check_divisible,
@@ -168,14 +167,6 @@ def _load(source, references):
     return images, [g for g, _ in kept], [t for _, t in kept]
 
 
-def _fingerprint(params) -> str:
-    """A digest of ``params``' (host) values: which weights a fine-tuning run started from."""
-    digest = hashlib.sha256()
-    for leaf in jax.tree.leaves(params):
-        digest.update(np.ascontiguousarray(leaf, np.float32).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def _validator(net: RestoratorNet, train: TrainConfig, make):
     """``validate(params)``: the mean loss over the fixed validation batches."""
     batches = [make(i) for i in range(train.validation_batches)]
@@ -298,7 +289,7 @@ def train_restorator(
     if references is not None:  # which function paired the images
         meta["run"]["references"] = getattr(references, "__qualname__", repr(references))
     if warm is not None:
-        meta["init"] = _fingerprint(warm)
+        meta["init"] = fingerprint(warm)
 
     def start(key, params):
         state = init_state(net, tx, key, points_per_image, train.adversarial)
