@@ -23,6 +23,7 @@ def test_the_guides_have_code():
         "devices.md",
         "signals.md",
         "shapes.md",
+        "meta.md",
     } <= set(PAGES)
 
 
