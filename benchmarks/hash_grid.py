@@ -48,8 +48,8 @@ import optax
 from _timing import RESULTS, best_time, print_table, write_json
 
 import inr
+from inr.nn.hash_encoding import encode
 from inr.nn.hash_kernel import encode_pallas
-from inr.nn.hashgrid import encode
 
 THRESHOLDS = (30.0, 35.0, 40.0)
 # instant-ngp's optimiser (Muller et al. 2022, Sec. 4): Adam, beta2 0.99, eps 1e-15.

@@ -1,6 +1,6 @@
 """The hash encoding as a fused Pallas (Triton) kernel, forward and backward.
 
-XLA runs :func:`inr.nn.hashgrid.encode` as one gather, and its gradient as
+XLA runs :func:`inr.nn.hash_encoding.encode` as one gather, and its gradient as
 one scatter-add, between fusions that compute the ``(n, L, 2^d)`` rows and
 weights; where they meet, XLA decides what goes through memory.  These
 kernels do what tiny-cuda-nn's do: each program takes a block of points
@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from jax.experimental import pallas as pl
 from jax.experimental.pallas import triton as plt
 
-from inr.nn.hashgrid import GridSpec, corners, encode, hash_coordinates
+from inr.nn.hash_encoding import GridSpec, corners, encode, hash_coordinates
 
 __all__ = ["BLOCK", "encode_pallas"]
 
@@ -193,7 +193,7 @@ def encode_pallas(
     block: int = BLOCK,
     interpret: bool | None = None,
 ) -> Annotated[jax.Array, "n LF"]:
-    """:func:`inr.nn.hashgrid.encode` by the fused kernels (module docstring).
+    """:func:`inr.nn.hash_encoding.encode` by the fused kernels (module docstring).
 
     ``block`` points go to each program (a power of two); ``interpret``
     defaults to running the kernels in Pallas's interpreter off a GPU.

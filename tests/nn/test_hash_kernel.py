@@ -12,8 +12,8 @@ import optax
 import pytest
 
 import inr
+from inr.nn.hash_encoding import encode
 from inr.nn.hash_kernel import encode_pallas
-from inr.nn.hashgrid import encode
 
 # Each has a dense level and hashed ones.
 GRIDS = {

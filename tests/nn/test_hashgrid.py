@@ -9,7 +9,7 @@ import optax
 import pytest
 
 import inr
-from inr.nn.hashgrid import PRIMES, grid_layout, spatial_hash
+from inr.nn.hash_encoding import PRIMES, grid_layout, spatial_hash
 
 
 def _numpy_hash(v, table_size):
