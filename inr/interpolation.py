@@ -36,6 +36,7 @@ import numpy as np
 from inr._validate import as_image, as_size
 
 __all__ = [
+    "RESIZE_KERNELS",
     "centre_square",
     "keys_cubic",
     "pixel_position",
@@ -64,7 +65,7 @@ def triangle(x, xp=np):
 
 
 # The separable kernels of resize_weights, each f(distance, array module).
-_KERNELS = {"bicubic": keys_cubic, "bilinear": triangle}
+RESIZE_KERNELS = {"bicubic": keys_cubic, "bilinear": triangle}
 
 
 def resize_weights(
@@ -80,12 +81,12 @@ def resize_weights(
     host without JAX (the data pipeline's resize).  ``"bilinear"`` without
     antialiasing is TensorFlow's default resize.
     """
-    if method not in _KERNELS:
-        raise ValueError(f"method must be one of {tuple(_KERNELS)}; got {method!r}")
+    if method not in RESIZE_KERNELS:
+        raise ValueError(f"method must be one of {tuple(RESIZE_KERNELS)}; got {method!r}")
     scale = out_size / in_size
     widen = max(1.0 / scale, 1.0) if antialias else 1.0
     pos = (np.arange(out_size) + 0.5) / scale - 0.5
-    w = _KERNELS[method](np.abs(pos[:, None] - np.arange(in_size)[None, :]) / widen, np)
+    w = RESIZE_KERNELS[method](np.abs(pos[:, None] - np.arange(in_size)[None, :]) / widen, np)
     return w / w.sum(axis=1, keepdims=True)
 
 

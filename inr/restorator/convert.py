@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from inr.restorator.train import _INIT_COMPILER_OPTIONS
+from inr.restorator.step import INIT_COMPILER_OPTIONS
 from inr.restorator.trained import Restorator, init_params
 
 __all__ = ["deepen", "to_diffusion"]
@@ -150,7 +150,7 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
     # deepened twice gives the same weights.
     key = jax.random.PRNGKey(residual_blocks)
     lowered = jax.jit(init_params, static_argnums=0).lower(config, key)
-    fresh = lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key)
+    fresh = lowered.compile(compiler_options=INIT_COMPILER_OPTIONS)(key)
     fresh = traverse_util.flatten_dict(jax.device_get(fresh))
     old = traverse_util.flatten_dict(jax.device_get(model.params))
     new = {path for path in fresh if path not in old}

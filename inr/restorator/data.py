@@ -67,6 +67,7 @@ __all__ = [
     "load_images",
     "make_batch",
     "patch_points",
+    "pixel_centre",
 ]
 
 CROPS = ("random", "centre")
@@ -210,7 +211,7 @@ def _crop(image, rng, height, width, centre=False):
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def _pixel_centre(index, size):
+def pixel_centre(index, size):
     """The coordinate in [-1, 1] of pixel ``index`` of ``size`` (NumPy or JAX arrays)."""
     return -1.0 + (2.0 * index + 1.0) / size
 
@@ -224,7 +225,7 @@ def patch_points(top, left, side: int, width, height, xp=np):
     rows = xp.minimum(top + xp.arange(side), height - 1)
     cols = xp.minimum(left + xp.arange(side), width - 1)
     rows, cols = xp.meshgrid(rows, cols, indexing="ij")
-    x, y = _pixel_centre(cols, width * 1.0), _pixel_centre(rows, height * 1.0)
+    x, y = pixel_centre(cols, width * 1.0), pixel_centre(rows, height * 1.0)
     return xp.stack([x, y], -1).reshape(side * side, 2).astype(xp.float32)
 
 
@@ -238,9 +239,7 @@ def _query(rng, count, query, width, height):
         left = int(rng.integers(0, max(width - side, 0) + 1))
         return patch_points(top, left, side, width, height)
     cols, rows = rng.integers(0, width, count), rng.integers(0, height, count)
-    return np.stack([_pixel_centre(cols, width), _pixel_centre(rows, height)], -1).astype(
-        np.float32
-    )
+    return np.stack([pixel_centre(cols, width), pixel_centre(rows, height)], -1).astype(np.float32)
 
 
 def _example(image, rng, task, size, points, max_scale, crop, downscale, query):

@@ -45,8 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.color import rgb_to_gray
-from inr.interpolation import _KERNELS, sample_bilinear
-from inr.restorator.data import _pixel_centre, downscale_kernel, patch_points
+from inr.interpolation import RESIZE_KERNELS, sample_bilinear
+from inr.restorator.data import downscale_kernel, patch_points, pixel_centre
 from inr.restorator.masking import Masking, as_masking, mask_cells_device
 
 __all__ = ["ImageStore", "StreamSpec", "device_batch", "draw_crops", "image_store"]
@@ -261,7 +261,7 @@ def _resize_matrix(in_size, out_size: int, window: int, downscale: str = "bicubi
     widen = jnp.maximum(size / out_size, 1.0) if antialias else 1.0
     pos = (jnp.arange(out_size) + 0.5) * (size / out_size) - 0.5
     j = jnp.arange(window)
-    w = _KERNELS[method](jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
+    w = RESIZE_KERNELS[method](jnp.abs(pos[:, None] - j[None, :]) / widen, jnp)
     w = jnp.where(j[None, :] < in_size, w, 0.0)
     return w / jnp.sum(w, axis=1, keepdims=True)
 
@@ -337,7 +337,7 @@ def _query(key, spec: StreamSpec, width, height):
         left = _randint(k_left, 0, jnp.maximum(width - side, 0))
         return patch_points(top, left, side, width, height, jnp)
     size = jnp.stack([width, height]).astype(jnp.int32)
-    return _pixel_centre(jax.random.randint(key, shape, 0, size), size.astype(jnp.float32))
+    return pixel_centre(jax.random.randint(key, shape, 0, size), size.astype(jnp.float32))
 
 
 def _example(key, crop: Crops, store: ImageStore, spec: StreamSpec):

@@ -48,7 +48,13 @@ from inr.restorator.data import (
 from inr.restorator.losses import check_terms
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints
-from inr.restorator.step import _loss, init_state, make_optimizer, train_step
+from inr.restorator.step import (
+    INIT_COMPILER_OPTIONS,
+    batch_loss,
+    init_state,
+    make_optimizer,
+    train_step,
+)
 from inr.restorator.stream import StreamSpec, device_batch, image_store
 from inr.restorator.trained import Restorator, checked_params
 
@@ -56,13 +62,6 @@ __all__ = ["batch_maker", "train_restorator"]
 
 # The validation batches' stream: fixed, so every evaluation sees the same points.
 _VALIDATION_SEED = 0x5EED
-
-
-# Initialisation runs once per run.  Optimised, its threefry hashing (one
-# per parameter) compiles for longer than the training step itself (15 s
-# against 6 s on a 2-core CPU); unoptimised it compiles in 2 s and draws the
-# same numbers up to the last bits of the truncated normals.
-_INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
 def batch_maker(
@@ -171,7 +170,7 @@ def _validator(net: RestoratorNet, train: TrainConfig, make):
     """``validate(params)``: the mean loss over the fixed validation batches."""
     batches = [make(i) for i in range(train.validation_batches)]
     key = jax.random.PRNGKey(_VALIDATION_SEED)
-    loss = jax.jit(lambda params, batch: _loss(params, net, batch, train.loss, key))
+    loss = jax.jit(lambda params, batch: batch_loss(params, net, batch, train.loss, key))
     return lambda params: float(np.mean([loss(params, b) for b in batches]))
 
 
@@ -300,7 +299,7 @@ def train_restorator(
     key = jax.random.PRNGKey(train.seed)
     shardings = state_sharding(jax.eval_shape(start, key, warm), mesh, train.shard_params)
     lowered = jax.jit(start, out_shardings=shardings).lower(key, warm)
-    state = lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(key, warm)
+    state = lowered.compile(compiler_options=INIT_COMPILER_OPTIONS)(key, warm)
     manager = None
     if saving is not None:
         folder = str(saving.directory)

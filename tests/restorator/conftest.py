@@ -8,8 +8,7 @@ import pytest
 
 import inr
 from inr.restorator import RestoratorConfig
-from inr.restorator.step import init_state
-from inr.restorator.train import _INIT_COMPILER_OPTIONS
+from inr.restorator.step import INIT_COMPILER_OPTIONS, init_state
 
 # A model small enough that a training step takes milliseconds on CPU.
 TINY = dict(input_size=16, features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
@@ -72,7 +71,7 @@ def compile_unoptimised(fn, *args):
     ``inr.restorator.train``), and eagerly every operation compiles alone.
     """
     lowered = jax.jit(fn).lower(*args)
-    return lowered.compile(compiler_options=_INIT_COMPILER_OPTIONS)(*args)
+    return lowered.compile(compiler_options=INIT_COMPILER_OPTIONS)(*args)
 
 
 def untrained(config, scale: float = 0.0):
