@@ -8,29 +8,24 @@ starts and its size) that lives on the device, and :func:`device_batch` is a
 pure function of ``(store, seed, step)`` that builds a whole batch in one
 compiled program:
 
-1. per row, draw an image, a crop and a left-right flip (the same
-   distributions as the host pipeline, see :mod:`inr.restorator.data`);
+1. per row, draw an image, a crop and a flip (as :mod:`inr.restorator.data`);
 2. read a fixed ``window x window`` block that holds the crop, one
    contiguous row slice at a time (static shapes: pixels past the crop's
    edge get zero weight);
 3. resize the crop with weight matrices built for its traced size (exactly
-   :func:`inr.interpolation.resize_weights` for the spec's ``downscale``,
-   antialiased bicubic by default), and flip
-   the result if drawn (resizing commutes with flipping);
+   :func:`inr.interpolation.resize_weights` for the spec's ``downscale``),
+   and flip the result if drawn (resizing commutes with flipping);
 4. draw the query points (uniform, or pixel centres: the spec's ``query``)
    and read their bilinear targets in the crop straight from the store;
 5. optionally blank grid cells of the input (FranNet's masking).
 
 A batch depends only on ``(seed, step, process)``: a resumed run replays the
-same stream, and on several hosts each builds its rows from its own store.
-The two pipelines draw different random streams; a run records which one it
-used.
+same stream, each host builds its rows from its own store.  The two
+pipelines draw different random streams; a run records which it used.
 
 Cost: the resize is two small matmuls per row, ``input_size x window^2 x 3``
-multiply-adds for the first, so the window (the largest crop side the task
-can draw from the store) sets it.  For ``upscale`` the window is at most
-``max_scale * input_size``; ``restore`` and ``colorize`` crop up to the whole
-image, so a store of 1024-pixel photos costs more per row than one of faces.
+multiply-adds for the first: the window (the largest crop the task can draw;
+``max_scale * input_size`` for ``upscale``, the whole image otherwise) sets it.
 """
 
 from __future__ import annotations
