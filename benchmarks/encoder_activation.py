@@ -30,10 +30,10 @@ ACTIVATIONS = ("relu", "sine", "sine-relu-sine")
 def run(data, activation, args, folder):
     config = inr.RestoratorConfig(task=args.task, encoder_activation=activation)
     recipe = inr.TrainConfig(
+        inr.restorator.Examples(points_per_image=args.points),
         steps=args.steps,
         batch_size=args.batch_size,
-        points_per_image=args.points,
-        lr=args.lr,
+        optimizer=inr.restorator.restorator_optimizer(args.steps, args.lr),
         seed=args.seed,
         log_every=args.log_every,
     )

@@ -29,7 +29,7 @@ from _timing import RESULTS, print_table, write_json
 import inr
 from inr.diffusion import SamplerConfig
 from inr.diffusion.sampler import visited_steps
-from inr.restorator.frannet import FRANNET_TABLE, evaluate
+from inr.restorator.frannet import FRANNET_TABLE, frannet_row
 
 GRID = {
     "stride": (1, 4, 8),
@@ -62,13 +62,13 @@ def samplers(full: bool, strides=GRID["stride"]):
 def model_rows(name: str, data, limit, full_grid: bool, strides, ensemble=None) -> list[dict]:
     """The model's rows; with ``ensemble``, its best setting again, self-ensembled."""
     model = inr.load_restorator(name)
-    if model.config.restorator == "single":
-        rows = [{"row": name, "decoder_calls": 1, **evaluate(model, data, limit=limit)}]
+    if model.config.decoding == "single":
+        rows = [{"row": name, "decoder_calls": 1, **frannet_row(model, data, limit=limit)}]
         best = None
     else:
         rows, settings = [], []
         for sampler in samplers(full_grid, strides):
-            row = evaluate(model, data, sampler=sampler, limit=limit)
+            row = frannet_row(model, data, sampler=sampler, limit=limit)
             calls = len(visited_steps(model.config.num_steps, sampler.stride))
             label = f"{name} stride {sampler.stride} s={sampler.stochasticity:g} {sampler.noise}"
             label += " projected" if sampler.project_noise else ""
@@ -78,7 +78,7 @@ def model_rows(name: str, data, limit, full_grid: bool, strides, ensemble=None) 
         best = settings[i]
         rows.append({**rows[i], "row": f"{name} best: {rows[i]['row'].removeprefix(name).strip()}"})
     if ensemble:
-        row = evaluate(model, data, sampler=best, ensemble=ensemble, limit=limit)
+        row = frannet_row(model, data, sampler=best, ensemble=ensemble, limit=limit)
         calls = rows[-1]["decoder_calls"] * len(inr.restorator.ensemble.members(ensemble))
         label = f"{rows[-1]['row']}, {ensemble} ensemble"
         rows.append({"row": label, "decoder_calls": calls, **row})
@@ -98,7 +98,7 @@ def main():
     args = p.parse_args()
 
     rows = [{"row": f"FranNet: {k}", "mse": v} for k, v in FRANNET_TABLE.items()]
-    rows.append({"row": "oracle (bicubic gray)", **evaluate(None, args.data, limit=args.limit)})
+    rows.append({"row": "oracle (bicubic gray)", **frannet_row(None, args.data, limit=args.limit)})
     oracle = rows[-1]
     oracle.update(mse=oracle["oracle_mse"], gray_mse=oracle["oracle_gray_mse"])
     oracle.update(ratio=1.0, gray_ratio=1.0)

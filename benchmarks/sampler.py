@@ -49,7 +49,7 @@ class Denoiser(nn.Module):
 def restorator_table(args):
     """Single pass vs diffusion stride 8 vs stride 1 for one render of the default model."""
     if args.model == "default":
-        config = inr.RestoratorConfig(restorator="diffusion")
+        config = inr.RestoratorConfig(decoding="diffusion")
         shape = (1, config.input_size, config.input_size, config.in_channels)
         params = inr.restorator.RestoratorNet(config).init(
             jax.random.PRNGKey(0), jnp.zeros(shape), jnp.zeros((1, 1, 2)), jnp.ones((1, 2))
@@ -57,7 +57,7 @@ def restorator_table(args):
         diffusion = inr.Restorator(params=params, config=config)
     else:
         diffusion = inr.load_restorator(args.model)
-    single_cfg = dataclasses.replace(diffusion.config, restorator="single")
+    single_cfg = dataclasses.replace(diffusion.config, decoding="single")
     shape = (1, single_cfg.input_size, single_cfg.input_size, single_cfg.in_channels)
     single = inr.Restorator(
         params=inr.restorator.RestoratorNet(single_cfg).init(

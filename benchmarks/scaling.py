@@ -79,7 +79,8 @@ def run(args) -> None:
     import inr
     from inr import distributed
     from inr.restorator import data as rdata
-    from inr.restorator.step import init_state, make_optimizer, train_step
+    from inr.restorator.batches import batch_maker
+    from inr.restorator.step import init_state, train_step
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _timing import RESULTS, best_time, print_table, write_json
@@ -92,16 +93,11 @@ def run(args) -> None:
     # One fixed training batch, made on the host once.
     config = inr.RestoratorConfig(task="restore")
     net = inr.restorator.RestoratorNet(config)
-    tx = make_optimizer(1e-3, 1000)
+    tx = inr.restorator.restorator_optimizer(1000, 1e-3)
     images = rdata.load_images([inr.sample_image(n) for n in ("astronaut", "coffee", "chelsea")])
-    batch = rdata.make_batch(
-        images,
-        0,
-        task="restore",
-        input_size=config.input_size,
-        batch_size=args.batch,
-        points_per_image=args.points,
-    )
+    examples = inr.restorator.Examples(points_per_image=args.points).for_model(config)
+    make = batch_maker(images, examples, args.batch, distributed.make_mesh(1), seed=0)
+    batch = jax.device_get(make(0))
     gray = inr.rgb_to_gray(inr.sample_image("astronaut"))
     model = inr.load_restorator("pretrained:restore")
     fit_data = np.stack(

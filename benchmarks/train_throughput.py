@@ -2,12 +2,12 @@
 
 For each model preset and task, four loops of the same jitted training
 step: fed one constant device-resident batch (the compute bound), fed by the
-device pipeline (:mod:`inr.restorator.stream`, batches built inside ``jit``),
+device pipeline (:mod:`inr.restorator.batches`, batches built inside ``jit``),
 by the same pipeline building 8 steps' batches per call
 (``batch_maker(..., block=8)``, the step indexing its batch out of the
 stack; on an accelerator a batch's many small kernels then launch once per
-8 steps) and by the host pipeline (:mod:`inr.restorator.data`, NumPy on a
-background thread); each loop runs ``--rounds`` times in turns and keeps
+8 steps) and by the host pipeline (the same draw computed by the host's
+CPU on a background thread); each loop runs ``--rounds`` times in turns and keeps
 its best rate, so that all see the same spells of load.  Goal: the
 real pipeline >= 0.9x the bound.  Also the parameter count, the encoder's
 FLOPs per input pixel and the decoder's per output pixel (XLA's cost
@@ -21,7 +21,6 @@ Usage: python benchmarks/train_throughput.py [--data FOLDER ...] [--steps 4] [--
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import time
 from pathlib import Path
@@ -32,10 +31,10 @@ from _timing import RESULTS, machine, print_table, write_json
 
 import inr
 from inr.distributed import as_mesh
-from inr.restorator.data import Prefetcher, load_images
+from inr.restorator.batches import Prefetcher, batch_maker
+from inr.restorator.data import load_images
 from inr.restorator.model import RestoratorNet
-from inr.restorator.step import init_state, make_optimizer, train_step
-from inr.restorator.train import batch_maker
+from inr.restorator.step import init_state, train_step
 
 _SAMPLES = ("astronaut", "coffee", "chelsea", "rocket")
 BLOCK = 8  # batches per call of the blocked device pipeline
@@ -83,14 +82,16 @@ def model_flops(config: inr.RestoratorConfig, params, points: int = 4096) -> tup
 def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int, rounds: int):
     config = inr.RestoratorConfig.preset(preset, task=task)
     net = RestoratorNet(config)
-    tx = make_optimizer(train)
+    tx = train.make_optimizer()
     mesh = as_mesh(None)
-    state = init_state(net, tx, jax.random.PRNGKey(0), train.points_per_image)
+    examples = train.examples.for_model(config)
+    state = init_state(net, tx, jax.random.PRNGKey(0), examples.points_per_image)
     step_fn = jax.jit(functools.partial(train_step, net, tx, train.loss, 0), donate_argnums=0)
-    device = batch_maker(images, config, train, mesh, seed=0)
-    host = batch_maker(images, config, dataclasses.replace(train, pipeline="host"), mesh, 0)
+    rows = train.batch_size
+    device = batch_maker(images, examples, rows, mesh, seed=0)
+    host = batch_maker(images, examples, rows, mesh, seed=0, pipeline="host")
     constant = device(0)
-    blocks = batch_maker(images, config, train, mesh, seed=0, block=BLOCK)
+    blocks = batch_maker(images, examples, rows, mesh, seed=0, block=BLOCK)
     step = functools.partial(train_step, net, tx, train.loss, 0)
     block_step = jax.jit(
         lambda state, stack, j: step(state, jax.tree.map(lambda a: a[j], stack)), donate_argnums=0
@@ -159,7 +160,8 @@ def main():
 
     source = [Path(d) for d in args.data] if args.data else [inr.sample_image(n) for n in _SAMPLES]
     images = load_images(source)
-    train = inr.TrainConfig(batch_size=args.batch_size, points_per_image=args.points)
+    examples = inr.restorator.Examples(points_per_image=args.points)
+    train = inr.TrainConfig(examples, batch_size=args.batch_size)
     print(f"{len(images)} images; {machine()['jax_device']}", flush=True)
     rows = [
         measure(images, preset, task, train, args.steps, args.rounds)

@@ -20,12 +20,12 @@ colour at 256 and 1024 px with ``pretrained:restore`` and renders the region
 input, the bicubic gray oracle and the ground truth.
 
     python examples/colorize.py --image PATH [--model pretrained:restore]
-                                [--restorator diffusion [--diffusion-model PATH]]
+                                [--decoding diffusion [--diffusion-model PATH]]
                                 [--out outputs/colorize.png]
 
-``--restorator diffusion`` adds a second row: the diffusion restorator
+``--decoding diffusion`` adds a second row: the diffusion restorator
 (``pretrained:diffusion`` unless ``--diffusion-model`` names one trained with
-``examples/train.py --restorator diffusion``) sampled with stride 1 (DDPM)
+``examples/train.py --decoding diffusion``) sampled with stride 1 (DDPM)
 and stride 8, full image and region, and with the best setting of the Set14 sweep
 (stride 98, noise "zero": 3 decoder calls), at 256 px (each pixel is a
 100-step chain, so 1024 px would take minutes on a CPU).
@@ -87,7 +87,7 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4, help="faces in the grid")
     p.add_argument("--image", help="one colour image instead of faces (default: astronaut)")
     p.add_argument("--model", help="pretrained:celeba for faces, else pretrained:restore")
-    p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
+    p.add_argument("--decoding", "--restorator", default="single", choices=inr.restorator.DECODINGS)
     p.add_argument("--diffusion-model", default=None)
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
@@ -116,7 +116,7 @@ def main(argv=None):
     for name, img in (("oracle (bicubic gray)", oracle), ("restorator", renders[1024])):
         print(f"{name:>22}: RGB MSE {inr.mse(img, big):.4f} at 1024x1024")
 
-    rows = 2 if args.restorator == "diffusion" else 1
+    rows = 2 if args.decoding == "diffusion" else 1
     fig, axes = plt.subplots(rows, 6, figsize=(21, 4.2 * rows), squeeze=False)
     top = axes[0]
     show(top[0], gray, f"input {n}x{n} gray", interpolation="nearest")

@@ -44,7 +44,10 @@ def main(argv=None):
         "--points", dest="points_per_image", type=int, default=1024, help="query points per image"
     )
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
+    p.add_argument(
+        "--schedule", default="cosine", choices=("cosine", "constant"),
+        help="the rate: warm-up then cosine decay to 1%%, or constant",
+    )  # fmt: skip
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--loss", default="l1", choices=("l1", "l2"))
@@ -66,15 +69,15 @@ def main(argv=None):
     p.add_argument("--blocks", type=int, default=2, help="decoder residual blocks")
     p.add_argument("--color-space", default="ycbcr", choices=("rgb", "ycbcr"))
     p.add_argument("--local-ensemble", action="store_true")
-    p.add_argument("--restorator", default="single", choices=("single", "diffusion"))
+    p.add_argument("--decoding", "--restorator", default="single", choices=inr.restorator.DECODINGS)
     p.add_argument("--prediction", default="x0", choices=("epsilon", "x0", "v"))
     p.add_argument("--max-scale", type=float, default=4.0)
-    p.add_argument("--crop", default="random", choices=inr.restorator.data.CROPS)
-    p.add_argument("--downscale", default="bicubic", choices=inr.restorator.data.DOWNSCALES)
+    p.add_argument("--crop", default="random", choices=inr.restorator.examples.CROPS)
+    p.add_argument("--downscale", default="bicubic", choices=inr.restorator.examples.DOWNSCALES)
     p.add_argument(
         "--query",
         default="uniform",
-        choices=inr.restorator.data.QUERIES,
+        choices=inr.restorator.examples.QUERIES,
         help="training points: uniform (bilinear targets), pixel centres, or a square patch",
     )
     p.add_argument(
@@ -106,7 +109,7 @@ def main(argv=None):
         default=None,
         help="fine-tune these weights (pretrained:NAME, a .msgpack file or a checkpoint "
         "folder); their architecture and task replace the flags above, except that "
-        "--restorator diffusion turns a single pass into a diffusion model and "
+        "--decoding diffusion turns a single pass into a diffusion model and "
         "--residual-blocks deepens its encoder (an upscaler's at --input-size)",
     )
     p.add_argument("--pipeline", default="device", choices=inr.restorator.PIPELINES)
@@ -138,7 +141,7 @@ def main(argv=None):
     if args.preset:
         config = dataclasses.replace(config, **inr.restorator.PRESETS[args.preset])
     init = None if args.init is None else inr.load_restorator(args.init)
-    if init is not None and args.restorator == "diffusion" and init.config.restorator == "single":
+    if init is not None and args.decoding == "diffusion" and init.config.decoding == "single":
         # A diffusion model that starts as the trained single pass (convert's docstring).
         init = inr.restorator.to_diffusion(init)
     if init is not None and args.residual_blocks:
@@ -153,7 +156,16 @@ def main(argv=None):
         name: None if w is None else getattr(inr.restorator, name.title())(w)
         for name, w in weights.items()
     }
-    recipe = _from_args(inr.TrainConfig, args, clip=args.clip or None, masking=masking, **terms)
+    # The restorator's task and input size are the config's (or --init's).
+    examples = _from_args(
+        inr.restorator.Examples, args, masking=masking, task=None, input_size=None
+    )
+    optimizer = inr.restorator.restorator_optimizer(
+        args.steps, args.lr, clip=args.clip or None, weight_decay=args.weight_decay,
+        schedule=args.schedule,
+    )  # fmt: skip
+    loss = inr.restorator.Loss(args.loss, **terms)
+    recipe = _from_args(inr.TrainConfig, args, examples=examples, optimizer=optimizer, loss=loss)
     checkpoints = None
     if args.checkpoint_dir:
         checkpoints = inr.Checkpoints(

@@ -25,7 +25,14 @@ from inr.checkpoint import open_manager
 
 TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
 STEPS = 8
-RUN = dict(batch_size=8, points_per_image=64, lr=1e-2)
+RUN = dict(batch_size=8)
+
+
+def recipe(steps: int, **kw) -> inr.TrainConfig:
+    """The runs' recipe: 64 points per image, the default schedule at a peak rate of 1e-2."""
+    examples = inr.restorator.Examples(points_per_image=64)
+    optimizer = inr.restorator.restorator_optimizer(steps, 1e-2)
+    return inr.TrainConfig(examples, steps=steps, optimizer=optimizer, **{**RUN, **kw})
 
 
 def diff(a, b) -> float:
@@ -35,9 +42,9 @@ def diff(a, b) -> float:
 
 def train(data, mesh, checkpoints=None, **kw):
     config = inr.RestoratorConfig(**TINY, task="colorize", input_size=16, **kw.pop("config", {}))
-    recipe = inr.TrainConfig(**{**RUN, **kw})
+    run = recipe(kw.pop("steps", inr.TrainConfig.steps), **kw)
     return inr.train_restorator(
-        data, config, recipe, checkpoints=checkpoints, mesh=mesh, progress=False
+        data, config, run, checkpoints=checkpoints, mesh=mesh, progress=False
     )
 
 
@@ -112,7 +119,7 @@ def extended(data, work: Path) -> dict:
     specs = inr.distributed.state_sharding(tree, inr.distributed.make_mesh(4), True)
     out["fsdp_specs"] = {k: str(v.spec) for k, v in specs.items()}
 
-    diffusion = dict(config=dict(restorator="diffusion"), steps=STEPS)
+    diffusion = dict(config=dict(decoding="diffusion"), steps=STEPS)
     d1 = train(data, 1, **diffusion)
     out["diffusion_4_vs_1"] = diff(d1.params, train(data, 4, **diffusion).params)
     gray = inr.rgb_to_gray(data[0])

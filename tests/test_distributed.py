@@ -272,7 +272,12 @@ def test_multihost_checkpoint_is_written_once_and_restores_here(multihost, tmp_p
     inr.train_restorator(
         data,
         saved.config,
-        inr.TrainConfig(steps=6, batch_size=8, points_per_image=64, lr=1e-2),
+        inr.TrainConfig(
+            inr.restorator.Examples(points_per_image=64),
+            steps=6,
+            batch_size=8,
+            optimizer=inr.restorator.restorator_optimizer(6, 1e-2),
+        ),  # examples/train.py's, from the flags of _multihost.py
         checkpoints=inr.Checkpoints(tmp_path / "ckpt", save_every=3),
         progress=False,
     )

@@ -57,7 +57,7 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
         task="upscale", input_size=16, features=(4, 8), latent=4, hidden=8, blocks=1,
         pos_frequencies=1, reference=True, texture=(4,),
     )  # fmt: skip
-    train = inr.TrainConfig(steps=2, batch_size=2, points_per_image=16)
+    train = inr.TrainConfig(inr.restorator.Examples(points_per_image=16), steps=2, batch_size=2)
     model = inr.train_restorator(folder, config, train, progress=False)
     inr.save_restorator(tmp_path / "ref.msgpack", model)
     out = tmp_path / "ref.png"

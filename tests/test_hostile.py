@@ -158,14 +158,22 @@ ROWS = {
     "restore size": (lambda: _restorator().restore(np.zeros((64, 64)), size=(0, 4)), "size must"),
     "restore colour": (lambda: _restorator().restore(RGB), "image must be grayscale"),
     "unknown pretrained": (lambda: inr.load_restorator("pretrained:denoise"), "pretrained models"),
-    "train lr nan": (lambda: inr.TrainConfig(lr=NAN), "lr must be a finite number > 0"),
-    "train lr negative": (lambda: inr.TrainConfig(lr=-1e-3), "lr must be"),
+    "train lr nan": (lambda: inr.restorator.restorator_optimizer(10, NAN), "lr must be a number"),
+    "train lr negative": (lambda: inr.restorator.restorator_optimizer(10, -1e-3), "lr must be"),
+    "train optimizer": (lambda: inr.TrainConfig(optimizer="adam"), "optimizer must be an optax"),
+    "train examples": (lambda: inr.TrainConfig(examples={}), "examples must be an Examples"),
     "train steps": (lambda: inr.TrainConfig(steps=0), "steps must be a positive integer"),
-    "train loss": (lambda: inr.TrainConfig(loss="huber"), "loss must be one of"),
-    "train schedule": (lambda: inr.TrainConfig(schedule="step"), "schedule must be one of"),
-    "train clip": (lambda: inr.TrainConfig(clip=0), "clip must be a finite number"),
-    "train masking": (lambda: inr.TrainConfig(masking=2.5), "masking must be None"),
-    "train query": (lambda: inr.TrainConfig(query="grid"), "query must be one of"),
+    "train loss": (lambda: inr.TrainConfig(loss="huber"), "loss error must be one of"),
+    "train schedule": (
+        lambda: inr.restorator.restorator_optimizer(10, schedule="step"),
+        "schedule must be 'cosine' or 'constant'",
+    ),
+    "train clip": (
+        lambda: inr.restorator.restorator_optimizer(10, clip=0),
+        "clip must be a number",
+    ),
+    "train masking": (lambda: inr.restorator.Examples(masking=2.5), "masking must be None"),
+    "train query": (lambda: inr.restorator.Examples(query="grid"), "query must be one of"),
     "residual blocks": (
         lambda: inr.RestoratorConfig(residual_blocks=-2),
         "residual_blocks must be >= 0",
@@ -342,8 +350,9 @@ def test_any_sampler_config_is_valid_or_a_value_error(stride, stochasticity, noi
 @given(steps=_NUMBERS, lr=_NUMBERS, batch_size=_NUMBERS)
 def test_any_train_config_is_valid_or_a_value_error(steps, lr, batch_size):
     try:
-        config = inr.TrainConfig(steps=steps, lr=lr, batch_size=batch_size)
+        optimizer = inr.restorator.restorator_optimizer(steps, lr)
+        config = inr.TrainConfig(steps=steps, optimizer=optimizer, batch_size=batch_size)
     except ValueError as exc:
         assert any(k in str(exc) for k in ("steps", "lr", "batch_size"))
         return
-    assert config.steps >= 1 and config.batch_size >= 1 and np.isfinite(config.lr) and config.lr > 0
+    assert config.steps >= 1 and config.batch_size >= 1 and np.isfinite(lr) and lr > 0

@@ -46,8 +46,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from inr.restorator.inference import Restorator, init_params
 from inr.restorator.step import INIT_COMPILER_OPTIONS
-from inr.restorator.trained import Restorator, init_params
 
 __all__ = ["deepen", "to_diffusion"]
 
@@ -83,13 +83,13 @@ def to_diffusion(single: Restorator, **changes) -> Restorator:
     """
     if not isinstance(single, Restorator):
         raise ValueError(f"single must be a Restorator; got {single!r}")
-    if single.config.restorator != "single":
-        kind = single.config.restorator
+    if single.config.decoding != "single":
+        kind = single.config.decoding
         raise ValueError(f"single must be a single-pass restorator; got {kind!r}")
     allowed = {"num_steps", "schedule", "diffusion_scale"}
     if set(changes) - allowed:
         raise ValueError(f"changes may set {sorted(allowed)} only; got {sorted(changes)}")
-    config = dataclasses.replace(single.config, restorator="diffusion", prediction="x0", **changes)
+    config = dataclasses.replace(single.config, decoding="diffusion", prediction="x0", **changes)
     old = traverse_util.flatten_dict(jax.device_get(single.params))
     shapes = jax.eval_shape(functools.partial(init_params, config), jax.random.PRNGKey(0))
     new_shapes = traverse_util.flatten_dict(shapes)

@@ -32,7 +32,7 @@ from inr.restorator.data import expand_sources, load_images
 __all__ = [
     "FRANNET_TABLE",
     "INPUT_SIZE",
-    "evaluate",
+    "frannet_row",
     "oracle",
     "protocol_example",
 ]
@@ -86,19 +86,19 @@ def _mse(a, b) -> float:
     return float(np.mean((np.asarray(a, np.float64) - b) ** 2))
 
 
-def evaluate(
+def frannet_row(
     model, data, *, sampler=None, ensemble=None, seed: int = 0, limit: int | None = None
 ) -> dict:
     """One row of FranNet's table for ``model`` on ``data`` (a folder, paths or arrays).
 
     Args:
-      model: a :class:`~inr.restorator.trained.Restorator` of the
+      model: a :class:`~inr.restorator.inference.Restorator` of the
         ``restore`` task, or ``None`` for the oracle's row alone.
       data: the photos (anything :func:`~inr.restorator.data.load_images`
         takes); each is scored on its centred square.
       sampler: a diffusion model's :class:`~inr.diffusion.SamplerConfig`.
       ensemble: ``"flip"`` averages each face's restoration with its
-        mirror's (:meth:`~inr.restorator.trained.Restorator.restore`).
+        mirror's (:meth:`~inr.restorator.inference.Restorator.restore`).
       seed: a diffusion model's noise.
       limit: score the first ``limit`` photos only.
 

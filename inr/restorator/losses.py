@@ -1,9 +1,8 @@
 """Image-level training terms: TTSR's perceptual and adversarial losses, optional.
 
-A restorator is trained point by point on the reconstruction error (L1 or
-L2, :class:`~inr.restorator.options.TrainConfig`'s ``loss``).  TTSR (Yang et
-al., CVPR 2020, Eq. 7-10) adds two terms that judge whole images, both off
-by default:
+What a step minimises is a :class:`Loss`: the reconstruction error at
+the query points (L1 or L2) and, off by default, two terms of TTSR (Yang
+et al., CVPR 2020, Eq. 7-10) that judge whole images:
 
 * perceptual: ``||phi(I_SR) - phi(I_HR)||^2``, the mean squared difference
   of features ``phi`` of the output and of the target (TTSR: VGG19's
@@ -16,7 +15,7 @@ by default:
   with ``x_hat`` a random blend of a target and an output; the restorator
   minimises ``-E[D(I_SR)]``.
 
-Both need images, so they need ``query="patch"``: each row's query points
+Both need images, so they need ``Examples(query="patch")``: each row's query points
 are a square block of target pixels, and the outputs at them, reshaped,
 form the block (:func:`as_patches`).  This library ships no VGG weights
 (nothing downloads at run time): ``phi`` is any function of images
@@ -40,19 +39,21 @@ import optax
 from inr._validate import as_number
 
 __all__ = [
+    "ERRORS",
     "Adversarial",
     "Critic",
+    "Loss",
     "Perceptual",
+    "as_loss",
     "as_patches",
-    "check_terms",
     "critic_loss",
     "critic_optimizer",
     "critic_step",
     "feature_distance",
     "generator_loss",
-    "image_terms",
-    "init_critic",
 ]
+
+ERRORS = ("l1", "l2")
 
 Images = Annotated[jax.Array, "b h w 3"]
 
@@ -172,35 +173,6 @@ def generator_loss(critic: Critic, params, fake: Images) -> jax.Array:
     return -jnp.mean(critic.apply(jax.lax.stop_gradient(params), fake))
 
 
-def image_terms(
-    output: Images,
-    target: Images,
-    perceptual: Perceptual | None,
-    adversarial: Adversarial | None,
-    critic_params=None,
-    textures: Callable | None = None,
-) -> jax.Array:
-    """The weighted sum of the terms that are on (0 when both are off).
-
-    ``textures`` is the ``phi`` of ``Perceptual(features=None)``: the
-    restorator's texture extractor at fixed weights.
-    """
-    loss = jnp.zeros(())
-    if perceptual is not None:
-        features = perceptual.features if perceptual.features is not None else textures
-        loss = loss + perceptual.weight * feature_distance(features, output, target)
-    if adversarial is not None:
-        critic = Critic(adversarial.features)
-        loss = loss + adversarial.weight * generator_loss(critic, critic_params, output)
-    return loss
-
-
-def init_critic(adversarial: Adversarial, key) -> dict:
-    """``{"critic", "critic_opt_state"}``: the critic's part of a train state."""
-    params = Critic(adversarial.features).init(key, jnp.zeros((1, 16, 16, 3)))
-    return {"critic": params, "critic_opt_state": critic_optimizer(adversarial).init(params)}
-
-
 def critic_step(adversarial: Adversarial, state: dict, real: Images, fake: Images, key) -> dict:
     """One Adam step of the critic on :func:`critic_loss`.
 
@@ -213,14 +185,111 @@ def critic_step(adversarial: Adversarial, state: dict, real: Images, fake: Image
     return {"critic": optax.apply_updates(state["critic"], updates), "critic_opt_state": opt_state}
 
 
-def check_terms(config, train) -> None:
-    """Raise if ``train``'s image terms cannot train a restorator of ``config``."""
-    if train.perceptual is None and train.adversarial is None:
-        return
-    if config.restorator != "single":
-        raise ValueError("perceptual and adversarial terms train single-pass restorators only")
-    if train.perceptual is not None and train.perceptual.features is None and not config.reference:
-        raise ValueError(
-            "Perceptual(features=None) uses a reference model's texture extractor; "
-            "pass features=... for a model without one"
-        )
+@dataclasses.dataclass(frozen=True)
+class Loss:
+    """What a training step minimises: a pointwise error and optional image terms.
+
+    Every term of the loss lives here: its option, its check against the
+    restorator, its value, and any state it trains beside the restorator
+    (the adversarial critic), so a new term changes this module alone.
+
+    Attributes:
+      error: ``"l1"`` or ``"l2"``: the mean absolute or squared colour (or
+        denoising) error at the query points.
+      perceptual: TTSR's perceptual term, a :class:`Perceptual`, or ``None``.
+      adversarial: TTSR's adversarial term (WGAN-GP), an
+        :class:`Adversarial`, or ``None``.  Both image terms judge whole
+        images, so they need ``Examples(query="patch")``; a validation loss
+        is the pointwise error alone.
+    """
+
+    error: str = "l1"
+    perceptual: Perceptual | None = None
+    adversarial: Adversarial | None = None
+
+    def __post_init__(self):
+        if self.error not in ERRORS:
+            raise ValueError(f"loss error must be one of {ERRORS}; got {self.error!r}")
+        for name, kind in (("perceptual", Perceptual), ("adversarial", Adversarial)):
+            term = getattr(self, name)
+            if term is not None and not isinstance(term, kind):
+                raise ValueError(f"{name} must be None or a {kind.__name__}; got {term!r}")
+
+    @property
+    def judges_images(self) -> bool:
+        """Whether an image term is on (the batch's points must form patches)."""
+        return self.perceptual is not None or self.adversarial is not None
+
+    @property
+    def trains_state(self) -> bool:
+        """Whether a term trains weights of its own beside the restorator (the critic)."""
+        return self.adversarial is not None
+
+    def pointwise(self, residual: jax.Array) -> jax.Array:
+        """The mean ``error`` of a residual (output minus target)."""
+        return jnp.mean(jnp.abs(residual) if self.error == "l1" else jnp.square(residual))
+
+    def image(self, output: Images, target: Images, state: dict, textures=None) -> jax.Array:
+        """The weighted sum of the image terms that are on (0 when none is).
+
+        ``state`` is the train state (the critic's weights); ``textures`` the
+        ``phi`` of ``Perceptual(features=None)``: the restorator's texture
+        extractor at fixed weights.
+        """
+        loss = jnp.zeros(())
+        if self.perceptual is not None:
+            phi = self.perceptual.features or textures
+            loss = loss + self.perceptual.weight * feature_distance(phi, output, target)
+        if self.adversarial is not None:
+            critic = Critic(self.adversarial.features)
+            loss = loss + self.adversarial.weight * generator_loss(critic, state["critic"], output)
+        return loss
+
+    def init_state(self, key) -> dict:
+        """What the terms train beside the restorator: the critic's part of a train state."""
+        if not self.trains_state:
+            return {}
+        params = Critic(self.adversarial.features).init(key, jnp.zeros((1, 16, 16, 3)))
+        opt_state = critic_optimizer(self.adversarial).init(params)
+        return {"critic": params, "critic_opt_state": opt_state}
+
+    def state_step(self, state: dict, real: Images, fake: Images, key) -> dict:
+        """One step of what the terms train (the critic), on this step's outputs."""
+        if not self.trains_state:
+            return {}
+        return critic_step(self.adversarial, state, real, fake, key)
+
+    def check(self, config, examples) -> None:
+        """Raise if these terms cannot train a restorator of ``config`` on ``examples``."""
+        if not self.judges_images:
+            return
+        if examples.query != "patch":
+            raise ValueError(
+                "perceptual and adversarial terms judge whole images: they need "
+                f"Examples(query='patch'); got {examples.query!r}"
+            )
+        if config.decoding != "single":
+            raise ValueError("perceptual and adversarial terms train single-pass restorators only")
+        if (
+            self.perceptual is not None
+            and self.perceptual.features is None
+            and not config.reference
+        ):
+            raise ValueError(
+                "Perceptual(features=None) uses a reference model's texture extractor; "
+                "pass features=... for a model without one"
+            )
+
+    def record(self) -> dict:
+        """JSON-ready values, under the names runs have always recorded."""
+        terms = {n: getattr(self, n) for n in ("perceptual", "adversarial")}
+        return {"loss": self.error, **{n: t and t.record() for n, t in terms.items()}}
+
+
+def as_loss(loss) -> Loss:
+    """A :class:`Loss`, or ``"l1"`` / ``"l2"`` for that error alone."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        return Loss(loss)
+    raise ValueError(f"loss must be a Loss, 'l1' or 'l2'; got {loss!r}")

@@ -8,10 +8,10 @@ boundaries), and likewise for columns.  FranNet trains with it so that the
 decoder learns to fill what the input lacks; a masked input is also how
 inpainting is asked for at render time.
 
-The same draw has two implementations: :func:`mask_cells` in NumPy for the
-host pipeline (:mod:`inr.restorator.data`) and :func:`mask_cells_device`
-in ``jax.numpy`` for batches built inside ``jit``
-(:mod:`inr.restorator.stream`), with static shapes (a grid of at most 64
+The same draw has two implementations: :func:`mask_cells` in NumPy, to
+mask a picture by hand (an inpainting input), and :func:`mask_cells_device`
+in ``jax.numpy`` for the training batches built inside ``jit``
+(:mod:`inr.restorator.examples`), with static shapes (a grid of at most 64
 cells a side) and traced sizes.  They consume different random streams.
 """
 

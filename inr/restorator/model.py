@@ -41,7 +41,7 @@ from inr.restorator.decoder import Decoder
 from inr.restorator.encoder import ACTIVATIONS, Encoder
 from inr.restorator.reference import TextureExtractor, Transfer, match, transfer
 
-__all__ = ["COLOR_SPACES", "PRESETS", "RESTORATORS", "TASKS", "RestoratorConfig", "RestoratorNet"]
+__all__ = ["COLOR_SPACES", "DECODINGS", "PRESETS", "TASKS", "RestoratorConfig", "RestoratorNet"]
 
 TASKS = ("restore", "colorize", "upscale")
 # Named capacities (encoder and decoder sizes).  "small" is the default
@@ -56,7 +56,7 @@ PRESETS = {
     "base": _BASE,
     "deep": dict(_BASE, residual_blocks=16),
 }
-RESTORATORS = ("single", "diffusion")
+DECODINGS = ("single", "diffusion")
 COLOR_SPACES = ("rgb", "ycbcr")
 _CORNERS = ((0, 0), (1, 0), (0, 1), (1, 1))
 
@@ -84,7 +84,7 @@ class RestoratorConfig:
       local_ensemble: LIIF's four-cell ensemble (4x the decoder cost).
       cell: feed the cell size to the decoder.
       color_space: ``"rgb"`` or ``"ycbcr"``.
-      restorator: ``"single"`` (one decoder pass per point) or
+      decoding: ``"single"`` (one decoder pass per point) or
         ``"diffusion"`` (the decoder denoises each point's colour residual).
       prediction, num_steps, schedule: the diffusion parameterisation
         (``"epsilon"``, ``"x0"``, ``"v"``) and noise schedule
@@ -118,7 +118,7 @@ class RestoratorConfig:
     local_ensemble: bool = False
     cell: bool = True
     color_space: str = "ycbcr"
-    restorator: str = "single"
+    decoding: str = "single"
     prediction: str = "x0"
     num_steps: int = 100
     schedule: str = "cosine"
@@ -143,7 +143,7 @@ class RestoratorConfig:
             "encoder_activation": (self.encoder_activation, ACTIVATIONS),
             "decoder_activation": (self.decoder_activation, ("relu", "sine")),
             "color_space": (self.color_space, COLOR_SPACES),
-            "restorator": (self.restorator, RESTORATORS),
+            "decoding": (self.decoding, DECODINGS),
             "prediction": (self.prediction, PREDICTIONS),
             "schedule": (self.schedule, ("cosine", "linear")),
         }
@@ -182,6 +182,8 @@ class RestoratorConfig:
     @classmethod
     def from_json(cls, text: str) -> RestoratorConfig:
         data = json.loads(text)
+        if "restorator" in data:  # the field's name in files saved before 0.3
+            data["decoding"] = data.pop("restorator")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -352,7 +354,7 @@ class RestoratorNet(nn.Module):
             if reference is None:
                 reference, present = jnp.zeros(image.shape[:3] + (3,)), jnp.zeros(image.shape[0])
             transfer_ = self.encode_reference(image, reference, present)
-        if self.config.restorator == "diffusion":
+        if self.config.decoding == "diffusion":
             if x_t is None:
                 x_t = jnp.zeros(points.shape[:-1] + (3,), points.dtype)
                 t = jnp.zeros(points.shape[:-1], jnp.int32)

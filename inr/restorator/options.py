@@ -1,28 +1,92 @@
-"""Training options: the recipe (:class:`TrainConfig`) and where it saves (:class:`Checkpoints`).
+"""The training recipe of a restorator (:class:`TrainConfig`) and its default optimiser.
 
-Both are frozen dataclasses checked when built, so a bad value fails
-before any data is read.  The architecture is the other object,
-:class:`~inr.restorator.model.RestoratorConfig`.  Every field of a
-:class:`TrainConfig` that fixes the parameters a run ends with is recorded
-in its checkpoints, and a resumed run must agree with it.
+A :class:`TrainConfig` is a frozen dataclass checked when built, so a bad
+value fails before any data is read.  It holds the examples
+(:class:`~inr.restorator.examples.Examples`), the optimiser (any
+``optax.GradientTransformation``; default :func:`restorator_optimizer`),
+the loss (:class:`~inr.restorator.losses.Loss`), and how the run logs
+and shards.  The architecture is the
+other object, :class:`~inr.restorator.model.RestoratorConfig`.
+
+Every field that fixes the parameters a run ends with is recorded in its
+checkpoints (:meth:`TrainConfig.record`), and a resumed run must agree.
+An optax object has no value to compare, so the record holds what it does:
+its updates on a fixed probe problem (:func:`optimizer_probe`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
-from inr._validate import as_positive_int
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from inr._validate import as_number, as_positive_int
 from inr.checkpoint import Checkpoints, as_checkpoints
-from inr.restorator.data import CROPS, DOWNSCALES, QUERIES
-from inr.restorator.losses import Adversarial, Perceptual
-from inr.restorator.masking import Masking, as_masking
+from inr.restorator.examples import Examples
+from inr.restorator.losses import Loss, as_loss
 
-__all__ = ["LOSSES", "PIPELINES", "SCHEDULES", "Checkpoints", "TrainConfig", "as_checkpoints"]
+__all__ = [
+    "PIPELINES",
+    "Checkpoints",
+    "TrainConfig",
+    "as_checkpoints",
+    "optimizer_probe",
+    "restorator_optimizer",
+    "upgrade_record",
+]
 
-LOSSES = ("l1", "l2")
 PIPELINES = ("device", "host")
-SCHEDULES = ("cosine", "constant")
+
+
+def restorator_optimizer(
+    steps: int, lr: float = 1e-3, *, clip: float | None = 1.0, weight_decay: float = 0.0,
+    schedule: str = "cosine",
+) -> optax.GradientTransformation:  # fmt: skip
+    """Adam (AdamW with ``weight_decay``) after an optional global-norm clip.
+
+    ``schedule="cosine"``: a linear warm-up over 5% of ``steps`` (at most
+    200), then cosine decay to 1% of ``lr`` at ``steps`` (Loshchilov &
+    Hutter 2017); ``"constant"``: ``lr`` throughout.  The default recipe of
+    :class:`TrainConfig` is ``restorator_optimizer(config.steps)``.
+    """
+    as_positive_int(steps, "steps")
+    as_number(lr, "lr", 0.0, low_open=True)
+    as_number(weight_decay, "weight_decay", 0.0)
+    if clip is not None:
+        as_number(clip, "clip", 0.0, low_open=True)
+    if schedule == "cosine":
+        warmup = min(200, max(1, steps // 20))
+        rate = optax.warmup_cosine_decay_schedule(0.0, lr, warmup, max(steps, warmup + 1), lr / 100)
+    elif schedule == "constant":
+        rate = lr
+    else:
+        raise ValueError(f"schedule must be 'cosine' or 'constant'; got {schedule!r}")
+    parts = [optax.clip_by_global_norm(clip)] if clip else []
+    if weight_decay:
+        return optax.chain(*parts, optax.adamw(rate, weight_decay=weight_decay))
+    return optax.chain(*parts, optax.adam(rate))
+
+
+def optimizer_probe(tx: optax.GradientTransformation, updates: int = 8) -> list[float]:
+    """What ``tx`` does, as numbers: its first ``updates`` steps on a fixed problem.
+
+    Three parameters, gradients that change sign and size (some past a
+    unit norm, where a clip acts): two optimisers with the same rates,
+    schedule start, clip and decay give the same list, to float32 rounding.
+    """
+    out = []
+    with jax.default_device(jax.devices("cpu")[0]):  # the same numbers on every machine
+        params = jnp.array([0.5, -1.0, 2.0])
+        state = tx.init(params)
+        for k in range(updates):
+            grad = jnp.array([1.0, -2.0, 3.0]) * np.cos(k + 1.0) * (3.0 if k % 2 else 0.1)
+            step, state = tx.update(grad, state, params)
+            params = optax.apply_updates(params, step)
+            out += [float(v) for v in jax.device_get(step)]
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,153 +94,103 @@ class TrainConfig:
     """The training recipe.
 
     Attributes:
+      examples: what one training example is (an
+        :class:`~inr.restorator.examples.Examples`; its task and input size
+        default to the restorator's).
       steps: total optimisation steps (a resumed run ends at this count).
-      batch_size: images per step, over all devices (it must divide evenly
-        over the ``"data"`` axis of the mesh).
-      points_per_image: query points decoded per image.
-      loss: ``"l1"`` or ``"l2"`` colour (or denoising) error.
-      lr: peak learning rate of Adam (AdamW with ``weight_decay``).
-      schedule: ``"cosine"`` (linear warm-up over 5% of the steps, at most
-        200, then cosine decay to 1% of ``lr``; Loshchilov & Hutter 2017) or
-        ``"constant"``.
-      clip: global gradient-norm clip, or ``None``.
-      weight_decay: AdamW's decoupled weight decay (0: plain Adam).
-      masking: FranNet's masking of the inputs: ``None``, a grid size,
-        ``"uniform"``, ``"dynamic"`` or a :class:`~inr.restorator.masking.Masking`.
-      max_scale: largest upscaling factor drawn for the ``upscale`` task.
-      crop: ``"random"`` (each task's random crops, see
-        :mod:`inr.restorator.data`) or ``"centre"`` (the whole centred
-        square of every image: FranNet's CelebA protocol, with flips only).
-      downscale: the filter that makes the small input: ``"bicubic"``
-        (antialiased, :func:`inr.resize`) or ``"bilinear"`` (TensorFlow's
-        default, not antialiased; FranNet's, see :mod:`inr.restorator.frannet`).
-      query: where the targets are read: ``"uniform"`` points of the
-        crop, interpolated bilinearly, ``"pixels"``, centres of random
-        target pixels with their exact colours (LIIF's), or ``"patch"``,
-        a random square block of ``points_per_image`` target pixels (a
-        square number) whose outputs form an image, for the image terms
-        below (see :mod:`inr.restorator.data`).
-      reference_dropout: a reference restorator's share of examples trained
-        without their reference, so that it also works without one.
-      self_reference: its share of examples whose reference is their own
-        target crop (TTSR's "the reference is the desired output"): they
-        teach the decoder that a confident match is worth copying.
+      batch_size: examples per step, over all devices (it must divide
+        evenly over the ``"data"`` axis of the mesh).
+      optimizer: an ``optax.GradientTransformation``, or ``None`` for
+        ``restorator_optimizer(steps)``.
+      loss: what a step minimises, a :class:`~inr.restorator.losses.Loss`
+        (the L1 or L2 error at the points, and TTSR's optional image
+        terms), or ``"l1"`` / ``"l2"`` for that error alone.
       seed: fixes the initial parameters and the whole data stream.
-      pipeline: where batches are built: ``"device"`` (inside ``jit`` from
-        a uint8 store of the images on the accelerator,
-        :mod:`inr.restorator.stream`) or ``"host"`` (NumPy on a background
-        thread, :mod:`inr.restorator.data`; for image sets larger than the
-        device's memory).  The two draw different streams.
+      pipeline: where batches are computed: ``"device"`` (inside ``jit`` on
+        the accelerator, from the images stored there) or ``"host"`` (the
+        same function on the host's CPU, on a background thread, for image
+        sets larger than the accelerator's memory).  Both draw the same
+        stream (:mod:`inr.restorator.batches`).
       log_every: steps between lines of ``metrics.jsonl`` (and the progress bar).
       validate_every: steps between evaluations of the validation loss,
-        when :func:`~inr.restorator.train.train_restorator` has validation data.
+        when :func:`~inr.restorator.training.train_restorator` has validation data.
       validation_batches: batches (fixed, the same at every evaluation) in
         the validation loss.
       shard_params: split parameters and optimiser state over the devices
         (FSDP-style) instead of replicating them.
-      perceptual: TTSR's perceptual term, a
-        :class:`~inr.restorator.losses.Perceptual`, or ``None`` (off).
-      adversarial: TTSR's adversarial term (WGAN-GP), an
-        :class:`~inr.restorator.losses.Adversarial`, or ``None`` (off).
-        Both judge whole images, so they need ``query="patch"``; the
-        validation loss stays the reconstruction error alone.
     """
 
+    examples: Examples = Examples()
     steps: int = 2000
     batch_size: int = 16
-    points_per_image: int = 1024
-    loss: str = "l1"
-    lr: float = 1e-3
-    schedule: str = "cosine"
-    clip: float | None = 1.0
-    weight_decay: float = 0.0
-    masking: Masking | int | str | None = None
-    max_scale: float = 4.0
-    crop: str = "random"
-    downscale: str = "bicubic"
-    query: str = "uniform"
-    reference_dropout: float = 0.2
-    self_reference: float = 0.0
+    optimizer: optax.GradientTransformation | None = None
+    loss: Loss | str = Loss()
     seed: int = 0
     pipeline: str = "device"
     log_every: int = 50
     validate_every: int = 500
     validation_batches: int = 4
     shard_params: bool = False
-    perceptual: Perceptual | None = None
-    adversarial: Adversarial | None = None
 
     def __post_init__(self):
-        counts = ("steps", "batch_size", "points_per_image")
-        for name in (*counts, "log_every", "validate_every", "validation_batches"):
+        if not isinstance(self.examples, Examples):
+            raise ValueError(f"examples must be an Examples; got {self.examples!r}")
+        for name in ("steps", "batch_size", "log_every", "validate_every", "validation_batches"):
             as_positive_int(getattr(self, name), name)
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        tx = self.optimizer
+        if tx is not None and not isinstance(tx, optax.GradientTransformation):
+            raise ValueError(f"optimizer must be an optax.GradientTransformation; got {tx!r}")
+        object.__setattr__(self, "loss", as_loss(self.loss))
         if self.pipeline not in PIPELINES:
             raise ValueError(f"pipeline must be one of {PIPELINES}; got {self.pipeline!r}")
-        if self.crop not in CROPS:
-            raise ValueError(f"crop must be one of {CROPS}; got {self.crop!r}")
-        if self.downscale not in DOWNSCALES:
-            raise ValueError(f"downscale must be one of {DOWNSCALES}; got {self.downscale!r}")
-        if self.query not in QUERIES:
-            raise ValueError(f"query must be one of {QUERIES}; got {self.query!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
-        _positive_number(self.lr, "lr")
-        _positive_number(self.max_scale, "max_scale", minimum=1.0)
-        if self.clip is not None:
-            _positive_number(self.clip, "clip")
-        for name in ("reference_dropout", "self_reference"):
-            share = getattr(self, name)
-            if not (isinstance(share, (int, float)) and 0 <= share <= 1):
-                raise ValueError(f"{name} must be in [0, 1]; got {share!r}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
-        object.__setattr__(self, "masking", as_masking(self.masking))
-        side = math.isqrt(self.points_per_image)
-        if self.query == "patch" and side * side != self.points_per_image:
-            raise ValueError(
-                "points_per_image must be a square number with query='patch'; "
-                f"got {self.points_per_image}"
-            )
-        for name, kind in (("perceptual", Perceptual), ("adversarial", Adversarial)):
-            term = getattr(self, name)
-            if term is not None and not isinstance(term, kind):
-                raise ValueError(f"{name} must be None or a {kind.__name__}; got {term!r}")
-            if term is not None and self.query != "patch":
-                raise ValueError(
-                    f"{name} judges whole images: it needs query='patch'; got {self.query!r}"
-                )
+
+    def make_optimizer(self) -> optax.GradientTransformation:
+        """``optimizer``, or the default recipe for ``steps`` when it is ``None``."""
+        return restorator_optimizer(self.steps) if self.optimizer is None else self.optimizer
 
     def record(self) -> dict:
-        """The fields that fix a run's result, as JSON-ready values."""
-        out = dataclasses.asdict(self)
-        for name in ("perceptual", "adversarial"):
-            term = getattr(self, name)
-            out[name] = None if term is None else term.record()
-        for how in ("log_every", "validate_every", "validation_batches", "shard_params"):
-            del out[how]  # how it runs, not what it computes
-        for later, before in _LATER.items():
-            # Recorded only when not what runs saved before the field existed
-            # did, so that those runs still resume.
-            if out[later] == before:
-                del out[later]
-        return out
+        """The fields that fix a run's result, as JSON-ready values (flat)."""
+        out = {"steps": self.steps, "batch_size": self.batch_size, "seed": self.seed}
+        out.update(self.examples.record(), **self.loss.record())
+        out["optimizer"] = optimizer_probe(self.make_optimizer())
+        return _without_old_defaults(out)
 
 
-# Fields added after the first release, and what runs before them did.
+# Fields added after the first release, and what runs before them did:
+# recorded only when they differ, so that those runs still resume.
 _LATER = {
     "crop": "random",
     "downscale": "bicubic",
     "query": "uniform",
+    "reference_size": None,
     "self_reference": 0.0,
     "perceptual": None,
     "adversarial": None,
 }
+_OLD_OPTIMIZER = ("lr", "schedule", "clip", "weight_decay")
 
 
-def _positive_number(value, name: str, minimum: float = 0.0) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0 or value < minimum:
-        bound = f">= {minimum:g}" if minimum else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+def _without_old_defaults(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in _LATER or v != _LATER[k]}
+
+
+def upgrade_record(run: dict) -> dict:
+    """A run record saved before the optimiser was an optax object, in today's form.
+
+    Those records name Adam's numbers (``lr``, ``schedule``, ``clip``,
+    ``weight_decay``) and the pipeline; today's hold the optimiser's probe,
+    and the pipeline no longer changes the stream.  A run made with the old
+    host pipeline keeps its ``pipeline`` entry: its stream no longer exists,
+    so it does not resume.
+    """
+    if "lr" not in run:
+        return run
+    run = dict(run)
+    numbers = {k: run.pop(k) for k in _OLD_OPTIMIZER}
+    tx = restorator_optimizer(
+        run["steps"], numbers["lr"], clip=numbers["clip"], weight_decay=numbers["weight_decay"],
+        schedule=numbers["schedule"],
+    )  # fmt: skip
+    if run.get("pipeline") == "device":
+        del run["pipeline"]
+    return _without_old_defaults({**run, "optimizer": optimizer_probe(tx)})

@@ -40,22 +40,42 @@ def make_colour_images():
 
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(RestoratorConfig)}
+_EXAMPLE_FIELDS = {f.name for f in dataclasses.fields(inr.restorator.Examples)} - {
+    "task",
+    "input_size",
+}
 _CHECKPOINT_FIELDS = {"directory", "save_every", "keep", "resume"}
+
+
+def _pop(settings: dict, names) -> dict:
+    return {k: settings.pop(k) for k in list(settings) if k in names}
+
+
+def recipe(**settings) -> inr.TrainConfig:
+    """A ``TrainConfig`` from flat settings: example fields, loss terms, ``lr`` (the schedule)."""
+    examples = inr.restorator.Examples(**_pop(settings, _EXAMPLE_FIELDS))
+    terms = _pop(settings, {"perceptual", "adversarial"})
+    settings["loss"] = inr.restorator.Loss(settings.get("loss", "l1"), **terms)
+    lr = settings.pop("lr", None)
+    if lr is not None:
+        steps = settings.get("steps", inr.TrainConfig.steps)
+        settings["optimizer"] = inr.restorator.restorator_optimizer(steps, lr)
+    return inr.TrainConfig(examples, **settings)
 
 
 def train_tiny(data, **settings):
     """``train_restorator`` on the TINY colorizer; each setting goes to the object that owns it."""
     config = dict(TINY, task="colorize")
-    config.update({k: settings.pop(k) for k in list(settings) if k in _CONFIG_FIELDS})
-    saving = {k: settings.pop(k) for k in list(settings) if k in _CHECKPOINT_FIELDS}
+    config.update(_pop(settings, _CONFIG_FIELDS))
+    saving = _pop(settings, _CHECKPOINT_FIELDS)
     checkpoints = inr.Checkpoints(**saving) if saving else None
     validation = settings.pop("validation", None)
     init = settings.pop("init", None)
-    recipe = {**dict(batch_size=2, points_per_image=64, lr=3e-3), **settings}
+    settings = {**dict(batch_size=2, points_per_image=64, lr=3e-3), **settings}
     return inr.train_restorator(
         data,
         RestoratorConfig(**config),
-        inr.TrainConfig(**recipe),
+        recipe(**settings),
         init=init,
         checkpoints=checkpoints,
         validation=validation,

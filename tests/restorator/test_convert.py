@@ -12,7 +12,7 @@ import inr
 from inr.diffusion import SamplerConfig
 from inr.restorator import RestoratorNet, deepen, to_diffusion
 
-from .conftest import random_params, untrained
+from .conftest import random_params, recipe, untrained
 
 VARIANTS = {
     "relu": {},
@@ -28,7 +28,7 @@ def test_denoiser_returns_the_single_pass_residual(tiny, changes):
     config = dataclasses.replace(tiny, **changes)
     single = inr.Restorator(random_params(RestoratorNet(config), config), config)
     diffusion = to_diffusion(single, diffusion_scale=0.25)
-    assert diffusion.config.restorator == "diffusion"
+    assert diffusion.config.decoding == "diffusion"
     assert diffusion.config.prediction == "x0"
     rng = np.random.default_rng(0)
     image = jnp.asarray(rng.random((2, 16, 16, 1)), jnp.float32)
@@ -71,7 +71,7 @@ def _two_steps(convert, tiny, colour_images):
     model = inr.train_restorator(
         list(colour_images[:4]),
         start.config,
-        inr.TrainConfig(batch_size=2, points_per_image=16, steps=2, lr=1e-2),
+        recipe(batch_size=2, points_per_image=16, steps=2, lr=1e-2),
         init=start,
         progress=False,
     )

@@ -1,11 +1,25 @@
+"""Training images and the examples drawn from them, by their properties."""
+
+import jax
 import numpy as np
 import pytest
 
 import inr
-from inr.restorator.data import Prefetcher, load_images, make_batch
+from inr.restorator.batches import Prefetcher
+from inr.restorator.data import load_images
+from inr.restorator.examples import Examples, draw_batch, window
 from inr.restorator.masking import Masking, as_masking, mask_cells
+from inr.restorator.store import image_store
 
 SPEC = dict(input_size=16, batch_size=3, points_per_image=50)
+_DRAW = jax.jit(draw_batch, static_argnums=(1, 2, 3))
+
+
+def make_batch(images, step, *, task, batch_size, seed=0, **fields):
+    """The batch of ``step`` drawn from ``images``, on the host."""
+    store = image_store(images)
+    examples = Examples(task=task, **fields)
+    return jax.device_get(_DRAW(store, examples, batch_size, window(store, examples), seed, step))
 
 
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import inr
-from inr.restorator.frannet import evaluate, oracle, protocol_example
-from inr.restorator.train import batch_maker
+from inr.restorator.batches import batch_maker
+from inr.restorator.frannet import frannet_row, oracle, protocol_example
 
 from .conftest import TINY, untrained
 
@@ -35,11 +35,12 @@ def test_the_example_is_the_centred_square_and_its_gray_64(faces):
 
 @pytest.mark.parametrize("pipeline", ["device", "host"])
 def test_centre_bilinear_training_inputs_are_the_protocol_inputs(faces, pipeline):
-    """``TrainConfig(crop="centre", downscale="bilinear")`` trains on exactly what is scored."""
-    train = inr.TrainConfig(batch_size=6, points_per_image=8, crop="centre", downscale="bilinear")
+    """``Examples(crop="centre", downscale="bilinear")`` trains on exactly what is scored."""
+    examples = inr.restorator.Examples(points_per_image=8, crop="centre", downscale="bilinear")
     config = inr.RestoratorConfig(task="restore", **{**TINY, "input_size": 64})
     photos = [np.round(face * 255).astype(np.uint8) for face in faces]  # as decoded
-    make = batch_maker(photos, config, train, inr.distributed.make_mesh(), seed=0)
+    mesh = inr.distributed.make_mesh()
+    make = batch_maker(photos, examples.for_model(config), 6, mesh, seed=0, pipeline=pipeline)
     batch = jax.device_get(make(0))
     want = [protocol_example(photo)[0] for photo in photos]
     for row in batch["inputs"][..., 0]:
@@ -58,11 +59,11 @@ def test_the_oracle_is_the_bicubic_upscale_in_three_channels():
 def test_an_untrained_restorator_scores_as_the_oracle(faces):
     """Its residual is zero and its chroma neutral: the bicubic luma, as the oracle."""
     model = untrained(inr.RestoratorConfig(**dict(TINY, input_size=64)))
-    row = evaluate(model, faces, limit=1)
+    row = frannet_row(model, faces, limit=1)
     assert row["images"] == 1
     np.testing.assert_allclose(row["mse"], row["oracle_mse"], rtol=1e-3)
     np.testing.assert_allclose(row["ratio"], 1.0, rtol=1e-3)
-    oracle_only = evaluate(None, faces, limit=2)
+    oracle_only = frannet_row(None, faces, limit=2)
     assert oracle_only["images"] == 2 and np.isnan(oracle_only["mse"])
 
 

@@ -10,6 +10,7 @@ from inr.checkpoint import open_manager
 from inr.restorator.losses import (
     Adversarial,
     Critic,
+    Loss,
     Perceptual,
     as_patches,
     critic_loss,
@@ -107,7 +108,7 @@ def test_the_default_perceptual_features_leave_the_extractor_to_the_other_terms(
 
     def grads(perceptual):
         def total(p):
-            return _with_image_terms(p, net, batch, "l1", perceptual, None, None)[0]
+            return _with_image_terms(p, net, batch, Loss(perceptual=perceptual), {})[0]
 
         # Jitted: eagerly, every operation of the reference model compiles alone.
         return jax.jit(jax.grad(total))(model.params)
@@ -143,18 +144,22 @@ def test_image_terms_train_and_resume_exactly(colour_images, tmp_path):
 
 def test_bad_image_terms_are_named(colour_images):
     with pytest.raises(ValueError, match="query='patch'"):
-        inr.TrainConfig(perceptual=Perceptual(features=jnp.abs))
+        train_tiny(colour_images, steps=1, perceptual=Perceptual(features=jnp.abs))
     with pytest.raises(ValueError, match="square"):
-        inr.TrainConfig(query="patch", points_per_image=1000)
+        inr.restorator.Examples(query="patch", points_per_image=1000)
     with pytest.raises(ValueError, match="Perceptual.weight"):
         Perceptual(weight=-1.0)
     with pytest.raises(ValueError, match="Adversarial.features"):
         Adversarial(features=(8, 0))
     with pytest.raises(ValueError, match="adversarial must be"):
-        inr.TrainConfig(query="patch", points_per_image=64, adversarial=1e-3)
+        Loss(adversarial=1e-3)
+    with pytest.raises(ValueError, match="loss must be a Loss"):
+        inr.TrainConfig(loss=None)
+    with pytest.raises(ValueError, match="loss error must be one of"):
+        inr.TrainConfig(loss="huber")
     with pytest.raises(ValueError, match="texture extractor"):
         train_tiny(colour_images, steps=1, query="patch", perceptual=Perceptual())
     with pytest.raises(ValueError, match="single-pass"):
         train_tiny(
-            colour_images, steps=1, restorator="diffusion", query="patch", adversarial=Adversarial()
+            colour_images, steps=1, decoding="diffusion", query="patch", adversarial=Adversarial()
         )

@@ -49,7 +49,7 @@ def test_pretrained_restore_beats_the_gray_oracle(astronaut):
 
 def test_pretrained_diffusion_beats_the_gray_oracle(astronaut):
     model = inr.load_restorator("pretrained:diffusion")
-    assert (model.config.restorator, model.config.task) == ("diffusion", "restore")
+    assert (model.config.decoding, model.config.task) == ("diffusion", "restore")
     truth = inr.resize(astronaut, (128, 128), "bicubic")
     gray, oracle = _gray_and_oracle(astronaut, 128)
     # Three decoder calls (steps 99, 1, 0), the best setting of the Set14 sweep.
@@ -75,7 +75,7 @@ def test_pretrained_celeba_diffusion_colours_a_face_better_than_gray():
     from inr.restorator.frannet import oracle, protocol_example
 
     model = inr.load_restorator("pretrained:celeba-diffusion")
-    assert (model.config.restorator, model.config.task) == ("diffusion", "restore")
+    assert (model.config.decoding, model.config.task) == ("diffusion", "restore")
     gray, truth = protocol_example(inr.sample_image("astronaut")[0:240, 130:370])
     sampler = inr.diffusion.SamplerConfig(stride=98, noise="zero")
     out = model.restore(gray, size=truth.shape[:2], sampler=sampler)

@@ -6,16 +6,22 @@ import numpy as np
 import pytest
 
 import inr
+from inr.restorator.batches import load_run_images
+from inr.restorator.examples import Examples, draw_batch, draw_crops, window
+from inr.restorator.examples import _draw_reference_crop as _draw_reference
 from inr.restorator.reference import Transfer, _reference_points, match, transfer
-from inr.restorator.stream import (
-    StreamSpec,
-    _draw_reference,
-    device_batch,
-    draw_crops,
-    image_store,
-)
+from inr.restorator.store import image_store
 
-from .conftest import TINY, train_tiny, untrained
+from .conftest import TINY, recipe, train_tiny, untrained
+
+_DRAW = jax.jit(draw_batch, static_argnums=(1, 2, 3))
+
+
+def _spec(store, rows, **fields):
+    """``(examples, rows, side)`` of an ``upscale`` stream with 4 points per row."""
+    examples = Examples(task="upscale", input_size=8, points_per_image=4, **fields)
+    return examples, rows, window(store, examples)
+
 
 REF = dict(TINY, task="upscale", reference=True, texture=(4, 4))
 
@@ -136,9 +142,8 @@ def test_references_come_from_the_same_group():
     groups = ["b", "a", "b", "c", "a", "b", "a"]
     store = image_store(images, groups)
     np.testing.assert_array_equal(store.group_sizes, [3, 3, 3, 3, 3, 3, 1])
-    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=64,
-                                points_per_image=4)  # fmt: skip
-    crops = draw_crops(jax.random.PRNGKey(0), store, spec)
+    spec = _spec(store, 64)
+    crops = draw_crops(jax.random.PRNGKey(0), store, *spec)
     on_device = jax.tree.map(jnp.asarray, store)
     boxes = jax.vmap(lambda k, c: _draw_reference(k, c, on_device))(
         jax.random.split(jax.random.PRNGKey(1), 64), crops
@@ -195,7 +200,7 @@ def test_reference_arguments_are_checked(reference_model, colour_images):
     with pytest.raises(ValueError, match="reference is for reference restorators"):
         plain.restore(small, reference=colour_images[1])
     with pytest.raises(ValueError, match="reference_dropout"):
-        inr.TrainConfig(reference_dropout=1.5)
+        Examples(reference_dropout=1.5)
 
 
 def test_reference_batches_hold_a_resized_partner_and_a_presence_flag():
@@ -203,16 +208,14 @@ def test_reference_batches_hold_a_resized_partner_and_a_presence_flag():
     rng = np.random.default_rng(2)
     images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(4)]
     store = image_store(images, ["a", "a", "b", "b"])
-    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=32,
-                                points_per_image=4, reference_size=16,
-                                reference_dropout=0.5)  # fmt: skip
-    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    spec = _spec(store, 32, reference_size=16, reference_dropout=0.5)
+    batch = jax.device_get(_DRAW(store, *spec, 0, 0))
     assert batch["reference"].shape == (32, 16, 16, 3)
     assert set(np.unique(batch["present"])) == {0.0, 1.0}
     assert 0 <= batch["reference"].min() and batch["reference"].max() <= 1
     # The partner's box is the row's own box: the same size, so the same cell.
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
-    crops = jax.device_get(draw_crops(key, store, spec))
+    crops = jax.device_get(draw_crops(key, store, *spec))
     row_keys = jax.random.split(key, 32)
     for i in range(3):
         box = _draw_reference(
@@ -231,29 +234,25 @@ def test_a_self_reference_is_the_rows_own_crop():
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for _ in range(4)]
     store = image_store(images, ["a", "a", "b", "b"])
-    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=6,
-                                points_per_image=4, reference_size=16, reference_dropout=0.0,
-                                self_reference=1.0)  # fmt: skip
-    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    spec = _spec(store, 6, reference_size=16, reference_dropout=0.0, self_reference=1.0)
+    batch = jax.device_get(_DRAW(store, *spec, 0, 0))
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
-    crops = jax.device_get(draw_crops(key, store, spec))
-    for i in range(spec.batch_size):
+    crops = jax.device_get(draw_crops(key, store, *spec))
+    for i in range(spec[1]):
         top, left, h, w = (int(x[i]) for x in (crops.top, crops.left, crops.height, crops.width))
         crop = images[int(crops.index[i])][top : top + h, left : left + w] / 255.0
         want = np.einsum("ij,jkc,lk->ilc", resize_weights(h, 16), crop, resize_weights(w, 16))
         want = np.clip(want[:, ::-1] if crops.flip[i] else want, 0, 1)
         np.testing.assert_allclose(batch["reference"][i], want, atol=2e-5)
     with pytest.raises(ValueError, match="self_reference"):
-        inr.TrainConfig(self_reference=-0.1)
+        Examples(self_reference=-0.1)
     assert "self_reference" not in inr.TrainConfig().record()
-    assert inr.TrainConfig(self_reference=0.25).record()["self_reference"] == 0.25
+    assert recipe(self_reference=0.25).record()["self_reference"] == 0.25
 
 
 def test_a_references_function_pairs_each_photo_with_its_answer(tmp_path):
     """``train_restorator(references=f)``: rows come from the data only, each with f's image."""
     import imageio.v3 as iio
-
-    from inr.restorator.train import _load
 
     rng = np.random.default_rng(4)
     photos, answers = [], {}
@@ -262,15 +261,13 @@ def test_a_references_function_pairs_each_photo_with_its_answer(tmp_path):
         iio.imwrite(path, rng.integers(0, 256, (24, 24, 3), dtype=np.uint8))
         photos.append(path)
         answers[path] = np.full((24, 24, 3), (k + 1) / 4, np.float32)  # flat: known colour
-    images, groups, trainable = _load(photos, answers.get)
+    images, groups, trainable = load_run_images(photos, answers.get)
     assert sum(trainable) == 3 and len(images) == 6
     store = image_store(images, groups, trainable)
-    spec = StreamSpec.for_store(store, task="upscale", input_size=8, batch_size=24,
-                                points_per_image=4, reference_size=16,
-                                reference_dropout=0.0)  # fmt: skip
-    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, 0, 0))
+    spec = _spec(store, 24, reference_size=16, reference_dropout=0.0)
+    batch = jax.device_get(_DRAW(store, *spec, 0, 0))
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), 0), 0)
-    index = jax.device_get(draw_crops(key, store, spec).index)
+    index = jax.device_get(draw_crops(key, store, *spec).index)
     assert set(index.tolist()) <= set(store.rows.tolist()) and len(set(index.tolist())) == 3
     for i, k in enumerate(index):
         start, h, w = store.starts[k], store.heights[k], store.widths[k]
@@ -278,7 +275,7 @@ def test_a_references_function_pairs_each_photo_with_its_answer(tmp_path):
         k_photo = next(j for j, p in enumerate(photos) if np.array_equal(iio.imread(p), photo))
         np.testing.assert_allclose(batch["reference"][i], (k_photo + 1) / 4, atol=1 / 255)
     # Without a function the photos are their own references; a bad one is named.
-    assert _load(photos, None)[2] == [True] * 3
+    assert load_run_images(photos, None)[2] == [True] * 3
     with pytest.raises(ValueError, match="references must be"):
         inr.train_restorator(photos, inr.RestoratorConfig(**REF), references="pairs.csv")
     with pytest.raises(ValueError, match="reference=True"):

@@ -1,4 +1,4 @@
-"""The on-device batch pipeline against the host's NumPy arithmetic, crop by crop."""
+"""The one draw of training batches against NumPy arithmetic, crop by crop; its two pipelines."""
 
 import json
 
@@ -8,10 +8,11 @@ import pytest
 
 import inr
 from inr.interpolation import resize_weights, sample_bilinear
-from inr.restorator.data import downscale_kernel, load_images
+from inr.restorator.batches import batch_maker
+from inr.restorator.data import load_images
+from inr.restorator.examples import Examples, draw_batch, draw_crops, window
 from inr.restorator.masking import Masking
-from inr.restorator.stream import StreamSpec, device_batch, draw_crops, image_store
-from inr.restorator.train import batch_maker
+from inr.restorator.store import image_store
 
 from .conftest import train_tiny
 
@@ -24,9 +25,13 @@ def store():
     return image_store([rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in shapes])
 
 
-def _spec(store, task, **fields):
-    fields = {**dict(input_size=16, batch_size=6, points_per_image=40), **fields}
-    return StreamSpec.for_store(store, task=task, **fields)
+def _spec(store, task, batch_size=6, **fields):
+    """``(examples, rows, side)``: what :func:`draw_batch` and :func:`draw_crops` take."""
+    examples = Examples(task=task, **{**dict(input_size=16, points_per_image=40), **fields})
+    return examples, batch_size, window(store, examples)
+
+
+_DRAW = jax.jit(draw_batch, static_argnums=(1, 2, 3))
 
 
 def _image(store, k):
@@ -42,9 +47,9 @@ def _host_crop(store, crops, i):
 
 
 def _host_resize(image, n, downscale="bicubic"):
-    method, antialias = downscale_kernel(downscale)
-    wy = resize_weights(image.shape[0], n, antialias, method)
-    wx = resize_weights(image.shape[1], n, antialias, method)
+    antialias = downscale == "bicubic"  # TensorFlow's bilinear resize does not antialias
+    wy = resize_weights(image.shape[0], n, antialias, downscale)
+    wx = resize_weights(image.shape[1], n, antialias, downscale)
     return np.clip(wy @ image.transpose(2, 0, 1) @ wx.T, 0, 1).transpose(1, 2, 0)
 
 
@@ -77,10 +82,10 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop,
     """
     spec = _spec(store, task, crop=crop, downscale=downscale, query=query, points_per_image=100)
     seed, step = 4, 7
-    batch = jax.device_get(jax.jit(device_batch, static_argnums=1)(store, spec, seed, step))
+    batch = jax.device_get(_DRAW(store, *spec, seed, step))
     key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed), step), 0)
-    crops = jax.device_get(draw_crops(key, store, spec))
-    for i in range(spec.batch_size):
+    crops = jax.device_get(draw_crops(key, store, *spec))
+    for i in range(spec[1]):
         crop = _host_crop(store, crops, i)
         small = _host_resize(crop, 16, downscale)
         if task == "colorize":
@@ -115,7 +120,7 @@ def test_batches_equal_the_host_arithmetic_on_the_drawn_crops(store, task, crop,
 def test_centre_crops_are_the_whole_centred_square(store):
     for task in ("restore", "upscale"):
         spec = _spec(store, task, crop="centre", batch_size=32)
-        crops = jax.device_get(draw_crops(jax.random.PRNGKey(2), store, spec))
+        crops = jax.device_get(draw_crops(jax.random.PRNGKey(2), store, *spec))
         h, w = store.heights[crops.index], store.widths[crops.index]
         side = np.minimum(h, w)
         np.testing.assert_array_equal(crops.height, side)
@@ -128,11 +133,11 @@ def test_centre_crops_are_the_whole_centred_square(store):
 @pytest.mark.parametrize("task", ["restore", "colorize", "upscale"])
 def test_crops_follow_the_task_distribution(store, task):
     spec = _spec(store, task, batch_size=64, max_scale=3.0)
-    crops = jax.device_get(draw_crops(jax.random.PRNGKey(1), store, spec))
+    crops = jax.device_get(draw_crops(jax.random.PRNGKey(1), store, *spec))
     h, w = store.heights[crops.index], store.widths[crops.index]
     assert (crops.top >= 0).all() and (crops.top + crops.height <= h).all()
     assert (crops.left >= 0).all() and (crops.left + crops.width <= w).all()
-    assert (crops.height <= spec.window).all() and (crops.width <= spec.window).all()
+    assert (crops.height <= spec[2]).all() and (crops.width <= spec[2]).all()
     assert 0.2 < crops.flip.mean() < 0.8 and len(np.unique(crops.index)) == 5
     if task == "restore":
         assert (crops.height >= np.minimum(h, np.maximum(16, 0.4 * h) - 1)).all()
@@ -147,21 +152,20 @@ def test_crops_follow_the_task_distribution(store, task):
 
 def test_a_batch_is_a_function_of_seed_step_and_process(store):
     spec = _spec(store, "upscale")
-    make = jax.jit(device_batch, static_argnums=(1, 4))
-    a = make(store, spec, 0, 3, 0)
+    make = jax.jit(draw_batch, static_argnums=(1, 2, 3, 6))
+    a = make(store, *spec, 0, 3, 0)
     for seed, step, process in [(0, 4, 0), (1, 3, 0), (0, 3, 1)]:
-        other = make(store, spec, seed, step, process)
+        other = make(store, *spec, seed, step, process)
         assert not np.array_equal(a["points"], other["points"])
-    np.testing.assert_array_equal(a["inputs"], make(store, spec, 0, 3, 0)["inputs"])
+    np.testing.assert_array_equal(a["inputs"], make(store, *spec, 0, 3, 0)["inputs"])
 
 
 def test_a_block_of_batches_holds_the_batches_of_its_steps(colour_images):
     """``batch_maker(..., block=4)``: call ``b`` stacks steps 4b to 4b + 3, built one by one."""
-    config = inr.RestoratorConfig(task="upscale", input_size=16)
-    train = inr.TrainConfig(batch_size=4, points_per_image=32)
+    examples = Examples(task="upscale", input_size=16, points_per_image=32)
     mesh, images = inr.distributed.make_mesh(), list(colour_images)
-    one = batch_maker(images, config, train, mesh, seed=2)
-    block = jax.device_get(batch_maker(images, config, train, mesh, seed=2, block=4)(1))
+    one = batch_maker(images, examples, 4, mesh, seed=2)
+    block = jax.device_get(batch_maker(images, examples, 4, mesh, seed=2, block=4)(1))
     for j in range(4):
         want = jax.device_get(one(4 + j))
         for name, value in want.items():
@@ -169,10 +173,22 @@ def test_a_block_of_batches_holds_the_batches_of_its_steps(colour_images):
             # Batched matmuls may round differently from single ones.
             np.testing.assert_allclose(block[name][j], value, atol=1e-6, err_msg=name)
     with pytest.raises(ValueError, match="block must be"):
-        batch_maker(images, config, train, mesh, seed=2, block=0)
-    host = inr.TrainConfig(batch_size=4, points_per_image=32, pipeline="host")
+        batch_maker(images, examples, 4, mesh, seed=2, block=0)
     with pytest.raises(ValueError, match="pipeline='device'"):
-        batch_maker(images, config, host, mesh, seed=2, block=4)
+        batch_maker(images, examples, 4, mesh, seed=2, pipeline="host", block=4)
+
+
+@pytest.mark.parametrize("task", ["restore", "upscale"])
+def test_the_host_pipeline_draws_the_device_pipelines_stream(colour_images, task):
+    """One draw, two places: the host's CPU on a thread, or the accelerator (the CPU here)."""
+    examples = Examples(task=task, input_size=16, points_per_image=32, masking=4)
+    mesh, images = inr.distributed.make_mesh(), list(colour_images)
+    device = batch_maker(images, examples, 4, mesh, seed=5)
+    host = batch_maker(images, examples, 4, mesh, seed=5, pipeline="host")
+    for step in (0, 7):
+        want, got = jax.device_get(device(step)), jax.device_get(host(step))
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
 
 
 @pytest.mark.parametrize("grid", [4, "uniform", "dynamic"])
@@ -181,7 +197,7 @@ def test_masking_blanks_whole_cells_of_the_host_grid(grid):
     flat = image_store([np.full((64, 64, 3), 200, np.uint8)])
     masking = Masking(grid=grid, max_fraction=0.5)
     spec = _spec(flat, "upscale", input_size=32, batch_size=16, masking=masking)
-    batch = jax.jit(device_batch, static_argnums=1)(flat, spec, 0, 0)
+    batch = _DRAW(flat, *spec, 0, 0)
     blank = jax.device_get(batch)["inputs"][..., 0] == 0
     fractions = blank.mean(axis=(1, 2))
     assert fractions.max() <= 0.5 + 0.1 and fractions.max() > 0

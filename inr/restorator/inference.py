@@ -123,7 +123,7 @@ class Restorator:
         c = self.config
         n = sum(int(np.prod(np.shape(x))) for x in jax.tree.leaves(self.params))
         kind = "gray" if c.in_channels == 1 else "colour"
-        mode = "single pass" if c.restorator == "single" else f"diffusion, {c.prediction}"
+        mode = "single pass" if c.decoding == "single" else f"diffusion, {c.prediction}"
         mode += ", reference" if c.reference else ""
         return (
             f"Restorator(task={c.task!r}, input {c.input_size}x{c.input_size} {kind}, "
@@ -195,7 +195,7 @@ class Restorator:
             it.  On several hosts every host calls ``restore`` and gets the
             whole image.
         """
-        diffusion = self.config.restorator == "diffusion"
+        diffusion = self.config.decoding == "diffusion"
         if sampler is not None and not diffusion:
             raise ValueError("sampler is for diffusion restorators; this one is single-pass")
         if sampler is not None and not isinstance(sampler, SamplerConfig):
