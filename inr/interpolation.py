@@ -41,6 +41,7 @@ __all__ = [
     "keys_cubic",
     "pixel_position",
     "resize",
+    "resize_valid",
     "resize_weights",
     "sample_bicubic",
     "sample_bilinear",
@@ -108,10 +109,13 @@ def resize(image, size, method: str = "bicubic", *, antialias: bool = True) -> n
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {tuple(_METHODS)}; got {method!r}")
-    img = as_image(image)
-    h, w = as_size(*size)
+    return resize_valid(as_image(image), as_size(*size), method, antialias=antialias)
+
+
+def resize_valid(image: np.ndarray, size, method: str = "bicubic", *, antialias: bool = True):
+    """:func:`resize` of an image and size its caller has already checked."""
     out = jax.image.resize(
-        jnp.asarray(img), (h, w, *img.shape[2:]), _METHODS[method], antialias=antialias
+        jnp.asarray(image), (*size, *image.shape[2:]), _METHODS[method], antialias=antialias
     )
     return np.clip(np.asarray(out), 0.0, 1.0)
 

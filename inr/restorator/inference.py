@@ -35,7 +35,7 @@ from inr._validate import as_image, as_positive_int, as_region, as_size
 from inr.coords import grid_axes, points_from_axes
 from inr.diffusion.sampler import SamplerConfig, sample
 from inr.distributed import as_mesh, replicate, to_host
-from inr.interpolation import resize
+from inr.interpolation import resize_valid
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
 from inr.restorator.ensemble import (
     members,
@@ -130,14 +130,24 @@ class Restorator:
             f"{n / 1e6:.2f} M parameters, {mode})"
         )
 
-    def _inputs(self, image) -> tuple[np.ndarray, np.ndarray]:
-        """Validated ``(encoder input, base image)``, both (h, w, c)."""
-        img = as_image(image, "image")
-        task, n = self.config.task, self.config.input_size
+    def _checked(self, image, reference, sampler, chunk):
+        """``(image, reference)`` as arrays the task takes, after every check of ``restore``."""
+        if sampler is not None and self.config.decoding != "diffusion":
+            raise ValueError("sampler is for diffusion restorators; this one is single-pass")
+        if sampler is not None and not isinstance(sampler, SamplerConfig):
+            raise ValueError(f"sampler must be an inr.diffusion.SamplerConfig; got {sampler!r}")
+        as_positive_int(chunk, "chunk")
+        if reference is not None:
+            if not self.config.reference:
+                raise ValueError("reference is for reference restorators (config.reference)")
+            reference = as_image(reference, "reference")
+            if reference.ndim != 3 or reference.shape[-1] != 3:
+                raise ValueError(f"reference must be colour (H, W, 3); got {reference.shape}")
+        img, task = as_image(image, "image"), self.config.task
         if task == "upscale":
             if img.ndim != 3 or img.shape[-1] != 3:
                 raise ValueError(f"image must be colour (H, W, 3) for upscale; got {img.shape}")
-            return img, img
+            return img, reference
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         if img.ndim != 2:
@@ -145,7 +155,14 @@ class Restorator:
                 f"image must be grayscale (H, W) for {task}; got {img.shape} "
                 "(convert with inr.rgb_to_gray)"
             )
-        small = img if img.shape == (n, n) else resize(img, (n, n), "bicubic")
+        return img, reference
+
+    def _encoder_inputs(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(encoder input, base image)`` of a checked image, both (h, w, c)."""
+        task, n = self.config.task, self.config.input_size
+        if task == "upscale":
+            return img, img
+        small = img if img.shape == (n, n) else resize_valid(img, (n, n))
         base = img if task == "colorize" else small
         return small[..., None], base[..., None]
 
@@ -195,32 +212,30 @@ class Restorator:
             it.  On several hosts every host calls ``restore`` and gets the
             whole image.
         """
-        diffusion = self.config.decoding == "diffusion"
-        if sampler is not None and not diffusion:
-            raise ValueError("sampler is for diffusion restorators; this one is single-pass")
-        if sampler is not None and not isinstance(sampler, SamplerConfig):
-            raise ValueError(f"sampler must be an inr.diffusion.SamplerConfig; got {sampler!r}")
-        chunk = as_positive_int(chunk, "chunk")
-        if ensemble is not None:
-            options = dict(sampler=sampler, seed=seed, chunk=chunk, mesh=mesh)
-            return self._ensemble(image, size, region, reference, ensemble, options)
-        if reference is not None:
-            if not self.config.reference:
-                raise ValueError("reference is for reference restorators (config.reference)")
-            reference = as_image(reference, "reference")
-            if reference.ndim != 3 or reference.shape[-1] != 3:
-                raise ValueError(f"reference must be colour (H, W, 3); got {reference.shape}")
-        inputs, base = self._inputs(image)
-        height, width = _output_size(size, image)
-        x0, y0, x1, y1 = as_region(region)
+        image, reference = self._checked(image, reference, sampler, chunk)
+        size, region = _output_size(size, image), as_region(region)
+        group = _ALONE if ensemble is None else members(ensemble)
+        mesh = as_mesh(mesh)
+        params = replicate(self.params, mesh)
+        total = np.zeros((*size, 3), np.float32)
+        for m in group:
+            ref = None if reference is None else transform(reference, m)
+            view = (transform_size(size, m), transform_region(region, m))
+            out = self._render(params, transform(image, m), *view, ref, sampler, seed, chunk, mesh)
+            total += untransform(out, m)
+        return total / len(group)
+
+    def _render(self, params, image, size, region, reference, sampler, seed, chunk, mesh):
+        """One render of a checked image: float32 ``(H, W, 3)`` on the host."""
+        inputs, base = self._encoder_inputs(image)
+        height, width = size
+        x0, y0, x1, y1 = region
         axes = grid_axes(height, width, region)
         cell = np.array(
             [inputs.shape[1] * (x1 - x0) / width, inputs.shape[0] * (y1 - y0) / height],
             np.float32,
         )
-        mesh = as_mesh(mesh)
-        params = replicate(self.params, mesh)
-        if diffusion:
+        if self.config.decoding == "diffusion":
             key = jax.random.PRNGKey(seed)
             sampler = SamplerConfig() if sampler is None else sampler
             out = _render_diffusion(
@@ -230,20 +245,9 @@ class Restorator:
             out = _render(self.net, params, inputs, base, axes, cell, chunk, mesh, reference)
         return to_host(out).reshape(height, width, 3)
 
-    def _ensemble(self, image, size, region, reference, name, options) -> np.ndarray:
-        """The mean of :meth:`restore` over the members of ensemble ``name``."""
-        group = members(name)
-        image = as_image(image, "image")
-        size = _output_size(size, image)
-        region = as_region(region)
-        reference = None if reference is None else as_image(reference, "reference")
-        total = np.zeros((*size, 3), np.float32)
-        for m in group:
-            ref = None if reference is None else transform(reference, m)
-            args = (transform_size(size, m), transform_region(region, m))
-            out = self.restore(transform(image, m), *args, reference=ref, **options)
-            total += untransform(out, m)
-        return total / len(group)
+
+# The ensemble of one: the image as it is.
+_ALONE = ((False, False, False),)
 
 
 def _output_size(size, image) -> tuple[int, int]:

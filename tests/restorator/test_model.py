@@ -156,3 +156,22 @@ def test_default_size_is_about_0_6_m_parameters():
     )
     count = sum(int(np.prod(s.shape)) for s in jax.tree.leaves(shapes))
     assert 0.45e6 < count < 0.75e6
+
+
+def test_restore_checks_each_picture_once(upscaler, astronaut64, monkeypatch):
+    """One call, one check per picture, however many renders an ensemble makes."""
+    from inr.restorator import inference
+
+    seen = []
+
+    def counting(image, name="image"):
+        seen.append(name)
+        return as_image(image, name)
+
+    as_image = inference.as_image
+    monkeypatch.setattr(inference, "as_image", counting)
+    upscaler.restore(inr.resize(astronaut64, (16, 12)), size=(20, 15), ensemble="dihedral")
+    assert seen == ["image"]
+    # The size is read from the image only after the image passed its check.
+    with pytest.raises(ValueError, match="image"):
+        upscaler.restore(np.full((8, 8, 3), np.nan), size=None)
