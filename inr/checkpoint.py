@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -33,6 +34,7 @@ __all__ = [
     "fingerprint",
     "open_manager",
     "restore",
+    "resume",
     "save",
 ]
 
@@ -145,3 +147,33 @@ def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, 
     )
     restored = manager.restore(step, args=args)
     return restored["state"], restored["meta"]
+
+
+def resume(saving: Checkpoints, state: dict, changed: Callable[[dict], list[str]]):
+    """``(manager, state)``: the folder's latest state if it holds the same run, else ``state``.
+
+    ``changed(saved_meta)`` names the settings in which the saved run
+    differs from this one; any is a ``ValueError``, as is a folder that
+    holds checkpoints when ``saving.resume`` is off (they are never
+    overwritten).  The caller closes the manager.
+    """
+    folder = str(saving.directory)
+    manager = open_manager(saving.directory, saving.keep)
+    if not saving.resume and manager.latest_step() is not None:
+        manager.close()
+        raise ValueError(
+            f"checkpoints folder {folder!r} already holds checkpoints; pass "
+            "Checkpoints(..., resume=True) to continue that run, or choose an empty folder"
+        )
+    found = restore(manager, state)
+    if found is None:
+        return manager, state
+    restored, saved = found
+    names = changed(saved)
+    if names:
+        manager.close()
+        raise ValueError(
+            f"checkpoints folder {folder!r} holds a run with different settings "
+            f"({', '.join(names)}); use another folder"
+        )
+    return manager, restored

@@ -64,29 +64,12 @@ def _start(model, optimizer, config: MetaConfig, dims: int, start):
     return {"meta": meta, "opt_state": optimizer.init(meta), "step": jnp.int32(0)}
 
 
-def _resumed(saving, state, run: dict):
-    """``(manager, state)``: the folder's latest state if it holds this run, else ``state``."""
-    folder = str(saving.directory)
-    manager = checkpoint.open_manager(saving.directory, saving.keep)
-    if not saving.resume and manager.latest_step() is not None:
-        manager.close()
-        raise ValueError(
-            f"checkpoints folder {folder!r} already holds checkpoints; pass "
-            "Checkpoints(..., resume=True) to continue that run, or choose an empty folder"
-        )
-    found = checkpoint.restore(manager, state)
-    if found is None:
-        return manager, state
-    restored, saved = found
-    # A setting a run does not record is its default (None): older runs resume.
-    changed = sorted(k for k in set(saved) | set(run) if saved.get(k) != run.get(k))
-    if changed:
-        manager.close()
-        raise ValueError(
-            f"checkpoints folder {folder!r} holds a run with different settings "
-            f"({', '.join(changed)}); use another folder"
-        )
-    return manager, restored
+def _changed(saved: dict, run: dict) -> list[str]:
+    """The settings in which a saved run differs from ``run``.
+
+    A setting a run does not record is its default (``None``): older runs resume.
+    """
+    return sorted(k for k in set(saved) | set(run) if saved.get(k) != run.get(k))
 
 
 def _chunks(start: int, config: MetaConfig, save_every: int | None):
@@ -123,7 +106,7 @@ def _run(model, optimizer, config, state, data, saving, progress, start=None):
         signals = list(data["samples"].shape)
         run = {"config": config.record(), "model": repr(model), "signals": signals,
                "start": None if start is None else fingerprint(start)}  # fmt: skip
-        manager, state = _resumed(saving, state, run)
+        manager, state = checkpoint.resume(saving, state, lambda saved: _changed(saved, run))
     resumed_at = int(state["step"])
     log = MetricsLog(None if manager is None else saving.directory / "metrics.jsonl", resumed_at)
     # Wall time counts across the pieces of a resumed run.

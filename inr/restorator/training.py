@@ -3,7 +3,7 @@
 1. check the arguments (:func:`_checked`);
 2. load the images and make the batch stream (:mod:`inr.restorator.batches`);
 3. build the initial state, or resume it from the latest checkpoint when
-   the folder's run has the same record (:func:`_resumed`);
+   the folder's run has the same record (:func:`_changed` names what differs);
 4. run the jitted :func:`inr.restorator.step.train_step` from the state's
    step to ``train.steps`` (:func:`_run`), logging the mean loss, points per
    second and the loss on held-out ``validation`` images to
@@ -116,7 +116,9 @@ def train_restorator(
     warm = None if init is None else jax.device_get(checked_params(init.params, config, "init"))
     meta = _record(config, train, len(items), references, warm)
     state, shardings = _initial_state(net, tx, train, examples, warm, mesh)
-    manager, state = _resumed(saving, state, meta)
+    manager = None
+    if saving is not None:
+        manager, state = checkpoint.resume(saving, state, lambda saved: _changed(saved, meta))
     step_fn = jax.jit(
         functools.partial(train_step, net, tx, train.loss, train.seed),
         in_shardings=(shardings, data_sharding(mesh)),
@@ -193,30 +195,6 @@ def _initial_state(net, tx, train: TrainConfig, examples, warm, mesh):
     shardings = state_sharding(jax.eval_shape(start, key, warm), mesh, train.shard_params)
     lowered = jax.jit(start, out_shardings=shardings).lower(key, warm)
     return lowered.compile(compiler_options=INIT_COMPILER_OPTIONS)(key, warm), shardings
-
-
-def _resumed(saving, state, meta):
-    """``(manager, state)``: the checkpoint manager (or ``None``) and the state to start from."""
-    if saving is None:
-        return None, state
-    folder = str(saving.directory)
-    manager = checkpoint.open_manager(saving.directory, saving.keep)
-    if not saving.resume and manager.latest_step() is not None:
-        raise ValueError(
-            f"checkpoints folder {folder!r} already holds checkpoints; pass "
-            "Checkpoints(..., resume=True) to continue that run, or choose an empty folder"
-        )
-    found = checkpoint.restore(manager, state)
-    if found is None:
-        return manager, state
-    state, saved = found
-    changed = _changed(saved, meta)
-    if changed:
-        raise ValueError(
-            f"checkpoints folder {folder!r} holds a run with different settings "
-            f"({', '.join(changed)}); use another folder"
-        )
-    return manager, state
 
 
 def _changed(saved: dict, meta: dict) -> list[str]:

@@ -88,7 +88,7 @@ def compile_unoptimised(fn, *args):
 
     Parameter initialisation spends its compile time on one threefry hash
     per parameter: about 15 s optimised on a 2-core CPU, 2 s not (see
-    ``inr.restorator.train``), and eagerly every operation compiles alone.
+    ``inr.restorator.step``), and eagerly every operation compiles alone.
     """
     lowered = jax.jit(fn).lower(*args)
     return lowered.compile(compiler_options=INIT_COMPILER_OPTIONS)(*args)
