@@ -104,25 +104,31 @@ class RestoratorConfig:
         the input.  It adds no parameters.
     """
 
+    # What it restores.
     task: str = "restore"
     input_size: int = 64
+    # The encoder.
     features: tuple[int, ...] = (32, 64, 128)
     latent: int = 64
     encoder_activation: str = "relu"
     residual_blocks: int = 0
-    hidden: int = 192
-    blocks: int = 2
-    decoder_activation: str = "relu"
-    film: bool = True
+    # The decoder, by default the Decoder module's own defaults.
+    hidden: int = Decoder.hidden
+    blocks: int = Decoder.blocks
+    decoder_activation: str = Decoder.activation
+    film: bool = Decoder.film
+    # What the decoder reads at each point, and in which colours.
     pos_frequencies: int = 6
     local_ensemble: bool = False
     cell: bool = True
     color_space: str = "ycbcr"
+    # One pass, or a per-point diffusion.
     decoding: str = "single"
     prediction: str = "x0"
     num_steps: int = 100
     schedule: str = "cosine"
     diffusion_scale: float = 0.1
+    # A reference photo's textures.
     reference: bool = False
     texture: tuple[int, ...] = (32, 32, 32)
     search_radius: int = 0
@@ -310,14 +316,9 @@ class RestoratorNet(nn.Module):
         return jnp.concatenate([base, jnp.full(base.shape[:-1] + (2,), 0.5, base.dtype)], axis=-1)
 
     def decode(
-        self,
-        maps: Maps,
-        latent: Latent,
-        base_image: Images,
-        points: Points,
-        cell: Cells,
+        self, maps: Maps, latent: Latent, base_image: Images, points: Points, cell: Cells,
         reference: Transfer | None = None,
-    ) -> Colours:
+    ) -> Colours:  # fmt: skip
         """RGB at ``points`` from encoded ``(maps, latent)`` and the base image (single pass)."""
         _check_points(points, cell)
         base = self.base(base_image, points)
@@ -325,16 +326,9 @@ class RestoratorNet(nn.Module):
         return self.to_rgb(base, residual)
 
     def denoise(
-        self,
-        maps: Maps,
-        latent: Latent,
-        base_image: Images,
-        points: Points,
-        cell: Cells,
-        x_t: Colours,
-        t: Annotated[jax.Array, "b n"],
-        reference: Transfer | None = None,
-    ) -> Colours:
+        self, maps: Maps, latent: Latent, base_image: Images, points: Points, cell: Cells,
+        x_t: Colours, t: Annotated[jax.Array, "b n"], reference: Transfer | None = None,
+    ) -> Colours:  # fmt: skip
         """The diffusion prediction (``config.prediction``) for noisy residuals ``x_t`` at ``t``."""
         _check_points(points, cell)
         chex.assert_shape(x_t, (*points.shape[:-1], 3))
