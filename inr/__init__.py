@@ -73,7 +73,7 @@ from inr.restorator import (
 )
 from inr.result import FitResult
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "DEFAULT_OPTIMIZER",

@@ -44,3 +44,13 @@ def test_tour_notebook_runs(tmp_path):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 4  # crop and gradient, clone, colorize, upscale
+
+
+def test_one_version_everywhere():
+    """The package, its metadata, the citation and the changelog name the same release."""
+    import inr
+
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert inr.__version__ == version
+    assert f"\nversion: {version}\n" in (ROOT / "CITATION.cff").read_text()
+    assert f"\n## {version}" in (ROOT / "CHANGELOG.md").read_text()
