@@ -24,8 +24,8 @@ PACKAGE = ROOT / "inr"
 DRAWN_BY_MODULE = ("restorator",)
 # ARCHITECTURE.md's layers, lowest first: a module imports only from its own layer or below.
 LAYERS = (
-    ("_validate", "_atomic", "_extras", "coords", "color", "interpolation", "render", "fields",
-     "distributed", "metrics", "io", "media", "datasets", "nn", "signal"),
+    ("_validate", "_atomic", "_cards", "_extras", "coords", "color", "interpolation", "render",
+     "fields", "distributed", "metrics", "io", "media", "datasets", "nn", "signal"),
     ("poisson", "diffusion"),
     ("objectives", "fit_options", "loop", "result", "checkpoint"),
     ("meta",),

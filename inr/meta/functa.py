@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr._atomic import atomic_write
+from inr._cards import terms_note
 from inr.distributed import as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
 from inr.loop import group_size
 from inr.meta import files
@@ -124,7 +125,8 @@ class Functa:
         m = self.model
         return (
             f"Functa(ModulatedSiren {m.hidden_features}x{m.hidden_layers}, latent "
-            f"{m.latent_features}, shape {self.shape}, {self.card.get('name', 'unnamed')})"
+            f"{m.latent_features}, shape {self.shape}, {self.card.get('name', 'unnamed')}"
+            f"{terms_note(self.card)})"
         )
 
     @property

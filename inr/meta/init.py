@@ -20,6 +20,7 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
+from inr._cards import terms_note
 from inr.meta import files
 from inr.meta.inner import learned_sgd
 from inr.nn.siren import Siren
@@ -66,7 +67,8 @@ class Init:
     def __repr__(self) -> str:
         return (
             f"Init({type(self.model).__name__}, shape {self.shape}, "
-            f"{self.inner_steps} inner steps, {self.card.get('name', 'unnamed')})"
+            f"{self.inner_steps} inner steps, {self.card.get('name', 'unnamed')}"
+            f"{terms_note(self.card)})"
         )
 
 

@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
-from inr.restorator.inference import Restorator, init_params
+from inr.restorator.inference import Restorator, derived_card, init_params
 from inr.restorator.step import INIT_COMPILER_OPTIONS
 
 __all__ = ["deepen", "to_diffusion"]
@@ -107,7 +107,7 @@ def to_diffusion(single: Restorator, **changes) -> Restorator:
         if path[:-1] == out_layer:
             value = value / config.diffusion_scale
         params[path] = jnp.asarray(value)
-    return Restorator(traverse_util.unflatten_dict(params), config)
+    return Restorator(traverse_util.unflatten_dict(params), config, derived_card(single))
 
 
 def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
@@ -162,4 +162,4 @@ def deepen(model: Restorator, residual_blocks: int, **changes) -> Restorator:
         # are the identity by their own initialisation (second kernel zero).
         if path[3] == "Conv_0":
             params[path] = jnp.zeros_like(params[path])
-    return Restorator(traverse_util.unflatten_dict(params), config)
+    return Restorator(traverse_util.unflatten_dict(params), config, derived_card(model))

@@ -7,18 +7,20 @@ centre of the requested grid (see :mod:`inr.coords`) in fixed-size chunks
 (:func:`inr.evaluate_chunked`), so a 4096x4096 render needs memory for one
 chunk's activations plus the output.
 
-Weights travel as one msgpack file (config and parameters), written
+Weights travel as one msgpack file (config, parameters and card), written
 atomically by :func:`save_restorator`.  :func:`load_restorator` reads such a
 file, a training run's checkpoint folder (its latest checkpoint), or a
-shipped model: ``"pretrained:restore"``, ``"pretrained:upscale"``,
-``"pretrained:diffusion"`` or ``"pretrained:celeba"`` (a 64x64 gray face in,
-colour out; trained on CelebA, non-commercial research use only).  Model
-cards: ``docs/model_cards.md``.
+shipped model, ``"pretrained:<name>"`` for a name in :data:`PRETRAINED`.
+Every shipped model carries its card (``Restorator.card``: what it does, its
+data, its licence, its scores, its limits); all six are for non-commercial
+research use only, by the terms of the photos they were trained on, and
+their ``repr`` says so.  The full cards: ``docs/model_cards.md``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from flax import struct
 
 from inr import checkpoint
 from inr._atomic import atomic_write
+from inr._cards import terms_note
 from inr._validate import as_image, as_positive_int, as_region, as_size
 from inr.coords import grid_axes, points_from_axes
 from inr.diffusion.sampler import SamplerConfig, sample
@@ -110,10 +113,14 @@ class Restorator:
     Attributes:
       params: the :class:`RestoratorNet` variables.
       config: the architecture and task (static).
+      card: what the weights are (static): for the shipped models their
+        ``name``, what the model ``does``, its ``data``, ``licence``,
+        ``scores`` and ``limits``; ``{}`` for weights without one.
     """
 
     params: Any
     config: RestoratorConfig = struct.field(pytree_node=False)
+    card: dict = struct.field(pytree_node=False, default_factory=dict)
 
     @property
     def net(self) -> RestoratorNet:
@@ -125,9 +132,10 @@ class Restorator:
         kind = "gray" if c.in_channels == 1 else "colour"
         mode = "single pass" if c.decoding == "single" else f"diffusion, {c.prediction}"
         mode += ", reference" if c.reference else ""
+        name = f"{self.card['name']}, " if "name" in self.card else ""
         return (
-            f"Restorator(task={c.task!r}, input {c.input_size}x{c.input_size} {kind}, "
-            f"{n / 1e6:.2f} M parameters, {mode})"
+            f"Restorator({name}task={c.task!r}, input {c.input_size}x{c.input_size} {kind}, "
+            f"{n / 1e6:.2f} M parameters, {mode}{terms_note(self.card)})"
         )
 
     def _checked(self, image, reference, sampler, chunk):
@@ -264,19 +272,22 @@ def save_restorator(path, restorator: Restorator) -> Path:
     payload = {
         "config": restorator.config.to_json(),
         "params": flax.serialization.to_state_dict(jax.device_get(restorator.params)),
+        "card": json.dumps(restorator.card),
     }
     data = flax.serialization.msgpack_serialize(payload)
     return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
-def _from_bytes(data: bytes, where: str) -> Restorator:
+def _from_bytes(data: bytes, where: str, card: dict | None = None) -> Restorator:
+    """The restorator of a file's bytes; ``card`` replaces the file's own (0.2 files have none)."""
     try:
         payload = flax.serialization.msgpack_restore(data)
         config = RestoratorConfig.from_json(payload["config"])
         params = payload["params"]
+        card = json.loads(payload.get("card", "{}")) if card is None else card
     except Exception as exc:
         raise ValueError(f"{where} is not a restorator file: {exc}") from exc
-    return Restorator(params=checked_params(params, config, where), config=config)
+    return Restorator(params=checked_params(params, config, where), config=config, card=card)
 
 
 def init_params(config: RestoratorConfig, key):
@@ -284,6 +295,14 @@ def init_params(config: RestoratorConfig, key):
     n, c = config.input_size, config.in_channels
     net = RestoratorNet(config)
     return net.init(key, jnp.zeros((1, n, n, c)), jnp.zeros((1, 1, 2)), jnp.ones((1, 2)))
+
+
+def derived_card(base: Restorator | None) -> dict:
+    """The card of weights trained or grown from ``base``: its data terms carry over."""
+    if base is None or not base.card:
+        return {}
+    keep = {k: base.card[k] for k in ("data", "licence") if k in base.card}
+    return {**keep, "based_on": base.card.get("name", base.card.get("based_on", "?"))}
 
 
 def checked_params(params, config: RestoratorConfig, where: str):
@@ -310,10 +329,12 @@ def load_restorator(path) -> Restorator:
         name = path.split(":", 1)[1]
         if name not in PRETRAINED:
             raise ValueError(f"pretrained models are {PRETRAINED}; got {path!r}")
-        data = resources.files("inr.restorator.pretrained").joinpath(f"{name}.msgpack")
+        shipped = resources.files("inr.restorator.pretrained")
+        data = shipped.joinpath(f"{name}.msgpack")
         if not data.is_file():
             raise ValueError(f"the pretrained {name!r} weights are not installed")
-        return _from_bytes(data.read_bytes(), path)
+        card = json.loads(shipped.joinpath("cards.json").read_text())[name]
+        return _from_bytes(data.read_bytes(), path, card)
     path = Path(path)
     if path.is_dir():
         return _latest_checkpoint(path)
@@ -333,4 +354,5 @@ def _latest_checkpoint(directory: Path) -> Restorator:
         raise ValueError(f"checkpoint folder {str(directory)!r} holds no checkpoint")
     state, meta = found
     config = RestoratorConfig.from_json(meta["config"])
-    return Restorator(params=checked_params(state["params"], config, str(directory)), config=config)
+    params = checked_params(state["params"], config, str(directory))
+    return Restorator(params=params, config=config, card=meta.get("card", {}))

@@ -31,7 +31,7 @@ from inr.checkpoint import MetricsLog, fingerprint
 from inr.distributed import as_mesh, check_divisible, data_sharding, replicated, state_sharding
 from inr.restorator.batches import batch_maker, batches, load_run_images
 from inr.restorator.data import expand_sources
-from inr.restorator.inference import Restorator, checked_params
+from inr.restorator.inference import Restorator, checked_params, derived_card
 from inr.restorator.model import RestoratorConfig, RestoratorNet
 from inr.restorator.options import TrainConfig, as_checkpoints, upgrade_record
 from inr.restorator.step import INIT_COMPILER_OPTIONS, batch_loss, init_state, train_step
@@ -115,6 +115,7 @@ def train_restorator(
     # Host copies: the weights may live on other devices than ``mesh``.
     warm = None if init is None else jax.device_get(checked_params(init.params, config, "init"))
     meta = _record(config, train, len(items), references, warm)
+    meta["card"] = derived_card(init)  # not compared on resume: it follows from "init"
     state, shardings = _initial_state(net, tx, train, examples, warm, mesh)
     manager = None
     if saving is not None:
@@ -133,7 +134,7 @@ def train_restorator(
     if not math.isfinite(float(jnp.sum(jax.tree.leaves(state["params"])[0]))):
         raise FloatingPointError("training diverged: parameters are not finite; lower the rate")
     params = jax.jit(lambda p: p, out_shardings=replicated(mesh))(state["params"])
-    return Restorator(params=params, config=config)
+    return Restorator(params=params, config=config, card=meta["card"])
 
 
 def _checked(config, train, init, references) -> tuple[RestoratorConfig, TrainConfig]:

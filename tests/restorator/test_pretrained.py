@@ -150,3 +150,16 @@ def test_a_reference_render_at_1024_in_bounded_memory():
 def test_repr_is_one_short_line():
     text = repr(inr.load_restorator("pretrained:upscale"))
     assert text == "Restorator(task='upscale', input 48x48 colour, 2.33 M parameters, single pass)"
+
+
+def test_every_shipped_model_carries_its_card_and_says_its_terms(tmp_path):
+    """The licence travels with the weights: loaded, saved, converted, fine-tuned."""
+    for name in inr.restorator.PRETRAINED:
+        model = inr.load_restorator(f"pretrained:{name}")
+        assert model.card["name"] == f"pretrained:{name}"
+        assert {"does", "data", "licence", "scores", "limits"} <= set(model.card)
+        assert "non-commercial" in model.card["licence"] and "non-commercial" in repr(model)
+    inr.save_restorator(tmp_path / "m.msgpack", model)
+    assert inr.load_restorator(tmp_path / "m.msgpack").card == model.card
+    grown = inr.restorator.to_diffusion(inr.load_restorator("pretrained:celeba"))
+    assert grown.card["based_on"] == "pretrained:celeba" and "non-commercial" in repr(grown)

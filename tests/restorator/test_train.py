@@ -70,9 +70,13 @@ def test_resume_refuses_other_settings(colour_images, tmp_path):
 
 def test_fine_tuning_starts_from_the_given_weights(colour_images, tmp_path):
     base = _train(colour_images, steps=20)
+    base = base.replace(card={"name": "mine", "data": "ramps", "licence": "non-commercial"})
     # Adam moves each parameter by about lr per step, so the result is ``base``.
     tuned = _train(colour_images, steps=2, lr=1e-9, init=base, directory=tmp_path)
     chex.assert_trees_all_close(tuned.params, base.params, atol=1e-7)
+    # Its data terms carry over, to the returned model and to its checkpoints.
+    derived = {"data": "ramps", "licence": "non-commercial", "based_on": "mine"}
+    assert tuned.card == inr.load_restorator(tmp_path).card == derived
     fresh = _train(colour_images, steps=2, lr=1e-9)
     with pytest.raises(AssertionError):
         chex.assert_trees_all_close(fresh.params, base.params, atol=1e-3)
