@@ -12,6 +12,7 @@ def python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
+@pytest.mark.slow  # CI runs the README in the built wheel's own environment (.ci/smoke.py)
 def test_readme_tour_runs(tmp_path, monkeypatch):
     blocks = python_blocks(ROOT / "README.md")
     assert len(blocks) >= 4

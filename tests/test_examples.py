@@ -82,7 +82,11 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
         ("fit_audio", ["--seconds", "0.02", "--steps", "2", "--width", "8"]),
         ("fit_video", ["--frames", "4", "--steps", "2", "--points", "64"]),
         ("fit_volume", ["--size", "24", "--steps", "2", "--points", "64"]),
-        ("fit_shape", ["--samples", "2000", "--steps", "30", "--size", "16", "--resolution", "32"]),
+        pytest.param(
+            "fit_shape",
+            ["--samples", "2000", "--steps", "30", "--size", "16", "--resolution", "32"],
+            marks=pytest.mark.slow,  # shapes' own tests cover fit, mesh and trace
+        ),
     ],
 )
 def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_path, name, argv):

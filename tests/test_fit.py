@@ -103,6 +103,7 @@ def test_fit_gradients_matches_fit_image_gradients(camera64):
     assert np.isnan(a.history["psnr"]).all()
 
 
+@pytest.mark.slow  # a long fit
 def test_laplacian_target_improves(camera64):
     """The Laplacian fit converges: its loss falls by well over 20x in 200 steps.
 

@@ -201,6 +201,7 @@ def test_fit_images_on_random_batches_equals_separate_fits(camera64):
     np.testing.assert_allclose(both[1].render(64, 64), one.render(64, 64), atol=1e-4)
 
 
+@pytest.mark.slow  # a long fit
 def test_gradient_fits_through_a_grid_reach_the_exact_reconstruction(camera64):
     """Second-order mixed derivatives flow through the grid and the MLP.
 

@@ -58,6 +58,7 @@ def test_bfloat16_hidden_layer_within_its_rounding_bound():
     assert err.max() > 1e-3 * np.abs(_numpy_mlp(p, x)).max()  # the rounding did happen
 
 
+@pytest.mark.slow  # a long fit
 def test_bfloat16_hash_grid_mlp_fits_as_well_as_float32(camera64):
     """tiny-cuda-nn's recipe at half precision: the fit loses little to the rounding."""
     adam = optax.adam(1e-2, b1=0.9, b2=0.99, eps=1e-15)

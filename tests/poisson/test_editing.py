@@ -150,6 +150,7 @@ def test_merge_is_the_reconstruction_of_merge_gradients(pair):
     )
 
 
+@pytest.mark.slow  # a long fit
 def test_a_network_fitted_to_merged_gradients_matches_poisson(pair):
     """A small SIREN fitted to the "max" field at 48x64 agrees with the exact merge.
 

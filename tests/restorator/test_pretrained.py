@@ -98,7 +98,7 @@ def test_pretrained_refsr_upscales_a_face_and_copies_a_matching_reference(face):
     assert inr.psnr(alone, face) > inr.psnr(inr.resize(small, (160, 160)), face)
     # The origin's experiment: the ground truth as the reference is copied.
     copied = model.restore(small, size=(160, 160), reference=face)
-    assert repr(model).endswith("single pass, reference)")
+    assert repr(model).endswith("single pass, reference, non-commercial use only)")
     assert inr.psnr(copied, face) > inr.psnr(alone, face) + 3.0
 
 
@@ -149,7 +149,10 @@ def test_a_reference_render_at_1024_in_bounded_memory():
 
 def test_repr_is_one_short_line():
     text = repr(inr.load_restorator("pretrained:upscale"))
-    assert text == "Restorator(task='upscale', input 48x48 colour, 2.33 M parameters, single pass)"
+    assert text == (
+        "Restorator(pretrained:upscale, task='upscale', input 48x48 colour, 2.33 M parameters, "
+        "single pass, non-commercial use only)"
+    )
 
 
 def test_every_shipped_model_carries_its_card_and_says_its_terms(tmp_path):

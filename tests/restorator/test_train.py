@@ -102,6 +102,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # exact resume is test_resume_after_a_clean_stop's; this adds SIGKILL
 def test_resume_after_a_real_kill(colour_images, tmp_path):
     """SIGKILL a training process mid-run; resuming ends where an uninterrupted run does."""
     steps = 200
