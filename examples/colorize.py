@@ -1,8 +1,7 @@
 """Colorize and upscale with a pretrained restorator: 64x64 gray in, any size out.
 
-With no arguments, takes the first faces of CelebA's validation folder
-(``--faces``, default ``../shared/data/celeba/val``; every fifth file, one
-per person) under FranNet's
+With ``--faces DIR`` (a folder of CelebA photos, such as its validation
+folder; every fifth file, one per person), takes the first faces under FranNet's
 protocol (:mod:`inr.restorator.frannet`: the 178x178 centre crop, its 64x64
 gray input) and draws a grid, a face per row: gray input, bicubic gray
 oracle, ``pretrained:celeba``'s colour at 178x178,
@@ -13,8 +12,8 @@ MSE under each.
     python examples/colorize.py [--faces DIR] [--count 4] [--model pretrained:celeba]
                                 [--diffusion-model PATH] [--out outputs/colorize_faces.png]
 
-Without the faces folder, or with ``--image``, it takes one photo (the
-built-in astronaut by default), makes it 64x64 grayscale, restores it in
+Without a faces folder it takes one photo (``--image``; the built-in
+astronaut by default), makes it 64x64 grayscale, restores it in
 colour at 256 and 1024 px with ``pretrained:restore`` and renders the region
 (0.2, 0.2, 0.4, 0.6) at 1024 px tall; one figure shows them beside the
 input, the bicubic gray oracle and the ground truth.
@@ -83,7 +82,7 @@ def faces(args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--faces", default="../shared/data/celeba/val", help="a folder of faces")
+    p.add_argument("--faces", default=None, help="a folder of CelebA faces (a grid of them)")
     p.add_argument("--count", type=int, default=4, help="faces in the grid")
     p.add_argument("--image", help="one colour image instead of faces (default: astronaut)")
     p.add_argument("--model", help="pretrained:celeba for faces, else pretrained:restore")
@@ -91,7 +90,7 @@ def main(argv=None):
     p.add_argument("--diffusion-model", default=None)
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
-    if args.image is None and Path(args.faces).is_dir():
+    if args.faces is not None:
         args.out = args.out or "outputs/colorize_faces.png"
         return faces(args)
     args.model = args.model or "pretrained:restore"

@@ -87,7 +87,9 @@ def batch_maker(
     )  # fmt: skip
     if pipeline == "host" or jax.process_count() > 1:
         # Built apart (on this host's CPU, or from this host's own images), then assembled.
-        store = jax.device_put(store, jax.devices("cpu")[0] if pipeline == "host" else None)
+        store = jax.device_put(
+            store, jax.local_devices(backend="cpu")[0] if pipeline == "host" else None
+        )
         build = jax.jit(build)  # where its committed store lives
         return lambda step: global_batch(jax.device_get(build(store, step=step)), mesh)
     store = jax.device_put(store, replicated(mesh))

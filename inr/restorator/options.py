@@ -78,7 +78,9 @@ def optimizer_probe(tx: optax.GradientTransformation, updates: int = 8) -> list[
     schedule start, clip and decay give the same list, to float32 rounding.
     """
     out = []
-    with jax.default_device(jax.devices("cpu")[0]):  # the same numbers on every machine
+    with jax.default_device(
+        jax.local_devices(backend="cpu")[0]
+    ):  # the same numbers on every machine
         params = jnp.array([0.5, -1.0, 2.0])
         state = tx.init(params)
         for k in range(updates):
