@@ -3,7 +3,7 @@
 Run by ``.ci/run`` in a fresh environment that holds only the built wheel
 (with the extras the README uses), from a folder outside the checkout:
 
-    python smoke.py README.md
+    python smoke.py README.md [RUN_FOLDER]
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ functa = meta.load_functa("pretrained:celeba-functa")
 assert functa.render(meta.fit_latents(face[None], functa), 8, 8).shape == (1, 8, 8, 3)
 fit = inr.fit_image(gray[..., None], model=inr.Siren(16, 1), steps=20)
 assert fit.render(12, 10).shape == (12, 10, 1)
-print("meta models and a fit: ok")
+tiny = inr.RestoratorConfig(task="colorize", input_size=16, features=(8, 16), latent=8, hidden=16)
+recipe = inr.TrainConfig(inr.restorator.Examples(points_per_image=64), steps=2, batch_size=2)
+runs = Path(sys.argv[2] if len(sys.argv) > 2 else "smoke-run").resolve()
+trained = inr.train_restorator(colour[None].repeat(2, 0), tiny, recipe, checkpoints=runs)
+assert inr.load_restorator(runs).config == trained.config
+print("meta models, a fit, a resumable training run: ok")
 
 namespace: dict = {}
 for i, block in enumerate(re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.S)):
