@@ -3,6 +3,12 @@
     python examples/train.py --task restore --data ../shared/data/bsd68 ../shared/data/sun_hays80 \
         --steps 3000 --checkpoint-dir runs/restore --export restore.msgpack
 
+Without ``--data`` it trains on three built-in photos (a quick look, not a
+useful model). It saves the weights (``--export``, default
+``outputs/restorator.msgpack``) and a figure beside them: a built-in photo
+the model did not see as its input, the bicubic baseline, the model's
+output and the truth.
+
 Interrupt it at any time and run the same command again: it resumes from
 the latest checkpoint and ends with the same weights.
 
@@ -20,10 +26,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from pathlib import Path
 
 import jax
+from _figures import plt, save_figure, show
 
 import inr
+
+_BUILT_IN = ("coffee", "chelsea", "rocket")  # the default training photos
+_UNSEEN = "astronaut"  # the figure's photo, never a default training one
 
 
 def _from_args(cls, args, **overrides):
@@ -35,7 +46,7 @@ def _from_args(cls, args, **overrides):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", nargs="+", required=True, help="folders or image files")
+    p.add_argument("--data", nargs="+", help="folders or image files (default: built-in photos)")
     p.add_argument("--task", default="restore", choices=inr.restorator.TASKS)
     p.add_argument("--input-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=3000)
@@ -120,7 +131,10 @@ def main(argv=None):
     p.add_argument("--checkpoint-dir", default=None)
     p.add_argument("--no-resume", action="store_true")
     p.add_argument("--save-every", type=int, default=250)
-    p.add_argument("--export", default=None, help="write the final weights to this file")
+    p.add_argument(
+        "--export", default="outputs/restorator.msgpack",
+        help="the final weights; a figure of the model at work goes beside them (.png)",
+    )  # fmt: skip
     p.add_argument("--devices", type=int, default=None, help="devices to use (default: all)")
     p.add_argument("--shard-params", action="store_true", help="FSDP-style parameter sharding")
     p.add_argument("--coordinator", default=None, help="HOST:PORT of process 0 (multi-host)")
@@ -172,7 +186,11 @@ def main(argv=None):
             args.checkpoint_dir, save_every=args.save_every, resume=not args.no_resume
         )
     start = time.perf_counter()
-    data = inr.restorator.data.expand_sources(args.data)[: args.limit]
+    data = (
+        inr.restorator.data.expand_sources(args.data)[: args.limit]
+        if args.data
+        else [inr.sample_image(name) for name in _BUILT_IN]
+    )
     model = inr.train_restorator(
         data,
         config,
@@ -185,9 +203,29 @@ def main(argv=None):
     )
     if lead:
         print(f"trained in {time.perf_counter() - start:.0f} s on {jax.device_count()} devices")
-        if args.export:
-            print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
+        print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
+        save_figure(at_work(model), Path(args.export).with_suffix(".png"))
     return model
+
+
+def at_work(model):
+    """Input, bicubic, the model's output and the truth on a photo it was not trained on."""
+    truth = inr.sample_image(_UNSEEN)[..., :3]
+    n, task = model.config.input_size, model.config.task
+    small = inr.resize(truth, (n, n))
+    given = small if task == "upscale" else inr.rgb_to_gray(small)
+    side = (4 * n, 4 * n)
+    bicubic = inr.resize(given, side)
+    panels = [
+        (given, f"input {n}x{n}"),
+        (bicubic, "bicubic"),
+        (model.restore(given, size=side), f"{model.config.task}, {side[0]}x{side[1]}"),
+        (inr.resize(truth, side), "truth"),
+    ]
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
+    for ax, (image, title) in zip(axes, panels, strict=True):
+        show(ax, image, title, interpolation="nearest" if image is given else None)
+    return fig
 
 
 if __name__ == "__main__":
