@@ -204,28 +204,29 @@ def main(argv=None):
     if lead:
         print(f"trained in {time.perf_counter() - start:.0f} s on {jax.device_count()} devices")
         print(f"wrote {inr.save_restorator(args.export, model).resolve()}", flush=True)
-        save_figure(at_work(model), Path(args.export).with_suffix(".png"))
+    panels = at_work(model)  # on every host: a render is one job across hosts
+    if lead:
+        fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.4))
+        for ax, (image, title) in zip(axes, panels, strict=True):
+            show(ax, image, title, interpolation="nearest" if "input" in title else None)
+        save_figure(fig, Path(args.export).with_suffix(".png"))
     return model
 
 
-def at_work(model):
-    """Input, bicubic, the model's output and the truth on a photo it was not trained on."""
+def at_work(model) -> list:
+    """``(image, title)``: input, bicubic, the model's output and the truth, on an unseen photo."""
     truth = inr.sample_image(_UNSEEN)[..., :3]
     n, task = model.config.input_size, model.config.task
     small = inr.resize(truth, (n, n))
     given = small if task == "upscale" else inr.rgb_to_gray(small)
     side = (4 * n, 4 * n)
     bicubic = inr.resize(given, side)
-    panels = [
+    return [
         (given, f"input {n}x{n}"),
         (bicubic, "bicubic"),
         (model.restore(given, size=side), f"{model.config.task}, {side[0]}x{side[1]}"),
         (inr.resize(truth, side), "truth"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
-    for ax, (image, title) in zip(axes, panels, strict=True):
-        show(ax, image, title, interpolation="nearest" if image is given else None)
-    return fig
 
 
 if __name__ == "__main__":
