@@ -97,7 +97,12 @@ def main():
     p.add_argument("--json", default=str(RESULTS / "frannet_table.json"))
     args = p.parse_args()
 
-    rows = [{"row": f"FranNet: {k}", "mse": v} for k, v in FRANNET_TABLE.items()]
+    # FranNet's rows over FranNet's own oracle on the same (test) partition.
+    published_oracle = FRANNET_TABLE["oracle (test partition)"]
+    rows = [
+        {"row": f"FranNet: {k}", "mse": v, "ratio": v / published_oracle}
+        for k, v in FRANNET_TABLE.items()
+    ]
     rows.append({"row": "oracle (bicubic gray)", **frannet_row(None, args.data, limit=args.limit)})
     oracle = rows[-1]
     oracle.update(mse=oracle["oracle_mse"], gray_mse=oracle["oracle_gray_mse"])
@@ -115,7 +120,8 @@ def main():
         scored = [r for r in rows if "decoder_calls" in r]
         ax.scatter([r["decoder_calls"] for r in scored], [r["ratio"] for r in scored])
         ax.axhline(1.0, color="gray", lw=1, label="oracle")
-        ax.axhline(FRANNET_TABLE["single pass, masking 8"] / 0.01100, ls="--", label="FranNet")
+        best = FRANNET_TABLE["single pass, masking 8"] / published_oracle
+        ax.axhline(best, ls="--", label="FranNet, single pass")
         ax.set(xscale="log", xlabel="decoder calls per pixel", ylabel="MSE / oracle MSE")
         ax.legend()
         fig.savefig(args.plot, dpi=120, bbox_inches="tight")

@@ -298,8 +298,9 @@ def fit_gradients(
         component is matched half a pixel from the centre, along its axis).
       mean: the mean intensity of the result (scalar or per channel); the
         gradient does not determine it.
-      Other arguments as :func:`fit_image`.  ``history["psnr"]`` is NaN: there
-      is no image to compare with.
+
+    The other arguments are :func:`fit_image`'s.  ``history["psnr"]`` is NaN:
+    there is no image to compare with.
     """
     g = np.asarray(grad, dtype=np.float32)
     if g.ndim not in (3, 4) or g.shape[-1] != 2 or 0 in g.shape:

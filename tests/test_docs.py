@@ -1,5 +1,6 @@
 """The README's code runs as written, in order, as a reader would paste it."""
 
+import json
 import re
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def test_tour_notebook_runs(tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 4  # crop and gradient, clone, colorize, upscale
+    assert len(images) == 5  # crop and gradient, clone, colorize, upscale, learned init
 
 
 def test_one_version_everywhere():
@@ -55,3 +56,29 @@ def test_one_version_everywhere():
     assert inr.__version__ == version
     assert f"\nversion: {version}\n" in (ROOT / "CITATION.cff").read_text()
     assert f"\n## {version}" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_the_tour_notebook_is_stored_with_its_outputs():
+    """The docs site shows the notebook as stored: run top to bottom, every output kept.
+
+    After editing ``docs/tour.ipynb``, run it again and save it (in Jupyter,
+    or with nbclient as ``test_tour_notebook_runs`` does).
+    """
+    notebook = json.loads((ROOT / "docs" / "tour.ipynb").read_text())
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert [cell["execution_count"] for cell in code] == list(range(1, len(code) + 1))
+    outputs = [o for cell in code for o in cell["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 5
+
+
+def test_the_docs_site_lists_every_guide_and_subpackage():
+    """mkdocs.yml's navigation has every page of docs/ and an API page per subpackage."""
+    config = (ROOT / "mkdocs.yml").read_text()
+    listed = set(re.findall(r":\s*([\w/.-]+\.(?:md|ipynb))\s*$", config, re.M))
+    pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
+    assert pages | {"tour.ipynb"} <= listed
+    packages = sorted(p.parent.name for p in (ROOT / "inr").glob("*/__init__.py"))
+    for package in packages:
+        page = ROOT / "docs" / "api" / f"{package}.md"
+        assert page.read_text().strip().endswith(f"::: inr.{package}"), package

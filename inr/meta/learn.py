@@ -163,7 +163,8 @@ def meta_train(
         (orbax, atomic) and ``metrics.jsonl`` there, resuming a run found
         there (the same settings only).
       progress: print a line every ``config.log_every`` steps.
-      dims, value_range: as :func:`inr.fit_signals`.
+      dims: as :func:`inr.fit_signals`.
+      value_range: as :func:`inr.fit_signals`.
       start: parameters to start from instead of a fresh initialisation's,
         all or some (a learned init's ``params`` give a functa's SIREN
         layers; its modulation stays fresh).

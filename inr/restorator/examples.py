@@ -299,7 +299,8 @@ def draw_batch(
         (:meth:`Examples.for_model`; static).
       rows: examples in the batch (static).
       side: the block read per row, :func:`window` of the store (static).
-      seed, step: the stream and the position in it (may be traced).
+      seed: the stream (may be traced).
+      step: the position in it (may be traced).
       process: on several hosts, this host's index (its own stream).
 
     Returns:

@@ -103,8 +103,9 @@ def train_step(net: RestoratorNet, tx, loss: Loss, seed: int, state: dict, batch
     """One optax update on ``batch``: ``(state, loss value)``, a pure function to ``jit``.
 
     Args:
-      net, tx, loss: the network, the optimiser and the
-        :class:`~inr.restorator.losses.Loss` (static).
+      net: the network (static).
+      tx: the optimiser (static).
+      loss: the :class:`~inr.restorator.losses.Loss` (static).
       seed: with ``state["step"]`` it keys the step's randomness (diffusion
         noise, the gradient penalty's blends).
       state: ``{"params", "opt_state", "step"}`` (and what the loss trains,
