@@ -21,6 +21,9 @@
   deterministic DDIM at stride 98).  The best grid setting and the best
   setting overall are then rendered again at full size, beside the single
   pass, since the goal is stated at full size.
+* ``--diffusion MODEL --sampler stride=98,noise=zero`` (repeatable) scores
+  only the given sampler settings at full size, beside the single pass,
+  instead of the sweep.
 
 Usage:
   python benchmarks/restorator_quality.py --data ../shared/data \
@@ -195,6 +198,28 @@ def full_size_rows(model, single, cases, picks):
     return rows
 
 
+def sampler_setting(text: str) -> dict:
+    """``"stride=98,noise=zero"`` as a full sweep row's settings (the rest at their defaults)."""
+    settings = dict(stochasticity=1.0, stride=1, noise="normal", project_noise=False)
+    for pair in text.split(","):
+        key, _, value = pair.partition("=")
+        if key not in settings:
+            raise SystemExit(f"--sampler: {key!r} is not one of {tuple(settings)}")
+        kind = type(settings[key])
+        settings[key] = value in ("1", "true", "True") if kind is bool else kind(value)
+    return settings
+
+
+def run_samplers(args, model, single, set_name):
+    """The given sampler settings and the single pass, at full size on ``set_name``."""
+    cases = sweep_cases(load_set(Path(args.data) / set_name), model.config.input_size, 0)
+    picks = {text: sampler_setting(text) for text in args.sampler}
+    full = full_size_rows(model, single, cases, picks)
+    print(f"\nat full size on {set_name}")
+    print_table(full, ["render", "stochasticity", "stride", "noise", "mse"])
+    return {"full_size": full}
+
+
 def run_sweeps(args):
     """FranNet's sweep of ``args.diffusion`` on each of ``args.sweep_sets``."""
     model = inr.load_restorator(args.diffusion)
@@ -202,6 +227,9 @@ def run_sweeps(args):
     input_size = model.config.input_size
     sweeps = {}
     for set_name in args.sweep_sets:
+        if args.sampler:
+            sweeps[set_name] = run_samplers(args, model, single, set_name)
+            continue
         images = load_set(Path(args.data) / set_name)
         cases = sweep_cases(images, input_size, args.sweep_size)
         rows = sweep(model, cases)
@@ -243,6 +271,11 @@ def main():
         help="single-pass model with the diffusion model's training budget (default: --restore)",
     )
     p.add_argument("--sweep-sets", nargs="+", default=["set14"])
+    p.add_argument(
+        "--sampler",
+        action="append",
+        help="score only this setting, e.g. stride=98,noise=zero (repeatable; skips the sweep)",
+    )
     p.add_argument(
         "--sweep-size", type=int, default=0, help="square side of sweep renders (0: full size)"
     )

@@ -54,6 +54,20 @@ def show(ax, image, title: str, cmap: str = "gray", **kw):
     ax.axis("off")
 
 
+def show_zoomed(top, bottom, image, title: str, box, cmap: str = "gray", **kw):
+    """``image`` whole on ``top`` with ``box`` outlined, and ``box`` enlarged on ``bottom``.
+
+    ``box`` is ``(y0, x0, y1, x1)`` in fractions of the image, so panels of
+    different sizes (an input and its upscales) show the same region.
+    """
+    show(top, image, title, cmap, **kw)
+    h, w = image.shape[:2]
+    y0, x0, y1, x1 = (round(f * n) for f, n in zip(box, (h, w, h, w), strict=True))
+    outline = plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="yellow")
+    top.add_patch(outline)
+    show(bottom, image[y0:y1, x0:x1], "", cmap, interpolation="nearest")
+
+
 def save_figure(fig, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,4 +77,4 @@ def save_figure(fig, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["input_image", "parse", "parser", "plt", "save_figure", "show"]
+__all__ = ["input_image", "parse", "parser", "plt", "save_figure", "show", "show_zoomed"]

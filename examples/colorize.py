@@ -53,8 +53,9 @@ FACE_SAMPLER, FACE_SAMPLER_NAME = SamplerConfig(stride=98, noise="zero"), "3 cal
 def faces(args):
     """The face grid: a row per face, MSE under every colour panel."""
     files = expand_sources(args.faces)[::5][: args.count]  # CelebA's folders: 5 per person
-    model = inr.load_restorator(args.model or "pretrained:celeba")
-    diffusion = inr.load_restorator(args.diffusion_model or "pretrained:celeba-diffusion")
+    name = args.model or "pretrained:celeba"
+    diffusion_name = args.diffusion_model or "pretrained:celeba-diffusion"
+    model, diffusion = inr.load_restorator(name), inr.load_restorator(diffusion_name)
     columns = 6
     fig, axes = plt.subplots(len(files), columns, figsize=(3 * columns, 3 * len(files)))
     axes = np.atleast_2d(axes)
@@ -63,9 +64,9 @@ def faces(args):
         gray, truth = frannet.protocol_example(inr.load_image(path))
         side = truth.shape[0]
         panels = [("bicubic gray", frannet.oracle(gray, side))]
-        panels.append(("single pass", model.restore(gray, size=(side, side))))
+        panels.append((name, model.restore(gray, size=(side, side))))
         sampled = diffusion.restore(gray, size=(side, side), sampler=FACE_SAMPLER)
-        panels.append((f"diffusion, {FACE_SAMPLER_NAME}", sampled))
+        panels.append((f"{diffusion_name}\n{FACE_SAMPLER_NAME}", sampled))
         show(row[0], gray, f"input 64x64 gray\n{Path(path).name}", interpolation="nearest")
         for ax, (title, image) in zip(row[1:], panels, strict=False):
             error = inr.mse(image, truth)
@@ -73,7 +74,7 @@ def faces(args):
             show(ax, image, f"{title}\nMSE {error:.4f}")
         x0, y0, x1, y1 = EYES
         zoom = (round(4 * side * (y1 - y0)), round(4 * side * (x1 - x0)))
-        show(row[-2], model.restore(gray, size=zoom, region=EYES), "single pass, eyes at 4x")
+        show(row[-2], model.restore(gray, size=zoom, region=EYES), f"{name}, eyes at 4x")
         show(row[-1], truth, f"ground truth {side}x{side}")
     for title, error in totals.items():
         print(f"{title:>20}: mean RGB MSE {error:.5f} over {len(files)} faces")
@@ -120,9 +121,9 @@ def main(argv=None):
     top = axes[0]
     show(top[0], gray, f"input {n}x{n} gray", interpolation="nearest")
     show(top[1], oracle, f"bicubic gray 1024\nMSE {inr.mse(oracle, big):.4f}")
-    show(top[2], renders[256], "restored 256x256")
-    show(top[3], renders[1024], f"restored 1024x1024\nMSE {inr.mse(renders[1024], big):.4f}")
-    show(top[4], zoom, f"region {REGION}\nat 1024x512")
+    show(top[2], renders[256], f"{args.model}\n256x256")
+    show(top[3], renders[1024], f"{args.model} 1024x1024\nMSE {inr.mse(renders[1024], big):.4f}")
+    show(top[4], zoom, f"{args.model}, region\n{REGION} at 1024x512")
     show(top[5], truth, f"ground truth {truth.shape[0]}x{truth.shape[1]}")
     if rows == 2:
         diffusion = inr.load_restorator(args.diffusion_model)

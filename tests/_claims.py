@@ -24,11 +24,10 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 PAGES = [
     "README.md",
     "benchmarks/README.md",
@@ -41,6 +40,8 @@ UNIT = r"(?:\s?(?:dB|x(?![\w]|\s?\d)|×(?!\s?\d)|%)|\s(?:s|ms|min|h|GiB|MiB|GB|M
 METRIC = re.compile(
     r"(?:MSE|PSNR|SSIM|LPIPS|Chamfer|IoU|consistency|error|loss)\b[^.;:]{0,24}$", re.I
 )
+RANGE = re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)[-–](\d+(?:\.\d+)?)({UNIT})")
+COMMAND = re.compile(r"\b(?:python|bash)\s+benchmarks/\w+\.(?:py|sh)")
 QUOTED = re.compile(NUMBER + rf"(?P<unit>{UNIT})?")
 
 
@@ -83,7 +84,8 @@ def _parse(text: str) -> tuple[float, int]:
 
 def quotes(line: str, page: str, number: int) -> list[Quote]:
     """The quoted numbers of one line of prose or table."""
-    prose = _prose(line)
+    # A range with a unit quotes both ends: "0.22-0.33x" is 0.22x and 0.33x.
+    prose = RANGE.sub(lambda m: f"{m[1]}{m[3]} to {m[2]}{m[3]}", _prose(line))
     cells = (
         [c.strip() for c in prose.strip().strip("|").split("|")]
         if prose.lstrip().startswith("|")
@@ -103,36 +105,42 @@ def quotes(line: str, page: str, number: int) -> list[Quote]:
     return found
 
 
-def sections(page: str) -> list[tuple[set[str], list[Quote]]]:
-    """``(cited JSON names, quoted numbers)`` of each section of ``page``."""
-    out, stack, fenced = [], [], False
-    for number, line in enumerate((ROOT / page).read_text().splitlines(), 1):
+@dataclass
+class Section:
+    level: int
+    cites: set[str]  # its own citations; ``cited`` adds its enclosing sections'
+    quotes: list[Quote]
+    text: str = ""
+    cited: set[str] = field(default_factory=set)
+
+    @property
+    def has_command(self) -> bool:
+        return bool(COMMAND.search(self.text))
+
+
+def sections(path: Path, name: str) -> list[Section]:
+    """The sections of the page at ``path`` (called ``name`` in messages)."""
+    out, fenced = [], False
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        heading = None if fenced else re.match(r"(#+) ", line)
+        if heading or not out:
+            out.append(Section(len(heading[1]) if heading else 0, set(), []))
+        out[-1].text += line + "\n"
         if line.startswith("```"):
             fenced = not fenced
+        if fenced or line.startswith("```"):
             continue
-        if fenced:
-            continue
-        heading = re.match(r"(#+) ", line)
-        if heading:
-            level = len(heading[1])
-            stack = [s for s in stack if s[0] < level]
-            stack.append((level, set(), []))
-            out.append(stack[-1])
-        if not stack:
-            stack.append((0, set(), []))
-            out.append(stack[-1])
-        stack[-1][1].update(CITATION.findall(line))
-        stack[-1][2].extend(quotes(line, page, number))
-    # A section cites what its enclosing sections cite: resolve in order.
-    resolved, chain = [], []
-    for level, cited, found in out:
-        chain = [c for c in chain if c[0] < level] + [(level, cited)]
-        resolved.append((set().union(*(c[1] for c in chain)), found))
-    return resolved
+        out[-1].cites.update(CITATION.findall(line))
+        out[-1].quotes.extend(quotes(line, name, number))
+    chain: list[Section] = []
+    for section in out:  # a section cites what its enclosing sections cite
+        chain = [s for s in chain if s.level < section.level] + [section]
+        section.cited = set().union(*(s.cites for s in chain))
+    return out
 
 
-def values(name: str) -> list[float]:
-    """Every number in ``benchmarks/results/<name>``, in its numbers and its strings."""
+def values(path: Path) -> list[float]:
+    """Every number in the JSON file at ``path``, in its numbers and its strings."""
     numbers: list[float] = []
 
     def walk(x):
@@ -150,7 +158,7 @@ def values(name: str) -> list[float]:
             for v in x:
                 walk(v)
 
-    walk(json.loads((RESULTS / name).read_text()))
+    walk(json.loads(path.read_text()))
     return [v for v in numbers if math.isfinite(v)]
 
 
@@ -162,19 +170,28 @@ def matches(quote: Quote, candidates: list[float]) -> bool:
     return any(abs(abs(v) - target * s) <= half * s for v in candidates for s in scales)
 
 
-def unbacked(pages=PAGES) -> list[str]:
-    """Every quoted number of ``pages`` that no cited JSON holds, with why."""
+def unbacked(pages=PAGES, root: Path = ROOT) -> list[str]:
+    """Every quoted number of ``pages`` that no cited JSON holds, and every
+    cited JSON that no command writes (none in its section, and none in the
+    section of ``benchmarks/README.md`` that cites it), with why."""
+    results = root / "benchmarks" / "results"
+    readme = root / "benchmarks" / "README.md"
+    written = {c for s in sections(readme, "") if s.has_command for c in s.cites}
     failures = []
     for page in pages:
-        for cited, found in sections(page):
-            missing = sorted(c for c in cited if not (RESULTS / c).exists())
-            failures += [f"{page}: cites {c}, which does not exist" for c in missing]
-            candidates = [v for c in sorted(cited - set(missing)) for v in values(c)]
-            for q in found:
-                if not cited:
+        for section in sections(root / page, page):
+            for c in sorted(section.cites):
+                if not (results / c).exists():
+                    failures.append(f"{page}: cites {c}, which does not exist")
+                elif not (section.has_command or c in written):
+                    failures.append(f"{page}: cites {c}, and no command writes it")
+            present = sorted(c for c in section.cited if (results / c).exists())
+            candidates = [v for c in present for v in values(results / c)]
+            for q in section.quotes:
+                if not section.cited:
                     failures.append(f"{q}: its section cites no JSON")
                 elif not matches(q, candidates):
-                    failures.append(f"{q}: not in {', '.join(sorted(cited))}")
+                    failures.append(f"{q}: not in {', '.join(sorted(section.cited))}")
     return failures
 
 

@@ -122,3 +122,21 @@ def test_meta_examples_train_and_use_their_weights(examples_path, tmp_path):
     meta_fit.main(["--data", str(folder), "--faces", "2", "--init", str(tmp_path / "init.msgpack"),
                    "--functa", str(tmp_path / "functa.msgpack"), "--out", str(out)])  # fmt: skip
     assert out.stat().st_size > 0
+
+
+def test_reference_upscale_runs_without_a_data_folder(examples_path, tmp_path):
+    """The built-in face, its wider framing as the reference, the shipped model named."""
+    import reference_upscale
+
+    titles, panels = reference_upscale.rows(
+        inr.load_restorator("pretrained:celeba-refsr"),
+        None,
+        reference_upscale.builtin_pair(),
+        truth_reference=False,
+    )
+    assert titles[3] == "pretrained:celeba-refsr\nno reference"
+    assert "truth as reference" not in titles
+    (panel,) = panels
+    assert [p.shape for p in panel] == [(40, 40, 3)] + [(160, 160, 3)] * 5
+    truth, bicubic, model = panel[-1], panel[2], panel[4]
+    assert inr.psnr(np.clip(model, 0, 1), truth) > inr.psnr(bicubic, truth)

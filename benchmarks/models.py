@@ -1,10 +1,13 @@
-"""The restorators' sizes: parameters of each preset and of each shipped model.
+"""The shipped models as files: their parameters and cards, and the presets' sizes.
 
 Counts the parameters of ``RestoratorConfig.preset(name, task=...)`` for
-every preset and task (``jax.eval_shape``: nothing is computed) and of each
-shipped weight file, so the guides and model cards quote sizes from a file.
+every preset and task (``jax.eval_shape``: nothing is computed), and loads
+every shipped weight file for its parameter count and its card (data,
+licence, and for the meta-learned files the training command, steps,
+machine and wall time they recorded), so the guides and model cards quote
+them from one file.
 
-    python benchmarks/presets.py
+    python benchmarks/models.py
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import jax
 from _timing import RESULTS, print_table, write_json
 
 import inr
+from inr import meta
 from inr.restorator import PRESETS, TASKS, RestoratorConfig
 from inr.restorator.inference import init_params
 
@@ -28,7 +32,7 @@ def count(params) -> int:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--json", default=str(RESULTS / "presets.json"))
+    p.add_argument("--json", default=str(RESULTS / "models.json"))
     args = p.parse_args()
     key = jax.random.PRNGKey(0)
     presets = []
@@ -40,7 +44,15 @@ def main():
     shipped = []
     for name in SHIPPED:
         model = inr.load_restorator(f"pretrained:{name}")
-        shipped.append({"model": f"pretrained:{name}", "parameters": count(model.params)})
+        row = {"model": f"pretrained:{name}", "parameters": count(model.params)}
+        shipped.append({**row, "card": model.card})
+    init = meta.load_init("pretrained:celeba-init")
+    functa = meta.load_functa("pretrained:celeba-functa")
+    for name, params, card in (
+        ("pretrained:celeba-init", init.params, init.card),
+        ("pretrained:celeba-functa", functa.params, functa.card),
+    ):
+        shipped.append({"model": name, "parameters": count(params), "card": card})
     write_json(
         args.json,
         {
