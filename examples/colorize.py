@@ -57,7 +57,7 @@ def faces(args):
     diffusion_name = args.diffusion_model or "pretrained:celeba-diffusion"
     model, diffusion = inr.load_restorator(name), inr.load_restorator(diffusion_name)
     columns = 6
-    fig, axes = plt.subplots(len(files), columns, figsize=(3 * columns, 3 * len(files)))
+    fig, axes = plt.subplots(len(files), columns, figsize=(3 * columns, 3.4 * len(files)))
     axes = np.atleast_2d(axes)
     totals = {}
     for row, path in zip(axes, files, strict=True):
@@ -78,6 +78,7 @@ def faces(args):
         show(row[-1], truth, f"ground truth {side}x{side}")
     for title, error in totals.items():
         print(f"{title:>20}: mean RGB MSE {error:.5f} over {len(files)} faces")
+    fig.tight_layout()
     save_figure(fig, args.out)
 
 

@@ -33,7 +33,7 @@ def main(argv=None):
         "--zoom",
         type=float,
         nargs=4,
-        default=(0.12, 0.38, 0.42, 0.68),
+        default=(0.10, 0.32, 0.40, 0.62),
         metavar=("Y0", "X0", "Y1", "X1"),
         help="the region enlarged in the second row, in fractions of the image",
     )

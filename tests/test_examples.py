@@ -140,3 +140,18 @@ def test_reference_upscale_runs_without_a_data_folder(examples_path, tmp_path):
     assert [p.shape for p in panel] == [(40, 40, 3)] + [(160, 160, 3)] * 5
     truth, bicubic, model = panel[-1], panel[2], panel[4]
     assert inr.psnr(np.clip(model, 0, 1), truth) > inr.psnr(bicubic, truth)
+
+
+def test_train_saves_weights_and_a_figure_from_the_built_in_photos(
+    examples_path, monkeypatch, tmp_path
+):
+    """With no data folder, train.py trains on built-in photos and keeps what it made."""
+    import importlib
+
+    monkeypatch.delitem(sys.modules, "train", raising=False)
+    train = importlib.import_module("train")
+    out = tmp_path / "mine.msgpack"
+    train.main(["--steps", "2", "--batch-size", "2", "--points", "16", "--export", str(out)])
+    model = inr.load_restorator(out)
+    assert model.config.task == "restore"
+    assert out.with_suffix(".png").stat().st_size > 0
