@@ -27,6 +27,7 @@ PAGES = {
     "CONTRIBUTING.md": "contributing.md",
     "ARCHITECTURE.md": "architecture.md",
 }
+SOURCES = {site: repo for repo, site in PAGES.items()}
 # Figures outside docs/ that those pages show, kept at their repository path.
 FIGURES = "benchmarks/results/*.png"
 
@@ -45,9 +46,8 @@ def _site_path(repo_path: str) -> str | None:
 
 
 def _repo_path(site_path: str) -> str:
-    inverse = {site: repo for repo, site in PAGES.items()}
-    if site_path in inverse:
-        return inverse[site_path]
+    if site_path in SOURCES:
+        return SOURCES[site_path]
     return site_path if Path(site_path).match(FIGURES) else f"docs/{site_path}"
 
 

@@ -126,9 +126,9 @@ def sections(path: Path, name: str) -> list[Section]:
         if heading or not out:
             out.append(Section(len(heading[1]) if heading else 0, set(), []))
         out[-1].text += line + "\n"
-        if line.startswith("```"):
-            fenced = not fenced
-        if fenced or line.startswith("```"):
+        fence = line.startswith("```")
+        fenced ^= fence
+        if fenced or fence:
             continue
         out[-1].cites.update(CITATION.findall(line))
         out[-1].quotes.extend(quotes(line, name, number))
