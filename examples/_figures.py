@@ -28,7 +28,7 @@ def parser(doc: str, builtin: str, quick: dict, full: dict, out: str) -> argpars
     p.add_argument("--width", type=int, help=f"SIREN hidden width (default {quick['width']})")
     described = ", ".join(f"{k} {v}" for k, v in full.items())
     p.add_argument("--full", action="store_true", help=f"the paper's setting: {described}")
-    p.add_argument("--out", default=out)
+    p.add_argument("--out", default=out, help=f"the figure (default {out})")
     p.set_defaults(_quick=quick, _full=full)
     return p
 

@@ -88,9 +88,12 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=4, help="faces in the grid")
     p.add_argument("--image", help="one colour image instead of faces (default: astronaut)")
     p.add_argument("--model", help="pretrained:celeba for faces, else pretrained:restore")
-    p.add_argument("--decoding", "--restorator", default="single", choices=inr.restorator.DECODINGS)
-    p.add_argument("--diffusion-model", default=None)
-    p.add_argument("--out", default=None)
+    p.add_argument(
+        "--decoding", "--restorator", default="single", choices=inr.restorator.DECODINGS,
+        help="single: the single-pass column only; diffusion: add the diffusion model's",
+    )  # fmt: skip
+    p.add_argument("--diffusion-model", help="the diffusion column's model (default: pretrained)")
+    p.add_argument("--out", help="the figure (default outputs/colorize.png)")
     args = p.parse_args(argv)
     if args.faces is not None:
         args.out = args.out or "outputs/colorize_faces.png"

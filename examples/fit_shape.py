@@ -79,7 +79,9 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=320, help="pixels of each traced view")
     p.add_argument("--resolution", type=int, default=128, help="marching cubes lattice (128)")
     p.add_argument("--full", action="store_true", help="SIREN's configuration and steps")
-    p.add_argument("--out", default="outputs/fit_shape.png")
+    p.add_argument(
+        "--out", default="outputs/fit_shape.png", help="the figure; the .obj mesh beside"
+    )
     args = p.parse_args(argv)
     steps = args.steps or (10_000 if args.full else 300)
     truth = shapes.load_mesh(args.mesh) if args.mesh else torus()

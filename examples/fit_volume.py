@@ -60,7 +60,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, help="fitting steps (450; --full 2400)")
     p.add_argument("--points", type=int, default=16384, help="random voxels per step")
     p.add_argument("--full", action="store_true", help="train four times as long")
-    p.add_argument("--out", default="outputs/fit_volume.png")
+    p.add_argument("--out", default="outputs/fit_volume.png", help="the figure")
     args = p.parse_args(argv)
     steps = args.steps or (2400 if args.full else 450)
     raw = np.load(args.volume) if args.volume else phantom(args.size)

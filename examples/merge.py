@@ -58,7 +58,7 @@ def main(argv=None):
     p.add_argument("--src", help="image to clone from (default: built-in chelsea)")
     p.add_argument("--dst", help="image to clone into (default: built-in rocket)")
     p.add_argument("--mask", help="mask on --src (white = clone); default an ellipse")
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--size", type=int, default=256, help="side of the square images")
     p.add_argument(
         "--siren-size",
         type=int,
@@ -66,8 +66,8 @@ def main(argv=None):
         help="the SIREN fits the merged gradients at this size, renders at --size",
     )
     p.add_argument("--siren-width", type=int, default=64, help="the SIREN's hidden width")
-    p.add_argument("--siren-steps", type=int, default=300)
-    p.add_argument("--out", default="outputs/merge.png")
+    p.add_argument("--siren-steps", type=int, default=300, help="the SIREN's fitting steps")
+    p.add_argument("--out", default="outputs/merge.png", help="the figure")
     args = p.parse_args(argv)
     size = (args.size, args.size)
 

@@ -56,7 +56,7 @@ def main(argv=None):
     p.add_argument("--faces", type=int, default=4, help="faces from --data for the functa row")
     p.add_argument("--init", default="pretrained:celeba-init", help="a learned initialisation")
     p.add_argument("--functa", default="pretrained:celeba-functa", help="a functa")
-    p.add_argument("--out", default="outputs/meta_fit.png")
+    p.add_argument("--out", default="outputs/meta_fit.png", help="the figure")
     args = p.parse_args(argv)
     images = faces(args.data, args.faces)
     init, functa = meta.load_init(args.init), meta.load_functa(args.functa)

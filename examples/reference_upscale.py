@@ -77,11 +77,11 @@ def main(argv=None):
     p.add_argument("--model", default="pretrained:celeba-refsr", help="a reference restorator")
     p.add_argument("--plain", help="the same architecture trained without references")
     p.add_argument("--data", help="a folder of <person>_<file> photos (default: built-in)")
-    p.add_argument("--faces", type=int, default=4)
+    p.add_argument("--faces", type=int, default=4, help="people from --data, a row each")
     p.add_argument(
         "--truth-reference", action="store_true", help="add the ground truth as the reference"
     )
-    p.add_argument("--out", default="outputs/reference_upscale.png")
+    p.add_argument("--out", default="outputs/reference_upscale.png", help="the figure")
     args = p.parse_args(argv)
 
     model = inr.load_restorator(args.model)

@@ -54,7 +54,10 @@ def main(argv=None):
     p.add_argument("--depth", type=int, default=3, help="SIREN hidden layers")
     p.add_argument("--latent", type=int, default=256, help="functa latent size")
     p.add_argument("--start", help="a learned init whose SIREN layers start the network")
-    p.add_argument("--method", default="maml", choices=meta.METHODS)
+    p.add_argument(
+        "--method", default="maml", choices=meta.METHODS,
+        help="maml: second order; fomaml: first order; reptile",
+    )  # fmt: skip
     p.add_argument("--inner-steps", type=int, default=3, help="SGD steps per signal")
     p.add_argument("--inner-lr", type=float, default=1e-2, help="inner rate (where learned starts)")
     p.add_argument("--fixed-rates", action="store_true", help="no Meta-SGD: keep inner-lr")

@@ -27,7 +27,7 @@ def main(argv=None):
     quick = dict(size=64, steps=300, width=256)
     full = dict(size=128, steps=500, width=256)
     p = parser(__doc__, "astronaut", quick, full, "outputs/upscale.png")
-    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--scale", type=int, default=4, help="output side over the input's")
     p.add_argument("--model", default="siren", help="siren, pretrained, or a restorator file")
     p.add_argument(
         "--zoom",
