@@ -221,7 +221,8 @@ def gradient_fits(size: int, steps: int) -> list[dict]:
     return rows
 
 
-def main():
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--siren-steps", type=int, default=400)
@@ -254,8 +255,42 @@ def main():
     )
     p.add_argument("--plot", help="PNG of PSNR against seconds")
     p.add_argument("--json", default=str(RESULTS / "hash_grid.json"))
-    args = p.parse_args()
+    return p
 
+
+def main():
+    args = parser().parse_args()
+    steps, tables = step_rows(args)
+    blocks = []
+    if "pallas" in args.implementations:
+        blocks = block_sweep(args.points, args.repeats)
+        print("the Pallas encoding, forward and backward, by points per program:")
+        tables.append(print_table(blocks, ["block", "encoding_ms"]))
+    rows = quality_rows(args, tables)
+    if args.large:
+        rows.append(large_row(args, tables))
+    gradients = []
+    if args.gradients:
+        gradients = gradient_fits(args.gradients, args.gradient_steps)
+        print(f"cameraman {args.gradients}x{args.gradients}, fit_gradients through a hash grid:")
+        tables.append(print_table(gradients, list(gradients[0])))
+    if args.plot:
+        plot(rows, args.plot, f"astronaut {args.size}x{args.size}")
+    write_json(
+        args.json,
+        {
+            "size": args.size,
+            "step": steps,
+            "pallas_blocks": blocks,
+            "quality": rows,
+            "gradients": gradients,
+            "tables": tables,
+        },  # fmt: skip
+    )
+
+
+def step_rows(args) -> tuple[list, list]:
+    """The tiny-cuda-nn sample step for each implementation and dtype, and its table."""
     steps = [
         step_times(args.points, args.repeats, dtype, implementation)
         for implementation, dtype in itertools.product(args.implementations, args.dtypes)
@@ -264,14 +299,11 @@ def main():
         row["vs_matmul_floor"] = row["step_ms"] / row["matmul_floor_ms"]
         row["vs_memory_floor"] = row["step_ms"] / row["memory_floor_ms"]
     print(f"tiny-cuda-nn sample step, {args.points} points:")
-    step_table = print_table(steps, list(steps[0]))
-    tables = [step_table]
-    blocks = []
-    if "pallas" in args.implementations:
-        blocks = block_sweep(args.points, args.repeats)
-        print("the Pallas encoding, forward and backward, by points per program:")
-        tables.append(print_table(blocks, ["block", "encoding_ms"]))
+    return steps, [print_table(steps, list(steps[0]))]
 
+
+def quality_rows(args, tables: list) -> list:
+    """SIREN and the hash grids on the astronaut, full batch: time to each PSNR, speed-ups."""
     image = inr.resize(inr.sample_image("astronaut"), (args.size, args.size))
     siren = inr.Siren(out_features=3)
     rows = [
@@ -297,43 +329,34 @@ def main():
     columns = ["model", "parameters", "steps", "ms_per_step", "final_db"]
     columns += [f"s_to_{db:g}db" for db in THRESHOLDS] + [f"speedup_{db:g}db" for db in THRESHOLDS]
     tables.append(print_table(rows, columns))
-    if args.large:
-        image = inr.resize(inr.sample_image("astronaut"), (args.large, args.large))
-        large = time_to_quality(
-            image, "hash grid", tcnn_model(), HASH_OPTIMIZER, args.large_steps, args.points
-        )
-        large["model"] = f"hash grid, {args.large}x{args.large} sampled"
-        large["size"] = args.large
-        rows.append(large)
-        print(f"astronaut {args.large}x{args.large}, {args.points} random pixels a step:")
-        columns = ["model", "size", "points", "steps", "ms_per_step", "final_db", "render_db"]
-        tables.append(print_table([large], columns + [f"s_to_{db:g}db" for db in THRESHOLDS]))
-    gradients = []
-    if args.gradients:
-        gradients = gradient_fits(args.gradients, args.gradient_steps)
-        print(f"cameraman {args.gradients}x{args.gradients}, fit_gradients through a hash grid:")
-        tables.append(print_table(gradients, list(gradients[0])))
-    if args.plot:
-        import matplotlib.pyplot as plt
+    return rows
 
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for row in rows:
-            ax.semilogx(row["curve"]["seconds"], row["curve"]["psnr"], label=row["model"])
-        ax.set(xlabel="seconds", ylabel="PSNR (dB)", title=f"astronaut {args.size}x{args.size}")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.savefig(args.plot, dpi=120, bbox_inches="tight")
-    write_json(
-        args.json,
-        {
-            "size": args.size,
-            "step": steps,
-            "pallas_blocks": blocks,
-            "quality": rows,
-            "gradients": gradients,
-            "tables": tables,
-        },  # fmt: skip
+
+def large_row(args, tables: list) -> dict:
+    """The hash grid on a large astronaut, ``args.points`` random pixels a step."""
+    image = inr.resize(inr.sample_image("astronaut"), (args.large, args.large))
+    large = time_to_quality(
+        image, "hash grid", tcnn_model(), HASH_OPTIMIZER, args.large_steps, args.points
     )
+    large["model"] = f"hash grid, {args.large}x{args.large} sampled"
+    large["size"] = args.large
+    print(f"astronaut {args.large}x{args.large}, {args.points} random pixels a step:")
+    columns = ["model", "size", "points", "steps", "ms_per_step", "final_db", "render_db"]
+    tables.append(print_table([large], columns + [f"s_to_{db:g}db" for db in THRESHOLDS]))
+    return large
+
+
+def plot(rows: list, path: str, title: str) -> None:
+    """PSNR against seconds, a curve per row, to a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        ax.semilogx(row["curve"]["seconds"], row["curve"]["psnr"], label=row["model"])
+    ax.set(xlabel="seconds", ylabel="PSNR (dB)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
 if __name__ == "__main__":
