@@ -93,24 +93,49 @@ def restorator_table(args):
     return rows
 
 
-def main():
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--points", type=int, default=262144)
-    p.add_argument("--size", type=int, default=1024)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--points", type=int, default=262144, help="chains in the overhead table")
+    p.add_argument("--size", type=int, default=1024, help="side of the stride table's render")
+    p.add_argument("--repeats", type=int, default=5, help="timings per row (the best is kept)")
     p.add_argument("--width", type=int, default=64, help="the toy denoiser's hidden width")
     p.add_argument("--model", default="default", help="'default', 'none' or a diffusion model")
-    p.add_argument("--model-size", type=int, default=1024)
-    p.add_argument("--json", default=str(RESULTS / "sampler.json"))
-    args = p.parse_args()
+    p.add_argument("--model-size", type=int, default=1024, help="side of the restorator's render")
+    p.add_argument("--json", default=str(RESULTS / "sampler.json"), help="where results go")
+    return p
 
+
+def main():
+    args = parser().parse_args()
     schedule = cosine_schedule(100)
     net = Denoiser(args.width)
     params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 3)), jnp.int32(0))
     denoise = lambda x, t: net.apply(params, x, t)
+    overhead = overhead_rows(denoise, schedule, args)
+    strides = stride_rows(denoise, schedule, args)
+    models = restorator_table(args) if args.model != "none" else []
+    write_json(
+        args.json,
+        {
+            "points": args.points,
+            "width": args.width,
+            "size": args.size,
+            "overhead": overhead,
+            "strides": strides,
+            "device": str(jax.devices()[0]),
+            "restorator": models,
+            "model": args.model,
+            "model_size": args.model_size,
+        },
+    )
+    return np.array([r["seconds"] for r in strides])
+
+
+def overhead_rows(denoise, schedule, args) -> list:
+    """The sampler's cost over 100 bare denoiser calls, and DDPM's draw alone."""
     x_T = jax.random.normal(jax.random.PRNGKey(1), (args.points, 3))
     key = jax.random.PRNGKey(2)
-
     full = jax.jit(lambda x: sample(denoise, x, key, schedule))
     ddim = jax.jit(lambda x: sample(denoise, x, key, schedule, stochasticity=0.0))
 
@@ -133,19 +158,24 @@ def main():
         args.repeats,
     )
     t_bare = times["bare"]
-    t_draw = times["draw"] - times["no_draw"]
     overhead = [
         {"what": "100 bare denoiser calls (scan)", "seconds": t_bare},
         {"what": "sample, stride 1 (DDPM)", "seconds": times["ddpm"]},
         {"what": "sample, stride 1 (DDIM)", "seconds": times["ddim"]},
-        {"what": "DDPM's draw alone (identity denoiser, DDPM - DDIM)", "seconds": t_draw},
-    ]
+        {"what": "DDPM's draw alone (identity denoiser, DDPM - DDIM)",
+         "seconds": times["draw"] - times["no_draw"]},
+    ]  # fmt: skip
     for row in overhead:
         row["x_bare"] = row["seconds"] / t_bare
     w = args.width
     print(f"\nsampler overhead, {args.points} points, MLP 3+1 -> {w} -> {w} -> 3")
     print_table(overhead, ["what", "seconds", "x_bare"])
+    return overhead
 
+
+def stride_rows(denoise, schedule, args) -> list:
+    """A deterministic render, one chain per pixel, at strides 1, 8 and quadratic."""
+    key = jax.random.PRNGKey(2)
     points = jnp.asarray(inr.grid(args.size, args.size).reshape(-1, 2))
     render_x = jax.random.normal(jax.random.PRNGKey(3), (points.shape[0], 3))
     strides = []
@@ -166,22 +196,7 @@ def main():
         row["speedup_vs_stride_1"] = strides[0]["seconds"] / row["seconds"]
     print(f"\n{args.size}x{args.size} render, one chain per pixel, deterministic DDIM")
     print_table(strides, ["stride", "calls", "seconds", "speedup_vs_stride_1"])
-    models = restorator_table(args) if args.model != "none" else []
-    write_json(
-        args.json,
-        {
-            "points": args.points,
-            "width": args.width,
-            "size": args.size,
-            "overhead": overhead,
-            "strides": strides,
-            "device": str(jax.devices()[0]),
-            "restorator": models,
-            "model": args.model,
-            "model_size": args.model_size,
-        },
-    )
-    return np.array([r["seconds"] for r in strides])
+    return strides
 
 
 if __name__ == "__main__":
