@@ -141,67 +141,34 @@ def time_batch(n_images, size, steps, hidden, dtype=None):
     return best["seq"], best["vmap"]
 
 
-def main():
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--batch-steps", type=int, default=100)
+    p.add_argument("--steps", type=int, default=20, help="timed steps of the single fit")
+    p.add_argument("--size", type=int, default=256, help="side of the fitted image")
+    p.add_argument("--batch-steps", type=int, default=100, help="steps of the fit_images rows")
     p.add_argument("--precision-steps", type=int, default=500, help="accelerators only")
-    p.add_argument("--json", default=str(RESULTS / "siren_fit.json"))
-    args = p.parse_args()
+    p.add_argument("--json", default=str(RESULTS / "siren_fit.json"), help="where results go")
+    return p
 
-    img = _image(args.size)
-    n = img.size
+
+def main():
+    args = parser().parse_args()
     t0 = time.perf_counter()
-    # On a GPU, JAX's default float32 matmuls may use TF32 while torch's do
-    # not: pin full float32 so that the comparison is like for like.
-    with jax.default_matmul_precision("float32"):
-        floor = time_floor(n, args.steps)
-        fast = time_inr(img, args.steps, inr.fast_sin)
-        slow = time_inr(img, args.steps, jnp.sin)
-    torch_step, where = time_torch(img, args.steps)
-    rows = [
-        {"run": "matmul floor (jax)", "ms/step": floor * 1e3, "x floor": 1.0},
-        {"run": "inr.fit_image (fast_sin)", "ms/step": fast * 1e3, "x floor": fast / floor},
-        {"run": "inr.fit_image (jnp.sin)", "ms/step": slow * 1e3, "x floor": slow / floor},
-        {
-            "run": f"siren-pytorch ({where})",
-            "ms/step": torch_step * 1e3,
-            "x floor": torch_step / floor,
-        },
-    ]
-    print(
-        f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
-        f"{args.steps} steps, {jax.devices()[0].device_kind}"
-    )
+    img = _image(args.size)
+    rows, fast, floor, torch_step = step_rows(img, args)
     table = print_table(rows, ["run", "ms/step", "x floor"])
     speedup = torch_step / fast
     print(
         f"inr steps/s over siren-pytorch: {speedup:.2f}x; inr step over matmul floor: "
         f"{fast / floor:.2f}x"
     )
-
     precision = []
     if jax.default_backend() != "cpu":
         precision = precision_rows(img, args.precision_steps)
         print(f"\nmatmul precision, {args.precision_steps} steps (JAX's default may use TF32)")
         print_table(precision, ["matmul precision", "ms/step", "PSNR"])
-
-    batch_rows = []
-    # bfloat16 activations pay on accelerators only (a CPU step is bound by arithmetic).
-    runs = [(16, None), (64, None), (256, None)]
-    runs += [(256, jnp.bfloat16)] if jax.default_backend() != "cpu" else []
-    for hidden, dtype in runs:
-        t_seq, t_vmap = time_batch(64, 32, args.batch_steps, hidden, dtype)
-        batch_rows.append(
-            {
-                "hidden": hidden,
-                "activations": jnp.dtype(dtype or jnp.float32).name,
-                "one by one (s)": t_seq,
-                "fit_images (s)": t_vmap,
-                "per-image speedup": t_seq / t_vmap,
-            }
-        )
+    batch_rows = many_fit_rows(args.batch_steps)
     print(f"\nfit_images, 64 images of 32x32, {args.batch_steps} steps")
     batch_table = print_table(
         batch_rows,
@@ -222,6 +189,49 @@ def main():
             "elapsed_s": time.perf_counter() - t0,
         },
     )
+
+
+def step_rows(img, args) -> tuple[list, float, float, float]:
+    """inr's step (two sines) against the matmul floor and siren-pytorch, in seconds."""
+    # On a GPU, JAX's default float32 matmuls may use TF32 while torch's do
+    # not: pin full float32 so that the comparison is like for like.
+    with jax.default_matmul_precision("float32"):
+        floor = time_floor(img.size, args.steps)
+        fast = time_inr(img, args.steps, inr.fast_sin)
+        slow = time_inr(img, args.steps, jnp.sin)
+    torch_step, where = time_torch(img, args.steps)
+    rows = [
+        {"run": "matmul floor (jax)", "ms/step": floor * 1e3, "x floor": 1.0},
+        {"run": "inr.fit_image (fast_sin)", "ms/step": fast * 1e3, "x floor": fast / floor},
+        {"run": "inr.fit_image (jnp.sin)", "ms/step": slow * 1e3, "x floor": slow / floor},
+        {"run": f"siren-pytorch ({where})", "ms/step": torch_step * 1e3,
+         "x floor": torch_step / floor},
+    ]  # fmt: skip
+    print(
+        f"\nSIREN fit, {args.size}x{args.size} gray, {HIDDEN}x{LAYERS}, full batch, "
+        f"{args.steps} steps, {jax.devices()[0].device_kind}"
+    )
+    return rows, fast, floor, torch_step
+
+
+def many_fit_rows(steps: int) -> list:
+    """fit_images against one fit_image per image, 64 crops of 32x32, by width."""
+    rows = []
+    # bfloat16 activations pay on accelerators only (a CPU step is bound by arithmetic).
+    runs = [(16, None), (64, None), (256, None)]
+    runs += [(256, jnp.bfloat16)] if jax.default_backend() != "cpu" else []
+    for hidden, dtype in runs:
+        t_seq, t_vmap = time_batch(64, 32, steps, hidden, dtype)
+        rows.append(
+            {
+                "hidden": hidden,
+                "activations": jnp.dtype(dtype or jnp.float32).name,
+                "one by one (s)": t_seq,
+                "fit_images (s)": t_vmap,
+                "per-image speedup": t_seq / t_vmap,
+            }
+        )
+    return rows
 
 
 if __name__ == "__main__":
