@@ -255,22 +255,23 @@ def run_sweeps(args):
     return sweeps
 
 
-def main():
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", default="../shared/data", help="folder holding set5/ and set14/")
-    p.add_argument("--sets", nargs="+", default=["set5", "set14"])
+    p.add_argument("--sets", nargs="+", default=["set5", "set14"], help="folders of --data")
     p.add_argument(
         "--restore", default="pretrained:restore", help="model file, checkpoint or pretrained"
     )
-    p.add_argument("--upscale", default="pretrained:upscale")
-    p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4])
+    p.add_argument("--upscale", default="pretrained:upscale", help="the upscaler (none: skip)")
+    p.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4], help="upscaling factors")
     p.add_argument("--diffusion", default=None, help="a diffusion restorator (restore task)")
     p.add_argument(
         "--sweep-single",
         default=None,
         help="single-pass model with the diffusion model's training budget (default: --restore)",
     )
-    p.add_argument("--sweep-sets", nargs="+", default=["set14"])
+    p.add_argument("--sweep-sets", nargs="+", default=["set14"], help="sets of the sampler sweep")
     p.add_argument(
         "--sampler",
         action="append",
@@ -282,19 +283,19 @@ def main():
     p.add_argument(
         "--ensemble", choices=inr.restorator.ENSEMBLES, help="self-ensemble every render"
     )
-    p.add_argument("--json", default=str(RESULTS / "restorator_quality.json"))
-    args = p.parse_args()
+    p.add_argument(
+        "--json", default=str(RESULTS / "restorator_quality.json"), help="where results go"
+    )
+    return p
 
+
+def main():
+    args = parser().parse_args()
     summary, per_image = [], {}
     for set_name in args.sets:
         images = load_set(Path(args.data) / set_name)
         if args.restore != "none":
-            model = inr.load_restorator(args.restore)
-            size = model.config.input_size
-            rows = [restore_row(model, n, g, size, args.ensemble) for n, g in images]
-            per_image[f"{set_name}/restore"] = rows
-            s = summarise(rows, ["oracle_mse", "inr_mse"])
-            s.update(set=set_name, task="restore", ratio=s["inr_mse"] / s["oracle_mse"])
+            s, per_image[f"{set_name}/restore"] = restore_summary(args, set_name, images)
             summary.append(s)
         if args.upscale != "none":
             model = inr.load_restorator(args.upscale)
@@ -302,13 +303,9 @@ def main():
                 rows = [upscale_row(model, n, g, scale, args.ensemble) for n, g in images]
                 per_image[f"{set_name}/upscale_x{scale}"] = rows
                 s = summarise(rows, ["bicubic_psnr", "inr_psnr"])
-                s.update(
-                    set=set_name,
-                    task=f"upscale x{scale}",
-                    gain_db=s["inr_psnr"] - s["bicubic_psnr"],
-                )
+                gain = s["inr_psnr"] - s["bicubic_psnr"]
+                s.update(set=set_name, task=f"upscale x{scale}", gain_db=gain)
                 summary.append(s)
-
     print("\nrestore: RGB MSE (lower is better); ratio = inr / oracle")
     print_table(
         [r for r in summary if r["task"] == "restore"], ["set", "oracle_mse", "inr_mse", "ratio"]
@@ -329,6 +326,16 @@ def main():
             "sampler_sweep": sweeps,
         },
     )
+
+
+def restore_summary(args, set_name: str, images) -> tuple[dict, list]:
+    """The restore model on one set: its summary row and its per-image rows."""
+    model = inr.load_restorator(args.restore)
+    size = model.config.input_size
+    rows = [restore_row(model, n, g, size, args.ensemble) for n, g in images]
+    s = summarise(rows, ["oracle_mse", "inr_mse"])
+    s.update(set=set_name, task="restore", ratio=s["inr_mse"] / s["oracle_mse"])
+    return s, rows
 
 
 if __name__ == "__main__":
