@@ -43,15 +43,17 @@ def _force_cpu_devices(n: int) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--devices", type=int, nargs="+", default=[1, 2, 4, 8])
+    p.add_argument(
+        "--devices", type=int, nargs="+", default=[1, 2, 4, 8], help="mesh sizes to measure"
+    )
     p.add_argument("--batch", type=int, default=16, help="global batch (images per step)")
     p.add_argument("--points", type=int, default=1024, help="query points per image")
     p.add_argument("--steps", type=int, default=10, help="timed training steps")
     p.add_argument("--size", type=int, default=512, help="render side")
     p.add_argument("--images", type=int, default=16, help="images fitted by fit_images")
-    p.add_argument("--fit-steps", type=int, default=100)
+    p.add_argument("--fit-steps", type=int, default=100, help="steps of the fit_images row")
     p.add_argument("--cpu", action="store_true", help="force CPU devices even with a GPU")
-    p.add_argument("--out", default=None)
+    p.add_argument("--out", help="the JSON (default: results/scaling_<platform>.json)")
     args = p.parse_args(argv)
     if args.cpu or not _has_accelerator():
         if args.cpu:
@@ -71,8 +73,43 @@ def _has_accelerator() -> bool:
 
 
 def run(args) -> None:
-    import functools
+    import jax
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _timing import RESULTS, print_table, write_json
+
+    available = jax.device_count()
+    counts = [n for n in args.devices if n <= available]
+    kind = jax.devices()[0].device_kind
+    print(f"{available} devices ({kind}); measuring meshes of {counts}", flush=True)
+    work = _workload(args)
+    rows = []
+    for n in counts:
+        if args.batch % n:
+            print(f"skipping {n} devices: batch {args.batch} does not split", flush=True)
+            continue
+        rows.append(_measure(n, args, work))
+        print(rows[-1], flush=True)
+    base = rows[0]
+    for r in rows:
+        for k in ("train_steps_per_s", "render_mpoints_per_s", "fit_images_per_s"):
+            speedup = r[k] / base[k] * base["devices"]
+            r[k.split("_")[0] + "_speedup"] = speedup
+            r[k.split("_")[0] + "_efficiency"] = speedup / r["devices"]
+    columns = ["devices"] + [
+        f"{what}_{column}"
+        for what, speed in (("train", "steps_per_s"), ("render", "mpoints_per_s"),
+                            ("fit", "images_per_s"))
+        for column in (speed, "speedup", "efficiency")
+    ]  # fmt: skip
+    table = print_table(rows, columns)
+    settings = {k: v for k, v in vars(args).items() if k != "out"}
+    out = args.out or RESULTS / f"scaling_{jax.devices()[0].platform}.json"
+    write_json(out, {"device_kind": kind, "settings": settings, "rows": rows, "table": table})
+
+
+def _workload(args) -> dict:
+    """What every mesh runs: one fixed training batch (made on the host once), a model, images."""
     import jax
     import numpy as np
 
@@ -80,97 +117,68 @@ def run(args) -> None:
     from inr import distributed
     from inr.restorator import data as rdata
     from inr.restorator.batches import batch_maker
-    from inr.restorator.step import init_state, train_step
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _timing import RESULTS, best_time, print_table, write_json
-
-    available = jax.device_count()
-    counts = [n for n in args.devices if n <= available]
-    kind = jax.devices()[0].device_kind
-    print(f"{available} devices ({kind}); measuring meshes of {counts}", flush=True)
-
-    # One fixed training batch, made on the host once.
     config = inr.RestoratorConfig(task="restore")
-    net = inr.restorator.RestoratorNet(config)
     tx = inr.restorator.restorator_optimizer(1000, 1e-3)
-    images = rdata.load_images([inr.sample_image(n) for n in ("astronaut", "coffee", "chelsea")])
+    names = ("astronaut", "coffee", "chelsea")
+    images = rdata.load_images([inr.sample_image(n) for n in names])
     examples = inr.restorator.Examples(points_per_image=args.points).for_model(config)
     make = batch_maker(images, examples, args.batch, distributed.make_mesh(1), seed=0)
-    batch = jax.device_get(make(0))
-    gray = inr.rgb_to_gray(inr.sample_image("astronaut"))
-    model = inr.load_restorator("pretrained:restore")
-    fit_data = np.stack(
-        [inr.resize(inr.sample_image(n), (64, 64)) for n in ("astronaut", "coffee", "chelsea")]
+    fit_data = np.stack([inr.resize(inr.sample_image(n), (64, 64)) for n in names])
+    return {
+        "net": inr.restorator.RestoratorNet(config),
+        "tx": tx,
+        "batch": jax.device_get(make(0)),
+        "gray": inr.rgb_to_gray(inr.sample_image("astronaut")),
+        "model": inr.load_restorator("pretrained:restore"),
+        "fit_data": np.resize(fit_data, (args.images, 64, 64, 3)),
+    }
+
+
+def _measure(n: int, args, work: dict) -> dict:
+    """Training steps, render points and fitted images per second on a mesh of ``n`` devices."""
+    import functools
+
+    import jax
+    from _timing import best_time
+
+    import inr
+    from inr import distributed
+    from inr.restorator.step import init_state, train_step
+
+    mesh = distributed.make_mesh(n)
+    net, tx = work["net"], work["tx"]
+    key = jax.random.PRNGKey(0)
+    init = functools.partial(init_state, net, tx, points_per_image=args.points)
+    shardings = distributed.state_sharding(jax.eval_shape(init, key), mesh)
+    state0 = jax.jit(init, out_shardings=shardings)(key)
+    step = jax.jit(
+        functools.partial(train_step, net, tx, inr.restorator.Loss("l1"), 0),
+        in_shardings=(shardings, distributed.data_sharding(mesh)),
+        out_shardings=(shardings, distributed.replicated(mesh)),
     )
-    fit_data = np.resize(fit_data, (args.images, 64, 64, 3))
+    on_mesh = distributed.global_batch(work["batch"], mesh)
 
-    rows = []
-    for n in counts:
-        mesh = distributed.make_mesh(n)
-        if args.batch % n:
-            print(f"skipping {n} devices: batch {args.batch} does not split", flush=True)
-            continue
-        key = jax.random.PRNGKey(0)
-        init = functools.partial(init_state, net, tx, points_per_image=args.points)
-        shardings = distributed.state_sharding(jax.eval_shape(init, key), mesh)
-        state0 = jax.jit(init, out_shardings=shardings)(key)
-        step = jax.jit(
-            functools.partial(train_step, net, tx, "l1", 0),
-            in_shardings=(shardings, distributed.data_sharding(mesh)),
-            out_shardings=(shardings, distributed.replicated(mesh)),
+    def train():
+        state = state0
+        for _ in range(args.steps):
+            state, loss = step(state, on_mesh)
+        loss.block_until_ready()
+
+    def fit():
+        result = inr.fit_images(
+            work["fit_data"], model=inr.Siren(64, 2, 3), steps=args.fit_steps, mesh=mesh
         )
-        on_mesh = distributed.global_batch(batch, mesh)
+        jax.block_until_ready(result.params)
 
-        def train(state0=state0, step=step, on_mesh=on_mesh):
-            state = state0
-            for _ in range(args.steps):
-                state, loss = step(state, on_mesh)
-            loss.block_until_ready()
-
-        t_train = best_time(train, repeats=2) / args.steps
-        side = args.size
-        t_render = best_time(lambda mesh=mesh, s=side: model.restore(gray, (s, s), mesh=mesh))
-
-        def fit(mesh=mesh):
-            result = inr.fit_images(
-                fit_data, model=inr.Siren(64, 2, 3), steps=args.fit_steps, mesh=mesh
-            )
-            jax.block_until_ready(result.params)
-
-        t_fit = best_time(fit, repeats=1)
-        rows.append(
-            {
-                "devices": n,
-                "train_steps_per_s": 1 / t_train,
-                "render_mpoints_per_s": args.size**2 / t_render / 1e6,
-                "fit_images_per_s": args.images / t_fit,
-            }
-        )
-        print(rows[-1], flush=True)
-
-    base = rows[0]
-    for r in rows:
-        for k in ("train_steps_per_s", "render_mpoints_per_s", "fit_images_per_s"):
-            speedup = r[k] / base[k] * base["devices"]
-            r[k.split("_")[0] + "_speedup"] = speedup
-            r[k.split("_")[0] + "_efficiency"] = speedup / r["devices"]
-    columns = [
-        "devices",
-        "train_steps_per_s",
-        "train_speedup",
-        "train_efficiency",
-        "render_mpoints_per_s",
-        "render_speedup",
-        "render_efficiency",
-        "fit_images_per_s",
-        "fit_speedup",
-        "fit_efficiency",
-    ]
-    table = print_table(rows, columns)
-    settings = {k: v for k, v in vars(args).items() if k != "out"}
-    out = args.out or RESULTS / f"scaling_{jax.devices()[0].platform}.json"
-    write_json(out, {"device_kind": kind, "settings": settings, "rows": rows, "table": table})
+    side = args.size
+    t_render = best_time(lambda: work["model"].restore(work["gray"], (side, side), mesh=mesh))
+    return {
+        "devices": n,
+        "train_steps_per_s": args.steps / best_time(train, repeats=2),
+        "render_mpoints_per_s": side**2 / t_render / 1e6,
+        "fit_images_per_s": args.images / best_time(fit, repeats=1),
+    }
 
 
 if __name__ == "__main__":
