@@ -25,7 +25,7 @@ from inr import loop
 from inr import result as result_module
 from inr.coords import grid_axes
 from inr.distributed import local_mesh, replicate, to_host
-from inr.restorator import trained
+from inr.restorator import inference
 from inr.signal import Layout, store
 
 
@@ -94,14 +94,14 @@ def fit_rows() -> list[tuple[str, callable, callable]]:
 def restore_row() -> tuple[str, callable, callable]:
     model = inr.load_restorator("pretrained:restore")
     gray = inr.rgb_to_gray(inr.resize(inr.sample_image("astronaut"), (64, 64)))
-    inputs, base = model._inputs(gray)
+    inputs, base = model._encoder_inputs(gray)
     axes = grid_axes(256, 256, None)
     cell = np.array([64 / 256, 64 / 256], np.float32)
     mesh = inr.distributed.as_mesh(None)
     params = replicate(model.params, mesh)
 
     def core():
-        return to_host(trained._render(model.net, params, inputs, base, axes, cell, 65536, mesh))
+        return to_host(inference._render(model.net, params, inputs, base, axes, cell, 65536, mesh))
 
     return ("Restorator.restore 64 -> 256x256", lambda: model.restore(gray, size=(256, 256)), core)
 
