@@ -83,6 +83,18 @@ def faces(args):
 
 
 def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.faces is not None:
+        args.out = args.out or "outputs/colorize_faces.png"
+        return faces(args)
+    args.model = args.model or "pretrained:restore"
+    args.diffusion_model = args.diffusion_model or "pretrained:diffusion"
+    args.out = args.out or "outputs/colorize.png"
+    return one_image(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--faces", default=None, help="a folder of CelebA faces (a grid of them)")
     p.add_argument("--count", type=int, default=4, help="faces in the grid")
@@ -94,14 +106,11 @@ def main(argv=None):
     )  # fmt: skip
     p.add_argument("--diffusion-model", help="the diffusion column's model (default: pretrained)")
     p.add_argument("--out", help="the figure (default outputs/colorize.png)")
-    args = p.parse_args(argv)
-    if args.faces is not None:
-        args.out = args.out or "outputs/colorize_faces.png"
-        return faces(args)
-    args.model = args.model or "pretrained:restore"
-    args.diffusion_model = args.diffusion_model or "pretrained:diffusion"
-    args.out = args.out or "outputs/colorize.png"
+    return p
 
+
+def one_image(args) -> None:
+    """One photo restored at 256, 1024 and over a region; a second row of diffusion samples."""
     truth = input_image(args.image, "astronaut")
     if truth.ndim == 2:
         truth = np.repeat(truth[..., None], 3, axis=-1)
@@ -131,30 +140,31 @@ def main(argv=None):
     show(top[5], truth, f"ground truth {truth.shape[0]}x{truth.shape[1]}")
     if rows == 2:
         diffusion = inr.load_restorator(args.diffusion_model)
-        small = inr.resize(truth, (256, 256), "bicubic")
-        panels = [("single pass 256", renders[256])]
-        for title, sampler in (
-            ("diffusion stride 1", SamplerConfig(stride=1)),
-            ("diffusion stride 8", SamplerConfig(stride=8)),
-            ('stride 98, noise "zero"', SamplerConfig(stride=98, noise="zero")),
-        ):
-            t0 = time.perf_counter()
-            panels.append((title, diffusion.restore(gray, size=(256, 256), sampler=sampler)))
-            print(f"{title}: {time.perf_counter() - t0:.1f} s")
-        panels.append(
-            (
-                "diffusion stride 8, region",
-                diffusion.restore(
-                    gray, size=(256, 128), region=REGION, sampler=SamplerConfig(stride=8)
-                ),
-            )
-        )
-        for ax, (title, img) in zip(axes[1], panels, strict=False):
-            extra = f"\nMSE {inr.mse(img, small):.4f}" if img.shape[:2] == (256, 256) else ""
-            show(ax, img, title + extra)
-        for ax in axes[1][len(panels) :]:
-            ax.axis("off")
+        diffusion_row(axes[1], diffusion, gray, truth, renders[256])
     save_figure(fig, args.out)
+
+
+def diffusion_row(axes, diffusion, gray, truth, single) -> None:
+    """The single pass beside the diffusion model's samplers, at 256x256 and over a region."""
+    small = inr.resize(truth, (256, 256), "bicubic")
+    panels = [("single pass 256", single)]
+    for title, sampler in (
+        ("diffusion stride 1", SamplerConfig(stride=1)),
+        ("diffusion stride 8", SamplerConfig(stride=8)),
+        ('stride 98, noise "zero"', SamplerConfig(stride=98, noise="zero")),
+    ):
+        t0 = time.perf_counter()
+        panels.append((title, diffusion.restore(gray, size=(256, 256), sampler=sampler)))
+        print(f"{title}: {time.perf_counter() - t0:.1f} s")
+    region = diffusion.restore(
+        gray, size=(256, 128), region=REGION, sampler=SamplerConfig(stride=8)
+    )
+    panels.append(("diffusion stride 8, region", region))
+    for ax, (title, img) in zip(axes, panels, strict=False):
+        extra = f"\nMSE {inr.mse(img, small):.4f}" if img.shape[:2] == (256, 256) else ""
+        show(ax, img, title + extra)
+    for ax in axes[len(panels) :]:
+        ax.axis("off")
 
 
 if __name__ == "__main__":

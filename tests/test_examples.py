@@ -155,3 +155,31 @@ def test_train_saves_weights_and_a_figure_from_the_built_in_photos(
     model = inr.load_restorator(out)
     assert model.config.task == "restore"
     assert out.with_suffix(".png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("[!_]*.py")))
+def test_every_example_imports_and_has_a_main(examples_path, monkeypatch, name):
+    import importlib
+
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    assert callable(importlib.import_module(name).main)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("colorize", ["--decoding", "diffusion"]),
+        ("upscale", ["--size", "16", "--steps", "2", "--width", "16"]),
+        ("upscale", ["--model", "pretrained", "--size", "32"]),
+        ("fit_image", ["--size", "16", "--steps", "2", "--width", "16"]),
+        ("compare_activations", ["--size", "16", "--steps", "2", "--width", "16"]),
+    ],
+)
+def test_image_examples_write_their_figures(examples_path, monkeypatch, tmp_path, name, argv):
+    import importlib
+
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    out = tmp_path / f"{name}.png"
+    importlib.import_module(name).main([*argv, "--out", str(out)])
+    assert out.stat().st_size > 0
