@@ -52,6 +52,43 @@ def paste(src, dst, mask, offset):
 
 
 def main(argv=None):
+    args = parser().parse_args(argv)
+    size = (args.size, args.size)
+    a = inr.resize(input_image(args.a, "astronaut"), size, "bilinear")
+    b = inr.resize(input_image(args.b, "coffee"), size, "bilinear")
+    src = input_image(args.src, "chelsea")
+    dst = input_image(args.dst, "rocket")
+    mask = inr.load_image(args.mask) > 0.5 if args.mask else default_mask(src.shape)
+    if mask.ndim == 3:
+        mask = mask[..., 0]
+    offset = ((dst.shape[1] - src.shape[1]) // 2, (dst.shape[0] - src.shape[0]) // 2)
+    clones = [
+        (f"clone, {mode}", lambda m=mode: inr.seamless_clone(src, dst, mask, offset, mode=m))
+        for mode in ("normal", "mixed", "monochrome")
+    ]
+
+    fig, axes = plt.subplots(2, 6, figsize=(24, 8))
+    show(axes[0, 0], a, "input a")
+    show(axes[0, 1], b, "input b")
+    for ax, (name, fn) in zip(axes[0, 2:], merges(a, b, args), strict=False):
+        print(f"{name} ...", flush=True)
+        siren = "SIREN" in name  # a one-off fit: its time includes compilation
+        out, dt = timed(fn, warm=not siren)
+        note = " (fit incl. compile)" if siren else ""
+        show(ax, np.clip(out, 0, 1), f"{name}\n{dt * 1e3:.0f} ms{note}")
+    show(axes[1, 0], np.where(mask[..., None], src, 1.0), "clone source (masked)")
+    show(axes[1, 1], dst, "clone destination")
+    for ax, (name, fn) in zip(axes[1, 3:], clones, strict=False):
+        print(f"{name} ...", flush=True)
+        out, dt = timed(fn)
+        show(ax, out, f"{name}\n{dt * 1e3:.0f} ms")
+    show(axes[1, 2], paste(src, dst, mask, offset), "naive paste")  # after clone's input checks
+    fig.suptitle(f"merges at {size[0]}x{size[1]}; clones into {dst.shape[1]}x{dst.shape[0]}")
+    save_figure(fig, args.out)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--a", help="first image to merge (default: built-in astronaut)")
     p.add_argument("--b", help="second image to merge (default: built-in coffee)")
@@ -68,14 +105,14 @@ def main(argv=None):
     p.add_argument("--siren-width", type=int, default=64, help="the SIREN's hidden width")
     p.add_argument("--siren-steps", type=int, default=300, help="the SIREN's fitting steps")
     p.add_argument("--out", default="outputs/merge.png", help="the figure")
-    args = p.parse_args(argv)
-    size = (args.size, args.size)
+    return p
 
-    a = inr.resize(input_image(args.a, "astronaut"), size, "bilinear")
-    b = inr.resize(input_image(args.b, "coffee"), size, "bilinear")
-    merges = [("naive pixel average", lambda: (a + b) / 2)]
+
+def merges(a, b, args) -> list:
+    """``(name, thunk)``: the naive average, Poisson merges, and a SIREN fit of the merged field."""
+    out = [("naive pixel average", lambda: (a + b) / 2)]
     for mode in ("average", "max"):
-        merges.append((f"{mode}, Poisson", lambda m=mode: inr.merge([a, b], mode=m)))
+        out.append((f"{mode}, Poisson", lambda m=mode: inr.merge([a, b], mode=m)))
     small = [inr.resize(x, (args.siren_size,) * 2, "bilinear") for x in (a, b)]
 
     def siren_merge():
@@ -84,39 +121,10 @@ def main(argv=None):
         mean = np.mean([x.mean(axis=(0, 1)) for x in small], axis=0)
         model = inr.Siren(args.siren_width, 2, out_features=3)
         fit = inr.fit_gradients(field, mean=mean, model=model, steps=args.siren_steps)
-        return fit.render(*size)
+        return fit.render(args.size, args.size)
 
-    merges.append((f"max, SIREN {args.siren_size}px -> {args.size}px", siren_merge))
-
-    src = input_image(args.src, "chelsea")
-    dst = input_image(args.dst, "rocket")
-    mask = inr.load_image(args.mask) > 0.5 if args.mask else default_mask(src.shape)
-    if mask.ndim == 3:
-        mask = mask[..., 0]
-    offset = ((dst.shape[1] - src.shape[1]) // 2, (dst.shape[0] - src.shape[0]) // 2)
-    clones = [
-        (f"clone, {mode}", lambda m=mode: inr.seamless_clone(src, dst, mask, offset, mode=m))
-        for mode in ("normal", "mixed", "monochrome")
-    ]
-
-    fig, axes = plt.subplots(2, 6, figsize=(24, 8))
-    show(axes[0, 0], a, "input a")
-    show(axes[0, 1], b, "input b")
-    for ax, (name, fn) in zip(axes[0, 2:], merges, strict=False):
-        print(f"{name} ...", flush=True)
-        siren = "SIREN" in name  # a one-off fit: its time includes compilation
-        out, dt = timed(fn, warm=not siren)
-        note = " (fit incl. compile)" if siren else ""
-        show(ax, np.clip(out, 0, 1), f"{name}\n{dt * 1e3:.0f} ms{note}")
-    show(axes[1, 0], np.where(mask[..., None], src, 1.0), "clone source (masked)")
-    show(axes[1, 1], dst, "clone destination")
-    for ax, (name, fn) in zip(axes[1, 3:], clones, strict=False):
-        print(f"{name} ...", flush=True)
-        out, dt = timed(fn)
-        show(ax, out, f"{name}\n{dt * 1e3:.0f} ms")
-    show(axes[1, 2], paste(src, dst, mask, offset), "naive paste")  # after clone's input checks
-    fig.suptitle(f"merges at {size[0]}x{size[1]}; clones into {dst.shape[1]}x{dst.shape[0]}")
-    save_figure(fig, args.out)
+    out.append((f"max, SIREN {args.siren_size}px -> {args.size}px", siren_merge))
+    return out
 
 
 if __name__ == "__main__":
