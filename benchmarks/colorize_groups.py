@@ -94,9 +94,11 @@ def summary(faces: list[dict]) -> list[dict]:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="aligned faces never trained on (celeba/val)")
-    p.add_argument("--model", default="pretrained:celeba")
+    p.add_argument("--model", default="pretrained:celeba", help="the colorizer scored")
     p.add_argument("--limit", type=int, help="score the first N faces only")
-    p.add_argument("--json", default=str(RESULTS / "colorize_groups.json"))
+    p.add_argument(
+        "--json", default=str(RESULTS / "colorize_groups.json"), help="where the results go"
+    )
     args = p.parse_args()
     faces = score(inr.load_restorator(args.model), args.data, args.limit)
     rows = summary(faces)

@@ -33,10 +33,10 @@ def point_kernels(params, config) -> list[jax.Array]:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--size", type=int, default=1024)
-    p.add_argument("--model", default="pretrained:restore")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--json", default=str(RESULTS / "decode.json"))
+    p.add_argument("--size", type=int, default=1024, help="side of the render")
+    p.add_argument("--model", default="pretrained:restore", help="the restorator rendered")
+    p.add_argument("--repeats", type=int, default=3, help="timings per row (the best is kept)")
+    p.add_argument("--json", default=str(RESULTS / "decode.json"), help="where the results go")
     args = p.parse_args()
 
     model = inr.load_restorator(args.model)

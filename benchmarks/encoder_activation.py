@@ -57,15 +57,17 @@ def steps_to_reach(steps, losses, target):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", nargs="+", required=True)
-    p.add_argument("--task", default="colorize", choices=inr.restorator.TASKS)
-    p.add_argument("--steps", type=int, default=400)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--points", type=int, default=1024)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--log-every", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", default=str(RESULTS / "encoder_activation.json"))
+    p.add_argument("--data", nargs="+", required=True, help="training folders")
+    p.add_argument("--task", default="colorize", choices=inr.restorator.TASKS, help="what to learn")
+    p.add_argument("--steps", type=int, default=400, help="training steps per activation")
+    p.add_argument("--batch-size", type=int, default=8, help="images per step")
+    p.add_argument("--points", type=int, default=1024, help="query points per image")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam's rate")
+    p.add_argument("--log-every", type=int, default=20, help="steps between loss readings")
+    p.add_argument("--seed", type=int, default=0, help="initialisation and draws")
+    p.add_argument(
+        "--json", default=str(RESULTS / "encoder_activation.json"), help="where the results go"
+    )
     args = p.parse_args()
 
     curves = {}

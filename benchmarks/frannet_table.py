@@ -94,7 +94,9 @@ def main():
     p.add_argument("--strides", type=int, nargs="+", default=GRID["stride"], help="the grid's")
     p.add_argument("--ensemble", choices=inr.restorator.ENSEMBLES, help="add self-ensembled rows")
     p.add_argument("--plot", help="PNG: MSE over the oracle against decoder calls")
-    p.add_argument("--json", default=str(RESULTS / "frannet_table.json"))
+    p.add_argument(
+        "--json", default=str(RESULTS / "frannet_table.json"), help="where the results go"
+    )
     args = p.parse_args()
 
     # FranNet's rows over FranNet's own oracle on the same (test) partition.

@@ -224,20 +224,20 @@ def gradient_fits(size: int, steps: int) -> list[dict]:
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--siren-steps", type=int, default=400)
+    p.add_argument("--size", type=int, default=256, help="side of the fitted astronaut")
+    p.add_argument("--siren-steps", type=int, default=400, help="SIREN's fitting steps")
     p.add_argument(
         "--siren-cold",
         action="store_true",
         help="time SIREN's run with its compile, no warm-up (for sizes where SIREN is slow)",
     )
-    p.add_argument("--hash-steps", type=int, default=300)
+    p.add_argument("--hash-steps", type=int, default=300, help="the hash grids' fitting steps")
     p.add_argument("--points", type=int, default=2**18, help="points per step (tcnn sample)")
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5, help="timings per step row (the best is kept)")
     p.add_argument("--large", type=int, help="also fit the hash grid at this size, sampled")
-    p.add_argument("--large-steps", type=int, default=2000)
+    p.add_argument("--large-steps", type=int, default=2000, help="steps of the --large fit")
     p.add_argument("--gradients", type=int, help="also fit the cameraman's gradients at this size")
-    p.add_argument("--gradient-steps", type=int, default=1000)
+    p.add_argument("--gradient-steps", type=int, default=1000, help="steps of the --gradients fit")
     p.add_argument(
         "--implementations",
         nargs="+",
@@ -254,7 +254,7 @@ def parser() -> argparse.ArgumentParser:
         help="the MLP's dtypes, for the step and the hash grid's fits (default: both)",
     )
     p.add_argument("--plot", help="PNG of PSNR against seconds")
-    p.add_argument("--json", default=str(RESULTS / "hash_grid.json"))
+    p.add_argument("--json", default=str(RESULTS / "hash_grid.json"), help="where the results go")
     return p
 
 

@@ -94,7 +94,7 @@ def main(argv=None):
     p.add_argument("--functa", nargs="*", default=["pretrained:celeba-functa"],
                    help="functa files, one per latent size")  # fmt: skip
     p.add_argument("--max-steps", type=int, default=200, help="standard init's longest fit")
-    p.add_argument("--json", default=RESULTS / "meta.json")
+    p.add_argument("--json", default=RESULTS / "meta.json", help="where the results go")
     args = p.parse_args(argv)
     faces = meta.image_folder(args.data, 64, limit=args.images)
     out = {"settings": {k: str(v) for k, v in vars(args).items()}}

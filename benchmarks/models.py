@@ -32,7 +32,7 @@ def count(params) -> int:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--json", default=str(RESULTS / "models.json"))
+    p.add_argument("--json", default=str(RESULTS / "models.json"), help="where the results go")
     args = p.parse_args()
     key = jax.random.PRNGKey(0)
     presets = []

@@ -171,8 +171,8 @@ def clone(size):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--size", type=int, default=1024)
-    p.add_argument("--json", default=str(RESULTS / "poisson.json"))
+    p.add_argument("--size", type=int, default=1024, help="side of the images")
+    p.add_argument("--json", default=str(RESULTS / "poisson.json"), help="where the results go")
     args = p.parse_args()
     print(f"\nFull-frame {args.size}x{args.size} RGB reconstruction, {jax.devices()[0].platform}")
     ff = full_frame(args.size)

@@ -95,9 +95,9 @@ def kernel_totals(trace_file: Path) -> tuple[collections.Counter, collections.Co
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=sorted(CALLS))
+    p.add_argument("what", choices=sorted(CALLS), help="the call to profile")
     p.add_argument("--trace-dir", default=None, help="keep the trace here (default: a temp dir)")
-    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--top", type=int, default=25, help="ops listed, by time")
     args = p.parse_args()
 
     call, per = CALLS[args.what]()

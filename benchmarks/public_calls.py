@@ -109,8 +109,10 @@ def restore_row() -> tuple[str, callable, callable]:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", type=int, default=1024, help="side of the operators' arrays")
-    p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--json", default=str(RESULTS / "public_calls.json"))
+    p.add_argument("--repeats", type=int, default=7, help="timings per call (the best is kept)")
+    p.add_argument(
+        "--json", default=str(RESULTS / "public_calls.json"), help="where the results go"
+    )
     args = p.parse_args(argv)
 
     rows = []

@@ -180,12 +180,14 @@ def _bound_rows(out, filled, small, holed, mask, region, refs, truth, rows):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="a folder of <person>_<file> photos (celeba/val)")
     p.add_argument("--model", help="a reference restorator (task upscale, reference=True)")
     p.add_argument("--plain", help="the same architecture trained without references")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=int, default=100, help="people scored")
     p.add_argument("--bound", action="store_true", help="the references' information bound")
-    p.add_argument("--json", default=str(RESULTS / "reference_sr.json"))
+    p.add_argument(
+        "--json", default=str(RESULTS / "reference_sr.json"), help="where the results go"
+    )
     args = p.parse_args()
 
     faces = _faces(args.data, args.limit)

@@ -138,10 +138,17 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, type=Path, help="a folder of OBJ/PLY meshes")
     p.add_argument("--shapes", nargs="+", help="file stems to run (default: every mesh)")
-    p.add_argument("--models", nargs="+", default=["siren", "siren_distance", "hash", "fourier"])
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=["siren", "siren_distance", "hash", "fourier"],
+        help="which of siren, siren_distance, hash, fourier (the module docstring)",
+    )
     p.add_argument("--steps", nargs="+", default=[], help="model=steps, e.g. hash=2000")
     p.add_argument("--memory", type=int, help="only: the bunny's extraction at this resolution")
-    p.add_argument("--json", type=Path, default=RESULTS / "shapes.json")
+    p.add_argument(
+        "--json", type=Path, default=RESULTS / "shapes.json", help="where the results go"
+    )
     args = p.parse_args(argv)
     if args.memory:
         row = memory_row(args.data / "stanford-bunny.obj", args.memory)

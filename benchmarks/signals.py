@@ -222,11 +222,13 @@ def main(argv=None):
     )
     p.add_argument("--siren-steps", type=int, default=10, help="SIREN/ReLU audio steps")
     p.add_argument("--siren-batch-steps", type=int, default=600, help="SIREN video/volume steps")
-    p.add_argument("--audio-steps", type=int, default=140)
-    p.add_argument("--video-steps", type=int, default=2400)
-    p.add_argument("--volume-steps", type=int, default=2400)
+    p.add_argument("--audio-steps", type=int, default=140, help="steps of the audio grids")
+    p.add_argument("--video-steps", type=int, default=2400, help="steps of the video grid")
+    p.add_argument("--volume-steps", type=int, default=2400, help="steps of the volume grid")
     p.add_argument("--points", type=int, default=16384, help="random samples per step")
-    p.add_argument("--json", type=Path, default=RESULTS / "signals.json")
+    p.add_argument(
+        "--json", type=Path, default=RESULTS / "signals.json", help="where the results go"
+    )
     args = p.parse_args(argv)
     # The paper's figures are float32; a GPU's default TF32 matmuls would
     # floor the audio error near its target (no effect on a CPU).

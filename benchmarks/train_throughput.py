@@ -149,13 +149,17 @@ def measure(images, preset: str, task: str, train: inr.TrainConfig, steps: int, 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", nargs="*", help="training folders (default: built-in samples)")
-    p.add_argument("--presets", nargs="*", default=["small", "base", "deep"])
-    p.add_argument("--tasks", nargs="*", default=["upscale", "restore"])
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--points", type=int, default=1024)
+    p.add_argument(
+        "--presets", nargs="*", default=["small", "base", "deep"], help="restorator sizes"
+    )
+    p.add_argument("--tasks", nargs="*", default=["upscale", "restore"], help="restorator tasks")
+    p.add_argument("--batch-size", type=int, default=16, help="images per step")
+    p.add_argument("--points", type=int, default=1024, help="query points per image")
     p.add_argument("--steps", type=int, default=4, help="timed steps per loop")
     p.add_argument("--rounds", type=int, default=3, help="loops of each kind, in turns")
-    p.add_argument("--json", default=str(RESULTS / "train_throughput.json"))
+    p.add_argument(
+        "--json", default=str(RESULTS / "train_throughput.json"), help="where the results go"
+    )
     args = p.parse_args()
 
     source = [Path(d) for d in args.data] if args.data else [inr.sample_image(n) for n in _SAMPLES]
