@@ -20,13 +20,11 @@ import numpy as np
 from _timing import RESULTS, best_times, print_table, write_json
 
 import inr
-from inr import fit as fit_module
 from inr import loop
 from inr import result as result_module
 from inr.coords import grid_axes
 from inr.distributed import local_mesh, replicate, to_host
 from inr.restorator import inference
-from inr.signal import Layout, store
 
 
 def _numpy(fn):
@@ -55,20 +53,17 @@ def operator_rows(size: int) -> list[tuple[str, callable, callable]]:
 def fit_rows() -> list[tuple[str, callable, callable]]:
     image = inr.resize(inr.sample_image("camera"), (64, 64))
     model = inr.Siren(out_features=1, hidden_features=64, hidden_layers=2)
-    optimizer, steps = fit_module.DEFAULT_OPTIMIZER, 100
+    optimizer, steps = inr.DEFAULT_OPTIMIZER, 100
     kw = dict(model=model, steps=steps)
     fitted = inr.fit_image(image, **kw)
 
-    samples = image.reshape(-1, 1)
-    batch = jax.tree.map(jnp.asarray, store(samples, Layout(image.shape, 2)))
+    objective = inr.SignalValues.create(image, dims=2, value_range=(0, 1))
     key = jax.random.PRNGKey(0)
 
     def fit_core():
-        params, state = loop._init_one(model, optimizer, 2, key)
-        out = loop._train_one(
-            model, optimizer, "values", None, steps, params, state, jnp.int32(0), batch
-        )
-        return to_host(out[2])
+        params, state = loop._init_one(model, optimizer, objective, key)
+        out = loop._train_one(model, optimizer, steps, objective, key, params, state, 0)
+        return to_host(out[2]["loss"])
 
     mesh = local_mesh()
     height = width = 512

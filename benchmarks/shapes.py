@@ -15,15 +15,15 @@ Each fitted SIREN is also sphere-traced at 512x512 (first call and warm).
 * ``siren_distance``: the fastest to the goals: SIREN 128 x 3 with
   omega_0 = 15 for the first layer, Adam 3e-4 with cosine decay, SIREN's
   terms plus half the off-surface points near the surface and all of them
-  held to the distance of the nearest sample (``SDFLoss(near=0.5,
-  distance=1e2)``).
+  held to the distance of the nearest sample (``SDFLoss(distance=1e2)``,
+  ``SDFSampling(near=0.5)``).
 * ``hash``: a hash grid (8 levels x 2 features, base 16, growth 1.5, so
   the finest has 273 cells a side; smoothstep) and a 64 x 2 ReLU MLP, Adam
   1e-2 with cosine decay; half the off-surface points near the surface and
   all of them held to the distance of the nearest sample
-  (``SDFLoss(normal=1e3, eikonal=0, off_surface=0, near=0.5,
-  distance=1e2)``: with SIREN's eikonal and off-surface terms the grid grows
-  stray surfaces).
+  (``SDFLoss(normal=1e3, eikonal=0, off_surface=0, distance=1e2)``,
+  ``SDFSampling(near=0.5)``: with SIREN's eikonal and off-surface terms the
+  grid grows stray surfaces).
 * ``fourier``: 256 Gaussian Fourier features (sigma 2) into a 256 x 3 ReLU
   MLP, Adam 1e-4.
 
@@ -51,21 +51,23 @@ import inr
 from inr import shapes
 
 FIT_SAMPLES, METRIC_SAMPLES, RESOLUTION, THRESHOLD = 100_000, 1_000_000, 256, 0.01
+POINTS = 10_000  # per step: 5,000 on the surface and 5,000 off it
 
 
 def configs(steps: dict) -> dict:
-    """Each model's ``(model, optimizer, loss, batch)`` for its number of steps."""
+    """Each model's ``(model, optimizer, loss, sampling)`` for its number of steps."""
     grid = inr.HashGrid(levels=8, base_resolution=16, growth=1.5, interpolation="smoothstep")
     cosine = lambda lr, n: optax.adam(optax.cosine_decay_schedule(lr, n))  # noqa: E731
-    supervised = shapes.SDFLoss(normal=1e3, eikonal=0.0, off_surface=0.0, near=0.5, distance=1e2)
+    supervised = shapes.SDFLoss(normal=1e3, eikonal=0.0, off_surface=0.0, distance=1e2)
+    siren, near = (shapes.SDFLoss(), shapes.SDFSampling()), shapes.SDFSampling(near=0.5)
     return {
-        "siren": (inr.Siren(256, 3, 1), optax.adam(1e-4), shapes.SDFLoss(), 5000),
+        "siren": (inr.Siren(256, 3, 1), optax.adam(1e-4), *siren),
         "siren_distance": (inr.Siren(128, 3, 1, first_w0=15.0),
                            cosine(3e-4, steps["siren_distance"]),
-                           shapes.SDFLoss(near=0.5, distance=1e2), 5000),
-        "hash": (inr.MLP(64, 2, 1, encoding=grid), cosine(1e-2, steps["hash"]), supervised, 5000),
+                           shapes.SDFLoss(distance=1e2), near),
+        "hash": (inr.MLP(64, 2, 1, encoding=grid), cosine(1e-2, steps["hash"]), supervised, near),
         "fourier": (inr.MLP(256, 3, 1, encoding=inr.FourierFeatures(256, 2.0)),
-                    optax.adam(1e-4), shapes.SDFLoss(), 5000),
+                    optax.adam(1e-4), *siren),
     }  # fmt: skip
 
 
@@ -100,10 +102,11 @@ def shape_rows(path: Path, names, steps: dict) -> list[dict]:
     rows = [{"shape": path.stem, "model": "the mesh itself (sampling floor)",
              **metrics(reference, reference)}]  # fmt: skip
     for name in names:
-        model, optimizer, loss, batch = configs(steps)[name]
+        model, optimizer, loss, sampling = configs(steps)[name]
         start = time.perf_counter()
         sdf = shapes.fit_sdf(points, normals, model=model, optimizer=optimizer,
-                             steps=steps[name], batch=batch, loss=loss)  # fmt: skip
+                             steps=steps[name], points=POINTS, loss=loss,
+                             sampling=sampling)  # fmt: skip
         jax.block_until_ready(sdf.params)
         fitted = time.perf_counter() - start
         mesh = shapes.extract_mesh(sdf, RESOLUTION)
@@ -124,7 +127,7 @@ def memory_row(path: Path, resolution: int) -> dict:
     points, normals = shapes.sample_surface(truth, FIT_SAMPLES, seed=0)
     model = inr.MLP(32, 1, 1, encoding=inr.HashGrid(levels=8, log2_table_size=16))
     sdf = shapes.fit_sdf(points, normals, model=model, optimizer=optax.adam(1e-3), steps=200,
-                         batch=2000, loss=shapes.SDFLoss(near=0.5))  # fmt: skip
+                         points=4000, sampling=shapes.SDFSampling(near=0.5))  # fmt: skip
     start = time.perf_counter()
     mesh = shapes.extract_mesh(sdf, resolution)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB

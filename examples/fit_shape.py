@@ -36,13 +36,13 @@ def torus() -> shapes.Mesh:
     return shapes.extract_mesh(field, 96, box=(-1, -1, -1, 1, 1, 1))
 
 
-def model_and_optimizer(full: bool, steps: int):
+def recipe(full: bool, steps: int):
     """SIREN's configuration, or the benchmark's fastest: a smaller SIREN held to distances."""
     if full:
-        return inr.Siren(256, 3, 1), optax.adam(1e-4), shapes.SDFLoss()
+        return inr.Siren(256, 3, 1), optax.adam(1e-4), shapes.SDFLoss(), shapes.SDFSampling()
     adam = optax.adam(optax.cosine_decay_schedule(3e-4, steps))
-    loss = shapes.SDFLoss(near=0.5, distance=1e2)
-    return inr.Siren(128, 3, 1, first_w0=15.0), adam, loss
+    loss, sampling = shapes.SDFLoss(distance=1e2), shapes.SDFSampling(near=0.5)
+    return inr.Siren(128, 3, 1, first_w0=15.0), adam, loss, sampling
 
 
 def draw_mesh(ax, mesh: shapes.Mesh, title: str):
@@ -86,9 +86,9 @@ def main(argv=None):
     steps = args.steps or (10_000 if args.full else 300)
     truth = shapes.load_mesh(args.mesh) if args.mesh else torus()
     points, normals = shapes.sample_surface(truth, args.samples, seed=0)
-    model, optimizer, loss = model_and_optimizer(args.full, steps)
+    model, optimizer, loss, sampling = recipe(args.full, steps)
     sdf = shapes.fit_sdf(points, normals, model=model, optimizer=optimizer, steps=steps,
-                         batch=5000, loss=loss, progress=True)  # fmt: skip
+                         points=10_000, loss=loss, sampling=sampling, progress=True)  # fmt: skip
     mesh = shapes.extract_mesh(sdf, args.resolution)
     shapes.save_mesh(Path(args.out).with_suffix(".obj"), mesh)
     unit = lambda m: shapes.Mesh(np.asarray(sdf.transform.to_field(m.vertices)), m.faces)  # noqa: E731

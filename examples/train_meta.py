@@ -62,7 +62,7 @@ def main(argv=None):
     p.add_argument("--inner-lr", type=float, default=1e-2, help="inner rate (where learned starts)")
     p.add_argument("--fixed-rates", action="store_true", help="no Meta-SGD: keep inner-lr")
     p.add_argument("--outer-lr", type=float, default=3e-5, help="Adam's rate in the outer loop")
-    p.add_argument("--batch", type=int, default=3, help="signals per outer step")
+    p.add_argument("--batch-size", type=int, default=3, help="signals per outer step")
     p.add_argument("--steps", type=int, default=1000, help="outer steps in all (resume adds)")
     p.add_argument("--log-every", type=int, default=25, help="steps per line of metrics.jsonl")
     p.add_argument("--checkpoint-dir", type=Path, help="save and resume here (and metrics.jsonl)")
@@ -79,7 +79,7 @@ def main(argv=None):
         inner_steps=args.inner_steps,
         inner_lr=args.inner_lr,
         learn_rates=not args.fixed_rates and args.method != "reptile",
-        batch=args.batch,
+        batch_size=args.batch_size,
         steps=args.steps,
         log_every=args.log_every,
     )

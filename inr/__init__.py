@@ -22,15 +22,9 @@ from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
-from inr.fit import (
-    DEFAULT_OPTIMIZER,
-    TARGETS,
-    fit_gradients,
-    fit_image,
-    fit_images,
-    fit_signal,
-    fit_signals,
-)
+from inr.fitting import DEFAULT_OPTIMIZER, Stack, fit, stack
+from inr.gridded import TARGETS, fit_gradients, fit_image, fit_images, fit_signal, fit_signals
+from inr.init import Init, learned_sgd
 from inr.interpolation import resize
 from inr.io import load_image, save_image
 from inr.media import load_audio, load_video, save_audio, save_video
@@ -48,6 +42,8 @@ from inr.nn import (
     siren_first_init,
     siren_hidden_init,
 )
+from inr.objective import Objective, step_key, streams
+from inr.objectives import ANNEAL, ImageGradients, ImageLaplacian, SignalValues
 from inr.poisson import (
     color_change,
     divergence,
@@ -61,6 +57,7 @@ from inr.poisson import (
     seamless_clone,
     texture_flatten,
 )
+from inr.progress import TextProgress
 from inr.render import evaluate_chunked
 from inr.restorator import (
     Checkpoints,
@@ -72,10 +69,12 @@ from inr.restorator import (
     train_restorator,
 )
 from inr.result import FitResult
+from inr.signal import Layout
 
 __version__ = "0.3.0"
 
 __all__ = [
+    "ANNEAL",
     "DEFAULT_OPTIMIZER",
     "MLP",
     "SAMPLE_IMAGES",
@@ -84,11 +83,19 @@ __all__ = [
     "FitResult",
     "FourierFeatures",
     "HashGrid",
+    "ImageGradients",
+    "ImageLaplacian",
+    "Init",
+    "Layout",
+    "Objective",
     "PositionalEncoding",
     "Restorator",
     "RestoratorConfig",
+    "SignalValues",
     "SineLayer",
     "Siren",
+    "Stack",
+    "TextProgress",
     "TrainConfig",
     "cell_axes",
     "color_change",
@@ -99,6 +106,7 @@ __all__ = [
     "evaluate_chunked",
     "fast_cos",
     "fast_sin",
+    "fit",
     "fit_gradients",
     "fit_image",
     "fit_images",
@@ -110,6 +118,7 @@ __all__ = [
     "image_gradient",
     "laplacian",
     "laplacian_5pt",
+    "learned_sgd",
     "load_audio",
     "load_image",
     "load_restorator",
@@ -138,6 +147,9 @@ __all__ = [
     "siren_first_init",
     "siren_hidden_init",
     "ssim",
+    "stack",
+    "step_key",
+    "streams",
     "texture_flatten",
     "train_restorator",
     "ycbcr_to_rgb",

@@ -21,7 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 import orbax.checkpoint as ocp
 
 from inr._validate import as_positive_int
@@ -31,8 +33,10 @@ __all__ = [
     "Checkpoints",
     "MetricsLog",
     "as_checkpoints",
+    "differences",
     "fingerprint",
     "open_manager",
+    "optimizer_probe",
     "restore",
     "resume",
     "save",
@@ -130,23 +134,65 @@ def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, 
     ``abstract_state`` (a pytree like the state, e.g. the freshly initialised
     one placed on the current mesh) gives the structure, with optax's named
     tuples, and the sharding of every leaf: a checkpoint restores onto any
-    mesh.  Without it the state is nested dicts replicated on every device.
+    mesh.  Without it, or for its top-level entries that are ``None`` (a
+    history whose length the checkpoint knows), the checkpoint's own
+    structure is restored as nested dicts replicated on every device.
     """
     step = manager.latest_step()
     if step is None:
         return None
+    # The devices that saved it may not exist here: place it on these.
+    everywhere = replicated(make_mesh())
+    saved = manager.item_metadata(step)["state"]
+    as_saved = lambda tree: jax.tree.map(  # noqa: E731
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=everywhere), tree
+    )
     if abstract_state is None:
-        # The devices that saved it may not exist here: place it on these.
-        everywhere = replicated(make_mesh())
-        saved = manager.item_metadata(step)["state"]
-        abstract_state = jax.tree.map(
-            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=everywhere), saved
-        )
+        abstract_state = as_saved(saved)
+    elif isinstance(abstract_state, dict):
+        abstract_state = {k: as_saved(saved[k]) if v is None else v
+                          for k, v in abstract_state.items()}  # fmt: skip
     args = ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
     )
     restored = manager.restore(step, args=args)
     return restored["state"], restored["meta"]
+
+
+def differences(saved: dict, run: dict) -> list[str]:
+    """The names of the settings in which a saved run's record differs from ``run``'s.
+
+    Lists of numbers (an optimiser's probe) compare to float32 rounding
+    across machines; a setting one record lacks is ``None`` there.
+    """
+    names = sorted(set(saved) | set(run))
+    return [k for k in names if not _same(saved.get(k), run.get(k))]
+
+
+def _same(a, b) -> bool:
+    numbers = isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+    if numbers and a and all(isinstance(v, float) for v in a + b):
+        return bool(np.allclose(a, b, rtol=1e-5, atol=1e-12))
+    return a == b
+
+
+def optimizer_probe(tx: optax.GradientTransformation, updates: int = 8) -> list[float]:
+    """What ``tx`` does, as numbers: its first ``updates`` steps on a fixed problem.
+
+    Three parameters, gradients that change sign and size (some past a
+    unit norm, where a clip acts): two optimisers with the same rates,
+    schedule start, clip and decay give the same list, to float32 rounding.
+    """
+    out = []
+    with jax.default_device(jax.local_devices(backend="cpu")[0]):  # the same on every machine
+        params = jnp.array([0.5, -1.0, 2.0])
+        state = tx.init(params)
+        for k in range(updates):
+            grad = jnp.array([1.0, -2.0, 3.0]) * np.cos(k + 1.0) * (3.0 if k % 2 else 0.1)
+            step, state = tx.update(grad, state, params)
+            params = optax.apply_updates(params, step)
+            out += [float(v) for v in jax.device_get(step)]
+    return out
 
 
 def resume(saving: Checkpoints, state: dict, changed: Callable[[dict], list[str]]):

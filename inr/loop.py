@@ -1,16 +1,25 @@
-"""The optimisation loop every fit shares: one ``lax.scan`` of optax steps.
+"""The one optimisation loop of every fit: any objective, ``lax.scan`` of optax steps.
 
-:func:`run` initialises a network (or a batch of them), trains it in
-compiled chunks of steps (one chunk when nothing reports progress) and
-collects the per-step history.  A batch of fits is ``vmap``-ed, ``group``
-fits at a time, under ``shard_map`` over the mesh's ``"data"`` axis: the
-fits never talk to each other, so the devices do not either.  What each
-step minimises is :func:`inr.objectives.loss`.
+Step ``s`` draws its batch from the objective (``objective.draw(key, s)``,
+:mod:`inr.objective`), differentiates ``objective.loss`` and applies the
+optimiser's update; ``n`` steps run as one compiled ``lax.scan`` and
+report their per-step metrics.  :func:`run` initialises the network (or
+starts from given parameters), runs the steps in chunks that end where a
+report or a checkpoint is due (one chunk when neither is), and collects
+the history.
+
+A *stack* of objectives (every leaf with a leading fit axis) trains one
+network per objective: ``_train`` is ``vmap``-ed, ``group`` fits at a time,
+under ``shard_map`` over the mesh's ``"data"`` axis; the fits never talk to
+each other, so the devices do not either, and every fit sees the same
+draws.  One fit on several devices splits its points instead: each leaf of
+a step's batch whose leading axis is the objective's ``points`` is sharded
+over ``"data"`` (the same sums, in parts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from functools import partial
 
 import jax
@@ -19,94 +28,88 @@ import numpy as np
 import optax
 from jax.sharding import PartitionSpec as P
 
-from inr.distributed import DATA, data_size, pad_rows, to_host
-from inr.objectives import loss
+from inr import checkpoint
+from inr.checkpoint import MetricsLog
+from inr.distributed import DATA, as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
+from inr.progress import as_progress
 
-__all__ = ["fit_keys", "group_size", "mean_value", "run"]
+__all__ = ["REPORT_EVERY", "fit_keys", "group_size", "run"]
 
-_LOG_EVERY = 100
+REPORT_EVERY = 100
+"""Steps per compiled chunk when a run reports progress."""
 
 
-def _train(model, optimizer, target, points, n_steps, params, opt_state, start, batch, split=None):
+def _split(batch, split, points: int):
+    """``batch`` with each leaf of ``points`` rows sharded by ``split`` (``None``: as it is)."""
+    if split is None:
+        return batch
+
+    def one(x):
+        if jnp.ndim(x) == 0 or x.shape[0] != points:
+            return x
+        return jax.lax.with_sharding_constraint(x, split)
+
+    return jax.tree.map(one, batch)
+
+
+def _train(model, optimizer, n_steps, objective, key, params, opt_state, start, split=None):
     """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
 
-    ``target``: a target of :func:`inr.objectives.loss`, or an objective of
-    its own called as ``target(model, params, batch, step, points=points)``
-    and returning what ``loss`` does.  ``points``: ``None`` (every sample
-    each step) or the random samples per step.  ``split``: ``None``, or the
-    sharding of one fit's points over a mesh (data parallelism with the same
-    numbers as one device).
-
-    Returns the new state and the per-step ``(loss, psnr)`` history.
+    Returns the new parameters and optimiser state, and the per-step metrics
+    (``{name: (n_steps,)}``).
     """
-    if callable(target):  # an objective of its own, such as inr.shapes.SDFLoss
-        objective = partial(target, model, points=points)
-    else:
-        objective = partial(loss, model, target, points=points, split=split)
 
     def step(carry, i):
         params, opt_state = carry
-        (_, (value, psnr)), grads = jax.value_and_grad(objective, has_aux=True)(
-            params, batch, start + i
-        )
+        batch = _split(objective.draw(key, start + i), split, objective.points)
+        grads, metrics = jax.grad(lambda p: objective.loss(model, p, batch), has_aux=True)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), (value, psnr)
+        return (optax.apply_updates(params, updates), opt_state), metrics
 
-    (params, opt_state), (values, psnr) = jax.lax.scan(
-        step, (params, opt_state), jnp.arange(n_steps)
-    )
-    return params, opt_state, values, psnr
+    (params, opt_state), metrics = jax.lax.scan(step, (params, opt_state), jnp.arange(n_steps))
+    return params, opt_state, metrics
 
 
-_train_one = jax.jit(
-    _train, static_argnums=(0, 1, 2, 3, 4), static_argnames="split", donate_argnums=(5, 6)
-)
+_train_one = jax.jit(_train, static_argnums=(0, 1, 2), static_argnames="split",
+                     donate_argnums=(5, 6))  # fmt: skip
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4, 5, 6), donate_argnums=(7, 8))
-def _train_many(
-    model, optimizer, target, points, n_steps, group, mesh, params, opt_state, start, batch
-):
-    """``_train`` vmapped over images, ``group`` images at a time, on each device of ``mesh``.
+@partial(jax.jit, static_argnums=(0, 1, 2, 3, 4), donate_argnums=(7, 8))
+def _train_many(model, optimizer, n_steps, group, mesh, objective, key, params, opt_state, start):
+    """``_train`` for a stack of objectives, ``group`` fits at a time, on each device of ``mesh``.
 
     Fully vmapped, XLA's CPU batched matmuls are slower than separate ones
     once a batch's activations leave the cache; ``lax.map`` over vmapped
-    groups keeps both.  The image axis is split over the mesh's ``"data"``
-    axis: fits never talk to each other, so the devices do not either.
+    groups keeps both.
     """
 
-    def local(params, opt_state, batch):
+    def local(objective, params, opt_state, key, start):
         def fit(args):
-            return _train(model, optimizer, target, points, n_steps, *args[:2], start, args[2])
+            return _train(model, optimizer, n_steps, args[0], key, *args[1:], start)
 
-        return jax.lax.map(fit, (params, opt_state, batch), batch_size=group)
+        return jax.lax.map(fit, (objective, params, opt_state), batch_size=group)
 
     spec = P(DATA)
     # No collectives to type-check (check_vma): a body that never talks may
     # hold calls, such as Pallas kernels, that do not carry the mesh axes.
-    return jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)(
-        params, opt_state, batch
-    )
+    return jax.shard_map(local, mesh=mesh, in_specs=(spec, spec, spec, P(), P()),
+                         out_specs=spec, check_vma=False)(
+        objective, params, opt_state, key, start)  # fmt: skip
 
 
-# Activations per vmapped group of images, in floats.  On a CPU a group
-# must fit in L2 (~4 MiB) or batched matmuls slow down; an accelerator wants
-# the whole batch at once (small groups leave a GPU launch-bound), bounded
-# only so that memory stays modest.
+# Activations per vmapped group of fits, in floats.  On a CPU a group must
+# fit in L2 (~4 MiB) or batched matmuls slow down; an accelerator wants the
+# whole batch at once (small groups leave a GPU launch-bound), bounded only
+# so that memory stays modest.
 _GROUP_FLOATS_CPU = 2**20
 _GROUP_FLOATS_ACCELERATOR = 2**26
 
 
 def group_size(mesh, n_points: int, width: int, per_device: int) -> int:
-    """How many images each device trains as one vmapped group."""
+    """How many fits each device trains as one vmapped group."""
     cpu = mesh.devices.flat[0].platform == "cpu"
     floats = _GROUP_FLOATS_CPU if cpu else _GROUP_FLOATS_ACCELERATOR
     return int(np.clip(floats // (n_points * width), 1, per_device))
-
-
-def _init(model, optimizer, dims, key):
-    params = model.init(key, jnp.zeros((1, dims), jnp.float32))
-    return params, optimizer.init(params)
 
 
 @partial(jax.jit, static_argnums=1)
@@ -115,8 +118,13 @@ def fit_keys(seed, n: int) -> jax.Array:
     return jax.vmap(jax.random.PRNGKey)(seed + jnp.arange(n))
 
 
-_init_one = jax.jit(_init, static_argnums=(0, 1, 2))
-_init_many = jax.jit(jax.vmap(_init, in_axes=(None, None, None, 0)), static_argnums=(0, 1, 2))
+def _init(model, optimizer, objective, key):
+    params = objective.init(model, key)
+    return params, optimizer.init(params)
+
+
+_init_one = jax.jit(_init, static_argnums=(0, 1))
+_init_many = jax.jit(jax.vmap(_init, in_axes=(None, None, 0, 0)), static_argnums=(0, 1))
 
 
 @partial(jax.jit, static_argnums=(0, 2))
@@ -128,81 +136,117 @@ def _from_start(optimizer, params, rows: int | None):
     return params, optimizer.init(params)
 
 
-@partial(jax.jit, static_argnums=0)
-def mean_value(model, params, xy):
-    """The network's mean output over ``xy``, ``(C,)``."""
-    return jnp.mean(model.apply(params, xy), axis=0)
+def _program(objective, model, optimizer, seed: int, mesh, stacked: bool, start):
+    """``(train(n, params, opt_state, first), params, opt_state, rows)`` for one fit or a stack.
 
-
-def _report(progress) -> Callable | None:
-    if progress is True:
-        return lambda step, total, loss, psnr: print(
-            f"step {step:>6}/{total}  loss {loss:.3e}  psnr {psnr:6.2f} dB", flush=True
-        )
-    return progress or None
-
-
-def run(problem, steps, keys, batch, progress, mesh=None, split=None, start=None):
-    """Initialise, train in chunks of ``_LOG_EVERY`` steps, collect history.
-
-    ``problem`` is the static ``(model, optimizer, target, points, dims,
-    n_points)``: ``n_points`` the points one step evaluates.  With a
-    ``mesh`` the inputs are batched over fits (leading axis), padded to a
-    multiple of the mesh's ``"data"`` size by repeating the last fit; the
-    padding is dropped from the results.  ``split`` shards one fit's points.
-    ``start``: parameters every fit starts from (``None``: initialised from
-    ``keys``).
+    A stack is padded to a multiple of the mesh's ``"data"`` size by
+    repeating its last objective; ``rows`` selects the real fits.
     """
-    model, optimizer, target, points, dims, n_points = problem
-    if mesh is not None:
-        n_images = keys.shape[0]
-        per_device = -(-n_images // data_size(mesh))
-
-        def pad(x):
-            return pad_rows(x, per_device * data_size(mesh))
-
-        keys, batch = pad(keys), jax.tree.map(pad, batch)
-        width = getattr(model, "hidden_features", 256)
-        group = group_size(mesh, n_points, width, per_device)
+    key = jax.random.PRNGKey(seed)
+    if not stacked:
+        mesh = None if mesh is None else as_mesh(mesh)
+        devices = 1 if mesh is None else data_size(mesh)
+        split = data_sharding(mesh) if devices > 1 and objective.points % devices == 0 else None
 
         def train(n, *state):
-            return _train_many(model, optimizer, target, points, n, group, mesh, *state)
+            return _train_one(model, optimizer, n, objective, key, *state, split=split)
 
-        init, real = _init_many, slice(0, n_images)
-    else:
+        if start is None:
+            return train, *_init_one(model, optimizer, objective, key), ...
+        return train, *_from_start(optimizer, start, None), ...
+    mesh = local_mesh() if mesh is None else as_mesh(mesh)
+    fits = jax.tree.leaves(objective)[0].shape[0]
+    per_device = -(-fits // data_size(mesh))
+    padded = jax.tree.map(lambda x: pad_rows(x, per_device * data_size(mesh)), objective)
+    group = group_size(mesh, objective.points, getattr(model, "hidden_features", 256), per_device)
 
-        def train(n, *state):
-            return _train_one(model, optimizer, target, points, n, *state, split=split)
+    def train(n, *state):
+        return _train_many(model, optimizer, n, group, mesh, padded, key, *state)
 
-        init, real = _init_one, ...
+    keys = fit_keys(seed, per_device * data_size(mesh))
     if start is None:
-        params, opt_state = init(model, optimizer, dims, keys)
+        state = _init_many(model, optimizer, padded, keys)
     else:
-        params, opt_state = _from_start(optimizer, start, None if mesh is None else keys.shape[0])
-    report = _report(progress)
-    chunk = min(steps, _LOG_EVERY) if report else steps
-    losses, psnrs, done = [], [], 0
-    while done < steps:
-        n = min(chunk, steps - done)
-        params, opt_state, value, psnr = train(n, params, opt_state, jnp.int32(done), batch)
-        losses.append(value)
-        psnrs.append(psnr)
-        done += n
-        if report:
-            report(
-                done,
-                steps,
-                float(jnp.mean(value[real][..., -1])),
-                float(jnp.mean(psnr[real][..., -1])),
-            )
-    history = {
-        "loss": np.concatenate([to_host(x) for x in losses], axis=-1)[real],
-        "psnr": np.concatenate([to_host(x) for x in psnrs], axis=-1)[real],
-    }
-    if not np.all(np.isfinite(history["loss"][..., -1])):
+        state = _from_start(optimizer, start, keys.shape[0])
+    return train, *state, slice(0, fits)
+
+
+def _chunks(first: int, steps: int, every: int | None, save_every: int | None):
+    """``(first, count)`` runs of steps, each ending at a report, a checkpoint or the end."""
+    step = first
+    while step < steps:
+        ends = [steps] + [(step // k + 1) * k for k in (every, save_every) if k]
+        stop = min(ends)
+        yield step, stop - step
+        step = stop
+
+
+def _last(metrics, rows) -> dict:
+    """The last step's metrics, averaged over the real fits: ``{name: float}``."""
+    return {k: float(np.mean(to_host(v)[rows][..., -1])) for k, v in metrics.items()}
+
+
+def _resume(saving, state: dict, record: dict):
+    """``(manager, state, history)``: the folder's run where it stopped, or a fresh start."""
+    manager, state = checkpoint.resume(
+        saving, {**state, "history": None}, lambda saved: checkpoint.differences(saved, record)
+    )
+    return manager, state, state.pop("history") or {}
+
+
+def _joined(chunks: list[dict]) -> dict:
+    """The per-step metrics of consecutive chunks as ``{name: (..., steps)}`` host arrays."""
+    return {k: np.concatenate([to_host(c[k]) for c in chunks], axis=-1) for k in chunks[0]}
+
+
+def run(objective, model, optimizer, steps: int, *, seed: int = 0, start=None, progress=None,
+        mesh=None, stacked: bool = False, checkpoints=None, record=None,
+        every: int = REPORT_EVERY):  # fmt: skip
+    """Fit ``model`` to ``objective``: ``(params, history, seconds)``.
+
+    ``seed`` gives the fit's key (:func:`inr.objective.step_key`) and the
+    initialisation (``PRNGKey(seed + i)`` for fit ``i`` of a stack);
+    ``start`` parameters replace the initialisation.  ``progress`` as
+    :mod:`inr.progress`; ``checkpoints`` (a :class:`~inr.checkpoint.Checkpoints`)
+    saves every ``save_every`` steps with ``record`` (what a resumed run must
+    agree with) and resumes the run found there, and ``metrics.jsonl``
+    gains a line every ``every`` steps.  ``history`` is ``{name: (steps,)}``
+    (``(N, steps)`` for a stack) NumPy arrays; ``seconds`` is the wall time
+    over every resumed piece.
+    """
+    train, params, opt_state, rows = _program(objective, model, optimizer, seed, mesh, stacked,
+                                              start)  # fmt: skip
+    report, saving = as_progress(progress), checkpoint.as_checkpoints(checkpoints)
+    state, chunks, manager = {"params": params, "opt_state": opt_state, "step": 0}, [], None
+    if saving is not None:
+        manager, state, history = _resume(saving, {**state, "step": jnp.int32(0)}, record or {})
+        chunks = [history] if history else []
+    log = MetricsLog(saving and saving.directory / "metrics.jsonl", int(state["step"]))
+    began = time.perf_counter() - log.last.get("elapsed_s", 0.0)
+    cadence = every if report or saving else None
+    try:
+        for first, n in _chunks(int(state["step"]), steps, cadence, saving and saving.save_every):
+            params, opt_state, metrics = train(n, state["params"], state["opt_state"], first)
+            done = first + n
+            state = {"params": params, "opt_state": opt_state, "step": jnp.int32(done)}
+            chunks.append(metrics)
+            if cadence is None:
+                continue
+            last = _last(metrics, rows)
+            if report:
+                report(done, steps, last)
+            log.write({"step": done, **last, "elapsed_s": time.perf_counter() - began})
+            if saving and (done % saving.save_every == 0 or done == steps):
+                checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
+    finally:
+        if manager is not None:
+            manager.close()
+    history = {k: v[rows] for k, v in _joined(chunks).items()} if chunks else {}
+    if "loss" in history and not np.all(np.isfinite(history["loss"][..., -1])):
         raise FloatingPointError(
             "the fit diverged (its loss is not finite): check the optimizer's learning rate"
         )
-    if real is not ... and keys.shape[0] > real.stop:  # slicing costs a dispatch per leaf
-        params = jax.tree.map(lambda x: x[real], params)
-    return params, history
+    params = state["params"]
+    if stacked and jax.tree.leaves(params)[0].shape[0] > rows.stop:
+        params = jax.tree.map(lambda x: x[rows], params)
+    return params, history, time.perf_counter() - began

@@ -1,73 +1,154 @@
-"""What a fit minimises: targets, losses and their units.
+"""Objectives of gridded signals: their values, an image's gradients or Laplacian.
 
-The three supervision modes of Sitzmann et al. 2020 (Sec. 4.1):
+The three supervision modes of Sitzmann et al. 2020 (Sec. 4.1), each an
+:class:`~inr.objective.Objective`:
 
-* ``"values"``: ``min ||f(x) - u(x)||^2`` over pixel centres;
-* ``"gradients"``: ``min ||grad f - grad u||^2``, the network's gradient by
-  autodiff, the image's by forward differences (:func:`inr.image_gradient`);
-* ``"laplacian"``: ``min ||lap f - lap u||^2``, the 5-point Laplacian.
+* :class:`SignalValues`: ``min ||f(x) - u(x)||^2`` over the cell centres of
+  any gridded signal (1 to 3 axes), every sample or ``points`` drawn per
+  step;
+* :class:`ImageGradients`: ``min ||grad f - grad u||^2``, the network's
+  gradient by autodiff, the image's by forward differences
+  (:func:`inr.image_gradient`);
+* :class:`ImageLaplacian`: ``min ||lap f - lap u||^2``, the 5-point Laplacian.
 
-Forward differences estimate the derivative *between* two pixels, so the
-network's x-derivative is taken half a pixel to the right of each centre
-and its y-derivative half a pixel below: the same staggered grid as the
-Poisson solvers, which is what makes a SIREN fitted to a gradient field
-agree with the exact least-squares reconstruction.
+Units: the network fits ``v = (u - mid) / half`` for the signal's value
+range (:mod:`inr.signal`; ``2u - 1`` for an image).  Derivatives are in
+intensity per pixel.  Forward differences estimate the derivative
+*between* two pixels, so the network's x-derivative is taken half a pixel
+to the right of each centre and its y-derivative half a pixel below: the
+staggered grid of the Poisson solvers, which is what makes a SIREN fitted
+to a gradient field agree with the exact least-squares reconstruction.
 
 Gradient supervision fixes low frequencies slowly: the Poisson operator's
 smallest eigenvalues shrink as 1/N^2, so a smooth error of the whole image
-barely moves the loss.  For ``"gradients"`` the loss therefore adds, during
-the first ``ANNEAL`` (70%) of the steps with a weight falling linearly to
-zero, multi-scale terms built from the gradient field alone: for
-``k = 2, 4, 8, ...`` pixels, ``(1/k) mean (f(p + k e) - f(p) - D_k(p))^2``
-along rows and columns, where ``D_k(p)`` is the sum of the ``k`` target
-differences between ``p`` and ``p + k e`` (what the field says the
-``k``-pixel difference is).  The last 30% minimise the paper's loss alone,
+barely moves the loss.  :class:`ImageGradients` therefore adds, until step
+``anneal_until`` with a weight falling linearly to zero, multi-scale terms
+built from the gradient field alone: for ``k = 2, 4, 8, ...`` pixels,
+``(1/k) mean (f(p + k e) - f(p) - D_k(p))^2`` along rows and columns,
+where ``D_k(p)`` is the sum of the ``k`` target differences between ``p``
+and ``p + k e``.  The rest of the fit minimises the paper's loss alone,
 whose minimiser, for a smooth network such as SIREN, is the Poisson
 least-squares image.  On the 128x128 "max" merge of camera and coins, 300
 steps at ``lr=3e-4`` reach 34.6 dB against the exact Poisson merge with
-these terms and 23.4 dB without them.
-
-``anneal=None`` keeps the terms at full weight to the end.  A hash grid
-needs that: its derivatives at the supervised points do not pin its values
-between them (it has far more parameters than there are points, and each
-cell's interpolation is local), so under the paper's loss alone its pixel
-values drift while the loss still falls.  For the gradient of an image the
-terms are consistent with the paper's loss (the image makes both zero);
-for a field that is not a gradient, such as a merge, they pull the result
-slightly towards agreeing with the field over longer distances.
-
-Units: the network fits ``2u - 1`` (the reference's [-1, 1] normalisation);
-results are mapped back to [0, 1].  Derivatives are in intensity per pixel.
-A fit of values draws its points and targets from a signal of any number
-of axes kept on the device (:mod:`inr.signal`); the derivative targets are
-an image's (two axes).
+these terms (until 70% of the steps, :data:`ANNEAL`) and 23.4 dB without.
+A hash grid needs them to the end (``anneal_until=inf``): its derivatives
+at the supervised points do not pin its values between them, so under the
+paper's loss alone its pixel values drift while the loss still falls.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Annotated
 
 import chex
-import flax.linen as nn
+import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.coords import grid
+from inr._validate import as_channel_values, as_image, as_images, as_positive_int
+from inr.coords import cell_axes, grid, points_from_axes
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
+from inr.objective import Objective, step_key
 from inr.poisson.operators import forward_gradient, neumann_laplacian
-from inr.signal import draw
+from inr.signal import Layout, as_signal, coordinates, network_scale
 
-__all__ = ["ANNEAL", "TARGETS", "loss", "problem", "problems"]
+__all__ = ["ANNEAL", "ImageGradients", "ImageLaplacian", "SignalValues", "psnr_from_mse"]
 
-TARGETS = ("values", "gradients", "laplacian")
-ANNEAL = 0.7  # fraction of the steps with multi-scale terms in gradient fits
+ANNEAL = 0.7
+"""The default share of a gradient fit's steps that carries the multi-scale terms."""
+
+
+def psnr_from_mse(mse_net_units: jax.Array) -> jax.Array:
+    """PSNR (dB) relative to the value range's width, from an MSE in network units."""
+    # Network units span 2 for the range, so its scale's MSE is a quarter.
+    return -10.0 * jnp.log10(mse_net_units / 4.0)
+
+
+def _static(default=None):
+    return flax.struct.field(pytree_node=False, default=default)
+
+
+class SignalValues(Objective):
+    """The values of a gridded signal, every sample or ``points`` random ones per step.
+
+    Build it with :meth:`create`.  The samples stay on the device in their
+    own dtype (a uint8 video is a quarter of its float32 size), and a
+    random step decodes only the points it draws: memory is bounded by
+    ``points``, not by the signal.  A random draw is uniform with
+    replacement, a function of the fit's key and the step.
+
+    Attributes:
+      samples: ``(n, C)`` in their storage dtype, row-major over the grid.
+      axes: the per-axis cell centres, coordinate order.
+      scale: ``(3,)``: ``v = samples / scale[0] * scale[1] + scale[2]``.
+      layout: the signal's :class:`~inr.signal.Layout` (static).
+      points: the samples one step evaluates (static).
+      random: whether a step draws ``points`` at random (else every sample).
+    """
+
+    samples: Annotated[jax.Array, "n C"]
+    axes: tuple
+    scale: Annotated[jax.Array, "3"]
+    layout: Layout = _static()
+    points: int = _static(0)
+    random: bool = _static(False)
+
+    @classmethod
+    def create(cls, signal, *, points=None, dims=None, value_range=None, batched=False):
+        """From a signal as :func:`inr.signal.as_signal` reads it (``batched``: a stack of them).
+
+        ``points``: ``None`` for every sample at every step, or the samples
+        drawn per step.  A stack's leaves all carry its leading axis.
+        """
+        name = "signals" if batched else "signal"
+        samples, layout = as_signal(signal, dims, value_range, name, batched=batched)
+        return cls.from_samples(samples, layout, points)
+
+    @classmethod
+    def from_samples(cls, samples: np.ndarray, layout: Layout, points=None):
+        """From :func:`inr.signal.as_signal`'s samples ``(n, C)`` or ``(N, n, C)``."""
+        n = samples.shape[-2]
+        random = points is not None
+        points = as_positive_int(points, "points") if random else n
+        axes, scale = cell_axes(layout.grid), network_scale(samples.dtype, layout)
+        if samples.ndim == 3:
+            lead = lambda a: np.broadcast_to(a, (samples.shape[0], *a.shape))  # noqa: E731
+            axes, scale = tuple(map(lead, axes)), lead(scale)
+        put = partial(jax.tree.map, jnp.asarray)
+        return cls(put(samples), put(axes), put(scale), layout, points, random)
+
+    @property
+    def dims(self) -> int:
+        return self.layout.dims
+
+    @property
+    def channels(self) -> int:
+        return self.layout.channels
+
+    def draw(self, key, step):
+        """``(coordinates (m, d), targets (m, C))`` in network units."""
+        if not self.random:
+            return points_from_axes(*self.axes), self._decode(self.samples)
+        pick = jax.random.randint(step_key(key, step), (self.points,), 0, self.samples.shape[0])
+        return coordinates(pick, self.axes), self._decode(self.samples[pick])
+
+    def _decode(self, samples):
+        return samples.astype(jnp.float32) / self.scale[0] * self.scale[1] + self.scale[2]
+
+    def loss(self, model, params, batch):
+        """Mean squared error in network units, and its PSNR."""
+        x, target = batch
+        v = model.apply(params, x)
+        chex.assert_equal_shape([v, target])
+        mse = jnp.mean((v - target) ** 2)
+        return mse, {"loss": mse, "psnr": psnr_from_mse(mse)}
 
 
 # --------------------------------------------------------------------------
-# Problem set-up (host side, NumPy): coordinates and targets in network units.
+# Derivatives of an image: targets built once on the host, full batch.
 # --------------------------------------------------------------------------
 
 
@@ -81,86 +162,10 @@ def _differences(g: np.ndarray) -> tuple[tuple, tuple]:
     h, w = g.shape[:2]
     cx = np.concatenate([np.zeros_like(g[:, :1, :, 0]), np.cumsum(g[..., 0], axis=1)], axis=1)
     cy = np.concatenate([np.zeros_like(g[:1, :, :, 1]), np.cumsum(g[..., 1], axis=0)], axis=0)
-    ks = lambda n: [2**i for i in range(1, max(1, (n - 1).bit_length()))]
+    ks = lambda n: [2**i for i in range(1, max(1, (n - 1).bit_length()))]  # noqa: E731
     dx = tuple((cx[:, k:w] - cx[:, : w - k]).astype(np.float32) for k in ks(w))
     dy = tuple((cy[k:h] - cy[: h - k]).astype(np.float32) for k in ks(h))
     return dx, dy
-
-
-def problem(
-    image: np.ndarray | None,
-    grad: np.ndarray | None,
-    target: str,
-    n_steps: int = 1,
-    anneal: float | None = ANNEAL,
-) -> dict:
-    """Coordinates, derivative targets and per-pixel steps for one image, flattened.
-
-    For ``target`` ``"gradients"`` or ``"laplacian"`` (a fit of values keeps
-    its signal as :func:`inr.signal.store`).  ``image`` is (H, W, C) in
-    [0, 1] (or None when only ``grad`` (H, W, C, 2) is known).  Network
-    units: ``v = 2u - 1``.  A gradient fit's multi-scale terms end after
-    ``anneal * n_steps`` steps (``n_steps`` the fit's length); ``anneal=None``
-    keeps them, ``0`` leaves them out.
-    """
-    h, w = (image if image is not None else grad).shape[:2]
-    xy = grid(h, w).reshape(-1, 2)
-    steps = np.array([2.0 / w, 2.0 / h], np.float32)
-    batch: dict[str, Any] = {"steps": steps}
-    if image is not None:
-        batch["image"] = 2.0 * image.reshape(h * w, -1) - 1.0
-    if target == "gradients":
-        g = 2.0 * (np.asarray(forward_gradient(image)) if grad is None else grad)
-        if min(h, w) > 2 and anneal != 0:
-            batch["dx"], batch["dy"] = _differences(g.reshape(h, w, -1, 2))
-            batch["anneal"] = np.float32(np.inf if anneal is None else anneal * n_steps)
-        g = g.reshape(h * w, -1, 2)
-        batch["xy_x"] = xy + np.array([steps[0] / 2, 0.0], np.float32)
-        batch["xy_y"] = xy + np.array([0.0, steps[1] / 2], np.float32)
-        batch["gx"], batch["gy"] = g[..., 0], g[..., 1]
-        batch["xy"] = xy
-    else:
-        batch["xy"] = xy
-        batch["lap"] = 2.0 * np.asarray(neumann_laplacian(image)).reshape(h * w, -1)
-    return batch
-
-
-# Entries that depend only on the grid, identical for every image of a stack.
-_SHARED = frozenset({"steps", "anneal", "xy", "xy_x", "xy_y"})
-
-
-def problems(
-    images: np.ndarray, target: str, n_steps: int = 1, anneal: float | None = ANNEAL
-) -> dict:
-    """:func:`problem` for a stack ``(N, H, W, C)``: every entry gains a leading ``N``.
-
-    The stack is folded into one ``(H, W, N*C)`` image, because every target
-    is computed channel by channel: the grid and the differences are built
-    once, not once per image, which keeps the host's share of a batched fit
-    on an accelerator small.
-    """
-    n, h, w, c = images.shape
-    folded = problem(np.moveaxis(images, 0, 2).reshape(h, w, n * c), None, target, n_steps, anneal)
-
-    def unfold(x):  # (..., N*C) -> (N, ..., C)
-        x = np.asarray(x)
-        return np.moveaxis(x.reshape(*x.shape[:-1], n, c), -2, 0)
-
-    def split(key, v):
-        if key in _SHARED:
-            return np.broadcast_to(v, (n, *np.shape(v)))
-        return tuple(map(unfold, v)) if isinstance(v, tuple) else unfold(v)
-
-    return {key: split(key, v) for key, v in folded.items()}
-
-
-def _centred(v):
-    return v - jnp.mean(v, axis=0, keepdims=True)
-
-
-def _psnr_from_mse(mse_net_units):
-    # Network units span 2, so [0, 1]-scale MSE is a quarter of it.
-    return -10.0 * jnp.log10(mse_net_units / 4.0)
 
 
 def _multiscale(v, dx, dy):
@@ -175,45 +180,168 @@ def _multiscale(v, dx, dy):
     return total
 
 
-def loss(
-    model: nn.Module, target: str, params, batch, step, points: int | None = None, split=None
-) -> tuple[jax.Array, tuple]:
-    """The objective of step ``step``, and (the target's mean squared error, PSNR).
+def _centred(v):
+    return v - jnp.mean(v, axis=0, keepdims=True)
 
-    For ``"values"``, ``batch`` is a signal's :func:`inr.signal.store` and,
-    with ``points``, the error is over that many samples drawn uniformly at
-    step ``step`` (:func:`inr.signal.draw`).
 
-    For derivative targets the image is known only up to a constant, so the
-    PSNR compares mean-centred values (NaN when there is no image).  The
-    reported error is the paper's, without the multi-scale terms.
+def _unfold(x, n: int):
+    """``(..., N*C)`` back to ``(N, ..., C)`` (entry by entry for a tuple)."""
+    if x is None or isinstance(x, tuple):
+        return None if x is None else tuple(_unfold(a, n) for a in x)
+    x = np.asarray(x)
+    return np.moveaxis(x.reshape(*x.shape[:-1], n, x.shape[-1] // n), -2, 0)
+
+
+def _as_folded(image, stack: bool) -> tuple[np.ndarray, Layout, int | None]:
+    """``(H, W, K)`` in [0, 1], the layout and the stack's size: a stack ``(N, H, W, C)``
+    folds into the channels (every target is per channel, so the grid is built once)."""
+    if not stack:
+        img = as_image(image)
+        return img.reshape(*img.shape[:2], -1), Layout(img.shape, 2), None
+    imgs = as_images(image)
+    layout = Layout(imgs.shape[1:], 2)
+    imgs = imgs.reshape(*imgs.shape[:3], -1)
+    n, h, w, c = imgs.shape
+    return np.moveaxis(imgs, 0, 2).reshape(h, w, n * c), layout, n
+
+
+# Entries that depend only on the grid: the same for every image of a stack.
+_SHARED = frozenset({"xy", "steps", "xy_x", "xy_y", "anneal_until"})
+
+
+class _ImageDerivatives(Objective):
+    """What the derivative objectives share: the grid, its steps, the image and its mean."""
+
+    xy: Annotated[jax.Array, "n 2"]
+    steps: Annotated[jax.Array, "2"]  # one pixel in [-1, 1] units along x and y
+    image: Annotated[jax.Array, "n C"] | None  # network units; None when only derivatives
+    mean: Annotated[jax.Array, "C"]  # the result's mean intensity
+    layout: Layout = _static()
+
+    dims = 2
+
+    @classmethod
+    def _build(cls, image, mean, layout, n, **targets):
+        """The objective of ``(H, W, K)`` targets; a stack's entries unfolded to ``(N, ...)``."""
+        h, w = layout.grid
+        fields = {"xy": grid(h, w).reshape(-1, 2), "steps": np.array([2 / w, 2 / h], np.float32),
+                  "image": None if image is None else 2.0 * image.reshape(h * w, -1) - 1.0,
+                  "mean": np.asarray(mean, np.float32), **targets}  # fmt: skip
+        if n is not None:
+            rows = lambda v: np.broadcast_to(v, (n, *np.shape(v)))  # noqa: E731
+            fields = {k: rows(v) if k in _SHARED else _unfold(v, n) for k, v in fields.items()}
+        return cls(**jax.tree.map(jnp.asarray, fields), layout=layout)
+
+    @property
+    def channels(self) -> int:
+        return self.layout.channels
+
+    @property
+    def points(self) -> int:
+        return self.xy.shape[-2]
+
+    def draw(self, key, step):
+        return self
+
+    def _metrics(self, model, params, loss):
+        """The paper's loss and, with an image, the PSNR of mean-centred values."""
+        if self.image is None:
+            return {"loss": loss}
+        v = jax.lax.stop_gradient(model.apply(params, self.xy))
+        mse = jnp.mean((_centred(v) - _centred(self.image)) ** 2)
+        return {"loss": loss, "psnr": psnr_from_mse(mse)}
+
+    def offset(self, model, params):
+        """The image's mean minus the network's: derivatives do not fix a constant."""
+        return self.mean - 0.5 * jnp.mean(model.apply(params, self.xy), axis=0)
+
+
+class ImageGradients(_ImageDerivatives):
+    """An image's forward-difference gradient field, with annealed multi-scale terms.
+
+    Build it with :meth:`create` (an image or a stack) or
+    :meth:`from_gradient` (a given field).  Full batch: every pixel at every
+    step.
     """
-    f = partial(model.apply, params)
-    if target == "values":
-        xy, image = draw(batch, points, step)
-        if split is not None:
-            xy, image = (jax.lax.with_sharding_constraint(a, split) for a in (xy, image))
-        v = f(xy)
-        chex.assert_equal_shape([v, image])
-        loss = jnp.mean((v - image) ** 2)
-        return loss, (loss, _psnr_from_mse(loss))
-    steps = batch["steps"]
-    objective = 0.0
-    if target == "gradients":
+
+    xy_x: Annotated[jax.Array, "n 2"] = None  # half a pixel right of each centre
+    xy_y: Annotated[jax.Array, "n 2"] = None  # half a pixel below
+    gx: Annotated[jax.Array, "n C"] = None
+    gy: Annotated[jax.Array, "n C"] = None
+    dx: tuple = ()  # multi-scale targets along rows (empty: no terms)
+    dy: tuple = ()
+    anneal_until: jax.Array = None  # the step at which the terms' weight reaches zero
+
+    @classmethod
+    def create(cls, image, *, anneal_until=np.inf, stack: bool = False):
+        """From ``image`` ``(H, W[, C])`` in [0, 1] (a stack ``(N, H, W[, C])`` with ``stack``).
+
+        ``anneal_until``: the step at which the multi-scale terms end
+        (``0``: none; ``inf``: never).
+        """
+        folded, layout, n = _as_folded(image, stack)
+        grad = np.asarray(forward_gradient(folded))
+        mean = folded.reshape(-1, folded.shape[-1]).mean(0)
+        return cls._gradients(folded, grad, mean, layout, n, anneal_until)
+
+    @classmethod
+    def from_gradient(cls, grad, mean=0.5, *, anneal_until=np.inf):
+        """From ``grad`` ``(H, W[, C], 2)`` in intensity per pixel, and the result's ``mean``."""
+        g = np.asarray(grad, dtype=np.float32)
+        if g.ndim not in (3, 4) or g.shape[-1] != 2 or 0 in g.shape:
+            raise ValueError(f"grad must be shaped (H, W, 2) or (H, W, C, 2); got shape {g.shape}")
+        if not np.all(np.isfinite(g)):
+            raise ValueError("grad contains NaN or infinite values")
+        g4 = g.reshape(*g.shape[:2], -1, 2)
+        means = np.broadcast_to(as_channel_values(mean, "mean", g4.shape[2]), (g4.shape[2],))
+        return cls._gradients(None, g4, means, Layout(g.shape[:-1], 2), None, anneal_until)
+
+    @classmethod
+    def _gradients(cls, image, grad, mean, layout, n, anneal_until):
+        if isinstance(anneal_until, bool) or not np.isreal(anneal_until) or not anneal_until >= 0:
+            raise ValueError(f"anneal_until must be a step >= 0 or inf; got {anneal_until!r}")
+        h, w = layout.grid
+        g = 2.0 * grad.reshape(h, w, -1, 2)
+        dx, dy = _differences(g) if min(h, w) > 2 and anneal_until != 0 else ((), ())
+        xy, half = grid(h, w).reshape(-1, 2), np.array([1 / w, 1 / h], np.float32)
+        return cls._build(image, mean, layout, n, gx=g[..., 0].reshape(h * w, -1),
+                          gy=g[..., 1].reshape(h * w, -1), dx=dx, dy=dy,
+                          xy_x=xy + half * [1, 0], xy_y=xy + half * [0, 1],
+                          anneal_until=np.float32(anneal_until if dx else 0.0))  # fmt: skip
+
+    def draw(self, key, step):
+        """Every pixel, and the multi-scale terms' weight at ``step``."""
+        return self, jnp.maximum(0.0, 1.0 - step / self.anneal_until)
+
+    def loss(self, model, params, batch):
+        data, weight = batch
+        f = partial(model.apply, params)
         # One directional derivative per staggered point set, not a full gradient.
-        gx = directional_derivative(f, batch["xy_x"], steps * jnp.array([1.0, 0.0]))[1]
-        gy = directional_derivative(f, batch["xy_y"], steps * jnp.array([0.0, 1.0]))[1]
-        loss = jnp.mean((gx - batch["gx"]) ** 2) + jnp.mean((gy - batch["gy"]) ** 2)
-        if "dx" in batch:
-            h, w = batch["dy"][0].shape[0] + 2, batch["dx"][0].shape[1] + 2
-            weight = jnp.maximum(0.0, 1.0 - step / batch["anneal"])
-            v = f(batch["xy"]).reshape(h, w, -1)
-            objective = weight * _multiscale(v, batch["dx"], batch["dy"])
-    else:
-        loss = jnp.mean((field_laplacian(f, batch["xy"], steps) - batch["lap"]) ** 2)
-    objective = objective + loss
-    if "image" not in batch:
-        return objective, (loss, jnp.float32(jnp.nan))
-    v = jax.lax.stop_gradient(f(batch["xy"]))
-    mse = jnp.mean((_centred(v) - _centred(batch["image"])) ** 2)
-    return objective, (loss, _psnr_from_mse(mse))
+        gx = directional_derivative(f, data.xy_x, data.steps * jnp.array([1.0, 0.0]))[1]
+        gy = directional_derivative(f, data.xy_y, data.steps * jnp.array([0.0, 1.0]))[1]
+        loss = jnp.mean((gx - data.gx) ** 2) + jnp.mean((gy - data.gy) ** 2)
+        objective = loss
+        if data.dx:
+            h, w = data.dy[0].shape[0] + 2, data.dx[0].shape[1] + 2
+            v = f(data.xy).reshape(h, w, -1)
+            objective = weight * _multiscale(v, data.dx, data.dy) + loss
+        return objective, data._metrics(model, params, loss)
+
+
+class ImageLaplacian(_ImageDerivatives):
+    """An image's 5-point Laplacian (Neumann boundary); build it with :meth:`create`."""
+
+    lap: Annotated[jax.Array, "n C"] = None
+
+    @classmethod
+    def create(cls, image, *, stack: bool = False):
+        """From ``image`` ``(H, W[, C])`` in [0, 1] (a stack ``(N, H, W[, C])`` with ``stack``)."""
+        folded, layout, n = _as_folded(image, stack)
+        mean = folded.reshape(-1, folded.shape[-1]).mean(0)
+        lap = 2.0 * np.asarray(neumann_laplacian(folded)).reshape(-1, folded.shape[-1])
+        return cls._build(folded, mean, layout, n, lap=lap)
+
+    def loss(self, model, params, batch):
+        f = partial(model.apply, params)
+        loss = jnp.mean((field_laplacian(f, batch.xy, batch.steps) - batch.lap) ** 2)
+        return loss, batch._metrics(model, params, loss)

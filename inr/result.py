@@ -30,6 +30,7 @@ from inr.distributed import as_mesh, local_mesh, replicate, to_host
 from inr.fields import gradient as field_gradient
 from inr.fields import laplacian as field_laplacian
 from inr.render import DEFAULT_CHUNK, evaluate_chunked
+from inr.signal import Layout
 
 __all__ = ["FitResult"]
 
@@ -66,39 +67,61 @@ _at = jax.jit(_over_points, static_argnums=(0, 1, 2, 3))
 
 @flax.struct.dataclass
 class FitResult:
-    """A fitted coordinate network.
+    """A fitted coordinate network: a pytree (it passes through ``jit``).
 
     Attributes:
       params: the network's parameters (a pytree).
       offset: ``(C,)`` (``(N, C)`` batched) intensity offset.
-      history: ``{"loss": (steps,), "psnr": (steps,)}`` NumPy arrays, with a
-        leading ``N`` when batched.
+      history: ``{name: (steps,)}``, the metrics the objective reported at
+        each step (``"loss"``, and ``"psnr"`` where there is a truth), with
+        a leading ``N`` when batched.
       model: the Flax module (static).
-      shape: the fitted signal's shape, ``(N_1, .., N_d[, C])``, such as
-        ``(H, W)`` or ``(H, W, C)`` for an image (static).
-      dims: the number of coordinate axes ``d`` (static).
-      value_range: ``(lo, hi)`` of the signal's values, which the network's
-        -1 and 1 stand for; renders are clipped to it (static).
+      layout: the fitted signal's :class:`~inr.signal.Layout`: its shape,
+        coordinate axes and value range, which renders are clipped to
+        (static; ``None`` for an objective without a grid, whose result
+        evaluates at points but does not render).
     """
 
     params: Any
     offset: jax.Array
-    history: dict = flax.struct.field(pytree_node=False)
+    history: dict
     model: nn.Module = flax.struct.field(pytree_node=False)
-    shape: tuple = flax.struct.field(pytree_node=False)
-    dims: int = flax.struct.field(pytree_node=False, default=2)
-    value_range: tuple = flax.struct.field(pytree_node=False, default=(0.0, 1.0))
+    layout: Layout | None = flax.struct.field(pytree_node=False, default=None)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The fitted signal's shape, ``(N_1, .., N_d[, C])``."""
+        return self._layout().shape
+
+    @property
+    def dims(self) -> int:
+        """The number of coordinate axes."""
+        return self._layout().dims
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """``(lo, hi)``: what the network's -1 and 1 stand for."""
+        return (-1.0, 1.0) if self.layout is None else self.layout.value_range
+
+    def _layout(self) -> Layout:
+        if self.layout is None:
+            raise ValueError(
+                "this fit has no grid (its objective gave no layout): evaluate it at points"
+            )
+        return self.layout
 
     def __repr__(self) -> str:
         model = type(self.model).__name__
         width = getattr(self.model, "hidden_features", None)
         if width is not None:
             model += f" {width}x{getattr(self.model, 'hidden_layers', '?')}"
-        steps = np.shape(self.history["psnr"])[-1]
-        psnr = np.asarray(self.history["psnr"])[..., -1]
+        loss = self.history.get("loss")
+        steps = f", {np.shape(loss)[-1]} steps" if loss is not None else ""
+        psnr = np.asarray(self.history.get("psnr", np.nan))[..., -1:]
         lead = f"{len(self)} fits, " if self.batched else ""
         last = "" if np.all(np.isnan(psnr)) else f", PSNR {np.nanmean(psnr):.2f} dB"
-        return f"FitResult({lead}{model}, shape {self.shape}, {steps} steps{last})"
+        shape = "" if self.layout is None else f", shape {self.shape}"
+        return f"FitResult({lead}{model}{shape}{steps}{last})"
 
     @property
     def batched(self) -> bool:
@@ -110,19 +133,10 @@ class FitResult:
         return self.offset.shape[0]
 
     def __getitem__(self, i: int) -> FitResult:
-        """Image ``i`` of a batched result."""
+        """Fit ``i`` of a batched result."""
         if not self.batched:
             raise TypeError("only a batched FitResult (from fit_images) can be indexed")
-        take = lambda x: x[i]
-        return FitResult(
-            params=jax.tree_util.tree_map(take, self.params),
-            offset=self.offset[i],
-            history={k: v[i] for k, v in self.history.items()},
-            model=self.model,
-            shape=self.shape,
-            dims=self.dims,
-            value_range=self.value_range,
-        )
+        return jax.tree.map(lambda x: x[i], self)
 
     def _batch(self, mesh):
         """``(params, offset, half)`` on ``mesh``'s devices, with a leading fit axis."""
@@ -130,9 +144,11 @@ class FitResult:
         if not self.batched:
             params = jax.tree_util.tree_map(lambda x: x[None], params)
             offset = offset[None]
-        return params, offset, jnp.float32(0.5 * (self.value_range[1] - self.value_range[0]))
+        lo, hi = self.value_range
+        return params, offset, jnp.float32(0.5 * (hi - lo))
 
     def _size(self, shape) -> tuple[int, ...]:
+        self._layout()
         if len(shape) != self.dims:
             raise ValueError(
                 f"size must be {self.dims} positive integers, one per axis of the fitted "
@@ -190,21 +206,22 @@ class FitResult:
 
         For what no grid holds: an oblique slice of a volume, a curve, a
         scattered set of samples.  Points outside [-1, 1] extrapolate.
-        Clipped to the value range unless ``clip=False``; batched results
-        gain a leading axis.  ``chunk`` and ``mesh`` as for :meth:`render`.
+        Clipped to the value range unless ``clip=False`` (a fit without a
+        layout is never clipped); batched results gain a leading axis.
+        ``chunk`` and ``mesh`` as for :meth:`render`.
         """
         x = np.asarray(points, np.float32)
-        if x.ndim < 1 or x.shape[-1] != self.dims or not np.isfinite(x).all():
-            raise ValueError(
-                f"points must be finite and shaped (..., {self.dims}); got shape {x.shape}"
-            )
+        dims = np.shape(x)[-1] if self.layout is None and x.ndim else self.dims
+        if x.ndim < 1 or x.shape[-1] != dims or not np.isfinite(x).all():
+            raise ValueError(f"points must be finite and shaped (..., {dims}); got shape {x.shape}")
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
         params, offset, half = self._batch(mesh)
         per_fit = max(1024, chunk // offset.shape[0])
-        flat = jnp.asarray(x.reshape(-1, self.dims))
+        flat = jnp.asarray(x.reshape(-1, dims))
         out = to_host(_at(self.model, "values", per_fit, mesh, params, offset, flat, None, half))
-        out = out.reshape(offset.shape[0], *x.shape[:-1], *self.shape[self.dims :])
-        out = np.clip(out, *self.value_range) if clip else out
+        channels = out.shape[-1:] if self.layout is None else self.shape[self.dims :]
+        out = out.reshape(offset.shape[0], *x.shape[:-1], *channels)
+        out = np.clip(out, *self.value_range) if clip and self.layout is not None else out
         return out if self.batched else out[0]
 
     def gradient(self, *shape: int, region=None, chunk: int = DEFAULT_CHUNK, mesh=None):

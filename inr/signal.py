@@ -19,10 +19,10 @@ to the range's width.
 
 Large signals.  The samples stay on the device in their own dtype (a uint8
 video is a quarter of its float32 size) and each step decodes only the
-points it draws: :func:`draw` takes ``points`` flat indices uniformly at
-random, a pure function of the fit's seed and the step, and builds their
-coordinates from the per-axis cell centres, so memory is bounded by the
-batch, never by the signal.
+points it draws: ``points`` flat indices uniformly at random, a pure
+function of the fit's key and the step, whose coordinates come from the
+per-axis cell centres (:func:`coordinates`), so memory is bounded by the
+batch, never by the signal (:class:`inr.objectives.SignalValues`).
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.coords import cell_axes, points_from_axes
-
-__all__ = ["Layout", "as_signal", "draw", "store"]
+__all__ = ["Layout", "as_signal", "coordinates", "network_scale"]
 
 # Dtypes kept on the device as they are, and what one unit of each means.
 _DIVISORS = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -125,29 +123,14 @@ def as_signal(
     return samples, layout
 
 
-def store(samples: np.ndarray, layout: Layout, seed: int = 0) -> dict:
-    """The pytree a fit of values keeps on the device (see :func:`draw`).
+def network_scale(dtype, layout: Layout) -> np.ndarray:
+    """``[divisor, a, b]``: a stored sample ``n`` is ``v = a (n / divisor) + b`` in network units.
 
-    ``samples`` is ``(n, C)`` or ``(N, n, C)`` from :func:`as_signal`; the
-    other entries are shared, broadcast over ``N`` so the tree can be
-    ``vmap``-ed.
+    For the range [0, 1], ``v = 2u - 1`` exactly.
     """
     lo, hi = layout.value_range
-    divisor = _DIVISORS.get(samples.dtype, 1.0)
-    shared = {
-        "axes": cell_axes(layout.grid),
-        # u = n / divisor, then v = a u + b: for [0, 1], v = 2u - 1 exactly.
-        "decode": np.array([divisor, 2.0 / (hi - lo), -(hi + lo) / (hi - lo)], np.float32),
-        "key": np.asarray(jax.random.PRNGKey(seed)),
-    }
-    if samples.ndim == 3:
-        shared = jax.tree.map(lambda a: np.broadcast_to(a, (samples.shape[0], *a.shape)), shared)
-    return {"samples": samples, **shared}
-
-
-def _decode(samples, decode) -> jax.Array:
-    u = samples.astype(jnp.float32) / decode[0]
-    return u * decode[1] + decode[2]
+    divisor = _DIVISORS.get(np.dtype(dtype), 1.0)
+    return np.array([divisor, 2.0 / (hi - lo), -(hi + lo) / (hi - lo)], np.float32)
 
 
 def coordinates(index: Annotated[jax.Array, "m"], axes) -> Annotated[jax.Array, "m d"]:
@@ -157,19 +140,3 @@ def coordinates(index: Annotated[jax.Array, "m"], axes) -> Annotated[jax.Array, 
         columns.append(a[index % a.shape[0]])
         index = index // a.shape[0]
     return jnp.stack(columns, axis=-1)
-
-
-def draw(
-    batch: dict, points: int | None, step
-) -> tuple[Annotated[jax.Array, "m d"], Annotated[jax.Array, "m C"]]:
-    """Coordinates and targets (network units) of step ``step``: every sample, or ``points``.
-
-    The random draw is uniform with replacement over the samples, a
-    function of the store's key (the fit's seed) and ``step`` alone.
-    """
-    samples, axes = batch["samples"], batch["axes"]
-    if points is None:
-        return points_from_axes(*axes), _decode(samples, batch["decode"])
-    key = jax.random.fold_in(batch["key"], step)
-    pick = jax.random.randint(key, (points,), 0, samples.shape[0])
-    return coordinates(pick, axes), _decode(samples[pick], batch["decode"])

@@ -101,7 +101,7 @@ def core(data, work: Path) -> dict:
 
     # Functa latents: five faces (not a multiple of 4) split over the devices.
     model = inr.meta.ModulatedSiren(16, 1, 3, latent_features=4)
-    config = inr.meta.MetaConfig(inner_steps=2, batch=2, steps=2)
+    config = inr.meta.MetaConfig(inner_steps=2, batch_size=2, steps=2)
     functa = inr.meta.meta_train(images, model=model, config=config)
     faces = data[:5, :16, :16]
     z1 = inr.meta.fit_latents(faces, functa, mesh=1)

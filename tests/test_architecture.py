@@ -14,6 +14,11 @@ def test_every_module_has_a_layer_and_imports_none_above_it():
     assert graph.upward_imports(graph.graph()) == []
 
 
+def test_the_applications_of_fitting_stand_side_by_side():
+    """Gridded signals, shapes and meta-learning each build on the core, never on another."""
+    assert graph.sideways_imports(graph.graph()) == []
+
+
 def test_no_import_cycle_at_any_granularity():
     assert graph.cycles(graph.graph(every_module=True)) == []
 
@@ -25,4 +30,7 @@ def test_no_module_imports_another_modules_private_name():
 def test_the_checks_can_fail():
     """A cycle and an upward import are found when they are there."""
     assert graph.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert graph.upward_imports({"fit": {"restorator.model"}}) == ["fit -> restorator.model"]
+    assert graph.upward_imports({"gridded": {"restorator.model"}}) == [
+        "gridded -> restorator.model"
+    ]
+    assert graph.sideways_imports({"shapes": {"meta", "loop"}}) == ["shapes -> meta"]

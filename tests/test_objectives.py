@@ -1,4 +1,4 @@
-"""What a fit minimises (inr.objectives): targets, multi-scale terms, annealing."""
+"""The objectives of gridded signals (inr.objectives): targets, multi-scale terms, annealing."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import inr
-from inr.objectives import _differences, _multiscale, loss, problem, problems
+from inr.objectives import _differences, _multiscale
 
 
 def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
@@ -25,43 +25,60 @@ def test_multiscale_targets_are_differences_of_a_conservative_field(rng):
     assert float(_multiscale(jnp.asarray(u) + u[::-1], dx, dy)) > 1e-3
 
 
+def _at(objective, model, params):
+    """The objective's value and reported loss at a step, jitted (eagerly every op compiles)."""
+    key = jax.random.PRNGKey(0)
+    return jax.jit(lambda s: objective.loss(model, params, objective.draw(key, s)))
+
+
 def test_multiscale_terms_fade_out(camera64):
-    """Full weight at step 0, none from ANNEAL * steps on; never in the reported loss."""
-    batch = jax.tree.map(jnp.asarray, problem(camera64[..., None], None, "gradients", 10))
+    """Full weight at step 0, none from ``anneal_until`` on; never in the reported loss."""
+    objective = inr.ImageGradients.create(camera64, anneal_until=7)
     model = inr.Siren(hidden_features=16, hidden_layers=1)
     params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
-    # Jitted: eagerly, every operation of every scale compiles alone.
-    at = jax.jit(lambda step: loss(model, "gradients", params, batch, step))
-    first, (loss0, _) = at(0)
-    last, (loss7, _) = at(7)
-    assert float(first) > float(loss0) * 1.01
-    assert float(last) == float(loss7) == float(loss0)
+    at = _at(objective, model, params)
+    first, m0 = at(0)
+    last, m7 = at(7)
+    assert float(first) > float(m0["loss"]) * 1.01
+    assert float(last) == float(m7["loss"]) == float(m0["loss"])
+    kept = _at(inr.ImageGradients.create(camera64), model, params)  # anneal_until=inf
+    assert float(kept(10**6)[0]) == float(first)
+    none = inr.ImageGradients.create(camera64, anneal_until=0)
+    assert none.dx == () and float(_at(none, model, params)(0)[0]) == float(m0["loss"])
 
 
-@pytest.mark.parametrize("target", ["gradients", "laplacian"])
+@pytest.mark.parametrize("kind", [inr.ImageGradients, inr.ImageLaplacian])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_stacked_problems_equal_the_per_imageproblems(rng, target, channels):
-    """Folding a stack into the channel axis changes no entry of any image's problem."""
+def test_a_stack_holds_each_images_own_objective(rng, kind, channels):
+    """Folding a stack into the channel axis changes no entry of any image's objective."""
     images = rng.uniform(size=(4, 9, 12, channels)).astype(np.float32)
-    stacked = problems(images, target, 10)
-    singles = [problem(im, None, target, 10) for im in images]
-    assert stacked.keys() == singles[0].keys()
-    flat = jax.tree_util.tree_leaves
-    for i, single in enumerate(singles):
-        for got, want in zip(flat({k: stacked[k] for k in single}), flat(single), strict=True):
-            np.testing.assert_array_equal(got[i], want)
+    stacked = kind.create(images, stack=True)
+    for i, image in enumerate(images):
+        single = kind.create(image)
+        assert jax.tree.structure(single) == jax.tree.structure(stacked)
+        for got, want in zip(jax.tree.leaves(stacked), jax.tree.leaves(single), strict=True):
+            np.testing.assert_allclose(got[i], want, rtol=1e-6, atol=1e-6)
 
 
-def test_anneal_sets_how_long_the_multiscale_terms_last(camera64):
-    image = camera64[..., None]
-    assert problem(image, None, "gradients", 100)["anneal"] == 70
-    assert problem(image, None, "gradients", 100, anneal=0.5)["anneal"] == 50
-    assert "dx" not in problem(image, None, "gradients", 100, anneal=0)
-    stack = problems(np.stack([image, image]), "gradients", 100, anneal=None)
-    assert stack["anneal"].shape == (2,) and np.isinf(stack["anneal"]).all()
-    kept = jax.tree.map(jnp.asarray, problem(image, None, "gradients", 10, anneal=None))
-    model = inr.Siren(hidden_features=16, hidden_layers=1)
-    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
-    first, (loss0, _) = loss(model, "gradients", params, kept, 0)
-    late, (loss9, _) = loss(model, "gradients", params, kept, 10**6)
-    assert float(late) == float(first) > float(loss0) * 1.01 and float(loss9) == float(loss0)
+def test_fit_image_anneals_a_share_of_its_steps(camera64):
+    """``anneal`` is a share of the fit's steps; the objective holds the step it ends at."""
+    seen = []
+
+    def spy(step, total, metrics):
+        seen.append(metrics)
+
+    fit = inr.fit_image(camera64[::4, ::4], target="gradients", steps=10, anneal=0.5,
+                        model=inr.Siren(16, 1), progress=spy)  # fmt: skip
+    assert set(fit.history) == {"loss", "psnr"} and seen[-1].keys() == {"loss", "psnr"}
+    assert float(inr.ImageGradients.create(camera64, anneal_until=0.5 * 10).anneal_until) == 5
+
+
+def test_bad_objective_input_is_named():
+    with pytest.raises(ValueError, match="anneal_until"):
+        inr.ImageGradients.create(np.zeros((8, 8)), anneal_until=-1)
+    with pytest.raises(ValueError, match="grad"):
+        inr.ImageGradients.from_gradient(np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match="points"):
+        inr.SignalValues.create(np.zeros((8, 8)), points=0)
+    with pytest.raises(ValueError, match="image"):
+        inr.ImageLaplacian.create(np.zeros((8, 8, 7)))

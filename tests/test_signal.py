@@ -8,7 +8,7 @@ import pytest
 
 import inr
 from inr.coords import cell_axes, points_from_axes
-from inr.signal import as_signal, draw, store
+from inr.signal import as_signal
 
 
 def _centres(n):
@@ -52,17 +52,16 @@ def test_bad_boxes_are_named(region, match):
 
 def test_draw_reaches_every_sample_and_is_a_function_of_seed_and_step():
     signal = np.arange(3 * 4 * 2, dtype=np.uint8).reshape(3, 4, 2, 1)
-    samples, layout = as_signal(signal)
-    batch = jax.tree.map(jnp.asarray, store(samples, layout, seed=5))
-    xy, v = draw(batch, 64, 3)
-    again = draw(batch, 64, 3)
+    objective = inr.SignalValues.create(signal, points=64)
+    key = jax.random.PRNGKey(5)
+    xy, v = objective.draw(key, 3)
+    again = objective.draw(key, 3)
     assert np.array_equal(xy, again[0]) and np.array_equal(v, again[1])
-    other = jax.tree.map(jnp.asarray, store(samples, layout, seed=6))
-    assert not np.array_equal(draw(other, 64, 3)[1], v)
+    assert not np.array_equal(objective.draw(jax.random.PRNGKey(6), 3)[1], v)
     seen = set()
     grid = inr.grid(3, 4, 2).reshape(-1, 3)
     for step in range(20):
-        xy, v = map(np.asarray, draw(batch, 64, step))
+        xy, v = map(np.asarray, objective.draw(key, step))
         index = np.round((v[:, 0] + 1) / 2 * 255).astype(int)  # uint8 n -> 2 n/255 - 1
         np.testing.assert_array_equal(xy, grid[index])  # each target sits at its own centre
         seen.update(index.tolist())

@@ -16,6 +16,7 @@ load as one file, and ship pretrained on CelebA faces at 64x64
 non-commercial research use only, as CelebA).  Guide: ``docs/meta.md``.
 """
 
+from inr.init import Init, learned_sgd
 from inr.meta.config import METHODS, MetaConfig
 from inr.meta.data import image_folder
 from inr.meta.functa import (
@@ -28,8 +29,8 @@ from inr.meta.functa import (
     save_functa,
     save_latents,
 )
-from inr.meta.init import PRETRAINED_INITS, Init, load_init, save_init
-from inr.meta.inner import adapt, learned_sgd
+from inr.meta.init import PRETRAINED_INITS, load_init, save_init
+from inr.meta.inner import adapt
 from inr.meta.learn import DEFAULT_OUTER, meta_train
 
 __all__ = [

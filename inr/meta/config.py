@@ -38,8 +38,8 @@ class MetaConfig:
       inner_lr: the inner rate: fixed, or where learned rates start.
       learn_rates: learn a rate per parameter (per latent dimension for a
         functa): Meta-SGD.  ``"maml"`` and ``"fomaml"`` only.
-      batch: signals per outer step, drawn uniformly (with replacement)
-        from the data, a function of ``seed`` and the step.
+      batch_size: signals per outer step, drawn uniformly (with
+        replacement) from the data, a function of ``seed`` and the step.
       steps: outer steps.
       points: ``None`` fits every sample of a signal in each inner step;
         an int draws that many (for signals too large for a step).
@@ -52,7 +52,7 @@ class MetaConfig:
     inner_steps: int = 3
     inner_lr: float = 1e-2
     learn_rates: bool = True
-    batch: int = 3
+    batch_size: int = 3
     steps: int = 1000
     points: int | None = None
     seed: int = 0
@@ -67,7 +67,7 @@ class MetaConfig:
             raise ValueError(
                 "learn_rates needs method 'maml' or 'fomaml' (Reptile's rates are fixed)"
             )
-        as_positive_int(self.batch, "batch")
+        as_positive_int(self.batch_size, "batch_size")
         as_positive_int(self.steps, "steps")
         if self.points is not None:
             as_positive_int(self.points, "points")

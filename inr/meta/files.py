@@ -24,6 +24,7 @@ import numpy as np
 
 from inr._atomic import atomic_write
 from inr.nn.sine import fast_sin
+from inr.signal import Layout
 
 __all__ = ["load", "model_from_spec", "model_spec", "read_weights", "save", "write_weights"]
 
@@ -114,8 +115,9 @@ def save(path, kind: str, meta_model, models) -> Path:
     The card gains what rebuilds the object: the signals' shape, axes and
     value range, and the inner steps.
     """
-    card = {**meta_model.card, "shape": list(meta_model.shape), "dims": meta_model.dims,
-            "value_range": list(meta_model.value_range),
+    layout = meta_model.layout
+    card = {**meta_model.card, "shape": list(layout.shape), "dims": layout.dims,
+            "value_range": list(layout.value_range),
             "inner_steps": meta_model.inner_steps}  # fmt: skip
     arrays = {"params": meta_model.params, "rates": meta_model.rates}
     return write_weights(path, kind, meta_model.model, arrays, card, models)
@@ -128,9 +130,7 @@ def load(cls, name_or_path, kind: str, pretrained: tuple[str, ...], template, mo
         params=arrays["params"],
         rates=arrays["rates"],
         model=model,
-        shape=tuple(card["shape"]),
-        dims=card["dims"],
-        value_range=tuple(card["value_range"]),
+        layout=Layout(tuple(card["shape"]), card["dims"], tuple(card["value_range"])),
         inner_steps=card["inner_steps"],
         card=card,
     )

@@ -33,10 +33,11 @@ from inr._cards import terms_note
 from inr.distributed import as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
 from inr.loop import group_size
 from inr.meta import files
-from inr.meta.inner import adapt, signal_loss
+from inr.meta.inner import adapt
 from inr.nn.siren import SineLayer, check_sizes
+from inr.objectives import SignalValues
 from inr.result import FitResult
-from inr.signal import as_signal, store
+from inr.signal import Layout, as_signal
 
 __all__ = [
     "PRETRAINED_FUNCTA",
@@ -105,9 +106,7 @@ class Functa:
       params: the :class:`ModulatedSiren`'s parameters (its latent is zero).
       rates: ``(latent_features,)`` the inner SGD learning rate of each latent dimension.
       model: the :class:`ModulatedSiren` (static).
-      shape: the training signals' shape, ``(N_1, .., N_d[, C])`` (static).
-      dims: their number of coordinate axes (static).
-      value_range: their values' range (static).
+      layout: the training signals' :class:`~inr.signal.Layout` (static).
       inner_steps: the inner steps it was meta-learned with (static).
       card: the model card's record: data, steps, scores, licence (static).
     """
@@ -115,9 +114,7 @@ class Functa:
     params: Any
     rates: jax.Array
     model: ModulatedSiren = flax.struct.field(pytree_node=False)
-    shape: tuple = flax.struct.field(pytree_node=False)
-    dims: int = flax.struct.field(pytree_node=False, default=2)
-    value_range: tuple = flax.struct.field(pytree_node=False, default=(0.0, 1.0))
+    layout: Layout = flax.struct.field(pytree_node=False)
     inner_steps: int = flax.struct.field(pytree_node=False, default=3)
     card: dict = flax.struct.field(pytree_node=False, default_factory=dict)
 
@@ -130,8 +127,16 @@ class Functa:
         )
 
     @property
+    def shape(self) -> tuple[int, ...]:
+        return self.layout.shape
+
+    @property
+    def dims(self) -> int:
+        return self.layout.dims
+
+    @property
     def channels(self) -> int:
-        return self.shape[self.dims] if len(self.shape) > self.dims else 1
+        return self.layout.channels
 
     def result(self, latents) -> FitResult:
         """The field of a latent ``(d,)`` (or a batch ``(N, d)``) as a :class:`~inr.FitResult`."""
@@ -139,19 +144,11 @@ class Functa:
         if z.ndim not in (1, 2) or z.shape[-1] != self.model.latent_features:
             d = self.model.latent_features
             raise ValueError(f"latents must be shaped ({d},) or (N, {d}); got {z.shape}")
-        lo, hi = self.value_range
+        lo, hi = self.layout.value_range
         offset = jnp.full((*z.shape[:-1], self.channels), 0.5 * (lo + hi), jnp.float32)
-        unknown = np.full((*z.shape[:-1], 1), np.nan)  # a latent carries no fitting history
-        history = {"loss": unknown, "psnr": unknown}
-        return FitResult(
-            params=with_latent(self.params, z),
-            offset=offset,
-            history=history,
-            model=self.model,
-            shape=self.shape,
-            dims=self.dims,
-            value_range=self.value_range,
-        )
+        # A latent carries no fitting history.
+        return FitResult(params=with_latent(self.params, z), offset=offset, history={},
+                         model=self.model, layout=self.layout)  # fmt: skip
 
     def render(self, latents, *shape: int, region=None, clip: bool = True) -> np.ndarray:
         """``latents`` rendered on a grid of ``shape`` (default the training shape), or a region."""
@@ -159,19 +156,17 @@ class Functa:
         return self.result(latents).render(*shape, region=region, clip=clip)
 
 
-def _latent_loss(model, params, batch, z, k):
-    return signal_loss(model, with_latent(params, z), batch, k)
-
-
 @partial(jax.jit, static_argnums=(0, 1, 2))
-def _fit_latents(model, steps, group, params, rates, batches):
+def _fit_latents(model, steps, group, params, rates, signals):
     """Each signal's latent: ``steps`` SGD steps from zero at ``rates``, ``group`` at a time."""
 
-    def one(batch):
-        loss = partial(_latent_loss, model, params, batch)
+    def one(signal):
+        def loss(z, k):  # every sample: the draw needs no key
+            return signal.loss(model, with_latent(params, z), signal.draw(None, k))[0]
+
         return adapt(loss, jnp.zeros_like(rates), rates, steps)
 
-    return jax.lax.map(one, batches, batch_size=group)
+    return jax.lax.map(one, signals, batch_size=group)
 
 
 def fit_latents(
@@ -191,7 +186,9 @@ def fit_latents(
     steps = functa.inner_steps if inner_steps is None else inner_steps
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"inner_steps must be a non-negative integer; got {inner_steps!r}")
-    samples, layout = as_signal(signals, functa.dims, functa.value_range, "signals", batched=True)
+    samples, layout = as_signal(
+        signals, functa.dims, functa.layout.value_range, "signals", batched=True
+    )
     if layout.channels != functa.channels:
         raise ValueError(
             f"signals must have {functa.channels} channels like the functa's; got {layout.channels}"
@@ -199,10 +196,10 @@ def fit_latents(
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
     n, devices = samples.shape[0], data_size(mesh)
     rows = -(-n // devices) * devices
-    batch = jax.tree.map(lambda x: pad_rows(jnp.asarray(x), rows), store(samples, layout))
-    batch = jax.device_put(batch, data_sharding(mesh))
+    signals = jax.tree.map(lambda x: pad_rows(x, rows), SignalValues.from_samples(samples, layout))
+    signals = jax.device_put(signals, data_sharding(mesh))
     group = group_size(mesh, samples.shape[1], functa.model.hidden_features, rows // devices)
-    latents = _fit_latents(functa.model, int(steps), group, functa.params, functa.rates, batch)
+    latents = _fit_latents(functa.model, int(steps), group, functa.params, functa.rates, signals)
     return to_host(latents)[:n]
 
 
@@ -222,7 +219,7 @@ def save_latents(path, latents, functa: Functa, **metadata) -> Path:
         "latent_features": functa.model.latent_features,
         "inner_steps": functa.inner_steps,
         "shape": list(functa.shape),
-        "value_range": list(functa.value_range),
+        "value_range": list(functa.layout.value_range),
         **metadata,
     }
     text = json.dumps(record)  # fails here, before any file is touched, if not JSON-ready

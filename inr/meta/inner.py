@@ -12,9 +12,8 @@ outer gradient ``d L(theta_K) / d (theta_0, alpha)`` is exact (second
 order: it differentiates through every inner gradient); ``first_order``
 treats each inner gradient as a constant (first-order MAML).
 
-:func:`learned_sgd` is the same update as an optax transformation, so that
-:func:`inr.fit_signal` can continue from a learned initialisation at its
-learned rates.
+:func:`inr.learned_sgd` is the same update as an optax transformation, so
+that a fit can continue from a learned initialisation at its learned rates.
 """
 
 from __future__ import annotations
@@ -23,17 +22,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-import optax
 
-from inr.objectives import loss as fit_loss
-
-__all__ = ["adapt", "learned_sgd", "signal_loss"]
-
-
-def signal_loss(model, params, batch, step, points=None) -> jax.Array:
-    """The mean squared error of ``model`` on one signal's store (network units)."""
-    return fit_loss(model, "values", params, batch, step, points)[0]
+__all__ = ["adapt"]
 
 
 def adapt(
@@ -59,19 +49,3 @@ def adapt(
 
     adapted, _ = jax.lax.scan(step, params, jnp.arange(steps))
     return adapted
-
-
-def learned_sgd(rates) -> optax.GradientTransformation:
-    """SGD at fixed per-parameter ``rates`` (a pytree like the parameters), as optax.
-
-    The rates are held as constants of the transformation, so one object
-    serves every fit from the same initialisation (and its compiled fit is
-    reused).
-    """
-    rates = jax.tree.map(lambda a: np.asarray(a, np.float32), rates)
-
-    def update(grads, state, params=None):
-        del params
-        return jax.tree.map(lambda a, g: -a * g, rates, grads), state
-
-    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)

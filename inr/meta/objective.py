@@ -1,27 +1,42 @@
-"""One outer step of meta-learning: draw signals, adapt to each, update the start.
+"""Meta-learning as an objective: draw signals, adapt to each, score the adapted fits.
 
-The meta-parameters are ``{"params": theta, "rates": alpha}``.  What the
-inner loop adapts depends on the network: every parameter of a plain
-network (a learned initialisation, learnit), the ``"latent"`` alone of a
-:class:`~inr.meta.ModulatedSiren`, which starts each signal at zero while
-the shared weights are meta-learned (functa).  Everything is a pure
-function of the state and the data, the draws of ``(seed, step)``, so a
-resumed run repeats the uninterrupted one.
+The meta-parameters are ``{"params": theta, "rates": alpha}``.  Each outer
+step draws ``batch_size`` training signals; for each, the inner loop
+(:func:`inr.meta.inner.adapt`) takes ``inner_steps`` SGD steps of the
+signal's own objective (:class:`~inr.objectives.SignalValues`, every
+sample or ``points`` of them) and the outer loss is that objective after
+adaptation, averaged over the signals:
+
+* MAML / first-order MAML: the loss is differentiated through the inner
+  loop (or with each inner gradient held constant);
+* Reptile: the "gradient" is ``theta - mean_i theta_K^(i)``, the way the
+  inner steps moved the parameters, as the gradient of the surrogate
+  ``1/2 ||theta - stop_gradient(mean_i theta_K^(i))||^2``.
+
+What the inner loop adapts depends on the network: every parameter of a
+plain network (a learned initialisation, learnit), the ``"latent"`` alone
+of a :class:`~inr.meta.ModulatedSiren`, which starts each signal at zero
+while the shared weights are meta-learned (functa).
+
+Keys (:mod:`inr.objective`): outer step ``s`` splits its key into two
+streams, one that chooses the signals and one that is the inner fits' own
+key (their steps ``0 .. K-1`` adapt, step ``K`` scores), so the choice of
+signals and the points they are scored on never share a key.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
+import flax.struct
 import jax
 import jax.numpy as jnp
-import optax
 
 from inr.meta.config import MetaConfig
 from inr.meta.functa import ModulatedSiren, with_latent
-from inr.meta.inner import adapt, signal_loss
+from inr.meta.inner import adapt
+from inr.objective import Objective, streams
+from inr.objectives import SignalValues, psnr_from_mse
 
-__all__ = ["draw_signals", "meta_step", "start_rates"]
+__all__ = ["MetaObjective", "start_rates"]
 
 
 def start_rates(model, params, config: MetaConfig):
@@ -31,75 +46,79 @@ def start_rates(model, params, config: MetaConfig):
     return jax.tree.map(lambda p: jnp.full(p.shape, config.inner_lr, jnp.float32), params)
 
 
-def draw_signals(data: dict, config: MetaConfig, step) -> dict:
-    """``config.batch`` signal stores drawn from ``data`` (all signals' store) at ``step``."""
-    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), step)
-    pick = jax.random.randint(key, (config.batch,), 0, data["samples"].shape[0])
-    shared = {k: v for k, v in data.items() if k != "samples"}
-    shared = jax.tree.map(lambda v: jnp.broadcast_to(v, (config.batch, *v.shape)), shared)
-    return {"samples": data["samples"][pick], **shared}
+class MetaObjective(Objective):
+    """The outer objective of meta-learning over a set of signals.
 
-
-def _adapted(model, config: MetaConfig, meta, batch, step):
-    """The parameters after the inner loop on one signal (inner batches vary with the step)."""
-    first_order = config.method != "maml"
-    offset = step * config.inner_steps
-    if isinstance(model, ModulatedSiren):
-
-        def latent_loss(z, k):
-            params = with_latent(meta["params"], z)
-            return signal_loss(model, params, batch, offset + k, config.points)
-
-        start = jnp.zeros_like(meta["rates"])
-        z = adapt(latent_loss, start, meta["rates"], config.inner_steps, first_order=first_order)
-        return with_latent(meta["params"], z)
-
-    def loss(p, k):
-        return signal_loss(model, p, batch, offset + k, config.points)
-
-    return adapt(loss, meta["params"], meta["rates"], config.inner_steps, first_order=first_order)
-
-
-def _outer_loss(model, config: MetaConfig, meta, batches, step):
-    """Mean loss after adaptation over the batch of signals (what MAML differentiates)."""
-
-    def one(batch):
-        adapted = _adapted(model, config, meta, batch, step)
-        return signal_loss(model, adapted, batch, step, config.points)
-
-    losses = jax.vmap(one)(batches)
-    return jnp.mean(losses), losses
-
-
-def _reptile(model, config: MetaConfig, meta, batches, step):
-    """Reptile's direction ``theta - mean(theta_K)`` and the adapted losses."""
-
-    def one(batch):
-        adapted = _adapted(model, config, meta, batch, step)
-        return adapted, signal_loss(model, adapted, batch, step, config.points)
-
-    adapted, losses = jax.vmap(one)(batches)
-    direction = jax.tree.map(lambda p, a: p - jnp.mean(a, axis=0), meta["params"], adapted)
-    return {"params": direction, "rates": jax.tree.map(jnp.zeros_like, meta["rates"])}, losses
-
-
-def meta_step(model, optimizer: optax.GradientTransformation, config: MetaConfig, state, data):
-    """One outer step: ``(state, (mean loss, mean PSNR))`` after adaptation, before the update.
-
-    ``state`` is ``{"meta", "opt_state", "step"}``; ``data`` every signal's
-    store.  Fixed rates (``learn_rates=False``) are never updated.
+    Attributes:
+      signals: every training signal's values: samples ``(N, n, C)``, the
+        grid and scale shared (one :class:`~inr.objectives.SignalValues`
+        whose ``points`` is the inner fits').
+      config: the :class:`~inr.meta.MetaConfig` (static).
     """
-    step = state["step"]
-    batches = draw_signals(data, config, step)
-    if config.method == "reptile":
-        grads, losses = _reptile(model, config, state["meta"], batches, step)
-    else:
-        objective = partial(_outer_loss, model, config)
-        grads, losses = jax.grad(objective, has_aux=True)(state["meta"], batches, step)
-    updates, opt_state = optimizer.update(grads, state["opt_state"], state["meta"])
-    meta = optax.apply_updates(state["meta"], updates)
-    if not config.learn_rates:
-        meta = {**meta, "rates": state["meta"]["rates"]}
-    # Network units span 2 for the value range, so its scale's MSE is a quarter.
-    psnr = jnp.mean(-10.0 * jnp.log10(losses / 4.0))
-    return {"meta": meta, "opt_state": opt_state, "step": step + 1}, (jnp.mean(losses), psnr)
+
+    signals: SignalValues
+    config: MetaConfig = flax.struct.field(pytree_node=False)
+
+    @classmethod
+    def create(cls, samples, layout, config: MetaConfig):
+        """From :func:`inr.signal.as_signal`'s batched samples ``(N, n, C)`` and layout."""
+        first = SignalValues.from_samples(samples[0], layout, config.points)
+        return cls(first.replace(samples=jnp.asarray(samples)), config)
+
+    @property
+    def dims(self) -> int:
+        return self.signals.dims
+
+    @property
+    def channels(self) -> int:
+        return self.signals.channels
+
+    @property
+    def points(self) -> int:
+        return self.config.batch_size
+
+    def init(self, model, key):
+        params = model.init(key, jnp.zeros((1, self.dims), jnp.float32))
+        return {"params": params, "rates": start_rates(model, params, self.config)}
+
+    def draw(self, key, step):
+        """``(the chosen signals' samples (batch_size, n, C), the inner fits' key)``."""
+        choose, inner = streams(key, step, 2)
+        n = self.signals.samples.shape[0]
+        pick = jax.random.randint(choose, (self.config.batch_size,), 0, n)
+        return self.signals.samples[pick], inner
+
+    def _adapted(self, model, meta, signal: SignalValues, key):
+        """The parameters after the inner loop on one signal."""
+        first_order = self.config.method != "maml"
+        steps = self.config.inner_steps
+
+        def loss_at(params, k):
+            return signal.loss(model, params, signal.draw(key, k))[0]
+
+        if isinstance(model, ModulatedSiren):
+            start = jnp.zeros_like(meta["rates"])
+            latent = lambda z, k: loss_at(with_latent(meta["params"], z), k)  # noqa: E731
+            z = adapt(latent, start, meta["rates"], steps, first_order=first_order)
+            return with_latent(meta["params"], z)
+        return adapt(loss_at, meta["params"], meta["rates"], steps, first_order=first_order)
+
+    def loss(self, model, meta, batch):
+        """The mean loss after adaptation (MAML), or Reptile's surrogate; the adapted scores."""
+        samples, key = batch
+        if not self.config.learn_rates:  # fixed rates: no gradient reaches them
+            meta = {**meta, "rates": jax.lax.stop_gradient(meta["rates"])}
+
+        def one(s):
+            signal = self.signals.replace(samples=s)
+            adapted = self._adapted(model, meta, signal, key)
+            after = signal.loss(model, adapted, signal.draw(key, self.config.inner_steps))[0]
+            return adapted, after
+
+        adapted, losses = jax.vmap(one)(samples)
+        metrics = {"loss": jnp.mean(losses), "psnr": jnp.mean(psnr_from_mse(losses))}
+        if self.config.method != "reptile":
+            return jnp.mean(losses), metrics
+        target = jax.tree.map(lambda a: jax.lax.stop_gradient(jnp.mean(a, axis=0)), adapted)
+        gaps = jax.tree.map(lambda p, t: jnp.sum((p - t) ** 2), meta["params"], target)
+        return 0.5 * sum(jax.tree.leaves(gaps)), metrics

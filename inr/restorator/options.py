@@ -11,20 +11,17 @@ other object, :class:`~inr.restorator.model.RestoratorConfig`.
 Every field that fixes the parameters a run ends with is recorded in its
 checkpoints (:meth:`TrainConfig.record`), and a resumed run must agree.
 An optax object has no value to compare, so the record holds what it does:
-its updates on a fixed probe problem (:func:`optimizer_probe`).
+its updates on a fixed probe problem (:func:`inr.checkpoint.optimizer_probe`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import jax
-import jax.numpy as jnp
-import numpy as np
 import optax
 
 from inr._validate import as_number, as_positive_int
-from inr.checkpoint import Checkpoints, as_checkpoints
+from inr.checkpoint import Checkpoints, as_checkpoints, optimizer_probe
 from inr.restorator.examples import Examples
 from inr.restorator.losses import Loss, as_loss
 
@@ -68,27 +65,6 @@ def restorator_optimizer(
     if weight_decay:
         return optax.chain(*parts, optax.adamw(rate, weight_decay=weight_decay))
     return optax.chain(*parts, optax.adam(rate))
-
-
-def optimizer_probe(tx: optax.GradientTransformation, updates: int = 8) -> list[float]:
-    """What ``tx`` does, as numbers: its first ``updates`` steps on a fixed problem.
-
-    Three parameters, gradients that change sign and size (some past a
-    unit norm, where a clip acts): two optimisers with the same rates,
-    schedule start, clip and decay give the same list, to float32 rounding.
-    """
-    out = []
-    with jax.default_device(
-        jax.local_devices(backend="cpu")[0]
-    ):  # the same numbers on every machine
-        params = jnp.array([0.5, -1.0, 2.0])
-        state = tx.init(params)
-        for k in range(updates):
-            grad = jnp.array([1.0, -2.0, 3.0]) * np.cos(k + 1.0) * (3.0 if k % 2 else 0.1)
-            step, state = tx.update(grad, state, params)
-            params = optax.apply_updates(params, step)
-            out += [float(v) for v in jax.device_get(step)]
-    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr import checkpoint
-from inr.checkpoint import MetricsLog, fingerprint
+from inr.checkpoint import MetricsLog, differences, fingerprint
 from inr.distributed import as_mesh, check_divisible, data_sharding, replicated, state_sharding
 from inr.restorator.batches import batch_maker, batches, load_run_images
 from inr.restorator.data import expand_sources
@@ -201,18 +201,10 @@ def _initial_state(net, tx, train: TrainConfig, examples, warm, mesh):
 def _changed(saved: dict, meta: dict) -> list[str]:
     """The names of the settings in which a saved run's record differs from this run's."""
     old, new = upgrade_record(saved["run"]), meta["run"]
-    names = [k for k in sorted(set(old) | set(new)) if not _same(old.get(k), new.get(k))]
+    names = differences(old, new)
     if RestoratorConfig.from_json(saved["config"]) != RestoratorConfig.from_json(meta["config"]):
         names.append("config")
     return names + (["init"] if saved.get("init") != meta.get("init") else [])
-
-
-def _same(a, b) -> bool:
-    """Equal; lists of numbers (an optimiser's probe) to float32 rounding across machines."""
-    numbers = isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
-    if numbers and all(isinstance(v, float) for v in a + b):
-        return bool(np.allclose(a, b, rtol=1e-5, atol=1e-12))
-    return a == b
 
 
 class _Saving(NamedTuple):

@@ -9,7 +9,8 @@ I/O, marching cubes and the metrics' KD-tree need the ``shapes`` extra
 
 from inr.shapes.extract import DEFAULT_BOX, extract_mesh
 from inr.shapes.metrics import SurfaceMetrics, point_metrics, surface_metrics
-from inr.shapes.sdf import SDF, SDFLoss, fit_sdf
+from inr.shapes.objective import SDFLoss, SDFObjective, SDFSampling
+from inr.shapes.sdf import SDF, fit_sdf
 from inr.shapes.surface import (
     MESH_FORMATS,
     Mesh,
@@ -30,6 +31,8 @@ __all__ = [
     "Mesh",
     "Picture",
     "SDFLoss",
+    "SDFObjective",
+    "SDFSampling",
     "SurfaceMetrics",
     "Transform",
     "extract_mesh",

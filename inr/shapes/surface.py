@@ -97,15 +97,16 @@ def _as_points(x, name: str, count: int = MIN_POINTS) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def as_oriented_points(points, normals) -> tuple[np.ndarray, np.ndarray]:
-    """Checked ``(points, unit normals)``, each ``(N, 3)`` float32; bad input is named."""
-    p = _as_points(points, "points")
-    n = _as_points(normals, "normals", count=1)
+def as_oriented_points(points, normals, names=("points", "normals")):
+    """Checked ``(points, unit normals)``, each ``(N, 3)`` float32; bad input is named
+    (as ``names`` say the caller calls them)."""
+    p = _as_points(points, names[0])
+    n = _as_points(normals, names[1], count=1)
     if n.shape != p.shape:
-        raise ValueError(f"normals must match points' shape {p.shape}; got {n.shape}")
+        raise ValueError(f"{names[1]} must match {names[0]}' shape {p.shape}; got {n.shape}")
     length = np.linalg.norm(n, axis=1, keepdims=True)
     if not (length > 1e-12).all():
-        raise ValueError(f"normals has {int((length <= 1e-12).sum())} zero-length rows")
+        raise ValueError(f"{names[1]} has {int((length <= 1e-12).sum())} zero-length rows")
     return p, n / length
 
 

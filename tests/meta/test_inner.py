@@ -1,7 +1,5 @@
 """The inner loop and the outer updates against hand-written mathematics."""
 
-from functools import partial
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -10,8 +8,8 @@ import optax
 
 import inr
 from inr import meta
-from inr.meta.objective import draw_signals, meta_step, start_rates
-from inr.signal import as_signal, store
+from inr.meta.objective import MetaObjective
+from inr.signal import as_signal
 
 
 def tiny_signal(seed=0, size=6):
@@ -21,11 +19,10 @@ def tiny_signal(seed=0, size=6):
 
 def tiny_problem(seed=0):
     model = inr.Siren(8, 1, 1, first_w0=5.0)
-    samples, layout = as_signal(tiny_signal(seed))
-    batch = jax.tree.map(jnp.asarray, store(samples, layout))
+    signal = inr.SignalValues.create(tiny_signal(seed))
     params = model.init(jax.random.PRNGKey(seed), jnp.zeros((1, 2)))
-    loss = lambda p, k: meta.inner.signal_loss(model, p, batch, k)  # noqa: E731
-    return model, batch, params, loss
+    loss = lambda p, k: signal.loss(model, p, signal.draw(None, k))[0]  # noqa: E731
+    return model, signal, params, loss
 
 
 def test_the_inner_loop_is_the_unrolled_sgd_steps():
@@ -79,25 +76,32 @@ def test_reptile_moves_towards_the_tasks_optima_by_its_rule():
     values = np.array([0.2, 0.4, 0.7, 0.9], np.float32)
     signals = np.broadcast_to(values[:, None, None, None], (4, 3, 3, 1)).copy()
     samples, layout = as_signal(signals, batched=True)
-    data = jax.tree.map(lambda x: jnp.asarray(x[0]), store(samples[:1], layout))
-    data["samples"] = jnp.asarray(samples)
     config = meta.MetaConfig(method="reptile", inner_steps=3, inner_lr=0.1, learn_rates=False,
-                             batch=4)  # fmt: skip
-    model, optimizer = Constant(), optax.sgd(0.2)
-    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
-    m = {"params": params, "rates": start_rates(model, params, config)}
-    state = {"meta": m, "opt_state": optimizer.init(m), "step": jnp.int32(0)}
+                             batch_size=4)  # fmt: skip
+    objective = MetaObjective.create(samples, layout, config)
+    model, optimizer, key = Constant(), optax.sgd(0.2), jax.random.PRNGKey(0)
+    m = objective.init(model, key)
+    state = (m, optimizer.init(m))
+
+    @jax.jit
+    def step(state, s):
+        m, opt_state = state
+        batch = objective.draw(key, s)
+        grads = jax.grad(lambda p: objective.loss(model, p, batch)[0])(m)
+        updates, opt_state = optimizer.update(grads, opt_state, m)
+        return optax.apply_updates(m, updates), opt_state
+
     # Network units: v = 2u - 1.  One inner step maps b - v to (1 - 2 lr)(b - v).
-    targets = 2.0 * np.asarray(draw_signals(data, config, 0)["samples"])[:, 0, 0] - 1.0
+    targets = 2.0 * np.asarray(objective.draw(key, 0)[0], np.float32)[:, 0, 0] - 1.0
     b = 0.0
     shrink = 1.0 - (1.0 - 2.0 * 0.1) ** 3
     expected = b - 0.2 * np.mean(shrink * (b - targets))
-    step = jax.jit(partial(meta_step, model, optimizer, config))
-    state, _ = step(state, data)
-    np.testing.assert_allclose(state["meta"]["params"]["params"]["b"], [expected], rtol=1e-5)
+    state = step(state, 0)
+    np.testing.assert_allclose(state[0]["params"]["params"]["b"], [expected], rtol=1e-5)
     drift = []
-    for _ in range(400):
-        state, _ = step(state, data)
-        drift.append(float(state["meta"]["params"]["params"]["b"][0]))
+    for s in range(1, 401):
+        state = step(state, s)
+        drift.append(float(state[0]["params"]["params"]["b"][0]))
+    assert np.all(np.asarray(state[0]["rates"]["params"]["b"]) == 0.1)  # fixed rates
     # The fixed point is the mean of the optima (in expectation over the draws).
     assert abs(np.mean(drift[200:]) - float(np.mean(2.0 * values - 1.0))) < 0.05

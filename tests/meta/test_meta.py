@@ -31,7 +31,7 @@ def blobs(n: int, seed: int) -> np.ndarray:
 
 
 MODEL = inr.Siren(24, 1, 3, first_w0=10.0)
-CONFIG = meta.MetaConfig(inner_steps=2, batch=4, steps=60, log_every=20)
+CONFIG = meta.MetaConfig(inner_steps=2, batch_size=4, steps=60, log_every=20)
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,8 @@ def test_a_learned_init_beats_the_standard_init_after_two_steps(learned):
 def test_a_fit_from_an_init_is_its_inner_loop(learned):
     image = blobs(1, 2)[0]
     fit = inr.fit_image(image, init=learned, steps=2)
-    samples, layout = inr.signal.as_signal(image)
-    batch = jax.tree.map(jnp.asarray, inr.signal.store(samples, layout))
-    loss = lambda p, k: meta.inner.signal_loss(MODEL, p, batch, k)  # noqa: E731
+    signal = inr.SignalValues.create(image)
+    loss = lambda p, k: signal.loss(MODEL, p, signal.draw(None, k))[0]  # noqa: E731
     adapted = meta.adapt(loss, learned.params, learned.rates, 2)
     for a, b in zip(jax.tree.leaves(fit.params), jax.tree.leaves(adapted), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -73,11 +72,11 @@ def test_an_init_saves_and_loads(learned, tmp_path):
 def test_an_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     data, small = (
         blobs(16, 3),
-        meta.MetaConfig(method="fomaml", inner_steps=2, batch=2, steps=6, log_every=2),
+        meta.MetaConfig(method="fomaml", inner_steps=2, batch_size=2, steps=6, log_every=2),
     )
     whole = meta.meta_train(data, model=MODEL, optimizer=optax.adam(1e-3), config=small)
     folder = inr.Checkpoints(tmp_path / "run", save_every=2)
-    first = meta.MetaConfig(method="fomaml", inner_steps=2, batch=2, steps=4, log_every=2)
+    first = meta.MetaConfig(method="fomaml", inner_steps=2, batch_size=2, steps=4, log_every=2)
     meta.meta_train(data, model=MODEL, optimizer=optax.adam(1e-3), config=first, checkpoints=folder)
     resumed = meta.meta_train(
         data, model=MODEL, optimizer=optax.adam(1e-3), config=small, checkpoints=folder
@@ -86,7 +85,7 @@ def test_an_interrupted_run_resumes_to_the_same_parameters(tmp_path):
         np.testing.assert_array_equal(a, b)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [2, 4, 6]
-    other = meta.MetaConfig(method="maml", inner_steps=2, batch=2, steps=8, log_every=2)
+    other = meta.MetaConfig(method="maml", inner_steps=2, batch_size=2, steps=8, log_every=2)
     with pytest.raises(ValueError, match="different settings"):
         meta.meta_train(
             data, model=MODEL, optimizer=optax.adam(1e-3), config=other, checkpoints=folder
@@ -116,7 +115,7 @@ def test_a_fresh_modulated_siren_is_a_siren_and_its_latent_shifts_every_layer():
 @pytest.fixture(scope="module")
 def functa():
     model = meta.ModulatedSiren(24, 1, 3, latent_features=8, first_w0=10.0)
-    config = meta.MetaConfig(inner_steps=3, batch=4, steps=60, log_every=20)
+    config = meta.MetaConfig(inner_steps=3, batch_size=4, steps=60, log_every=20)
     return meta.meta_train(blobs(48, 0), model=model, optimizer=optax.adam(1e-3), config=config)
 
 
@@ -154,7 +153,7 @@ def test_a_functa_and_its_latents_save_and_load(functa, tmp_path):
                 meta.meta_train(
                     blobs(4, 0),
                     model=MODEL,
-                    config=meta.MetaConfig(steps=1, batch=2, inner_steps=1),
+                    config=meta.MetaConfig(steps=1, batch_size=2, inner_steps=1),
                 ),
             )
         )
@@ -187,13 +186,11 @@ def test_bad_input_is_named(call, match):
 
 def test_a_functa_can_start_from_a_learned_init(learned):
     model = meta.ModulatedSiren(24, 1, 3, latent_features=8, first_w0=10.0)
-    config = meta.MetaConfig(inner_steps=1, batch=2, steps=1)
+    config = meta.MetaConfig(inner_steps=1, batch_size=2, steps=1)
     still = optax.sgd(0.0)  # no outer update: the start is what comes back
     functa = meta.meta_train(blobs(4, 0), model=model, optimizer=still, config=config,
                              start=learned.params)  # fmt: skip
-    plain = inr.FitResult(
-        learned.params, jnp.full(3, 0.5), {"psnr": np.zeros(1)}, MODEL, (SIZE, SIZE, 3)
-    )
+    plain = inr.FitResult(learned.params, jnp.full(3, 0.5), {}, MODEL, inr.Layout((SIZE, SIZE, 3), 2))
     np.testing.assert_allclose(
         functa.render(np.zeros(8, np.float32)), plain.render(SIZE, SIZE), atol=1e-6
     )

@@ -1,5 +1,6 @@
 """Signed distance fields fitted to oriented points, against an exact sphere."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -20,10 +21,11 @@ def sphere_points(n, radius=1.0, centre=(0.0, 0.0, 0.0), seed=0):
 def sphere_fit():
     """A unit sphere's field: SIREN 64 x 1, low first frequency, points near the surface."""
     p, n = sphere_points(20000)
-    loss = shapes.SDFLoss(eikonal=200.0, near=0.5, spread=0.1)
+    loss, near = shapes.SDFLoss(eikonal=200.0), shapes.SDFSampling(near=0.5, spread=0.1)
     adam = optax.adam(optax.cosine_decay_schedule(1e-3, 1500))
     model = inr.Siren(64, 1, 1, first_w0=5.0)
-    return shapes.fit_sdf(p, n, model=model, optimizer=adam, steps=1500, batch=1000, loss=loss)
+    return shapes.fit_sdf(p, n, model=model, optimizer=adam, steps=1500, points=2000, loss=loss,
+                          sampling=near)  # fmt: skip
 
 
 def test_a_fitted_sphere_is_its_distance_near_the_surface(sphere_fit):
@@ -40,7 +42,7 @@ def test_a_fitted_sphere_is_its_distance_near_the_surface(sphere_fit):
 
 def test_distances_come_back_in_the_input_units():
     p, n = sphere_points(4000, radius=3.0, centre=(10.0, -2.0, 5.0))
-    sdf = shapes.fit_sdf(p, n, model=inr.Siren(32, 1, 1, first_w0=5.0), steps=2, batch=64)
+    sdf = shapes.fit_sdf(p, n, model=inr.Siren(32, 1, 1, first_w0=5.0), steps=2, points=128)
     np.testing.assert_allclose(sdf.transform.centre, [10, -2, 5], atol=0.05)
     np.testing.assert_allclose(sdf.transform.scale, 3.0, atol=0.05)
     # The field at a point is the network at its field coordinates, times the scale.
@@ -52,7 +54,7 @@ def test_distances_come_back_in_the_input_units():
 def test_a_fit_is_a_function_of_its_seed_and_takes_any_model():
     p, n = sphere_points(2000)
     grid = inr.MLP(16, 1, 1, encoding=inr.HashGrid(levels=4, log2_table_size=10))
-    fit = lambda seed: shapes.fit_sdf(p, n, model=grid, steps=3, batch=128, seed=seed)  # noqa: E731
+    fit = lambda seed: shapes.fit_sdf(p, n, model=grid, steps=3, points=256, seed=seed)  # noqa: E731
     a, b, c = fit(0), fit(0), fit(1)
     np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
     assert not np.array_equal(a.history["loss"], c.history["loss"])
@@ -69,36 +71,45 @@ def test_the_loss_is_sirens_terms_on_a_known_field():
             return jnp.linalg.norm(x, axis=-1, keepdims=True) - 1.0
 
     p, n = sphere_points(500)
-    loss = shapes.SDFLoss(spread=0.0, near=0.0)
-    data = {"points": jnp.asarray(p, jnp.float32), "normals": jnp.asarray(n, jnp.float32),
-            "key": inr.loop.fit_keys(0, 1)[0]}  # fmt: skip
-    params = Exact().init(data["key"], data["points"])
-    value, _ = loss(Exact(), params, data, 0, points=256)
-    x, _, _, uniform, _ = loss.sample(data, 0, 256)
+    objective = shapes.SDFObjective.create(p.astype(np.float32), n.astype(np.float32), points=512,
+                                           terms=shapes.SDFLoss(), sampling=shapes.SDFSampling())  # fmt: skip
+    key = jax.random.PRNGKey(0)
+    params = Exact().init(key, objective.surface)
+    batch = objective.draw(key, 0)
+    value, metrics = objective.loss(Exact(), params, batch)
+    x, _, _, uniform, _ = batch
     f = np.linalg.norm(np.asarray(x), axis=1) - 1.0
     expected = 1e2 * np.mean(np.where(np.asarray(uniform), np.exp(-1e2 * np.abs(f)), 0.0))
     np.testing.assert_allclose(float(value), expected, rtol=1e-4, atol=1e-6)
+    assert float(metrics["surface"]) < 1e-6 and float(metrics["eikonal"]) < 1e-5
+    assert float(metrics["normal"]) < 1e-6 and float(metrics["loss"]) == float(value)
 
 
 def test_bad_options_are_named():
     p, n = sphere_points(100)
     with pytest.raises(ValueError, match="loss must be an SDFLoss"):
         shapes.fit_sdf(p, n, loss={"surface": 1.0})
-    with pytest.raises(ValueError, match="SDFLoss.near"):
-        shapes.SDFLoss(near=2.0)
-    with pytest.raises(ValueError, match="batch"):
-        shapes.fit_sdf(p, n, batch=0)
+    with pytest.raises(ValueError, match="SDFSampling.near"):
+        shapes.SDFSampling(near=2.0)
+    with pytest.raises(ValueError, match="SDFLoss.alpha"):
+        shapes.SDFLoss(alpha=-1.0)
+    with pytest.raises(ValueError, match="sampling must be an SDFSampling"):
+        shapes.fit_sdf(p, n, sampling=shapes.SDFLoss())
+    for points in (0, 3):
+        with pytest.raises(ValueError, match="points"):
+            shapes.fit_sdf(p, n, points=points)
 
 
 def test_the_distance_pool_is_the_signed_distance_to_the_samples():
     p, n = sphere_points(20000)
-    loss = shapes.SDFLoss(near=0.5, spread=0.1, distance=1.0, pool=4000)
-    pool = loss.off_surface_pool(p.astype(np.float32), n.astype(np.float32), seed=0)
-    x, d = np.asarray(pool["pool"]), np.asarray(pool["pool_distance"])
+    loss = shapes.SDFLoss(distance=1.0)
+    sampling = shapes.SDFSampling(near=0.5, spread=0.1, pool=4000)
+    x, d = sampling.distance_pool(p.astype(np.float32), n.astype(np.float32), seed=0)
     assert x.shape == (4000, 3) and np.abs(x).max() <= 1.1 + 0.5
     np.testing.assert_array_equal(np.sign(d), np.sign(np.linalg.norm(x, axis=1) - 1.0))
     # The nearest sample is within the gaps between samples (about 0.025 apart here).
     np.testing.assert_allclose(d, np.linalg.norm(x, axis=1) - 1.0, atol=0.05)
     grid = inr.MLP(16, 1, 1, encoding=inr.HashGrid(levels=4, log2_table_size=10))
-    fit = shapes.fit_sdf(p, n, model=grid, steps=20, batch=256, loss=loss)
+    fit = shapes.fit_sdf(p, n, model=grid, steps=20, points=512, loss=loss, sampling=sampling)
     assert fit.history["loss"][-1] < fit.history["loss"][0]
+    assert set(fit.history) == {"loss", "surface", "normal", "eikonal", "off_surface", "distance"}

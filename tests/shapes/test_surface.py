@@ -68,9 +68,9 @@ def test_oriented_point_clouds_load_from_text_and_numpy(tmp_path):
 
 def test_bad_input_is_named(tmp_path):
     p, n = shapes.sample_surface(cube(), 10)
-    with pytest.raises(ValueError, match="points must be shaped"):
+    with pytest.raises(ValueError, match="surface must be shaped"):
         shapes.fit_sdf(p[:3], n[:3])
-    with pytest.raises(ValueError, match="points contains NaN"):
+    with pytest.raises(ValueError, match="surface contains NaN"):
         shapes.fit_sdf(np.where(np.arange(10)[:, None] == 0, np.nan, p), n)
     with pytest.raises(ValueError, match="normals has 1 zero-length"):
         shapes.fit_sdf(p, np.where(np.arange(10)[:, None] == 0, 0.0, n))
