@@ -123,7 +123,8 @@ def upward_imports(edges: dict[str, set[str]]) -> list[str]:
 def sideways_imports(edges: dict[str, set[str]]) -> list[str]:
     """``"a -> b"`` for every import between two of :data:`SIDE_BY_SIDE`."""
     apart = set(SIDE_BY_SIDE)
-    return [f"{a} -> {b}" for a in sorted(edges) if a in apart for b in sorted(edges[a]) if b in apart]
+    pairs = [(a, b) for a in sorted(edges) if a in apart for b in sorted(edges[a])]
+    return [f"{a} -> {b}" for a, b in pairs if b in apart]
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:

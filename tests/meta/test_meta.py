@@ -190,7 +190,8 @@ def test_a_functa_can_start_from_a_learned_init(learned):
     still = optax.sgd(0.0)  # no outer update: the start is what comes back
     functa = meta.meta_train(blobs(4, 0), model=model, optimizer=still, config=config,
                              start=learned.params)  # fmt: skip
-    plain = inr.FitResult(learned.params, jnp.full(3, 0.5), {}, MODEL, inr.Layout((SIZE, SIZE, 3), 2))
+    layout = inr.Layout((SIZE, SIZE, 3), 2)
+    plain = inr.FitResult(learned.params, jnp.full(3, 0.5), {}, MODEL, layout)
     np.testing.assert_allclose(
         functa.render(np.zeros(8, np.float32)), plain.render(SIZE, SIZE), atol=1e-6
     )

@@ -71,8 +71,9 @@ def test_the_loss_is_sirens_terms_on_a_known_field():
             return jnp.linalg.norm(x, axis=-1, keepdims=True) - 1.0
 
     p, n = sphere_points(500)
-    objective = shapes.SDFObjective.create(p.astype(np.float32), n.astype(np.float32), points=512,
-                                           terms=shapes.SDFLoss(), sampling=shapes.SDFSampling())  # fmt: skip
+    p, n = p.astype(np.float32), n.astype(np.float32)
+    siren = {"terms": shapes.SDFLoss(), "sampling": shapes.SDFSampling()}
+    objective = shapes.SDFObjective.create(p, n, points=512, **siren)
     key = jax.random.PRNGKey(0)
     params = Exact().init(key, objective.surface)
     batch = objective.draw(key, 0)
