@@ -1,4 +1,10 @@
-"""Image quality metrics: PSNR and SSIM, for images in [0, 1].
+"""Quality metrics: MSE and PSNR of any signal, SSIM of images in [0, 1].
+
+:func:`mse` and :func:`psnr` compare two same-shaped signals of any number
+of axes (audio, images, video, volumes; :mod:`inr.signal`), in float64,
+their values in the units of ``value_range`` (uint8 and uint16 mean
+``n / 255`` and ``n / 65535``, as everywhere): a PSNR is relative to the
+range's width, ``10 log10((hi - lo)^2 / MSE)``.
 
 SSIM is the standard one of Wang et al. (IEEE TIP 2004): an 11x11 Gaussian
 window with sigma 1.5, ``K1 = 0.01``, ``K2 = 0.03``, population
@@ -26,16 +32,49 @@ def _pair(a, b):
     return a, b
 
 
+def _values(x, name: str) -> np.ndarray:
+    """A signal's values as float64, uint8/uint16 scaled to [0, 1]; checked."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_ or x.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be an array of numbers; got dtype {x.dtype}")
+    if x.size == 0:
+        raise ValueError(f"{name} is empty: shape {x.shape}")
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(x.dtype, 1.0)
+    x = x.astype(np.float64) / scale
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def _width(value_range) -> float:
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"value_range must be two numbers (lo, hi); got {value_range!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"value_range must be finite with lo < hi; got {value_range!r}")
+    return hi - lo
+
+
 def mse(a, b) -> float:
-    """Mean squared error of two same-shaped images in [0, 1]."""
-    a, b = _pair(a, b)
-    return float(np.mean((a.astype(np.float64) - b) ** 2))
+    """Mean squared error of two same-shaped signals of any shape (float64)."""
+    a, b = _values(a, "a"), _values(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got a {a.shape} and b {b.shape}")
+    return float(np.mean((a - b) ** 2))
 
 
-def psnr(a, b) -> float:
-    """``10 log10(1 / MSE)`` in dB for images in [0, 1]; ``inf`` when equal."""
+def psnr(a, b, value_range=(0.0, 1.0)) -> float:
+    """``10 log10((hi - lo)^2 / MSE)`` in dB of two same-shaped signals; ``inf`` when equal.
+
+    ``a`` and ``b`` are any signals (audio ``(T, C)``, an image, a video, a
+    volume); ``value_range`` ``(lo, hi)`` is the range their values span:
+    ``(0, 1)`` for images (the default), ``(-1, 1)`` for audio, a CT
+    volume's own range, what a :class:`~inr.FitResult`'s ``value_range`` is.
+    """
+    width = _width(value_range)
     err = mse(a, b)
-    return float("inf") if err == 0 else float(-10.0 * np.log10(err))
+    return float("inf") if err == 0 else float(10.0 * np.log10(width**2 / err))
 
 
 def _gaussian_window() -> np.ndarray:

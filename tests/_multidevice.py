@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 import inr
+import inr.shapes
 from inr.checkpoint import open_manager
 
 TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
@@ -106,6 +107,24 @@ def core(data, work: Path) -> dict:
     faces = data[:5, :16, :16]
     z1 = inr.meta.fit_latents(faces, functa, mesh=1)
     out["latents_4_vs_1"] = diff(z1, inr.meta.fit_latents(faces, functa, mesh=4))
+    out.update(every_fit_takes_a_mesh(data))
+    return out
+
+
+def every_fit_takes_a_mesh(data) -> dict:
+    """A gradient fit, a shape and meta-learning: the same on 4 devices as on 1."""
+    out, image = {}, data[0, :16, :16]
+    kw = dict(model=inr.Siren(16, 1, 3), steps=5, target="gradients")
+    g1, g4 = inr.fit_image(image, mesh=1, **kw), inr.fit_image(image, mesh=4, **kw)
+    out["gradients_4_vs_1"] = diff(g1.params, g4.params)
+    p = np.random.default_rng(0).normal(size=(200, 3))
+    kw = dict(model=inr.Siren(16, 1, 1), steps=5, points=64)
+    d1, d4 = inr.shapes.fit_sdf(p, p, mesh=1, **kw), inr.shapes.fit_sdf(p, p, mesh=4, **kw)
+    out["sdf_4_vs_1"] = diff(d1.params, d4.params)
+    config = inr.meta.MetaConfig(inner_steps=1, batch_size=4, steps=2)
+    kw = dict(model=inr.Siren(16, 1, 3), config=config)
+    m1, m4 = (inr.meta.meta_train(data[:6, :8, :8], mesh=n, **kw) for n in (1, 4))
+    out["meta_4_vs_1"] = diff(m1.params, m4.params)
     return out
 
 

@@ -1,3 +1,5 @@
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -135,13 +137,6 @@ def test_other_models_fit(camera64):
     assert res.history["psnr"][-1] > res.history["psnr"][0] + 5
 
 
-def test_progress_callback(camera64):
-    seen = []
-    image = camera64[::4, ::4]  # the callback, not the fit, is under test
-    inr.fit_image(image, steps=250, progress=lambda *a: seen.append(a), **small())
-    assert [s[0] for s in seen] == [100, 200, 250]
-
-
 @pytest.mark.slow
 def test_bfloat16_activations_fit_as_well(camera_fit, camera64):
     """bfloat16 between layers perturbs the trajectory by rounding, not the fit."""
@@ -198,3 +193,30 @@ def test_repr_is_one_short_line(camera_fit):
     text = repr(camera_fit)
     assert text.startswith("FitResult(Siren 256x3, shape (64, 64), 200 steps, PSNR ")
     assert "\n" not in text and len(text) < 120
+
+
+def test_a_killed_fit_resumes_from_its_last_save_to_the_same_result(camera64, tmp_path):
+    """A fit stopped between saves loses only the steps since the last one, and ends the same."""
+    image = camera64[::2, ::2]
+    kw = dict(model=inr.Siren(16, 1), steps=30, points=256)
+    whole = inr.fit_image(image, **kw)
+    folder = inr.Checkpoints(tmp_path / "fit", save_every=10)
+    reached = []
+
+    def kill(step, total, metrics):
+        reached.append(step)
+        if step == 20:  # after the save at 10, before the one at 20
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        inr.fit_image(image, checkpoints=folder, progress=kill, **kw)
+    report = lambda step, total, metrics: reached.append(step)  # noqa: E731
+    resumed = inr.fit_image(image, checkpoints=folder, progress=report, **kw)
+    assert reached == [10, 20, 20, 30]  # the resumed run redid the steps from 10 to 20
+    np.testing.assert_array_equal(resumed.history["loss"], whole.history["loss"])
+    for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(whole.params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    lines = (tmp_path / "fit" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [10, 20, 30]
+    with pytest.raises(ValueError, match="different settings"):
+        inr.fit_image(image, checkpoints=folder, **{**kw, "points": 128})

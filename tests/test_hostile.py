@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import inr
+from inr._validate import as_image
 from inr.diffusion import SamplerConfig
 
 IMG = np.full((8, 8), 0.5, np.float32)
@@ -286,10 +287,10 @@ def test_any_array_is_an_image_or_a_value_error(shape, dtype, fill):
         warnings.simplefilter("ignore")  # casting NaN to an integer dtype warns
         x = np.full(shape, fill).astype(dtype)
     try:
-        value = inr.mse(x, x)  # validates both arguments as images, on the host
+        value = as_image(x)  # the image boundary, on the host
     except ValueError:
         return
-    assert value == 0.0
+    assert value.dtype == np.float32 and value.shape == x.shape
     assert (
         len(shape) in (2, 3)
         and 0 not in shape
@@ -297,6 +298,26 @@ def test_any_array_is_an_image_or_a_value_error(shape, dtype, fill):
     )
     if dtype.startswith("float"):
         assert 0 <= fill <= 1  # NaN and out-of-range floats must have been refused
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=5),
+    dtype=_DTYPES,
+    fill=st.sampled_from([0.0, 0.5, 2.0, -1.0, NAN]),
+)
+def test_any_array_is_a_signal_to_score_or_a_value_error(shape, dtype, fill):
+    """mse and psnr take any non-empty finite numeric signal, of any shape."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = np.full(shape, fill).astype(dtype)
+    try:
+        value = inr.mse(x, x)
+    except ValueError:
+        numeric = dtype not in ("bool", "complex64")
+        assert x.size == 0 or not numeric or not np.isfinite(x.astype(float)).all()
+        return
+    assert value == 0.0 and x.size > 0
 
 
 _NUMBERS = st.one_of(

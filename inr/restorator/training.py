@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +28,7 @@ import numpy as np
 from inr import checkpoint
 from inr.checkpoint import MetricsLog, differences, fingerprint
 from inr.distributed import as_mesh, check_divisible, data_sharding, replicated, state_sharding
+from inr.progress import as_progress
 from inr.restorator.batches import batch_maker, batches, load_run_images
 from inr.restorator.data import expand_sources
 from inr.restorator.inference import Restorator, checked_params, derived_card
@@ -51,7 +51,7 @@ def train_restorator(
     checkpoints=None,
     validation=None,
     references=None,
-    progress: bool = True,
+    progress=True,
     mesh=None,
 ) -> Restorator:
     """Train a restorator on ``data`` and return it.
@@ -83,7 +83,9 @@ def train_restorator(
         is never a training target.  Items without one (and every item, by
         default) draw references from their file-name group (CelebA's
         ``<identity>_<file>``), or from themselves.
-      progress: draw a progress bar on stderr.
+      progress: ``True`` (lines on standard output), ``False`` or a callable
+        ``(step, total, metrics)`` (:mod:`inr.progress`), every
+        ``train.log_every`` steps with the mean loss and points per second.
       mesh: the devices to train on, data parallel (``None``: all of them;
         a count; or a :class:`jax.sharding.Mesh` with a ``"data"`` axis, see
         :mod:`inr.distributed`).  The result does not depend on the device
@@ -214,12 +216,12 @@ class _Saving(NamedTuple):
     log_to: Path | None
 
 
-def _run(state, step_fn, make, train: TrainConfig, validate, saving: _Saving, progress: bool):
+def _run(state, step_fn, make, train: TrainConfig, validate, saving: _Saving, progress):
     """Steps from ``state["step"]`` to ``train.steps``: log, validate, save; the last state."""
     start, steps = int(state["step"]), train.steps
     lead = jax.process_index() == 0
     log = MetricsLog(saving.log_to if lead else None, start)
-    report = _Report(train, progress and lead)
+    report = _Report(train, as_progress(progress) if lead else None)
     with batches(make, start, steps, train.pipeline) as stream:
         for step, batch in stream:
             state, loss = step_fn(state, batch)
@@ -231,17 +233,16 @@ def _run(state, step_fn, make, train: TrainConfig, validate, saving: _Saving, pr
                 log.write({**record, "elapsed_s": report.elapsed()})
             if saving.manager is not None and (done % saving.every == 0 or done == steps):
                 checkpoint.save(saving.manager, state, saving.meta)
-    report.close(start < steps)
     if saving.manager is not None:
         saving.manager.close()
     return state
 
 
 class _Report:
-    """The mean loss and points per second every ``log_every`` steps, and the progress bar."""
+    """The mean loss and points per second every ``log_every`` steps, reported to ``progress``."""
 
-    def __init__(self, train: TrainConfig, show: bool):
-        self.train, self.show, self.losses = train, show, []
+    def __init__(self, train: TrainConfig, progress):
+        self.train, self.progress, self.losses = train, progress, []
         self.t0 = self.t_start = time.perf_counter()
 
     def add(self, done: int, loss) -> dict:
@@ -253,20 +254,11 @@ class _Report:
         mean = float(np.mean(jax.device_get(self.losses)))
         elapsed = time.perf_counter() - self.t0
         rate = len(self.losses) * train.batch_size * train.examples.points_per_image / elapsed
-        if self.show:
-            left = (train.steps - done) * elapsed / len(self.losses)
-            bar = "#" * int(30 * done / train.steps)
-            sys.stderr.write(
-                f"\r[{bar:.<30}] {done}/{train.steps} loss {mean:.4f} "
-                f"{rate / 1e3:.0f}k points/s eta {left:.0f}s "
-            )
-            sys.stderr.flush()
+        metrics = {"loss": mean, "points_per_second": rate}
+        if self.progress is not None:
+            self.progress(done, train.steps, metrics)
         self.losses, self.t0 = [], time.perf_counter()
-        return {"step": done, "loss": mean, "points_per_second": rate}
+        return {"step": done, **metrics}
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t_start
-
-    def close(self, ran: bool) -> None:
-        if self.show and ran:
-            sys.stderr.write("\n")

@@ -105,3 +105,27 @@ def test_reptile_moves_towards_the_tasks_optima_by_its_rule():
     assert np.all(np.asarray(state[0]["rates"]["params"]["b"]) == 0.1)  # fixed rates
     # The fixed point is the mean of the optima (in expectation over the draws).
     assert abs(np.mean(drift[200:]) - float(np.mean(2.0 * values - 1.0))) < 0.05
+
+
+def test_the_signals_and_their_points_are_drawn_from_independent_streams():
+    """Each outer step chooses signals and the points that score them with different keys.
+
+    With as many signals as samples per signal, one key for both draws picks
+    the same indices for both (the old ``fold_in(PRNGKey(seed), step)``).
+    """
+    n = 16
+    signals = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None], (n, n, 1)).copy()
+    samples, layout = as_signal(signals, dims=1, batched=True)  # signal i is the value i / 255
+    config = meta.MetaConfig(batch_size=8, points=8, inner_steps=1, steps=1)
+    objective = MetaObjective.create(samples, layout, config)
+    key, chosen, scored = jax.random.PRNGKey(0), [], []
+    for step in range(64):
+        picked, inner = objective.draw(key, step)
+        chosen.append(np.round(np.asarray(picked)[:, 0, 0]).astype(int))
+        signal = objective.signals.replace(samples=picked[0])
+        x, _ = signal.draw(inner, config.inner_steps)  # the points of the outer loss
+        scored.append(np.round((np.asarray(x)[:, 0] + 1) / 2 * n - 0.5).astype(int))
+    chosen, scored = np.concatenate(chosen), np.concatenate(scored)
+    assert np.mean(chosen == scored) < 0.2  # about 1/16 when independent; 1 with a shared key
+    assert abs(np.corrcoef(chosen, scored)[0, 1]) < 0.15
+    assert sorted(set(chosen)) == sorted(set(scored)) == list(range(n))

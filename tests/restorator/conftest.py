@@ -71,6 +71,7 @@ def train_tiny(data, **settings):
     checkpoints = inr.Checkpoints(**saving) if saving else None
     validation = settings.pop("validation", None)
     init = settings.pop("init", None)
+    progress = settings.pop("progress", False)
     settings = {**dict(batch_size=2, points_per_image=64, lr=3e-3), **settings}
     return inr.train_restorator(
         data,
@@ -79,7 +80,7 @@ def train_tiny(data, **settings):
         init=init,
         checkpoints=checkpoints,
         validation=validation,
-        progress=False,
+        progress=progress,
     )
 
 

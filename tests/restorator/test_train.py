@@ -29,6 +29,7 @@ def _assert_same_params(a, b):
 
 def test_training_reduces_the_loss(colour_images, tmp_path):
     held_out = colour_images[6:, :, ::-1]  # mirrored: images it never trains on
+    reports = []
     _train(
         colour_images,
         steps=120,
@@ -37,9 +38,13 @@ def test_training_reduces_the_loss(colour_images, tmp_path):
         save_every=60,
         validation=held_out,
         validate_every=60,
+        progress=lambda step, total, metrics: reports.append((step, total, metrics)),
     )
     log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [20, 40, 60, 80, 100, 120]
+    # Progress is every fit's: (step, total, {name: float}) at each log line.
+    assert [(s, t) for s, t, _ in reports] == [(r["step"], 120) for r in log]
+    assert [m["loss"] for _, _, m in reports] == [r["loss"] for r in log]
     assert log[-1]["loss"] < 0.6 * log[0]["loss"]
     validated = [r for r in log if "val_loss" in r]
     assert [r["step"] for r in validated] == [60, 120]
