@@ -85,7 +85,7 @@ def trace_times(sdf) -> dict:
     """A 512x512 picture from 3 half-sizes away (the shape's own units), timed twice."""
     centre, scale = np.asarray(sdf.transform.centre), float(sdf.transform.scale)
     eye = tuple(centre + scale * np.array([1.6, 1.0, 2.4]))
-    camera = shapes.Camera(eye=eye, target=tuple(centre), fov=40.0, size=(512, 512))
+    camera = inr.Camera.look_at(eye, centre, fov=40.0, size=(512, 512))
     out = {}
     for run in ("render 512² s (first)", "render 512² s"):
         start = time.perf_counter()

@@ -66,7 +66,7 @@ def views(sdf: shapes.SDF, size: int):
     for azimuth in (30.0, 150.0):
         a, e = np.radians(azimuth), np.radians(20.0)
         eye = centre + r * np.array([np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)])
-        camera = shapes.Camera(eye=tuple(eye), target=tuple(centre), fov=40.0, size=(size, size))
+        camera = inr.Camera.look_at(eye, centre, fov=40.0, size=(size, size))
         out.append(shapes.render_sdf(sdf, camera))
     return out
 

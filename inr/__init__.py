@@ -18,6 +18,7 @@ fields) is imported on its own, with the ``shapes`` extra.
 """
 
 from inr import diffusion, distributed, meta, restorator
+from inr.cameras import Camera, load_transforms, pixel_rays, rays
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
@@ -79,6 +80,7 @@ __all__ = [
     "MLP",
     "SAMPLE_IMAGES",
     "TARGETS",
+    "Camera",
     "Checkpoints",
     "FitResult",
     "FourierFeatures",
@@ -122,6 +124,7 @@ __all__ = [
     "load_audio",
     "load_image",
     "load_restorator",
+    "load_transforms",
     "load_video",
     "luma_bt601",
     "merge",
@@ -129,8 +132,10 @@ __all__ = [
     "meta",
     "mse",
     "pixel_centres",
+    "pixel_rays",
     "poisson_solve",
     "psnr",
+    "rays",
     "reconstruct",
     "resize",
     "restorator",

@@ -20,7 +20,7 @@ import numpy as np
 import optax
 
 from inr._cards import terms_note
-from inr.signal import Layout
+from inr.signal import Layout, OnLayout
 
 __all__ = ["Init", "learned_sgd"]
 
@@ -42,7 +42,7 @@ def learned_sgd(rates) -> optax.GradientTransformation:
 
 
 @flax.struct.dataclass
-class Init:
+class Init(OnLayout):
     """A learned initialisation.
 
     Attributes:
@@ -70,14 +70,6 @@ class Init:
     def optimizer(self) -> optax.GradientTransformation:
         """SGD at the learned rates."""
         return self._optimizer
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.layout.shape
-
-    @property
-    def dims(self) -> int:
-        return self.layout.dims
 
     def __repr__(self) -> str:
         return (

@@ -53,7 +53,7 @@ from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
 from inr.objective import Objective, step_key
 from inr.poisson.operators import forward_gradient, neumann_laplacian
-from inr.signal import Layout, as_signal, coordinates, network_scale
+from inr.signal import Layout, OnLayout, as_signal, coordinates, network_scale
 
 __all__ = ["ANNEAL", "ImageGradients", "ImageLaplacian", "SignalValues", "psnr_from_mse"]
 
@@ -71,7 +71,7 @@ def _static(default=None):
     return flax.struct.field(pytree_node=False, default=default)
 
 
-class SignalValues(Objective):
+class SignalValues(OnLayout, Objective):
     """The values of a gridded signal, every sample or ``points`` random ones per step.
 
     Build it with :meth:`create`.  The samples stay on the device in their
@@ -119,14 +119,6 @@ class SignalValues(Objective):
             axes, scale = tuple(map(lead, axes)), lead(scale)
         put = partial(jax.tree.map, jnp.asarray)
         return cls(put(samples), put(axes), put(scale), layout, points, random)
-
-    @property
-    def dims(self) -> int:
-        return self.layout.dims
-
-    @property
-    def channels(self) -> int:
-        return self.layout.channels
 
     def draw(self, key, step):
         """``(coordinates (m, d), targets (m, C))`` in network units."""
@@ -209,7 +201,7 @@ def _as_folded(image, stack: bool) -> tuple[np.ndarray, Layout, int | None]:
 _SHARED = frozenset({"xy", "steps", "xy_x", "xy_y", "anneal_until"})
 
 
-class _ImageDerivatives(Objective):
+class _ImageDerivatives(OnLayout, Objective):
     """What the derivative objectives share: the grid, its steps, the image and its mean."""
 
     xy: Annotated[jax.Array, "n 2"]
@@ -217,8 +209,6 @@ class _ImageDerivatives(Objective):
     image: Annotated[jax.Array, "n C"] | None  # network units; None when only derivatives
     mean: Annotated[jax.Array, "C"]  # the result's mean intensity
     layout: Layout = _static()
-
-    dims = 2
 
     @classmethod
     def _build(cls, image, mean, layout, n, **targets):
@@ -231,10 +221,6 @@ class _ImageDerivatives(Objective):
             rows = lambda v: np.broadcast_to(v, (n, *np.shape(v)))  # noqa: E731
             fields = {k: rows(v) if k in _SHARED else _unfold(v, n) for k, v in fields.items()}
         return cls(**jax.tree.map(jnp.asarray, fields), layout=layout)
-
-    @property
-    def channels(self) -> int:
-        return self.layout.channels
 
     @property
     def points(self) -> int:

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Layout", "as_signal", "coordinates", "network_scale"]
+__all__ = ["Layout", "OnLayout", "as_signal", "coordinates", "network_scale"]
 
 # Dtypes kept on the device as they are, and what one unit of each means.
 _DIVISORS = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -62,6 +62,22 @@ class Layout:
     @property
     def channels(self) -> int:
         return self.shape[self.dims] if len(self.shape) > self.dims else 1
+
+
+class OnLayout:
+    """``shape``, ``dims`` and ``channels`` of an object's ``layout`` (a :class:`Layout`)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.layout.shape
+
+    @property
+    def dims(self) -> int:
+        return self.layout.dims
+
+    @property
+    def channels(self) -> int:
+        return self.layout.channels
 
 
 def _value_range(x: np.ndarray, value_range, name: str) -> tuple[float, float]:

@@ -37,7 +37,7 @@ from inr.meta.inner import adapt
 from inr.nn.siren import SineLayer, check_sizes
 from inr.objectives import SignalValues
 from inr.result import FitResult
-from inr.signal import Layout, as_signal
+from inr.signal import Layout, OnLayout, as_signal
 
 __all__ = [
     "PRETRAINED_FUNCTA",
@@ -99,7 +99,7 @@ def with_latent(params, latent):
 
 
 @flax.struct.dataclass
-class Functa:
+class Functa(OnLayout):
     """A meta-learned functa: shared weights, inner learning rates and what it was fitted on.
 
     Attributes:
@@ -125,18 +125,6 @@ class Functa:
             f"{m.latent_features}, shape {self.shape}, {self.card.get('name', 'unnamed')}"
             f"{terms_note(self.card)})"
         )
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.layout.shape
-
-    @property
-    def dims(self) -> int:
-        return self.layout.dims
-
-    @property
-    def channels(self) -> int:
-        return self.layout.channels
 
     def result(self, latents) -> FitResult:
         """The field of a latent ``(d,)`` (or a batch ``(N, d)``) as a :class:`~inr.FitResult`."""

@@ -21,7 +21,8 @@ from inr.shapes.surface import (
     save_mesh,
     unit_transform,
 )
-from inr.shapes.trace import Camera, Picture, render_sdf
+from inr.cameras import Camera
+from inr.shapes.trace import Picture, render_sdf
 
 __all__ = [
     "DEFAULT_BOX",

@@ -20,7 +20,6 @@ Everything is one ``jit``-compiled function of the field's parameters.
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from typing import Annotated, NamedTuple
 
@@ -29,11 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_number, as_positive_int, as_shape
+from inr.cameras import Camera, rays
 from inr.fields import value_and_gradient
 from inr.shapes.extract import DEFAULT_BOX
 from inr.shapes.sdf import as_field
 
-__all__ = ["Camera", "Picture", "render_sdf"]
+__all__ = ["Picture", "render_sdf"]
 
 
 def _pool() -> int:
@@ -42,48 +42,6 @@ def _pool() -> int:
 
 
 _LIGHT = np.array([-0.4, 0.6, 0.7])  # towards the light, in the camera's (right, up, back) frame
-
-
-@dataclasses.dataclass(frozen=True)
-class Camera:
-    """A pinhole camera looking from ``eye`` at ``target``, in the input's units.
-
-    Attributes:
-      eye: ``(x, y, z)`` the centre of projection.
-      target: ``(x, y, z)`` the point at the picture's centre.
-      up: the direction that points up in the picture.
-      fov: the vertical field of view in degrees.
-      size: ``(height, width)`` in pixels.
-    """
-
-    eye: tuple = (0.0, 0.0, 3.0)
-    target: tuple = (0.0, 0.0, 0.0)
-    up: tuple = (0.0, 1.0, 0.0)
-    fov: float = 40.0
-    size: tuple = (256, 256)
-
-    def __post_init__(self):
-        for name in ("eye", "target", "up"):
-            v = np.asarray(getattr(self, name), np.float64)
-            if v.shape != (3,) or not np.isfinite(v).all():
-                raise ValueError(f"Camera.{name} must be three finite numbers; got {v!r}")
-        if np.linalg.norm(np.subtract(self.target, self.eye)) == 0:
-            raise ValueError("Camera.eye and Camera.target must differ")
-        as_number(self.fov, "Camera.fov", 0.0, 180.0, low_open=True)
-        if self.fov >= 180.0:
-            raise ValueError(f"Camera.fov must be below 180 degrees; got {self.fov!r}")
-        as_shape(self.size, "Camera.size")
-
-    def frame(self, transform) -> tuple[np.ndarray, np.ndarray]:
-        """``(eye in field coordinates, (3, 3) rows right, up, forward)``."""
-        eye = np.asarray(transform.to_field(np.asarray(self.eye, np.float32)), np.float64)
-        target = np.asarray(transform.to_field(np.asarray(self.target, np.float32)), np.float64)
-        forward = (target - eye) / np.linalg.norm(target - eye)
-        right = np.cross(forward, self.up)
-        if np.linalg.norm(right) < 1e-9:
-            raise ValueError("Camera.up must not be parallel to the viewing direction")
-        right /= np.linalg.norm(right)
-        return eye, np.stack([right, np.cross(right, forward), forward])
 
 
 class Picture(NamedTuple):
@@ -137,21 +95,17 @@ def _march(field, origin, steps, epsilon, cone, bound, directions):
     return t[:n], hit[:n]
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _trace(shape, steps, field, origin, frame, tan_half, epsilon, footprint, bound):
-    h, w = shape
-    v = (1.0 - 2.0 * (jnp.arange(h) + 0.5) / h) * tan_half
-    u = (2.0 * (jnp.arange(w) + 0.5) / w - 1.0) * tan_half * (w / h)
-    uu, vv = jnp.meshgrid(u, v)
-    rays = uu[..., None] * frame[0] + vv[..., None] * frame[1] + frame[2]
-    rays = (rays / jnp.linalg.norm(rays, axis=-1, keepdims=True)).reshape(-1, 3)
-    cone = footprint * 2.0 * tan_half / h  # a pixel's width per unit of distance
-    t, hit = _march(field, origin, steps, epsilon, cone, bound, rays)
-    points = origin + t[:, None] * rays
+@partial(jax.jit, static_argnums=1)
+def _trace(camera, steps, field, origin, epsilon, footprint, bound):
+    """``origin``: the eye in field coordinates (directions keep: the map is a uniform scale)."""
+    h, w = camera.size
+    directions = rays(camera)[1].reshape(-1, 3)
+    cone = footprint / camera.focal[1]  # a pixel's width per unit of distance
+    t, hit = _march(field, origin, steps, epsilon, cone, bound, directions)
+    points = origin + t[:, None] * directions
     _, grad = value_and_gradient(lambda p: field(p)[:, None], points)
     normals = grad[:, 0] / jnp.maximum(jnp.linalg.norm(grad[:, 0], axis=-1, keepdims=True), 1e-12)
-    light = jnp.asarray(_LIGHT / np.linalg.norm(_LIGHT), jnp.float32)
-    light = light[0] * frame[0] + light[1] * frame[1] - light[2] * frame[2]
+    light = camera.pose[:, :3] @ jnp.asarray(_LIGHT / np.linalg.norm(_LIGHT), jnp.float32)
     shade = 0.25 + 0.75 * jnp.clip(normals @ light, 0.0, 1.0)
     image = jnp.where(hit[:, None], shade[:, None] * jnp.array([0.85, 0.87, 0.92]), 1.0)
     normals = jnp.where(hit[:, None], normals, 0.0)
@@ -170,28 +124,30 @@ def render_sdf(
     """Sphere-trace ``field`` as seen by ``camera``: depth, normals and a shaded image.
 
     ``field``: an :class:`~inr.shapes.SDF` (or a function from ``(n, 3)``
-    points to ``(n,)`` signed distances, in the camera's units).  ``size``
-    ``(height, width)`` overrides ``camera.size``.  A ray stops where the
+    points to ``(n,)`` signed distances, in the camera's units).
+    ``camera``: an :class:`inr.Camera` (``Camera.look_at(eye, target,
+    fov=, size=)``) in the input's units.  ``size`` ``(height, width)``
+    renders the same view at another size.  A ray stops where the
     field is below ``epsilon`` (field units: the shape spans [-1, 1]) or
     ``footprint`` pixel widths at the ray's distance, whichever is larger
     (``footprint=0`` for exact depths), or after ``steps`` steps; only
     the cube the field was fitted in (:data:`~inr.shapes.DEFAULT_BOX`, in
     field coordinates: a plain function's own) is traced.
     """
-    if not isinstance(camera, Camera):
-        raise ValueError(f"camera must be an inr.shapes.Camera; got {type(camera)}")
+    if not isinstance(camera, Camera) or camera.pose.ndim != 2:
+        raise ValueError(f"camera must be one inr.Camera; got {type(camera)}")
     fn, transform = as_field(field)
-    shape = as_shape(camera.size if size is None else size, "size")
-    if len(shape) != 2:
-        raise ValueError(f"size must be (height, width); got {size!r}")
+    if size is not None:
+        shape = as_shape(size, "size")
+        if len(shape) != 2:
+            raise ValueError(f"size must be (height, width); got {size!r}")
+        camera = camera.resized(shape)
     steps = as_positive_int(steps, "steps")
     epsilon = as_number(epsilon, "epsilon", 0.0, low_open=True)
     footprint = as_number(footprint, "footprint", 0.0)
-    eye, frame = camera.frame(transform)
-    tan_half = np.tan(np.radians(camera.fov) / 2.0)
-    args = (jnp.asarray(eye, jnp.float32), jnp.asarray(frame, jnp.float32))
+    eye = jnp.asarray(transform.to_field(np.asarray(camera.eye, np.float32)), jnp.float32)
     bound = np.float32(DEFAULT_BOX[3])
-    t, normals, image, hit = _trace(shape, steps, fn, *args, tan_half, epsilon, footprint, bound)
+    t, normals, image, hit = _trace(camera, steps, fn, eye, epsilon, footprint, bound)
     depth = np.where(np.asarray(hit), np.asarray(t) * float(transform.scale), np.inf)
     return Picture(
         depth.astype(np.float32), np.asarray(normals), np.asarray(image), np.asarray(hit)
