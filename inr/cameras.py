@@ -149,7 +149,7 @@ def rays(camera: Camera) -> tuple[jax.Array, jax.Array]:
 
 
 def pixel_rays(camera: Camera, view, rows, cols) -> tuple[jax.Array, jax.Array]:
-    """``(origins, directions)`` ``(n, 3)`` of pixels ``(rows, cols)`` of views ``view`` of a stack."""
+    """``(origins, directions)``, ``(n, 3)`` each: pixels ``(rows, cols)`` of views ``view``."""
     one = jax.tree.map(lambda x: x[view], camera)
     d = jax.vmap(lambda c, r, k: _directions(c, r[None], k[None])[0])(one, rows, cols)
     return one.eye, d

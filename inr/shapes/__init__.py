@@ -7,6 +7,7 @@ I/O, marching cubes and the metrics' KD-tree need the ``shapes`` extra
 (``pip install 'inr[shapes]'``).
 """
 
+from inr.cameras import Camera
 from inr.shapes.extract import DEFAULT_BOX, extract_mesh
 from inr.shapes.metrics import SurfaceMetrics, point_metrics, surface_metrics
 from inr.shapes.objective import SDFLoss, SDFObjective, SDFSampling
@@ -21,7 +22,6 @@ from inr.shapes.surface import (
     save_mesh,
     unit_transform,
 )
-from inr.cameras import Camera
 from inr.shapes.trace import Picture, render_sdf
 
 __all__ = [
