@@ -169,9 +169,10 @@ def fit(
     model, optimizer, start = resolve_options(one, model, optimizer, init)
     saving = as_checkpoints(checkpoints)
     record = None if saving is None else _record(one, model, optimizer, int(seed), start)
-    params, history, _ = run(one, model, optimizer, steps, seed=int(seed), start=start,
-                             progress=progress, mesh=mesh, stacked=stacked,
-                             checkpoints=saving, record=record)  # fmt: skip
+    params, history, ended, _ = run(one, model, optimizer, steps, seed=int(seed), start=start,
+                                    progress=progress, mesh=mesh, stacked=stacked,
+                                    checkpoints=saving, record=record)  # fmt: skip
     offset = _offset(model, stacked, one, params)
+    state = {name: getattr(ended, name) for name in getattr(ended, "state", ())}
     return FitResult(params=params, offset=offset, history=history, model=model,
-                     layout=one.layout)  # fmt: skip
+                     layout=one.layout, state=state)  # fmt: skip

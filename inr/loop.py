@@ -52,22 +52,33 @@ def _split(batch, split, points: int):
     return jax.tree.map(one, batch)
 
 
+def _state(objective) -> dict:
+    """The fields a stateful objective's ``update`` changes (``{}`` for most)."""
+    return {name: getattr(objective, name) for name in getattr(objective, "state", ())}
+
+
 def _train(model, optimizer, n_steps, objective, key, params, opt_state, start, split=None):
     """``n_steps`` optimiser steps from step ``start`` as one ``lax.scan``.
 
-    Returns the new parameters and optimiser state, and the per-step metrics
-    (``{name: (n_steps,)}``).
+    A stateful objective (its ``state`` names fields) is first updated at
+    each step (``objective.update``), inside the scan.  Returns the new
+    parameters and optimiser state, the per-step metrics (``{name:
+    (n_steps,)}``) and the objective's state after the last step.
     """
 
     def step(carry, i):
-        params, opt_state = carry
-        batch = _split(objective.draw(key, start + i), split, objective.points)
-        grads, metrics = jax.grad(lambda p: objective.loss(model, p, batch), has_aux=True)(params)
+        params, opt_state, state = carry
+        obj = objective.replace(**state) if state else objective
+        if state:
+            obj = obj.update(model, params, key, start + i)
+        batch = _split(obj.draw(key, start + i), split, obj.points)
+        grads, metrics = jax.grad(lambda p: obj.loss(model, p, batch), has_aux=True)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), metrics
+        return (optax.apply_updates(params, updates), opt_state, _state(obj)), metrics
 
-    (params, opt_state), metrics = jax.lax.scan(step, (params, opt_state), jnp.arange(n_steps))
-    return params, opt_state, metrics
+    carry = (params, opt_state, _state(objective))
+    (params, opt_state, state), metrics = jax.lax.scan(step, carry, jnp.arange(n_steps))
+    return params, opt_state, metrics, state
 
 
 _train_one = jax.jit(_train, static_argnums=(0, 1, 2), static_argnames="split",
@@ -137,7 +148,7 @@ def _from_start(optimizer, params, rows: int | None):
 
 
 def _program(objective, model, optimizer, seed: int, mesh, stacked: bool, start):
-    """``(train(n, params, opt_state, first), params, opt_state, rows)`` for one fit or a stack.
+    """``(train(n, objective, params, opt_state, first), params, opt_state, rows)``.
 
     A stack is padded to a multiple of the mesh's ``"data"`` size by
     repeating its last objective; ``rows`` selects the real fits.
@@ -148,27 +159,27 @@ def _program(objective, model, optimizer, seed: int, mesh, stacked: bool, start)
         devices = 1 if mesh is None else data_size(mesh)
         split = data_sharding(mesh) if devices > 1 and objective.points % devices == 0 else None
 
-        def train(n, *state):
-            return _train_one(model, optimizer, n, objective, key, *state, split=split)
+        def train(n, obj, *state):
+            return _train_one(model, optimizer, n, obj, key, *state, split=split)
 
         if start is None:
-            return train, *_init_one(model, optimizer, objective, key), ...
-        return train, *_from_start(optimizer, start, None), ...
+            return train, objective, *_init_one(model, optimizer, objective, key), ...
+        return train, objective, *_from_start(optimizer, start, None), ...
     mesh = local_mesh() if mesh is None else as_mesh(mesh)
     fits = jax.tree.leaves(objective)[0].shape[0]
     per_device = -(-fits // data_size(mesh))
     padded = jax.tree.map(lambda x: pad_rows(x, per_device * data_size(mesh)), objective)
     group = group_size(mesh, objective.points, getattr(model, "hidden_features", 256), per_device)
 
-    def train(n, *state):
-        return _train_many(model, optimizer, n, group, mesh, padded, key, *state)
+    def train(n, obj, *state):
+        return _train_many(model, optimizer, n, group, mesh, obj, key, *state)
 
     keys = fit_keys(seed, per_device * data_size(mesh))
     if start is None:
         state = _init_many(model, optimizer, padded, keys)
     else:
         state = _from_start(optimizer, start, keys.shape[0])
-    return train, *state, slice(0, fits)
+    return train, padded, *state, slice(0, fits)
 
 
 def _chunks(first: int, steps: int, every: int | None, save_every: int | None):
@@ -202,7 +213,7 @@ def _joined(chunks: list[dict]) -> dict:
 def run(objective, model, optimizer, steps: int, *, seed: int = 0, start=None, progress=None,
         mesh=None, stacked: bool = False, checkpoints=None, record=None,
         every: int = REPORT_EVERY):  # fmt: skip
-    """Fit ``model`` to ``objective``: ``(params, history, seconds)``.
+    """Fit ``model`` to ``objective``: ``(params, history, seconds, objective)``.
 
     ``seed`` gives the fit's key (:func:`inr.objective.step_key`) and the
     initialisation (``PRNGKey(seed + i)`` for fit ``i`` of a stack);
@@ -212,41 +223,52 @@ def run(objective, model, optimizer, steps: int, *, seed: int = 0, start=None, p
     agree with) and resumes the run found there, and ``metrics.jsonl``
     gains a line every ``every`` steps.  ``history`` is ``{name: (steps,)}``
     (``(N, steps)`` for a stack) NumPy arrays; ``seconds`` is the wall time
-    over every resumed piece.
+    over every resumed piece; ``objective`` is the objective with the state
+    it ended in (itself for a stateless one).
     """
-    train, params, opt_state, rows = _program(objective, model, optimizer, seed, mesh, stacked,
-                                              start)  # fmt: skip
+    train, objective, params, opt_state, rows = _program(objective, model, optimizer, seed, mesh,
+                                                         stacked, start)  # fmt: skip
     report, saving = as_progress(progress), checkpoint.as_checkpoints(checkpoints)
-    state, chunks, manager = {"params": params, "opt_state": opt_state, "step": 0}, [], None
+    state = {"params": params, "opt_state": opt_state, "step": jnp.int32(0)}
+    state.update({"objective": _state(objective)} if _state(objective) else {})
+    chunks, manager = [], None
     if saving is not None:
-        manager, state, history = _resume(saving, {**state, "step": jnp.int32(0)}, record or {})
+        manager, state, history = _resume(saving, state, record or {})
         chunks = [history] if history else []
     log = MetricsLog(saving and saving.directory / "metrics.jsonl", int(state["step"]))
     began = time.perf_counter() - log.last.get("elapsed_s", 0.0)
     cadence = every if report or saving else None
     try:
         for first, n in _chunks(int(state["step"]), steps, cadence, saving and saving.save_every):
-            params, opt_state, metrics = train(n, state["params"], state["opt_state"], first)
-            done = first + n
-            state = {"params": params, "opt_state": opt_state, "step": jnp.int32(done)}
+            objective = objective.replace(**state.get("objective", {}))
+            *trained, metrics, ended = train(n, objective, state["params"], state["opt_state"], first)
+            state = {"params": trained[0], "opt_state": trained[1], "step": jnp.int32(first + n)}
+            state.update({"objective": ended} if ended else {})
             chunks.append(metrics)
-            if cadence is None:
-                continue
-            last = _last(metrics, rows)
-            if report:
-                report(done, steps, last)
-            log.write({"step": done, **last, "elapsed_s": time.perf_counter() - began})
-            if saving and (done % saving.save_every == 0 or done == steps):
-                checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
+            if cadence is not None:
+                _log(first + n, steps, _last(metrics, rows), report, log, began)
+                if saving and ((first + n) % saving.save_every == 0 or first + n == steps):
+                    checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
     finally:
         if manager is not None:
             manager.close()
+    return _finish(state, objective, chunks, rows, stacked) + (time.perf_counter() - began,)
+
+
+def _log(done: int, steps: int, last: dict, report, log: MetricsLog, began: float) -> None:
+    if report:
+        report(done, steps, last)
+    log.write({"step": done, **last, "elapsed_s": time.perf_counter() - began})
+
+
+def _finish(state: dict, objective, chunks: list, rows, stacked: bool):
+    """``(params, history, objective)`` of the real fits; a diverged fit raises."""
     history = {k: v[rows] for k, v in _joined(chunks).items()} if chunks else {}
     if "loss" in history and not np.all(np.isfinite(history["loss"][..., -1])):
         raise FloatingPointError(
             "the fit diverged (its loss is not finite): check the optimizer's learning rate"
         )
-    params = state["params"]
+    params, objective = state["params"], objective.replace(**state.get("objective", {}))
     if stacked and jax.tree.leaves(params)[0].shape[0] > rows.stop:
-        params = jax.tree.map(lambda x: x[rows], params)
-    return params, history, time.perf_counter() - began
+        params, objective = jax.tree.map(lambda x: x[rows], (params, objective))
+    return params, history, objective

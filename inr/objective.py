@@ -107,6 +107,19 @@ class Objective(flax.struct.PyTreeNode):
     #   points: int    the points one step evaluates: a batch's leaves with a
     #                  leading axis of this length are split over a mesh.
     layout = None  # the gridded signal a result renders like (a Layout), if any
+    state = ()  # the fields update() changes: carried through the loop, saved with checkpoints
+
+    def update(self, model: nn.Module, params, key: jax.Array, step: jax.Array) -> Objective:
+        """The objective for step ``step`` given the field so far: itself unless stateful.
+
+        A stateful objective names the fields this changes in ``state`` (an
+        occupancy grid refreshed from the field's density); the loop calls
+        it before each step's draw, inside the compiled loop, with the
+        fit's key (split it as :func:`streams` says, apart from the draw's
+        streams) and keeps the state in checkpoints.
+        """
+        del model, params, key, step
+        return self
 
     def init(self, model: nn.Module, key: jax.Array):
         """Fresh parameters of ``model`` for this objective (traced; reads no data)."""

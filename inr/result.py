@@ -80,6 +80,8 @@ class FitResult:
         coordinate axes and value range, which renders are clipped to
         (static; ``None`` for an objective without a grid, whose result
         evaluates at points but does not render).
+      state: what a stateful objective ended with, ``{name: pytree}`` (a
+        radiance field's occupancy grid), ``{}`` for most.
     """
 
     params: Any
@@ -87,6 +89,7 @@ class FitResult:
     history: dict
     model: nn.Module = flax.struct.field(pytree_node=False)
     layout: Layout | None = flax.struct.field(pytree_node=False, default=None)
+    state: dict = flax.struct.field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -126,7 +126,7 @@ def meta_train(
         raise ValueError("a ModulatedSiren (functa) needs method 'maml' or 'fomaml'")
     record = {"config": config.record(), "model": repr(model), "signals": list(samples.shape),
               "start": None if start is None else fingerprint(start)}  # fmt: skip
-    params, history, seconds = run(
+    params, history, _, seconds = run(
         objective, model, optimizer, config.steps, seed=config.seed,
         start=_start(model, objective, config.seed, start), progress=progress, mesh=mesh,
         checkpoints=as_checkpoints(checkpoints), record=record, every=config.log_every,

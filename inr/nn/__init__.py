@@ -1,6 +1,6 @@
 """Network building blocks: SIREN, encodings (positional, Fourier, hash grid), baselines."""
 
-from inr.nn.encodings import FourierFeatures, PositionalEncoding
+from inr.nn.encodings import FourierFeatures, PositionalEncoding, SphericalHarmonics
 from inr.nn.hashgrid import HashGrid
 from inr.nn.mlp import MLP
 from inr.nn.sine import fast_cos, fast_sin
@@ -19,6 +19,7 @@ __all__ = [
     "PositionalEncoding",
     "SineLayer",
     "Siren",
+    "SphericalHarmonics",
     "fast_cos",
     "fast_sin",
     "siren_bias_init",

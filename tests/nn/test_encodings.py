@@ -39,3 +39,20 @@ def test_mlp_with_encoding_shapes():
     dense = [k for k in params["params"] if k.startswith("Dense")]
     assert len(dense) == 4  # same layer count as Siren(hidden_layers=2)
     assert isinstance(model, nn.Module)
+
+
+def test_spherical_harmonics_are_orthonormal_on_the_sphere():
+    """A Fibonacci sphere's quadrature of Y_i Y_j over 4 pi is the identity."""
+    n = 20000
+    k = np.arange(n) + 0.5
+    z = 1 - 2 * k / n
+    phi = np.pi * (1 + 5**0.5) * k
+    d = np.stack([np.sqrt(1 - z**2) * np.cos(phi), np.sqrt(1 - z**2) * np.sin(phi), z], -1)
+    encoding = inr.nn.SphericalHarmonics(4)
+    y = np.asarray(encoding.apply({}, jnp.asarray(d, jnp.float32)), np.float64)
+    assert y.shape == (n, 16)
+    np.testing.assert_allclose(4 * np.pi * y.T @ y / n, np.eye(16), atol=2e-3)
+    # The first bands: a constant, then the direction itself (tiny-cuda-nn's order and signs).
+    np.testing.assert_allclose(y[:, 1:4] / 0.48860251190291987, d[:, [1, 2, 0]] * [-1, 1, -1],
+                               atol=1e-5)  # fmt: skip
+    assert inr.nn.SphericalHarmonics(2).apply({}, jnp.asarray(d[:3], jnp.float32)).shape == (3, 4)
