@@ -56,7 +56,7 @@ class Clock:
     def __init__(self):
         self.start, self.steps, self.times = time.perf_counter(), [0], [0.0]
 
-    def __call__(self, step, total, loss, psnr):
+    def __call__(self, step, total, metrics):
         self.steps.append(step)
         self.times.append(time.perf_counter() - self.start)
 
