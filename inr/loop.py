@@ -241,13 +241,14 @@ def run(objective, model, optimizer, steps: int, *, seed: int = 0, start=None, p
     try:
         for first, n in _chunks(int(state["step"]), steps, cadence, saving and saving.save_every):
             objective = objective.replace(**state.get("objective", {}))
-            *trained, metrics, ended = train(n, objective, state["params"], state["opt_state"], first)
-            state = {"params": trained[0], "opt_state": trained[1], "step": jnp.int32(first + n)}
+            out = train(n, objective, state["params"], state["opt_state"], first)
+            (params, opt_state, metrics, ended), done = out, first + n
+            state = {"params": params, "opt_state": opt_state, "step": jnp.int32(done)}
             state.update({"objective": ended} if ended else {})
             chunks.append(metrics)
             if cadence is not None:
-                _log(first + n, steps, _last(metrics, rows), report, log, began)
-                if saving and ((first + n) % saving.save_every == 0 or first + n == steps):
+                _log(done, steps, _last(metrics, rows), report, log, began)
+                if saving and (done % saving.save_every == 0 or done == steps):
                     checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
     finally:
         if manager is not None:

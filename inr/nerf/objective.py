@@ -78,12 +78,14 @@ class Occupancy:
       resolution: cells per side of the box.
       every: training steps between updates (0: no grid, every sample kept).
       decay: a cell's density decays by this much per update.
-      threshold: the density below which a cell may be empty.
+      threshold: the opacity a sample of the finest spacing (the box's
+        diagonal over ``Sampling.samples``) must reach for its cell to be
+        occupied: a density threshold of ``-log(1 - threshold) / spacing``.
     """
 
     resolution: int = 64
     every: int = 16
-    decay: float = 0.95
+    decay: float = 0.8
     threshold: float = 0.01
 
     def __post_init__(self):
@@ -134,8 +136,9 @@ class RadianceObjective(Objective):
     def check_model(self, model) -> None:
         x = jax.ShapeDtypeStruct((2, 3), jnp.float32)
         try:
-            sigma, rgb = jax.eval_shape(lambda a, b: model.apply(model.init(jax.random.PRNGKey(0),
-                                                                            a, b), a, b), x, x)
+            sigma, rgb = jax.eval_shape(
+                lambda a, b: model.apply(model.init(jax.random.PRNGKey(0), a, b), a, b), x, x
+            )
         except Exception as exc:
             raise ValueError(f"model must map points and directions (n, 3) to (densities, "
                              f"colours): {exc}") from exc  # fmt: skip
@@ -157,7 +160,7 @@ class RadianceObjective(Objective):
         """
         sampling = Sampling() if sampling is None else sampling
         occupancy = Occupancy() if occupancy is None else occupancy
-        x = _as_views(images, cameras)
+        x = as_views(images, cameras)
         if background is not None:
             bg = np.asarray(background, np.float64)
             if bg.shape != (3,) or not np.all((bg >= 0) & (bg <= 1)):
@@ -169,7 +172,7 @@ class RadianceObjective(Objective):
 
     def draw(self, key, step):
         """``rays`` random pixels: their rays, colours, backgrounds and a stratification key."""
-        pick, colour, jitter = streams(key, step, 3)
+        pick, colour, jitter, _ = streams(key, step, 4)  # the last: the grid's updates
         n, h, w, _ = self.images.shape
         flat = jax.random.randint(pick, (self.rays,), 0, n * h * w)
         view, rows, cols = flat // (h * w), flat // w % h, flat % w
@@ -200,11 +203,13 @@ class RadianceObjective(Objective):
         """Every ``occupancy.every`` steps, the grid refreshed from the field's density."""
         if not self.occupancy.every:
             return self
+        key = streams(key, step, 4)[3]  # the draw's streams are the first three
 
         def refresh(grid):
             density = lambda x: model.apply(params, x / self.sampling.box, method="density")  # noqa: E731
-            o = self.occupancy
-            return grid.update(density, key, o.decay, o.threshold)
+            o, s = self.occupancy, self.sampling
+            spacing = 2.0 * 3**0.5 * s.box / s.samples
+            return grid.update(density, key, o.decay, -np.log1p(-o.threshold) / spacing)
 
         due = step % self.occupancy.every == 0
         return self.replace(grid=jax.lax.cond(due, refresh, lambda g: g, self.grid))
@@ -225,7 +230,7 @@ def _over(pixels, background):
     return pixels[..., :3] * alpha + background * (1.0 - alpha)
 
 
-def _as_views(images, cameras) -> np.ndarray:
+def as_views(images, cameras) -> np.ndarray:
     """Checked images ``(N, H, W, 3 | 4)`` that agree with ``cameras``."""
     if not isinstance(cameras, Camera) or cameras.pose.ndim != 3:
         raise ValueError(f"cameras must be a stack of inr.Camera (Camera.stack); got {cameras!r}")

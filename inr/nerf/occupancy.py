@@ -48,7 +48,7 @@ class OccupancyGrid:
         """Every cell occupied: training starts by seeing everything."""
         shape = (resolution,) * 3
         lo, hi = tuple(map(float, lo)), tuple(map(float, hi))
-        return cls(jnp.full(shape, 1e4, jnp.float32), jnp.ones(shape, bool), lo, hi)
+        return cls(jnp.zeros(shape, jnp.float32), jnp.ones(shape, bool), lo, hi)
 
     @property
     def resolution(self) -> int:
