@@ -83,6 +83,22 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
         ("fit_video", ["--frames", "4", "--steps", "2", "--points", "64"]),
         ("fit_volume", ["--size", "24", "--steps", "2", "--points", "64"]),
         pytest.param(
+            "fit_nerf",  # without the lego folder: the built-in spheres
+            [
+                "--data",
+                "missing",
+                "--size",
+                "16",
+                "--steps",
+                "20",
+                "--rays",
+                "256",
+                "--frames",
+                "2",
+            ],  # fmt: skip
+            marks=pytest.mark.slow,  # tests/nerf covers the fit, the grid and the renders
+        ),
+        pytest.param(
             "fit_shape",
             ["--samples", "2000", "--steps", "30", "--size", "16", "--resolution", "32"],
             marks=pytest.mark.slow,  # shapes' own tests cover fit, mesh and trace
@@ -97,7 +113,8 @@ def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_pat
     out = tmp_path / f"{name}.png"
     importlib.import_module(name).main([*argv, "--out", str(out)])
     assert out.stat().st_size > 0
-    side = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj"}.get(name)
+    sides = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj", "fit_nerf": ".gif"}
+    side = sides.get(name)
     assert side is None or out.with_suffix(side).stat().st_size > 0
 
 
@@ -112,7 +129,7 @@ def test_meta_examples_train_and_use_their_weights(examples_path, tmp_path):
     for i in range(3):
         inr.save_image(folder / f"{i}.png", rng.uniform(0, 1, (20, 24, 3)).astype(np.float32))
     small = ["--data", str(folder), "--size", "16", "--width", "16", "--depth", "1",
-             "--steps", "2", "--batch", "2", "--log-every", "1"]  # fmt: skip
+             "--steps", "2", "--batch-size", "2", "--log-every", "1"]  # fmt: skip
     train_meta.main([*small, "--kind", "init", "--export", str(tmp_path / "init.msgpack")])
     train_meta.main([*small, "--kind", "functa", "--latent", "8",
                      "--checkpoint-dir", str(tmp_path / "run"),

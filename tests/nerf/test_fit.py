@@ -1,0 +1,60 @@
+"""Radiance fields fitted to an analytically rendered sphere, and their bad input."""
+
+import numpy as np
+import optax
+import pytest
+
+import inr
+from inr import nerf
+
+from .scene import sphere_views
+
+SAMPLING = nerf.Sampling(near=1.0, far=5.0, samples=64, budget=24, box=1.0)
+
+
+@pytest.fixture(scope="module")
+def sphere():
+    images, cameras, depths = sphere_views(24, 24)
+    grid = inr.HashGrid(levels=6, features=2, log2_table_size=12, base_resolution=4, growth=1.6)
+    field = nerf.fit_radiance_field(
+        images[:20], cameras[:20], model=nerf.NGPField(grid=grid, hidden=32), steps=300, rays=512,
+        sampling=SAMPLING, occupancy=nerf.Occupancy(resolution=32), background=None,
+    )  # fmt: skip
+    return field, images, cameras, depths
+
+
+def test_a_fitted_sphere_renders_its_held_out_views(sphere):
+    field, images, cameras, depths = sphere
+    scores = field.evaluate(images[20:], cameras[20:])
+    assert scores["psnr"] > 26.0 and scores["ssim"] > 0.85
+    view = field.render(cameras[21])
+    assert view.rgb.shape == (24, 24, 3) and view.depth.shape == view.opacity.shape == (24, 24)
+    alpha = images[21, ..., 3] / 255.0
+    assert np.abs(view.opacity - alpha).mean() < 0.08  # the silhouette is the sphere's
+    hit = alpha == 1
+    assert np.median(np.abs(view.depth[hit] - depths[21][hit])) < 0.1  # the surface's distance
+
+
+def test_the_occupancy_grid_cuts_the_samples_a_ray_evaluates(sphere):
+    field = sphere[0]
+    samples = field.history["samples"]
+    assert samples[0] == SAMPLING.samples and samples[-50:].mean() < SAMPLING.samples / 4
+    assert field.history["rays"][-1] == 1.0  # every ray fits the budget by then
+    assert 0.02 < float(field.grid.occupied.mean()) < 0.5
+
+
+def test_bad_views_are_named():
+    images, cameras, _ = sphere_views(3, 8)
+    with pytest.raises(ValueError, match="cameras .* must match the images"):
+        nerf.fit_radiance_field(images[:2], cameras, steps=1)
+    with pytest.raises(ValueError, match="images must be shaped"):
+        nerf.fit_radiance_field(images[..., :2], cameras, steps=1)
+    with pytest.raises(ValueError, match="near must be below far"):
+        nerf.Sampling(near=6.0, far=2.0)
+    with pytest.raises(ValueError, match="background"):
+        nerf.fit_radiance_field(images, cameras, background=(2, 0, 0), steps=1)
+    with pytest.raises(ValueError, match="model must"):
+        nerf.fit_radiance_field(images, cameras, model=inr.Siren(8, 1, 3), steps=1)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        nerf.fit_radiance_field(images, cameras, steps=2, rays=16, sampling=SAMPLING,
+                                optimizer=optax.sgd(float("nan")))  # fmt: skip
