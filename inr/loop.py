@@ -246,10 +246,11 @@ def run(objective, model, optimizer, steps: int, *, seed: int = 0, start=None, p
             state = {"params": params, "opt_state": opt_state, "step": jnp.int32(done)}
             state.update({"objective": ended} if ended else {})
             chunks.append(metrics)
-            if cadence is not None:
-                _log(done, steps, _last(metrics, rows), report, log, began)
-                if saving and (done % saving.save_every == 0 or done == steps):
-                    checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
+            if cadence is None:
+                continue
+            if saving and (done % saving.save_every == 0 or done == steps):
+                checkpoint.save(manager, {**state, "history": _joined(chunks)}, record or {})
+            _log(done, steps, _last(metrics, rows), report, log, began)
     finally:
         if manager is not None:
             manager.close()

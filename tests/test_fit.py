@@ -197,26 +197,26 @@ def test_repr_is_one_short_line(camera_fit):
 
 def test_a_killed_fit_resumes_from_its_last_save_to_the_same_result(camera64, tmp_path):
     """A fit stopped between saves loses only the steps since the last one, and ends the same."""
-    image = camera64[::2, ::2]
-    kw = dict(model=inr.Siren(16, 1), steps=30, points=256)
+    image = camera64[::4, ::4]
+    kw = dict(model=inr.Siren(16, 1), steps=300, points=64)
     whole = inr.fit_image(image, **kw)
-    folder = inr.Checkpoints(tmp_path / "fit", save_every=10)
+    folder = inr.Checkpoints(tmp_path / "fit", save_every=150)
     reached = []
 
     def kill(step, total, metrics):
         reached.append(step)
-        if step == 20:  # after the save at 10, before the one at 20
+        if step == 200:  # reported every 100 steps: after the save at 150, before the next
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         inr.fit_image(image, checkpoints=folder, progress=kill, **kw)
     report = lambda step, total, metrics: reached.append(step)  # noqa: E731
     resumed = inr.fit_image(image, checkpoints=folder, progress=report, **kw)
-    assert reached == [10, 20, 20, 30]  # the resumed run redid the steps from 10 to 20
+    assert reached == [100, 150, 200, 200, 300]  # the resumed run redid the steps from 150
     np.testing.assert_array_equal(resumed.history["loss"], whole.history["loss"])
     for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(whole.params), strict=True):
         np.testing.assert_array_equal(a, b)
     lines = (tmp_path / "fit" / "metrics.jsonl").read_text().splitlines()
-    assert [json.loads(line)["step"] for line in lines] == [10, 20, 30]
+    assert [json.loads(line)["step"] for line in lines] == [100, 150, 200, 300]
     with pytest.raises(ValueError, match="different settings"):
-        inr.fit_image(image, checkpoints=folder, **{**kw, "points": 128})
+        inr.fit_image(image, checkpoints=folder, **{**kw, "points": 32})
