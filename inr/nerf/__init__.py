@@ -2,7 +2,7 @@
 
 A camera (:class:`inr.Camera`) integrates colour and density along each
 ray; :func:`fit_radiance_field` fits a field to a scene's posed images by
-rendering random rays through it (:mod:`inr.nerf.render`: stratified
+rendering random rays through it (:mod:`inr.volume`: stratified
 samples, compositing, resampling), skipping empty space with an occupancy
 grid (:mod:`inr.nerf.occupancy`), and returns a :class:`RadianceField`
 that renders any camera.  :func:`load_blender` reads the NeRF synthetic
@@ -14,7 +14,7 @@ from inr.nerf.field import NeRFField, NGPField, trunc_exp
 from inr.nerf.fit import RadianceField, View, fit_radiance_field, ngp_optimizer
 from inr.nerf.objective import Occupancy, RadianceObjective, Sampling
 from inr.nerf.occupancy import OccupancyGrid
-from inr.nerf.render import Rendered, box_interval, composite, resample, stratified
+from inr.volume import Rendered, box_interval, composite, integrate, resample, stratified
 
 __all__ = [
     "NGPField",
@@ -29,6 +29,7 @@ __all__ = [
     "box_interval",
     "composite",
     "fit_radiance_field",
+    "integrate",
     "load_blender",
     "ngp_optimizer",
     "resample",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from inr.nerf.render import Rendered, box_interval, composite, stratified
+from inr.volume import Rendered, box_interval, composite, stratified
 
 __all__ = ["candidates", "composite_kept", "evaluate_all", "evaluate_budget", "shade"]
 

@@ -3,11 +3,11 @@
 Each step draws ``rays`` pixels uniformly from every training image
 (``inr.step_key``), casts their rays (:mod:`inr.cameras`), cuts each ray's
 stretch inside the scene box into ``samples`` stratified intervals
-(:func:`~inr.nerf.render.stratified`), keeps those in occupied cells of the
+(:func:`~inr.volume.stratified`), keeps those in occupied cells of the
 occupancy grid (:mod:`inr.nerf.occupancy`), evaluates the field at most at
 ``rays * budget`` of them (compacted to a fixed size, so shapes stay static
 under ``jit``: rays whose samples do not fit are left out of that step's
-loss), composites (:func:`~inr.nerf.render.composite`) and scores the
+loss), composites (:func:`~inr.volume.composite`) and scores the
 colour against the pixel's: MSE and PSNR, with the samples a ray evaluated
 and the share of rays that fitted.
 

@@ -1,4 +1,4 @@
-"""Volume rendering (inr.nerf.render) against closed forms."""
+"""Volume rendering (inr.volume) against closed forms."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,4 @@
-"""Volume rendering as pure functions: samples along rays, compositing, resampling.
+"""Along rays, as pure functions: intervals, compositing (volume rendering), line integrals.
 
 A ray ``r(t) = o + t d`` (``d`` unit) is cut into *intervals* ``[s_i, e_i)``
 (Max 1995; NeRF, Mildenhall et al. 2020, Eq. 3), each with a density
@@ -17,8 +17,12 @@ product of many ``1 - alpha``), so it is exact for a constant density:
 over ``[a, b]`` the opacity is ``1 - exp(-sigma (b - a))`` whatever the
 number of intervals.
 
-Every function works on arrays of rays ``(R, ...)`` and is ``jit``-,
-``vmap``- and ``grad``-able; none knows what the density is.
+A line integral ``int f(r(t)) dt`` over the same intervals is
+``sum_i f(r(t_i)) (e_i - s_i)`` (:func:`integrate`): what a CT scanner
+measures of an attenuation.  Every function works on arrays of rays
+``(R, ...)`` and is ``jit``-, ``vmap``- and ``grad``-able; none knows
+what the density is.  Radiance fields (:mod:`inr.nerf`) and tomography
+(:mod:`inr.tomography`) both sample their rays here.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Annotated, NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["Rendered", "box_interval", "composite", "resample", "stratified"]
+__all__ = ["Rendered", "box_interval", "composite", "integrate", "resample", "stratified"]
 
 Rays = Annotated[jax.Array, "R 3"]
 
@@ -80,6 +84,11 @@ def composite(sigma, rgb, starts, ends, background) -> Rendered:
     mid = 0.5 * (starts + ends)
     depth = jnp.sum(weights * mid, axis=-1) / jnp.maximum(opacity, 1e-10)
     return Rendered(colour, jnp.where(opacity > 1e-10, depth, 0.0), opacity, weights)
+
+
+def integrate(values, starts, ends) -> Annotated[jax.Array, "R"]:
+    """``sum_i values_i (e_i - s_i)``: the midpoint rule of each ray's line integral."""
+    return jnp.sum(values * (ends - starts), axis=-1)
 
 
 def resample(key, starts, ends, weights, n: int, padding: float = 0.01):
