@@ -23,7 +23,7 @@ from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
-from inr.fitting import DEFAULT_OPTIMIZER, Stack, fit, stack
+from inr.fitting import DEFAULT_OPTIMIZER, Stack, fit, ngp_adam, stack
 from inr.gridded import TARGETS, fit_gradients, fit_image, fit_images, fit_signal, fit_signals
 from inr.init import Init, learned_sgd
 from inr.interpolation import resize
@@ -131,6 +131,7 @@ __all__ = [
     "merge_gradients",
     "meta",
     "mse",
+    "ngp_adam",
     "pixel_centres",
     "pixel_rays",
     "poisson_solve",

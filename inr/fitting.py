@@ -35,10 +35,20 @@ from inr.loop import run
 from inr.objective import Objective
 from inr.result import FitResult
 
-__all__ = ["DEFAULT_OPTIMIZER", "Stack", "fit", "resolve_options", "stack"]
+__all__ = ["DEFAULT_OPTIMIZER", "Stack", "fit", "ngp_adam", "resolve_options", "stack"]
 
 DEFAULT_OPTIMIZER = optax.adam(1e-4)
 """The paper's optimiser: Adam with learning rate 1e-4."""
+
+
+def ngp_adam(steps: int, rate: float = 1e-2) -> optax.GradientTransformation:
+    """instant-ngp's Adam (beta2 0.99, epsilon 1e-15), its rate decaying 10x over ``steps``.
+
+    For hash grids: a table row that few points touch moves at once when
+    they do (the small epsilon), and the decay settles the fit.
+    """
+    steps = as_positive_int(steps, "steps")
+    return optax.adam(optax.exponential_decay(rate, steps, 0.1), b1=0.9, b2=0.99, eps=1e-15)
 
 
 @flax.struct.dataclass

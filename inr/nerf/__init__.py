@@ -11,7 +11,7 @@ scenes.  Guide: ``docs/nerf.md``.
 
 from inr.nerf.data import load_blender
 from inr.nerf.field import NeRFField, NGPField, trunc_exp
-from inr.nerf.fit import RadianceField, View, fit_radiance_field, ngp_optimizer
+from inr.nerf.fit import RadianceField, View, fit_radiance_field
 from inr.nerf.objective import Occupancy, RadianceObjective, Sampling
 from inr.nerf.occupancy import OccupancyGrid
 from inr.volume import Rendered, box_interval, composite, integrate, resample, stratified
@@ -31,7 +31,6 @@ __all__ = [
     "fit_radiance_field",
     "integrate",
     "load_blender",
-    "ngp_optimizer",
     "resample",
     "stratified",
     "trunc_exp",

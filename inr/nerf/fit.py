@@ -21,18 +21,13 @@ import optax
 
 from inr._validate import as_positive_int
 from inr.cameras import Camera, rays
-from inr.fitting import fit
+from inr.fitting import fit, ngp_adam
 from inr.metrics import psnr, ssim
 from inr.nerf.march import candidates, composite_kept, evaluate_all
 from inr.nerf.objective import Occupancy, RadianceObjective, Sampling, as_views
 from inr.nerf.occupancy import OccupancyGrid
 
-__all__ = ["RadianceField", "View", "fit_radiance_field", "ngp_optimizer"]
-
-
-def ngp_optimizer(steps: int, rate: float = 1e-2) -> optax.GradientTransformation:
-    """instant-ngp's Adam (beta2 0.99, epsilon 1e-15), its rate decaying 10x over ``steps``."""
-    return optax.adam(optax.exponential_decay(rate, steps, 0.1), b1=0.9, b2=0.99, eps=1e-15)
+__all__ = ["RadianceField", "View", "fit_radiance_field"]
 
 
 class View(NamedTuple):
@@ -151,7 +146,7 @@ def fit_radiance_field(
       background: RGB behind RGBA images, or ``None`` for a random colour
         per ray (instant-ngp's training choice).
       steps: optimisation steps.
-      optimizer: default :func:`ngp_optimizer` over ``steps``.
+      optimizer: default :func:`inr.ngp_adam` over ``steps``.
       **options: :func:`inr.fit`'s other keywords (``model``: default
         :class:`~inr.nerf.NGPField`; ``seed``, ``progress``, ``mesh``,
         ``checkpoints``).
@@ -159,7 +154,7 @@ def fit_radiance_field(
     objective = RadianceObjective.create(images, cameras, rays=rays, sampling=sampling,
                                          occupancy=occupancy, background=background)  # fmt: skip
     steps = as_positive_int(steps, "steps")
-    optimizer = ngp_optimizer(steps) if optimizer is None else optimizer
+    optimizer = ngp_adam(steps) if optimizer is None else optimizer
     result = fit(objective, steps=steps, optimizer=optimizer, **options)
     return RadianceField(result.params, result.state["grid"], result.history, result.model,
                          objective.sampling)  # fmt: skip
