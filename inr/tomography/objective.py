@@ -19,10 +19,11 @@ views allow, so it does not degrade with more steps.  A step draws
 ``rays`` random rays (all of them when ``None``) with stratified samples
 along each.
 
-The default network is the library's fastest recipe for slices: a dense
-multiresolution grid (8 levels from 16 to 273 cells a side, a table of
-2^17 rows, 2 features) and a 32-wide MLP, fitted with instant-ngp's Adam
-(:func:`inr.ngp_adam`).
+The default network is the library's fastest recipe for slices: a
+multiresolution grid (levels from 16 cells a side, 1.5 times finer each, up
+to the slice's resolution: 8 levels, to 273, for 256 pixels; a table of
+2^17 rows, dense in 2-D; 2 features) and a 32-wide MLP, fitted with
+instant-ngp's Adam (:func:`inr.ngp_adam`).
 """
 
 from __future__ import annotations
@@ -119,8 +120,12 @@ class SinogramObjective(Objective):
         return self.layout.dims
 
     def default_model(self):
-        """The recipe of the module docstring (dense levels up to the grid's resolution)."""
-        grid = HashGrid(levels=8, features=2, log2_table_size=17, base_resolution=16, growth=1.5)
+        """The recipe of the module docstring: levels from 16 cells a side, each 1.5 times
+        finer, up to the grid's resolution (8 levels for 256 pixels)."""
+        side = max(self.layout.grid)
+        levels = 1 + max(0, int(np.ceil(np.log(side / 16) / np.log(1.5))))
+        grid = HashGrid(levels=levels, features=2, log2_table_size=17, base_resolution=16,
+                        growth=1.5)  # fmt: skip
         return MLP(32, 1, 1, encoding=grid)
 
     @property
