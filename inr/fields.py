@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 __all__ = [
     "directional_derivative",
+    "first_and_second",
     "gradient",
     "laplacian",
     "second_derivative",
@@ -42,7 +43,14 @@ def second_derivative(
     f: Field, x: Annotated[jax.Array, "n d"], t: Annotated[jax.Array, "d"]
 ) -> jax.Array:
     """``t^T H_f(x) t`` per point, ``(n, C)``: forward over forward mode."""
-    return directional_derivative(lambda y: directional_derivative(f, y, t)[1], x, t)[1]
+    return first_and_second(f, x, t)[1]
+
+
+def first_and_second(
+    f: Field, x: Annotated[jax.Array, "n d"], t: Annotated[jax.Array, "d"]
+) -> tuple[jax.Array, jax.Array]:
+    """``(J_f(x) t, t^T H_f(x) t)`` per point, each ``(n, C)``, in one nested forward pass."""
+    return directional_derivative(lambda y: directional_derivative(f, y, t)[1], x, t)
 
 
 def _unit(steps: jax.Array, i: int) -> jax.Array:
