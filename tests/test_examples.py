@@ -99,6 +99,19 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
             marks=pytest.mark.slow,  # tests/nerf covers the fit, the grid and the renders
         ),
         pytest.param(
+            "fit_ct", ["--size", "32", "--views", "8", "--steps", "20"], marks=pytest.mark.slow
+        ),
+        pytest.param(
+            "solve_helmholtz",
+            ["--features", "64", "--points", "600", "--size", "32"],
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "solve_wave",
+            ["--steps", "5", "--frames", "2", "--size", "32", "--width", "16"],
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
             "fit_shape",
             ["--samples", "2000", "--steps", "30", "--size", "16", "--resolution", "32"],
             marks=pytest.mark.slow,  # shapes' own tests cover fit, mesh and trace
