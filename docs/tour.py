@@ -136,8 +136,32 @@ show(
 )
 
 # %% [markdown]
+# ## A CT slice from 20 views (about 15 s)
+#
+# A field seen through a scanner: `inr.tomography` projects the phantom
+# along 20 parallel views (the same ray sampler as a camera's), and
+# `fit_sinogram` fits a field whose line integrals match them, under a
+# total-variation prior, beside filtered back-projection from the same views.
+
+# %%
+from skimage.data import shepp_logan_phantom  # noqa: E402
+
+from inr import tomography  # noqa: E402
+
+phantom = np.clip(inr.resize(shepp_logan_phantom(), (96, 96)), 0, 1)
+scanner = tomography.ParallelBeam.create(np.linspace(0, 180, 20, endpoint=False), 96)
+sinogram = tomography.project(phantom, scanner)
+slice_ = tomography.fit_sinogram(sinogram, scanner, value_range=(0, 1), steps=400).render(96, 96)
+fbp = np.clip(tomography.fbp(sinogram, scanner), 0, 1)
+show(
+    (f"FBP, 20 views: {inr.psnr(fbp, phantom):.1f} dB", fbp),
+    (f"fitted field: {inr.psnr(slice_, phantom):.1f} dB", slice_),
+    ("phantom", phantom),
+)
+
+# %% [markdown]
 # ## Where next
 #
-# The guides in `docs/` cover fitting, gradient-domain editing, restorators,
-# diffusion, signals, shapes, meta-learning and many devices; `examples/` has a
-# script per capability.
+# The guides in `docs/` cover fitting and objectives, gradient-domain editing,
+# restorators, diffusion, signals, shapes, radiance fields, tomography, PDEs,
+# meta-learning and many devices; `examples/` has a script per capability.

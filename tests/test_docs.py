@@ -69,7 +69,7 @@ def test_the_tour_notebook_is_stored_with_its_outputs():
     assert [cell["execution_count"] for cell in code] == list(range(1, len(code) + 1))
     outputs = [o for cell in code for o in cell["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
-    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 5
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 6
 
 
 def test_the_docs_site_lists_every_guide_and_subpackage():
