@@ -16,6 +16,10 @@ export PYTHONUNBUFFERED=1
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import jax; print('jax', jax.__version__, jax.devices())"
+# First the checks that only mean something here (the gpu test tier).
+echo "== pytest -m gpu"
+XLA_PYTHON_CLIENT_PREALLOCATE=false timeout 600 python3 -m pytest -q -m gpu -p no:cacheprovider \
+    "$here/../tests/test_gpu.py" "$here/../tests/nn/test_hash_kernel.py" || echo "!! gpu tier: $?"
 
 run() {  # run NAME SECONDS ARGS...: time-limited, logged, never fatal
   local name=$1 limit=$2
@@ -36,6 +40,11 @@ run decode 90 --model pretrained:upscale --json "$out/decode_upscale_gpu.json"
 # against SIREN, at 4096x4096 from random pixels, and a gradient fit at 256x256.
 run hash_grid 400 --size 1024 --siren-steps 2000 --hash-steps 1000 --large 4096 --gradients 256 \
     --plot "$out/hash_grid_gpu.png" --json "$out/hash_grid_gpu.json"
+# The open issues' GPU goals: NeRF's lego at 200x200 (NERF=the lego folder) and Helmholtz.
+[[ -n "${NERF:-}" ]] && run nerf 420 --data "$NERF" --size 200 --steps 1000 2000 --plain-steps \
+    --json "$out/nerf_gpu.json"
+run pde 300 --features 4096 8192 --square-features 8192 --siren-steps 2000 --wave-steps 3000 \
+    --json "$out/pde_gpu.json"
 # Training throughput; DATA (default: the built-in samples) names training folders.
 run train_throughput 300 ${DATA:+--data $DATA} --steps 50 --rounds 3 --json "$out/train_throughput_gpu.json"
 # Kernel-time breakdowns behind docs/performance.md (printed, not saved).

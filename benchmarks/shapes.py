@@ -75,8 +75,8 @@ def in_field(mesh: shapes.Mesh, transform) -> shapes.Mesh:
     return shapes.Mesh(np.asarray(transform.to_field(mesh.vertices)), mesh.faces)
 
 
-def metrics(mesh, reference) -> dict:
-    m = shapes.surface_metrics(mesh, reference, samples=METRIC_SAMPLES, threshold=THRESHOLD)
+def metrics(mesh, reference, samples: int = METRIC_SAMPLES) -> dict:
+    m = shapes.surface_metrics(mesh, reference, samples=samples, threshold=THRESHOLD)
     return {"Chamfer": m.chamfer, "Hausdorff": m.hausdorff, "normal consistency":
             m.normal_consistency, "F-score": m.f_score}  # fmt: skip
 
@@ -94,13 +94,14 @@ def trace_times(sdf) -> dict:
     return out
 
 
-def shape_rows(path: Path, names, steps: dict) -> list[dict]:
+def shape_rows(path: Path, names, steps: dict, resolution: int = RESOLUTION,
+               samples: int = METRIC_SAMPLES) -> list[dict]:  # fmt: skip
     truth = shapes.load_mesh(path)
     transform = shapes.unit_transform(truth.vertices)
     reference = in_field(truth, transform)
     points, normals = shapes.sample_surface(truth, FIT_SAMPLES, seed=0)
     rows = [{"shape": path.stem, "model": "the mesh itself (sampling floor)",
-             **metrics(reference, reference)}]  # fmt: skip
+             **metrics(reference, reference, samples)}]  # fmt: skip
     for name in names:
         model, optimizer, loss, sampling = configs(steps)[name]
         start = time.perf_counter()
@@ -109,12 +110,12 @@ def shape_rows(path: Path, names, steps: dict) -> list[dict]:
                              sampling=sampling)  # fmt: skip
         jax.block_until_ready(sdf.params)
         fitted = time.perf_counter() - start
-        mesh = shapes.extract_mesh(sdf, RESOLUTION)
+        mesh = shapes.extract_mesh(sdf, resolution)
         meshed = time.perf_counter() - start - fitted
         row = {"shape": path.stem, "model": name, "steps": steps[name],
                "params": int(sum(np.size(x) for x in jax.tree.leaves(sdf.params))),
                "fit s": fitted, "mesh s": meshed, "steps/s": steps[name] / fitted,
-               **metrics(in_field(mesh, transform), reference)}  # fmt: skip
+               **metrics(in_field(mesh, transform), reference, samples)}  # fmt: skip
         if name.startswith("siren"):
             row.update(trace_times(sdf))
         print(row, flush=True)
@@ -149,6 +150,8 @@ def main(argv=None):
     )
     p.add_argument("--steps", nargs="+", default=[], help="model=steps, e.g. hash=2000")
     p.add_argument("--memory", type=int, help="only: the bunny's extraction at this resolution")
+    p.add_argument("--resolution", type=int, default=RESOLUTION, help="the meshes' lattice")
+    p.add_argument("--samples", type=int, default=METRIC_SAMPLES, help="samples of the metrics")
     p.add_argument(
         "--json", type=Path, default=RESULTS / "shapes.json", help="where the results go"
     )
@@ -163,7 +166,7 @@ def main(argv=None):
     files = [f for f in files if not args.shapes or f.stem in args.shapes]
     out, rows = {"settings": {k: str(v) for k, v in vars(args).items()}, "steps": steps}, []
     for path in files:
-        rows += shape_rows(path, args.models, steps)
+        rows += shape_rows(path, args.models, steps, args.resolution, args.samples)
         out["rows"] = rows
         write_json(args.json, out)  # after each shape: a long run keeps what it measured
     columns = ["shape", "model", "params", "steps", "fit s", "mesh s", "steps/s", "Chamfer",

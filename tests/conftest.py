@@ -66,6 +66,16 @@ import inr  # noqa: E402
 jax.config.update("jax_default_matmul_precision", os.environ["JAX_DEFAULT_MATMUL_PRECISION"])
 
 
+def pytest_collection_modifyitems(config, items):
+    """``gpu`` checks skip, saying why, where JAX sees no accelerator."""
+    if jax.default_backend() in ("gpu", "tpu"):
+        return
+    reason = pytest.mark.skip(reason=f"needs a GPU (JAX's backend here is {jax.default_backend()})")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(reason)
+
+
 @pytest.fixture(scope="session")
 def camera64():
     """The built-in cameraman, anti-aliased to 64x64, float32 in [0, 1]."""
