@@ -168,14 +168,20 @@ def test_a_network_fitted_to_merged_gradients_matches_poisson(pair):
 
 
 @pytest.mark.slow
-def test_merge_siren_matches_poisson_256():
-    """A paper-sized SIREN reaches >= 30 dB against the exact Poisson merge at 256x256."""
-    a = inr.resize(inr.sample_image("camera"), (256, 256), "bilinear")
-    b = inr.resize(inr.sample_image("coins"), (256, 256), "bilinear")
+def test_merge_siren_matches_poisson_128():
+    """A SIREN 128 x 3 reaches >= 30 dB against the exact Poisson merge of two 128x128 photos.
+
+    The multi-scale terms of :mod:`inr.objectives` fix the low frequencies
+    that the gradients alone move slowly: 300 steps suffice where the paper's
+    loss alone stays about 10 dB short (its docstring's measurement).
+    """
+    a = inr.resize(inr.sample_image("camera"), (128, 128), "bilinear")
+    b = inr.resize(inr.sample_image("coins"), (128, 128), "bilinear")
     exact = inr.merge([a, b], mode="max")
     field = inr.merge_gradients([a, b], mode="max")
-    fit = inr.fit_gradients(field, mean=(a.mean() + b.mean()) / 2, steps=1000)
-    assert inr.psnr(fit.render(256, 256), exact) >= 30
+    fit = inr.fit_gradients(field, mean=(a.mean() + b.mean()) / 2, model=inr.Siren(128, 3),
+                            optimizer=optax.adam(3e-4), steps=300)  # fmt: skip
+    assert inr.psnr(fit.render(128, 128), exact) >= 30
 
 
 def test_opencv_style_edits(pair, soft_pair):
