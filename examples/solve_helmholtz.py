@@ -39,6 +39,12 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--features", type=int, default=3072, help="random sine features")
     p.add_argument("--points", type=int, default=16000, help="collocation points")
     p.add_argument("--w0", type=float, default=60.0, help="the features' frequency scale")
+    p.add_argument(
+        "--jumps",
+        type=float,
+        default=0.01,
+        help="skip the residual this close to a jump in the medium (0: nowhere)",
+    )
     p.add_argument("--size", type=int, default=256, help="the rendered grid's side")
     p.add_argument("--out", default="outputs/solve_helmholtz.png", help="the figure")
     return p.parse_args(argv)
@@ -47,7 +53,9 @@ def parse(argv=None) -> argparse.Namespace:
 def main(argv=None):
     args = parse(argv)
     problem = pde.Helmholtz(medium=args.medium)
-    objective = pde.HelmholtzObjective(problem, points=args.points, near=args.points // 24)
+    objective = pde.HelmholtzObjective(
+        problem, points=args.points, near=args.points // 24, jumps=args.jumps
+    )
     began = time.perf_counter()
     fit = pde.solve_linear(objective, pde.SineFeatures(args.features, args.w0))
     seconds = time.perf_counter() - began

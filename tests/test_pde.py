@@ -124,3 +124,18 @@ def test_bad_problems_are_named():
         pde.wave_grid(pde.Wave(), 16, [0.1, 0.15])
     with pytest.raises(ValueError, match="homogeneous"):
         pde.exact_field(pde.Helmholtz(medium="square"), np.zeros((1, 2)))
+
+
+def test_the_residual_skips_exactly_the_band_around_the_mediums_jumps():
+    problem = pde.Helmholtz(medium="square")  # s jumps on the square |x|, |y| = 0.3
+    x = jax.random.uniform(jax.random.PRNGKey(0), (20000, 2), minval=-1.0, maxval=1.0)
+    keep = np.asarray(pde.HelmholtzObjective(problem, jumps=0.02).smooth(x))
+    x = np.asarray(x)
+    # within 0.02 of an edge along an axis: |x_i| within 0.02 of 0.3 while the other is inside
+    near = np.zeros(len(x), bool)
+    for i in range(2):
+        near |= (np.abs(np.abs(x[:, i]) - 0.3) < 0.02) & (np.abs(x[:, 1 - i]) < 0.3)
+    assert not keep[near].any()
+    far = np.abs(np.max(np.abs(x), axis=1) - 0.3) > 0.02 * np.sqrt(2)
+    assert keep[far].all()
+    assert np.asarray(pde.HelmholtzObjective(problem).smooth(x)).all()
