@@ -45,7 +45,7 @@ def test_tour_notebook_runs(tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 5  # crop and gradient, clone, colorize, upscale, learned init
+    assert len(images) == 6  # crop and gradient, clone, colorize, upscale, learned init, CT
 
 
 def test_one_version_everywhere():
