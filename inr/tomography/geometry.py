@@ -104,6 +104,14 @@ class ParallelBeam(_Beam):
         return self.to_field(start), jnp.broadcast_to(e_v[:, None], start.shape), self.size / 2
 
 
+def _outside(source, size: int) -> float:
+    """The source's distance from the axis, checked to lie outside the scanned square."""
+    source = as_number(source, "source", 0.0, low_open=True)
+    if source <= size / np.sqrt(2):
+        raise ValueError(f"source ({source}) must lie outside the object (> {size / 2**0.5:.0f})")
+    return source
+
+
 class FanBeam(_Beam):
     """A point source and a flat detector array on either side of the axis (the module's)."""
 
@@ -118,13 +126,9 @@ class FanBeam(_Beam):
         """``source``/``detector``: their distances from the axis, in pixels."""
         size = as_positive_int(size, "size")
         detectors = size if detectors is None else as_positive_int(detectors, "detectors")
-        source = as_number(source, "source", 0.0, low_open=True)
-        if source <= size / np.sqrt(2):
-            raise ValueError(
-                f"source ({source}) must lie outside the slice (> {size / 2**0.5:.0f})"
-            )
         return cls(_angles(angles), size, as_number(spacing, "spacing", 0.0, low_open=True),
-                   detectors, source, as_number(detector, "detector", 0.0))  # fmt: skip
+                   detectors, _outside(source, size),
+                   as_number(detector, "detector", 0.0))  # fmt: skip
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -157,13 +161,9 @@ class ConeBeam(_Beam):
         size, depth = as_positive_int(size, "size"), as_positive_int(depth, "depth")
         rows = depth if rows is None else as_positive_int(rows, "rows")
         cols = size if cols is None else as_positive_int(cols, "cols")
-        source = as_number(source, "source", 0.0, low_open=True)
-        if source <= size / np.sqrt(2):
-            raise ValueError(
-                f"source ({source}) must lie beyond the volume (> {size / 2**0.5:.0f})"
-            )
         return cls(_angles(angles), size, as_number(spacing, "spacing", 0.0, low_open=True),
-                   rows, cols, depth, source, as_number(detector, "detector", 0.0))  # fmt: skip
+                   rows, cols, depth, _outside(source, size),
+                   as_number(detector, "detector", 0.0))  # fmt: skip
 
     @property
     def shape(self) -> tuple[int, ...]:
