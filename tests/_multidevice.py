@@ -107,7 +107,6 @@ def core(data, work: Path) -> dict:
     faces = data[:5, :16, :16]
     z1 = inr.meta.fit_latents(faces, functa, mesh=1)
     out["latents_4_vs_1"] = diff(z1, inr.meta.fit_latents(faces, functa, mesh=4))
-    out.update(every_fit_takes_a_mesh(data))
     return out
 
 
@@ -129,8 +128,8 @@ def every_fit_takes_a_mesh(data) -> dict:
 
 
 def extended(data, work: Path) -> dict:
-    """Sharded parameters, the diffusion restorator, and resuming on other meshes."""
-    out = {}
+    """Sharded parameters, the diffusion restorator, resuming on other meshes, every fit's mesh."""
+    out = every_fit_takes_a_mesh(data)
     one = train(data, 1, steps=STEPS)
     fsdp = train(data, 4, steps=STEPS, shard_params=True)
     out["train_fsdp_4_vs_1"] = diff(one.params, fsdp.params)
