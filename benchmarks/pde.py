@@ -83,9 +83,9 @@ def helmholtz_rows(medium: str, features, siren_steps: int) -> list[dict]:
     else:
         truth = fine.reshape(N, 2, N, 2).mean((1, 3))
         rows = [{"medium": medium, "method": "FDFD 512x512 (the reference)", "s": seconds}]
-    jumps = (0.0,) if medium == "homogeneous" else (0.0, JUMPS)
-    for f, skip in ((f, skip) for f in features for skip in jumps):
-        rows.append({"medium": medium, **least_squares(problem, f, skip, truth)})
+    bands = (0.0,) if medium == "homogeneous" else (0.0, JUMPS)
+    for f in features:
+        rows += [{"medium": medium, **least_squares(problem, f, b, truth)} for b in bands]
     if siren_steps:
         objective = pde.HelmholtzObjective(problem, points=5000, near=200)
         kw = dict(model=inr.Siren(256, 3, 2), optimizer=optax.adam(2e-5), steps=siren_steps)
