@@ -149,7 +149,13 @@ def rays(camera: Camera) -> tuple[jax.Array, jax.Array]:
 
 
 def pixel_rays(camera: Camera, view, rows, cols) -> tuple[jax.Array, jax.Array]:
-    """``(origins, directions)``, ``(n, 3)`` each: pixels ``(rows, cols)`` of views ``view``."""
+    """``(origins, directions)``, ``(n, 3)`` each: pixels ``(rows, cols)`` of views ``view``.
+
+    ``view`` indexes a stack of cameras; ``None`` takes ``camera`` itself, one camera.
+    """
+    if view is None:
+        d = _directions(camera, rows, cols)
+        return jnp.broadcast_to(camera.eye, d.shape), d
     one = jax.tree.map(lambda x: x[view], camera)
     d = jax.vmap(lambda c, r, k: _directions(c, r[None], k[None])[0])(one, rows, cols)
     return one.eye, d

@@ -31,8 +31,10 @@ from inr.distributed import make_mesh, replicated
 
 __all__ = [
     "Checkpoints",
+    "FitDiverged",
     "MetricsLog",
     "as_checkpoints",
+    "check_finite",
     "differences",
     "fingerprint",
     "open_manager",
@@ -223,3 +225,49 @@ def resume(saving: Checkpoints, state: dict, changed: Callable[[dict], list[str]
             f"({', '.join(names)}); use another folder"
         )
     return manager, restored
+
+
+class FitDiverged(FloatingPointError):
+    """A run whose loss or parameters stopped being finite.
+
+    Attributes:
+      history: every metric up to and including ``step``, the first step
+        whose loss was not finite (all of it when only the parameters are
+        not), as the run's ``history``.
+      step: that step (0-based), or ``None`` when the loss stayed finite.
+    """
+
+    def __init__(self, message: str, history: dict, step: int | None):
+        super().__init__(message)
+        self.history, self.step = history, step
+
+
+@jax.jit
+def _finite(tree) -> jax.Array:
+    return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+def check_finite(history: dict, params=None, what: str = "the fit") -> None:
+    """:class:`FitDiverged` unless every step's ``"loss"`` and every leaf of ``params`` is finite.
+
+    The one divergence check of every run (fits, meta-training, training):
+    ``history`` is ``{name: (..., steps)}``; a stack's run diverges where any
+    of its fits does.
+    """
+    loss = history.get("loss")
+    if loss is not None and np.size(loss):
+        bad = ~np.isfinite(np.asarray(loss, np.float64)).reshape(-1, np.shape(loss)[-1]).all(0)
+        if bad.any():
+            step = int(np.argmax(bad))
+            kept = {k: np.asarray(v)[..., : step + 1] for k, v in history.items()}
+            raise FitDiverged(
+                f"{what} diverged at step {step} (its loss is not finite): check the "
+                "optimizer's learning rate; the error's history holds every step up to it",
+                kept, step,
+            )  # fmt: skip
+    floats = [x for x in jax.tree.leaves(params) if jnp.issubdtype(jnp.result_type(x), jnp.inexact)]
+    if floats and not bool(_finite(floats)):
+        raise FitDiverged(
+            f"{what} diverged: its parameters are not finite (check the optimizer's "
+            "learning rate)", history, None,
+        )  # fmt: skip

@@ -9,30 +9,30 @@ image, a video, a volume; conventions in :mod:`inr.signal` and
 also fit an image's gradients or Laplacian; :func:`fit_gradients` fits a
 given gradient field.
 
-Every keyword of :func:`inr.fit` passes through as it is (``model``,
-``optimizer``, ``init``, ``steps``, ``seed``, ``progress``, ``mesh``,
-``checkpoints``): the defaults are the paper's SIREN (256 x 3) and
-``optax.adam(1e-4)``, full batch unless ``points`` draws a random batch
-per step.
+Each builds its objective and nothing else: every keyword of
+:func:`inr.fit` passes through as it is (``model``, ``optimizer``,
+``init``, ``steps``, ``seed``, ``progress``, ``mesh``, ``checkpoints``),
+and what is left out is the objective's default (the paper's SIREN, 256 x
+3, ``optax.adam(1e-4)`` and 500 steps), full batch unless ``points`` draws
+a random batch per step.  A batch of signals is a stack of their
+objectives (:func:`inr.stack`), which share their grid.
 """
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from inr._validate import as_image, as_images
-from inr.fitting import Stack, fit
+from inr.fitting import fit, stack
+from inr.objective import Objective
 from inr.objectives import ANNEAL, ImageGradients, ImageLaplacian, SignalValues
 from inr.result import FitResult
+from inr.signal import as_signal
 
 __all__ = ["TARGETS", "fit_gradients", "fit_image", "fit_images", "fit_signal", "fit_signals"]
 
 TARGETS = ("values", "gradients", "laplacian")
 """What :func:`fit_image` fits: the image, its gradient field or its Laplacian."""
-
-_DEFAULT_STEPS = inspect.signature(fit).parameters["steps"].default
 
 
 def fit_signal(signal, *, points=None, dims=None, value_range=None, **options) -> FitResult:
@@ -78,24 +78,31 @@ def fit_signals(signals, *, points=None, dims=None, value_range=None, **options)
     devices.  One ``value_range`` serves the batch (default: from all of
     it).  Returns a batched :class:`~inr.FitResult`: ``result[i]`` is fit ``i``.
     """
-    objective = SignalValues.create(
-        signals, points=points, dims=dims, value_range=value_range, batched=True
-    )
-    return fit(Stack(objective), **options)
+    samples, layout = as_signal(signals, dims, value_range, "signals", batched=True)
+    dims, value_range = layout.dims, layout.value_range
+    objectives = [SignalValues.create(s, points=points, dims=dims, value_range=value_range)
+                  for s in np.asarray(signals)]  # fmt: skip
+    del samples
+    return fit(stack(objectives), **options)
 
 
-def _image_objective(image, target, points, anneal, steps, stack: bool):
-    """The objective of ``fit_image(s)``: an image's values, gradients or Laplacian."""
+def _image_objective(image, target, points, anneal, steps) -> Objective:
+    """The objective of ``fit_image``: an image's values, gradients or Laplacian."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
     if target != "values" and points is not None:
         raise ValueError(f"points (random batches) needs target='values'; got {target!r}")
     if target == "laplacian":
-        return ImageLaplacian.create(image, stack=stack)
+        return ImageLaplacian.create(image)
     if target == "gradients":
-        return ImageGradients.create(image, anneal_until=_until(anneal, steps), stack=stack)
-    images = as_images(image) if stack else as_image(image)
-    return SignalValues.create(images, points=points, dims=2, value_range=(0, 1), batched=stack)
+        return ImageGradients.create(image, anneal_until=_until(anneal, steps))
+    return SignalValues.create(as_image(image), points=points, dims=2, value_range=(0, 1))
+
+
+def _steps(options: dict) -> int:
+    """The steps a fit will take (the annealing's share is of them)."""
+    steps = options.get("steps")
+    return SignalValues.default_steps if steps is None else steps
 
 
 def _until(anneal, steps) -> float:
@@ -132,8 +139,7 @@ def fit_image(image, *, target: str = "values", points=None, anneal=ANNEAL, **op
       A :class:`~inr.FitResult`; ``history["psnr"][i]`` is the PSNR (dB,
       [0, 1] scale) at step ``i``.
     """
-    steps = options.get("steps", _DEFAULT_STEPS)
-    return fit(_image_objective(image, target, points, anneal, steps, False), **options)
+    return fit(_image_objective(image, target, points, anneal, _steps(options)), **options)
 
 
 def fit_images(
@@ -143,16 +149,20 @@ def fit_images(
 
     The training step is ``jax.vmap``-ed over parameter sets, so the batch
     compiles once and runs as batched matrix products.  Image ``i`` is
-    initialised with ``PRNGKey(seed + i)``, so it is the same fit as
-    ``fit_image(images[i], seed=seed + i)`` with the same ``model``,
-    ``optimizer`` and ``points`` (every image sees the same pixel draws).
+    initialised with ``PRNGKey(seed + i)`` and every image sees the draws
+    of the fit's key, ``PRNGKey(seed)``: with every pixel at every step
+    (``points=None``) image ``i`` is the same fit as
+    ``fit_image(images[i], seed=seed + i)``; with ``points`` it starts as
+    that fit does but draws image 0's pixels, so only image 0 equals its
+    own ``fit_image(images[0], seed=seed)``.
     The images are split over the devices of ``mesh`` (``None``: this
     host's devices), each fitting its share; the fits are the same on any
     number of devices.  Returns a batched :class:`~inr.FitResult`: renders
     return ``(N, h, w[, C])`` and ``result[i]`` is image ``i``'s own result.
     """
-    steps = options.get("steps", _DEFAULT_STEPS)
-    return fit(Stack(_image_objective(images, target, points, anneal, steps, True)), **options)
+    steps = _steps(options)
+    objectives = [_image_objective(img, target, points, anneal, steps) for img in as_images(images)]
+    return fit(stack(objectives), **options)
 
 
 def fit_gradients(grad, *, mean=0.5, anneal=ANNEAL, **options) -> FitResult:
@@ -169,6 +179,6 @@ def fit_gradients(grad, *, mean=0.5, anneal=ANNEAL, **options) -> FitResult:
 
     The history has no PSNR: there is no image to compare with.
     """
-    steps = options.get("steps", _DEFAULT_STEPS)
-    objective = ImageGradients.from_gradient(grad, mean, anneal_until=_until(anneal, steps))
+    until = _until(anneal, _steps(options))
+    objective = ImageGradients.from_gradient(grad, mean, anneal_until=until)
     return fit(objective, **options)

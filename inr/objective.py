@@ -35,26 +35,54 @@ them.
 
 Keys, stated once for every objective of the library.  A fit has one key,
 ``PRNGKey(seed)``.  Step ``s`` draws with ``step_key(key, s) = fold_in(key,
-s)`` and nothing else; an objective that draws several independent things
-in one step splits that key (:func:`streams`), one part per stream, and an
-objective nested in another (the inner fits of meta-learning) takes one of
-those parts as its own fit key.  No two streams, and no two steps, share a
-key.
+s)`` and nothing else.  An objective that draws one thing a step uses that
+key; one that draws several independent things names them: stream ``name``
+of step ``s`` is ``fold_in(step_key(key, s), crc32(name))``
+(:func:`streams`), so adding a stream leaves every other stream's draws as
+they were.  An objective nested in another (the inner fits of
+meta-learning) takes one of those streams as its own fit key.  No two
+streams, and no two steps, share a key.
+
+Defaults live here too: an objective owns the recipe it is fitted with
+when a caller gives none (:meth:`Objective.default_model`,
+:meth:`Objective.default_optimizer` for a step count,
+:attr:`Objective.default_steps`), and what a fit of it returns
+(:meth:`Objective.result`), so ``inr.fit(X.create(data))`` is the same fit
+as any convenience that builds ``X``.
+
+Devices.  One fit's batch is split over a mesh's devices only where the
+objective says so (:meth:`Objective.split`: which leaves of a batch hold
+one row per point); a stack of fits (:func:`inr.stack`) keeps the fields
+named in :attr:`Objective.shared` once, for every fit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import zlib
 from typing import Any
 
 import flax.linen as nn
 import flax.struct
 import jax
 import jax.numpy as jnp
+import optax
 
 from inr.nn.siren import Siren
 
-__all__ = ["Metrics", "Objective", "output_shape", "step_key", "streams"]
+__all__ = [
+    "DEFAULT_OPTIMIZER",
+    "Metrics",
+    "Objective",
+    "option",
+    "output_shape",
+    "step_key",
+    "streams",
+]
+
+DEFAULT_OPTIMIZER = optax.adam(1e-4)
+"""The paper's optimiser: Adam with learning rate 1e-4."""
 
 Metrics = dict[str, jax.Array]
 """Named scalars an objective reports for one step: ``{"loss": ..., ...}``."""
@@ -65,9 +93,30 @@ def step_key(key: jax.Array, step) -> jax.Array:
     return jax.random.fold_in(key, step)
 
 
-def streams(key: jax.Array, step, n: int) -> jax.Array:
-    """``n`` independent keys for the ``n`` streams one step draws (``(n, 2)``)."""
-    return jax.random.split(step_key(key, step), n)
+def streams(key: jax.Array, step, *names: str) -> tuple[jax.Array, ...]:
+    """The keys of the named streams one step draws, in the order named.
+
+    ``pick, jitter = streams(key, step, "pick", "jitter")``: each is
+    ``fold_in(step_key(key, step), crc32(name))``, whatever other streams
+    exist.
+    """
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"streams are named by non-empty strings; got {names!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"stream names must differ; got {names!r}")
+    at = step_key(key, step)
+    return tuple(jax.random.fold_in(at, zlib.crc32(n.encode()) & 0x7FFFFFFF) for n in names)
+
+
+def option(default=dataclasses.MISSING, **kw):
+    """A static field of an objective (or any ``flax.struct`` dataclass): one of its options.
+
+    Options are hashable values compared by ``==``; a compiled fit is
+    reused for every objective whose options are equal.
+    """
+    if default is not dataclasses.MISSING:
+        kw["default"] = default
+    return flax.struct.field(pytree_node=False, **kw)
 
 
 @functools.lru_cache(maxsize=128)
@@ -87,9 +136,9 @@ class Objective(flax.struct.PyTreeNode):
     """The base of every objective: the protocol, and defaults for pointwise networks.
 
     Subclasses are ``flax.struct`` dataclasses: declare the data as fields
-    and the options as ``flax.struct.field(pytree_node=False)``, then
-    define :meth:`draw`, :meth:`loss`, :attr:`dims`, :attr:`channels` and
-    :attr:`points`.
+    and the options as :func:`option` fields, then define :meth:`draw`,
+    :meth:`loss`, :attr:`dims`, :attr:`channels` and :attr:`points`, and
+    say which rows of a batch a mesh may split (:meth:`split`).
     """
 
     def draw(self, key: jax.Array, step: jax.Array) -> Any:
@@ -104,10 +153,21 @@ class Objective(flax.struct.PyTreeNode):
     # properties (not here: a property of the base would shadow a subclass's field).
     #   dims: int      the network's input width (coordinate axes);
     #   channels: int  its output width;
-    #   points: int    the points one step evaluates: a batch's leaves with a
-    #                  leading axis of this length are split over a mesh.
-    layout = None  # the gridded signal a result renders like (a Layout), if any
+    #   points: int    the points one step evaluates.
+    layout = None  # what a result renders: a Layout (a grid, or a field's domain)
     state = ()  # the fields update() changes: carried through the loop, saved with checkpoints
+    shared = ()  # fields equal for every fit of a stack: kept once, not stacked
+    default_steps = 500  # the steps a fit takes when given none
+
+    def split(self, batch) -> Any:
+        """Which leaves of ``batch`` a mesh splits: a pytree of bools, a prefix of ``batch``.
+
+        ``True`` marks a leaf (or a subtree) whose leading axis holds one
+        row per point, so that each device of a mesh takes its share of
+        the rows (the same sums, in parts).  The base splits nothing: an
+        objective opts in by declaring its rows.
+        """
+        return jax.tree.map(lambda _: False, batch)
 
     def update(self, model: nn.Module, params, key: jax.Array, step: jax.Array) -> Objective:
         """The objective for step ``step`` given the field so far: itself unless stateful.
@@ -115,8 +175,8 @@ class Objective(flax.struct.PyTreeNode):
         A stateful objective names the fields this changes in ``state`` (an
         occupancy grid refreshed from the field's density); the loop calls
         it before each step's draw, inside the compiled loop, with the
-        fit's key (split it as :func:`streams` says, apart from the draw's
-        streams) and keeps the state in checkpoints.
+        fit's key (take a named stream of it, :func:`streams`) and keeps
+        the state in checkpoints.
         """
         del model, params, key, step
         return self
@@ -138,8 +198,20 @@ class Objective(flax.struct.PyTreeNode):
         """The network a fit uses when given none: the paper's SIREN, 256 x 3."""
         return Siren(out_features=self.channels)
 
+    def default_optimizer(self, steps: int) -> optax.GradientTransformation:
+        """The optimiser of a ``steps``-step fit given none: :data:`DEFAULT_OPTIMIZER`."""
+        del steps
+        return DEFAULT_OPTIMIZER
+
+    def result(self, fitted):
+        """What a fit of this objective returns, given the plain :class:`~inr.FitResult`."""
+        return fitted
+
     def offset(self, model: nn.Module, params) -> jax.Array:
         """``(channels,)``: what a result adds to ``half * f`` (the value range's centre)."""
         del model, params
-        lo, hi = (-1.0, 1.0) if self.layout is None else self.layout.value_range
+        value_range = None if self.layout is None else self.layout.value_range
+        if value_range is None:
+            return jnp.zeros((self.channels,), jnp.float32)
+        lo, hi = value_range
         return jnp.full((self.channels,), 0.5 * (lo + hi), jnp.float32)

@@ -42,16 +42,15 @@ from functools import partial
 from typing import Annotated
 
 import chex
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr._validate import as_channel_values, as_image, as_images, as_positive_int
+from inr._validate import as_channel_values, as_image, as_positive_int
 from inr.coords import cell_axes, grid, points_from_axes
 from inr.fields import directional_derivative
 from inr.fields import laplacian as field_laplacian
-from inr.objective import Objective, step_key
+from inr.objective import Objective, option, step_key
 from inr.poisson.operators import forward_gradient, neumann_laplacian
 from inr.signal import Layout, OnLayout, as_signal, coordinates, network_scale
 
@@ -67,10 +66,6 @@ def psnr_from_mse(mse_net_units: jax.Array) -> jax.Array:
     return -10.0 * jnp.log10(mse_net_units / 4.0)
 
 
-def _static(default=None):
-    return flax.struct.field(pytree_node=False, default=default)
-
-
 class SignalValues(OnLayout, Objective):
     """The values of a gridded signal, every sample or ``points`` random ones per step.
 
@@ -78,13 +73,14 @@ class SignalValues(OnLayout, Objective):
     own dtype (a uint8 video is a quarter of its float32 size), and a
     random step decodes only the points it draws: memory is bounded by
     ``points``, not by the signal.  A random draw is uniform with
-    replacement, a function of the fit's key and the step.
+    replacement, a function of the fit's key and the step.  A stack of
+    signals of one shape shares its grid (``axes``).
 
     Attributes:
       samples: ``(n, C)`` in their storage dtype, row-major over the grid.
       axes: the per-axis cell centres, coordinate order.
       scale: ``(3,)``: ``v = samples / scale[0] * scale[1] + scale[2]``.
-      layout: the signal's :class:`~inr.signal.Layout` (static).
+      layout: the signal's :class:`~inr.signal.Layout` (its value range is data).
       points: the samples one step evaluates (static).
       random: whether a step draws ``points`` at random (else every sample).
     """
@@ -92,33 +88,35 @@ class SignalValues(OnLayout, Objective):
     samples: Annotated[jax.Array, "n C"]
     axes: tuple
     scale: Annotated[jax.Array, "3"]
-    layout: Layout = _static()
-    points: int = _static(0)
-    random: bool = _static(False)
+    layout: Layout
+    points: int = option(0)
+    random: bool = option(False)
+
+    shared = ("axes",)
 
     @classmethod
-    def create(cls, signal, *, points=None, dims=None, value_range=None, batched=False):
-        """From a signal as :func:`inr.signal.as_signal` reads it (``batched``: a stack of them).
+    def create(cls, signal, *, points=None, dims=None, value_range=None):
+        """From a signal as :func:`inr.signal.as_signal` reads it.
 
         ``points``: ``None`` for every sample at every step, or the samples
-        drawn per step.  A stack's leaves all carry its leading axis.
+        drawn per step.
         """
-        name = "signals" if batched else "signal"
-        samples, layout = as_signal(signal, dims, value_range, name, batched=batched)
+        samples, layout = as_signal(signal, dims, value_range, "signal")
         return cls.from_samples(samples, layout, points)
 
     @classmethod
     def from_samples(cls, samples: np.ndarray, layout: Layout, points=None):
-        """From :func:`inr.signal.as_signal`'s samples ``(n, C)`` or ``(N, n, C)``."""
+        """From :func:`inr.signal.as_signal`'s samples ``(n, C)``."""
         n = samples.shape[-2]
         random = points is not None
         points = as_positive_int(points, "points") if random else n
         axes, scale = cell_axes(layout.grid), network_scale(samples.dtype, layout)
-        if samples.ndim == 3:
-            lead = lambda a: np.broadcast_to(a, (samples.shape[0], *a.shape))  # noqa: E731
-            axes, scale = tuple(map(lead, axes)), lead(scale)
         put = partial(jax.tree.map, jnp.asarray)
         return cls(put(samples), put(axes), put(scale), layout, points, random)
+
+    def split(self, batch):
+        """Every row of a step's coordinates and targets is a point."""
+        return (True, True)
 
     def draw(self, key, step):
         """``(coordinates (m, d), targets (m, C))`` in network units."""
@@ -176,50 +174,28 @@ def _centred(v):
     return v - jnp.mean(v, axis=0, keepdims=True)
 
 
-def _unfold(x, n: int):
-    """``(..., N*C)`` back to ``(N, ..., C)`` (entry by entry for a tuple)."""
-    if x is None or isinstance(x, tuple):
-        return None if x is None else tuple(_unfold(a, n) for a in x)
-    x = np.asarray(x)
-    return np.moveaxis(x.reshape(*x.shape[:-1], n, x.shape[-1] // n), -2, 0)
-
-
-def _as_folded(image, stack: bool) -> tuple[np.ndarray, Layout, int | None]:
-    """``(H, W, K)`` in [0, 1], the layout and the stack's size: a stack ``(N, H, W, C)``
-    folds into the channels (every target is per channel, so the grid is built once)."""
-    if not stack:
-        img = as_image(image)
-        return img.reshape(*img.shape[:2], -1), Layout(img.shape, 2), None
-    imgs = as_images(image)
-    layout = Layout(imgs.shape[1:], 2)
-    imgs = imgs.reshape(*imgs.shape[:3], -1)
-    n, h, w, c = imgs.shape
-    return np.moveaxis(imgs, 0, 2).reshape(h, w, n * c), layout, n
-
-
-# Entries that depend only on the grid: the same for every image of a stack.
-_SHARED = frozenset({"xy", "steps", "xy_x", "xy_y", "anneal_until"})
-
-
 class _ImageDerivatives(OnLayout, Objective):
-    """What the derivative objectives share: the grid, its steps, the image and its mean."""
+    """What the derivative objectives share: the grid, its steps, the image and its mean.
+
+    Full batch: every pixel at every step.  A stack of images of one size
+    (:func:`inr.stack`) shares the grid.
+    """
 
     xy: Annotated[jax.Array, "n 2"]
-    steps: Annotated[jax.Array, "2"]  # one pixel in [-1, 1] units along x and y
+    cell: Annotated[jax.Array, "2"]  # one pixel in [-1, 1] units along x and y
     image: Annotated[jax.Array, "n C"] | None  # network units; None when only derivatives
     mean: Annotated[jax.Array, "C"]  # the result's mean intensity
-    layout: Layout = _static()
+    layout: Layout = None
+
+    shared = ("xy", "cell")
 
     @classmethod
-    def _build(cls, image, mean, layout, n, **targets):
-        """The objective of ``(H, W, K)`` targets; a stack's entries unfolded to ``(N, ...)``."""
+    def _build(cls, image, mean, layout, **targets):
+        """The objective of ``(H, W, C)`` targets on ``layout``'s grid."""
         h, w = layout.grid
-        fields = {"xy": grid(h, w).reshape(-1, 2), "steps": np.array([2 / w, 2 / h], np.float32),
+        fields = {"xy": grid(h, w).reshape(-1, 2), "cell": np.array([2 / w, 2 / h], np.float32),
                   "image": None if image is None else 2.0 * image.reshape(h * w, -1) - 1.0,
                   "mean": np.asarray(mean, np.float32), **targets}  # fmt: skip
-        if n is not None:
-            rows = lambda v: np.broadcast_to(v, (n, *np.shape(v)))  # noqa: E731
-            fields = {k: rows(v) if k in _SHARED else _unfold(v, n) for k, v in fields.items()}
         return cls(**jax.tree.map(jnp.asarray, fields), layout=layout)
 
     @property
@@ -228,6 +204,12 @@ class _ImageDerivatives(OnLayout, Objective):
 
     def draw(self, key, step):
         return self
+
+    def _rows(self):
+        """``self`` as split flags: its per-pixel fields are points; its other targets are not."""
+        rows = {f: True for f in ("xy", "image", "xy_x", "xy_y", "gx", "gy", "lap")
+                if getattr(self, f, None) is not None}  # fmt: skip
+        return jax.tree.map(lambda _: False, self).replace(**rows)
 
     def _metrics(self, model, params, loss):
         """The paper's loss and, with an image, the PSNR of mean-centred values."""
@@ -245,9 +227,8 @@ class _ImageDerivatives(OnLayout, Objective):
 class ImageGradients(_ImageDerivatives):
     """An image's forward-difference gradient field, with annealed multi-scale terms.
 
-    Build it with :meth:`create` (an image or a stack) or
-    :meth:`from_gradient` (a given field).  Full batch: every pixel at every
-    step.
+    Build it with :meth:`create` (an image) or :meth:`from_gradient` (a
+    given field).  Full batch: every pixel at every step.
     """
 
     xy_x: Annotated[jax.Array, "n 2"] = None  # half a pixel right of each centre
@@ -258,17 +239,20 @@ class ImageGradients(_ImageDerivatives):
     dy: tuple = ()
     anneal_until: jax.Array = None  # the step at which the terms' weight reaches zero
 
+    shared = ("xy", "cell", "xy_x", "xy_y", "anneal_until")
+
     @classmethod
-    def create(cls, image, *, anneal_until=np.inf, stack: bool = False):
-        """From ``image`` ``(H, W[, C])`` in [0, 1] (a stack ``(N, H, W[, C])`` with ``stack``).
+    def create(cls, image, *, anneal_until=np.inf):
+        """From ``image`` ``(H, W[, C])`` in [0, 1].
 
         ``anneal_until``: the step at which the multi-scale terms end
         (``0``: none; ``inf``: never).
         """
-        folded, layout, n = _as_folded(image, stack)
-        grad = np.asarray(forward_gradient(folded))
-        mean = folded.reshape(-1, folded.shape[-1]).mean(0)
-        return cls._gradients(folded, grad, mean, layout, n, anneal_until)
+        img = as_image(image)
+        img = img.reshape(*img.shape[:2], -1)
+        grad = np.asarray(forward_gradient(img))
+        mean = img.reshape(-1, img.shape[-1]).mean(0)
+        return cls._gradients(img, grad, mean, Layout(as_image(image).shape, 2), anneal_until)
 
     @classmethod
     def from_gradient(cls, grad, mean=0.5, *, anneal_until=np.inf):
@@ -280,17 +264,17 @@ class ImageGradients(_ImageDerivatives):
             raise ValueError("grad contains NaN or infinite values")
         g4 = g.reshape(*g.shape[:2], -1, 2)
         means = np.broadcast_to(as_channel_values(mean, "mean", g4.shape[2]), (g4.shape[2],))
-        return cls._gradients(None, g4, means, Layout(g.shape[:-1], 2), None, anneal_until)
+        return cls._gradients(None, g4, means, Layout(g.shape[:-1], 2), anneal_until)
 
     @classmethod
-    def _gradients(cls, image, grad, mean, layout, n, anneal_until):
+    def _gradients(cls, image, grad, mean, layout, anneal_until):
         if isinstance(anneal_until, bool) or not np.isreal(anneal_until) or not anneal_until >= 0:
             raise ValueError(f"anneal_until must be a step >= 0 or inf; got {anneal_until!r}")
         h, w = layout.grid
         g = 2.0 * grad.reshape(h, w, -1, 2)
         dx, dy = _differences(g) if min(h, w) > 2 and anneal_until != 0 else ((), ())
         xy, half = grid(h, w).reshape(-1, 2), np.array([1 / w, 1 / h], np.float32)
-        return cls._build(image, mean, layout, n, gx=g[..., 0].reshape(h * w, -1),
+        return cls._build(image, mean, layout, gx=g[..., 0].reshape(h * w, -1),
                           gy=g[..., 1].reshape(h * w, -1), dx=dx, dy=dy,
                           xy_x=xy + half * [1, 0], xy_y=xy + half * [0, 1],
                           anneal_until=np.float32(anneal_until if dx else 0.0))  # fmt: skip
@@ -299,12 +283,15 @@ class ImageGradients(_ImageDerivatives):
         """Every pixel, and the multi-scale terms' weight at ``step``."""
         return self, jnp.maximum(0.0, 1.0 - step / self.anneal_until)
 
+    def split(self, batch):
+        return (batch[0]._rows(), False)
+
     def loss(self, model, params, batch):
         data, weight = batch
         f = partial(model.apply, params)
         # One directional derivative per staggered point set, not a full gradient.
-        gx = directional_derivative(f, data.xy_x, data.steps * jnp.array([1.0, 0.0]))[1]
-        gy = directional_derivative(f, data.xy_y, data.steps * jnp.array([0.0, 1.0]))[1]
+        gx = directional_derivative(f, data.xy_x, data.cell * jnp.array([1.0, 0.0]))[1]
+        gy = directional_derivative(f, data.xy_y, data.cell * jnp.array([0.0, 1.0]))[1]
         loss = jnp.mean((gx - data.gx) ** 2) + jnp.mean((gy - data.gy) ** 2)
         objective = loss
         if data.dx:
@@ -320,14 +307,18 @@ class ImageLaplacian(_ImageDerivatives):
     lap: Annotated[jax.Array, "n C"] = None
 
     @classmethod
-    def create(cls, image, *, stack: bool = False):
-        """From ``image`` ``(H, W[, C])`` in [0, 1] (a stack ``(N, H, W[, C])`` with ``stack``)."""
-        folded, layout, n = _as_folded(image, stack)
-        mean = folded.reshape(-1, folded.shape[-1]).mean(0)
-        lap = 2.0 * np.asarray(neumann_laplacian(folded)).reshape(-1, folded.shape[-1])
-        return cls._build(folded, mean, layout, n, lap=lap)
+    def create(cls, image):
+        """From ``image`` ``(H, W[, C])`` in [0, 1]."""
+        img = as_image(image)
+        flat = img.reshape(*img.shape[:2], -1)
+        mean = flat.reshape(-1, flat.shape[-1]).mean(0)
+        lap = 2.0 * np.asarray(neumann_laplacian(flat)).reshape(-1, flat.shape[-1])
+        return cls._build(flat, mean, Layout(img.shape, 2), lap=lap)
+
+    def split(self, batch):
+        return batch._rows()
 
     def loss(self, model, params, batch):
         f = partial(model.apply, params)
-        loss = jnp.mean((field_laplacian(f, batch.xy, batch.steps) - batch.lap) ** 2)
+        loss = jnp.mean((field_laplacian(f, batch.xy, batch.cell) - batch.lap) ** 2)
         return loss, batch._metrics(model, params, loss)

@@ -13,14 +13,18 @@ number of devices.  Call inside ``jit``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import chex
 import jax
+import jax.numpy as jnp
+import numpy as np
 from jax.sharding import Mesh
 
-from inr.distributed import data_sharding, data_size, pad_rows
+from inr._by_value import ByValue
+from inr.distributed import data_sharding, data_size, pad_rows, to_host
 
-__all__ = ["DEFAULT_CHUNK", "evaluate_chunked"]
+__all__ = ["DEFAULT_CHUNK", "evaluate", "evaluate_chunked", "evaluate_grid"]
 
 # 65536 points x 256 features x 4 bytes = 64 MiB per activation tensor.
 DEFAULT_CHUNK = 65536
@@ -71,3 +75,91 @@ def evaluate_chunked(
 
     out = jax.vmap(lambda p: _chunked(fn, p, chunk))(jax.tree.map(to_devices, points))
     return jax.tree.map(from_devices, out)
+
+
+# --------------------------------------------------------------------------
+# Any number of points, one compiled program: fixed-size blocks from the host.
+# --------------------------------------------------------------------------
+
+
+def _block_size(chunk: int, mesh: Mesh | None) -> int:
+    return chunk * (1 if mesh is None else data_size(mesh))
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _points_block(fn, chunk: int, mesh, args, x):
+    return evaluate_chunked(lambda p: fn(args, p), x, chunk, mesh)
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _grid_block(fn, chunk: int, mesh, args, tables, ints):
+    """The block's points from the axes' tables: ``ints`` is ``(4, d)``, rows
+    ``offset, phase, period, stride`` (see :func:`evaluate_grid`)."""
+    r = jnp.arange(tables.shape[1], dtype=jnp.int32)[:, None]
+    offset, phase, period, stride = ints
+    index = (offset + (phase + r) // stride) % period
+    x = jnp.take_along_axis(tables.T, index, axis=0)
+    return evaluate_chunked(lambda p: fn(args, p), x, chunk, mesh)
+
+
+def _gather(blocks: list, n: int):
+    """Host arrays of the first ``n`` rows of the blocks' outputs (pytrees of ``(B, ...)``)."""
+    return jax.tree.map(lambda *b: np.concatenate([to_host(x) for x in b])[:n], *blocks)
+
+
+def evaluate(fn: Callable, args, points, *, chunk: int = DEFAULT_CHUNK, mesh: Mesh | None = None):
+    """``fn(args, points)`` for any number of points ``(n, d)``, compiled once for every ``n``.
+
+    ``fn(args, x)`` maps a pytree of arrays ``args`` and points ``(m, d)``
+    to a pytree of ``(m, ...)``, pointwise; it is a static argument
+    compared by value (:mod:`inr._by_value`), so pass a module-level
+    function or a ``functools.partial`` of one.  The points travel in
+    blocks of ``chunk`` per device of ``mesh`` (the last padded): one
+    program serves every point count.  Returns host arrays ``(n, ...)``.
+    """
+    x = np.asarray(points, np.float32)
+    fn, n = ByValue(fn), x.shape[0]
+    size = _block_size(chunk, mesh)
+    blocks = []
+    for start in range(0, max(n, 1), size):
+        part = x[start : start + size]
+        if part.shape[0] < size:
+            part = np.concatenate([part, np.repeat(part[-1:], size - part.shape[0], 0)])
+        blocks.append(_points_block(fn, chunk, mesh, args, part))
+    return _gather(blocks, n)
+
+
+def evaluate_grid(fn: Callable, args, axes, *, chunk: int = DEFAULT_CHUNK,
+                  mesh: Mesh | None = None):  # fmt: skip
+    """``fn`` (as :func:`evaluate`'s) on the grid of ``axes``: ``(prod(sizes), ...)`` host arrays.
+
+    ``axes`` are the coordinates along each axis, in coordinate order (the
+    first varies fastest: ``(xs, ys)`` for an image's rows of pixels), as
+    :func:`inr.coords.cell_axes` gives them; the points are their
+    row-major product, the values of :func:`inr.coords.points_from_axes`
+    exactly.  The points are built on the device block by block from the
+    axes' tables (sent once; an axis longer than a block sends the window a
+    block reads), so one program serves every grid of ``len(axes)`` axes.
+    """
+    axes = [np.asarray(a, np.float32).reshape(-1) for a in axes]
+    sizes = [len(a) for a in axes]
+    size, n = _block_size(chunk, mesh), int(np.prod(sizes))
+    strides = np.cumprod([1, *sizes[:-1]]).tolist()
+    full = [s <= size for s in sizes]
+    table = np.stack([np.resize(a, size) if f else np.zeros(size, np.float32)
+                      for a, f in zip(axes, full, strict=True)])  # fmt: skip
+    fixed = jnp.asarray(table)
+    fn, blocks = ByValue(fn), []
+    for start in range(0, max(n, 1), size):
+        first = [(start // st) % s for st, s in zip(strides, sizes, strict=True)]
+        windows, rows = table, []
+        for i, (a, f) in enumerate(zip(axes, full, strict=True)):
+            if not f:  # this block's stretch of a long axis
+                windows = windows if windows is not table else table.copy()
+                windows[i] = a[(first[i] + np.arange(size)) % sizes[i]]
+            rows.append((first[i] if f else 0, start % strides[i], sizes[i] if f else size,
+                         strides[i]))  # fmt: skip
+        ints = np.asarray(rows, np.int32).T
+        tables = fixed if windows is table else jnp.asarray(windows)
+        blocks.append(_grid_block(fn, chunk, mesh, args, tables, ints))
+    return _gather(blocks, n)

@@ -27,9 +27,9 @@ batch, never by the signal (:class:`inr.objectives.SignalValues`).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
+import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,27 +41,56 @@ _DIVISORS = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 _KEPT_INTEGERS = (np.int8, np.int16, np.int32, np.uint8, np.uint16)
 
 
-@dataclasses.dataclass(frozen=True)
+@flax.struct.dataclass
 class Layout:
-    """What a fitted signal looked like: static, hashable.
+    """What a fitted field looks like: its grid (if any), channels and value range.
+
+    A pytree: ``shape`` and ``dims`` are static, ``value_range`` is data
+    (two numbers, traced inside ``jit``), so an objective whose range comes
+    from its data compiles once for every range.  Held by a result, its
+    numbers are plain floats and the layout is hashable.
 
     Attributes:
-      shape: the signal's shape as given (its channel axis is optional).
+      shape: the signal's shape as given (its channel axis is optional); a
+        field with no grid of its own (an equation's solution) has ``None``
+        for each coordinate axis, ``(None, None, C)`` (:meth:`field`).
       dims: how many of the leading axes are coordinate axes.
-      value_range: ``(lo, hi)``, the values that map to network units -1 and 1.
+      value_range: ``(lo, hi)``, the values that map to network units -1 and
+        1, and what renders are clipped to; ``None`` for a field with no
+        range (network units are its units, and renders are not clipped).
     """
 
-    shape: tuple[int, ...]
-    dims: int
-    value_range: tuple[float, float] = (0.0, 1.0)
+    shape: tuple = flax.struct.field(pytree_node=False)
+    dims: int = flax.struct.field(pytree_node=False)
+    value_range: tuple | None = (0.0, 1.0)
+
+    @classmethod
+    def field(cls, dims: int, channels: int, value_range=None) -> Layout:
+        """The layout of a field over [-1, 1]^dims with no grid: rendered at any size.
+
+        A scalar field (one channel) has no channel axis, as a gray image.
+        """
+        return cls((None,) * dims + ((channels,) if channels > 1 else ()), dims, value_range)
 
     @property
-    def grid(self) -> tuple[int, ...]:
+    def gridded(self) -> bool:
+        """Whether the field was fitted to a grid (renders default to nothing otherwise)."""
+        return None not in self.grid
+
+    @property
+    def grid(self) -> tuple:
         return self.shape[: self.dims]
 
     @property
     def channels(self) -> int:
         return self.shape[self.dims] if len(self.shape) > self.dims else 1
+
+    def concrete(self) -> Layout:
+        """This layout with its range as plain floats (the first row of a stack's)."""
+        if self.value_range is None:
+            return self
+        lo, hi = (float(np.ravel(np.asarray(v))[0]) for v in self.value_range)
+        return self.replace(value_range=(lo, hi))
 
 
 class OnLayout:

@@ -24,9 +24,9 @@ PACKAGE = ROOT / "inr"
 DRAWN_BY_MODULE = ("restorator",)
 # ARCHITECTURE.md's layers, lowest first: a module imports only from its own layer or below.
 LAYERS = (
-    ("_validate", "_atomic", "_cards", "_extras", "coords", "color", "interpolation", "render",
-     "fields", "distributed", "metrics", "io", "media", "datasets", "nn", "signal", "cameras",
-     "volume"),
+    ("_validate", "_atomic", "_by_value", "_cards", "_extras", "coords", "color",
+     "interpolation", "render", "fields", "distributed", "metrics", "io", "media", "datasets",
+     "nn", "signal", "cameras", "volume"),
     ("poisson", "diffusion"),
     ("objective", "objectives", "progress", "checkpoint", "init", "loop", "result", "fitting"),
     ("gridded", "shapes", "meta", "nerf", "tomography", "pde"),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import inr
+from inr.loop import unshared
 from inr.objectives import _differences, _multiscale
 
 
@@ -50,13 +51,16 @@ def test_multiscale_terms_fade_out(camera64):
 @pytest.mark.parametrize("kind", [inr.ImageGradients, inr.ImageLaplacian])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_a_stack_holds_each_images_own_objective(rng, kind, channels):
-    """Folding a stack into the channel axis changes no entry of any image's objective."""
+    """``inr.stack`` keeps every image's own entries and the shared grid once."""
     images = rng.uniform(size=(4, 9, 12, channels)).astype(np.float32)
-    stacked = kind.create(images, stack=True)
+    stacked = inr.stack([kind.create(image) for image in images]).objectives
+    for name in kind.shared:  # one grid for all: no leading fit axis
+        np.testing.assert_array_equal(getattr(stacked, name), getattr(kind.create(images[0]), name))
+    mapped, _ = unshared(stacked)
     for i, image in enumerate(images):
-        single = kind.create(image)
-        assert jax.tree.structure(single) == jax.tree.structure(stacked)
-        for got, want in zip(jax.tree.leaves(stacked), jax.tree.leaves(single), strict=True):
+        single, _ = unshared(kind.create(image))
+        assert jax.tree.structure(single) == jax.tree.structure(mapped)
+        for got, want in zip(jax.tree.leaves(mapped), jax.tree.leaves(single), strict=True):
             np.testing.assert_allclose(got[i], want, rtol=1e-6, atol=1e-6)
 
 

@@ -75,6 +75,14 @@ class MetaConfig:
             raise ValueError(f"seed must be an integer; got {self.seed!r}")
         as_positive_int(self.log_every, "log_every")
 
+    def step_options(self) -> MetaConfig:
+        """This config as one outer step sees it: its length, seed and logging set aside.
+
+        What a compiled step depends on (the method, inner steps and rate,
+        rates learned or not, batch size, points); the rest are the loop's.
+        """
+        return dataclasses.replace(self, steps=1, seed=0, log_every=1)
+
     def record(self) -> dict:
         """What a checkpoint's run must agree with to resume: every field but the length.
 

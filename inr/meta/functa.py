@@ -9,8 +9,9 @@ modulations, Sec. 3):
 The shared weights ``W, b, M, c`` and per-dimension inner learning rates
 are meta-learned (Meta-SGD; :func:`inr.meta.meta_train` with ``functa``
 set); a signal's latent is then ``inner_steps`` SGD steps from ``z = 0``
-(:func:`fit_latents`), so a dataset of signals becomes a dataset of
-vectors.  The latent is the module's parameter ``"latent"``, so a functa
+(:func:`fit_latents`: :func:`inr.fit` of a stack of :class:`LatentValues`,
+the shared weights their data), so a dataset of signals becomes a dataset
+of vectors.  The latent is the module's parameter ``"latent"``, so a functa
 with a latent put in is an ordinary fitted field: :meth:`Functa.result`
 is a :class:`~inr.FitResult` that renders at any size or region.
 """
@@ -18,7 +19,6 @@ is a :class:`~inr.FitResult` that renders at any size or region.
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,10 +30,9 @@ import numpy as np
 
 from inr._atomic import atomic_write
 from inr._cards import terms_note
-from inr.distributed import as_mesh, data_sharding, data_size, local_mesh, pad_rows, to_host
-from inr.loop import group_size
+from inr.fitting import fit, stack
+from inr.init import learned_sgd
 from inr.meta import files
-from inr.meta.inner import adapt
 from inr.nn.siren import SineLayer, check_sizes
 from inr.objectives import SignalValues
 from inr.result import FitResult
@@ -42,6 +41,7 @@ from inr.signal import Layout, OnLayout, as_signal
 __all__ = [
     "PRETRAINED_FUNCTA",
     "Functa",
+    "LatentValues",
     "ModulatedSiren",
     "fit_latents",
     "load_functa",
@@ -118,6 +118,12 @@ class Functa(OnLayout):
     inner_steps: int = flax.struct.field(pytree_node=False, default=3)
     card: dict = flax.struct.field(pytree_node=False, default_factory=dict)
 
+    @property
+    def optimizer(self):
+        """SGD of a latent at the learned rates (:func:`inr.learned_sgd`; equal ones compile
+        once, as every optimiser compares by value)."""
+        return learned_sgd(self.rates)
+
     def __repr__(self) -> str:
         m = self.model
         return (
@@ -132,11 +138,10 @@ class Functa(OnLayout):
         if z.ndim not in (1, 2) or z.shape[-1] != self.model.latent_features:
             d = self.model.latent_features
             raise ValueError(f"latents must be shaped ({d},) or (N, {d}); got {z.shape}")
-        lo, hi = self.layout.value_range
-        offset = jnp.full((*z.shape[:-1], self.channels), 0.5 * (lo + hi), jnp.float32)
         # A latent carries no fitting history.
-        return FitResult(params=with_latent(self.params, z), offset=offset, history={},
-                         model=self.model, layout=self.layout)  # fmt: skip
+        return FitResult.of(
+            self.layout, self.model, with_latent(self.params, z), stacked=z.ndim == 2
+        )
 
     def render(self, latents, *shape: int, region=None, clip: bool = True) -> np.ndarray:
         """``latents`` rendered on a grid of ``shape`` (default the training shape), or a region."""
@@ -144,17 +149,37 @@ class Functa(OnLayout):
         return self.result(latents).render(*shape, region=region, clip=clip)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2))
-def _fit_latents(model, steps, group, params, rates, signals):
-    """Each signal's latent: ``steps`` SGD steps from zero at ``rates``, ``group`` at a time."""
+class LatentValues(SignalValues):
+    """A signal's values, fitted through a functa's latent alone.
 
-    def one(signal):
-        def loss(z, k):  # every sample: the draw needs no key
-            return signal.loss(model, with_latent(params, z), signal.draw(None, k))[0]
+    The network's parameters are the latent ``(latent_features,)``; the
+    functa's shared weights are this objective's data (:attr:`weights`),
+    kept once for a whole stack of signals (:func:`inr.stack`).  Build it
+    with :meth:`of`.
+    """
 
-        return adapt(loss, jnp.zeros_like(rates), rates, steps)
+    weights: Any = None
 
-    return jax.lax.map(one, signals, batch_size=group)
+    shared = ("axes", "weights")
+
+    @classmethod
+    def of(cls, samples, layout: Layout, functa: Functa) -> LatentValues:
+        """From :func:`inr.signal.as_signal`'s samples ``(n, C)`` of one signal, and the functa."""
+        values = SignalValues.from_samples(samples, layout)
+        fields = ("samples", "axes", "scale", "layout", "points", "random")
+        return cls(**{f: getattr(values, f) for f in fields}, weights=functa.params)
+
+    def init(self, model, key):
+        del key
+        return jnp.zeros((model.latent_features,), jnp.float32)
+
+    def check_model(self, model) -> None:
+        if not isinstance(model, ModulatedSiren):
+            raise ValueError(f"model must be the functa's ModulatedSiren; got {model!r}")
+        super().check_model(model)
+
+    def loss(self, model, params, batch):
+        return super().loss(model, with_latent(self.weights, params), batch)
 
 
 def fit_latents(
@@ -165,9 +190,9 @@ def fit_latents(
     Each is ``inner_steps`` (default: the functa's own) SGD steps from zero
     at the functa's learned rates, on every sample of its signal; the
     signals may have any grid size (the coordinates span [-1, 1] whatever
-    it).  All signals run as one program, ``vmap``-ed in groups, split over
-    the devices of ``mesh`` (``None``: this host's; see
-    :mod:`inr.distributed`).
+    it).  One :func:`inr.fit` of a stack of :class:`LatentValues`: all
+    signals run as one program, ``vmap``-ed in groups, split over the
+    devices of ``mesh`` (``None``: this host's; see :mod:`inr.distributed`).
     """
     if not isinstance(functa, Functa):
         raise ValueError(f"functa must be an inr.meta.Functa; got {type(functa).__name__}")
@@ -181,14 +206,12 @@ def fit_latents(
         raise ValueError(
             f"signals must have {functa.channels} channels like the functa's; got {layout.channels}"
         )
-    mesh = local_mesh() if mesh is None else as_mesh(mesh)
-    n, devices = samples.shape[0], data_size(mesh)
-    rows = -(-n // devices) * devices
-    signals = jax.tree.map(lambda x: pad_rows(x, rows), SignalValues.from_samples(samples, layout))
-    signals = jax.device_put(signals, data_sharding(mesh))
-    group = group_size(mesh, samples.shape[1], functa.model.hidden_features, rows // devices)
-    latents = _fit_latents(functa.model, int(steps), group, functa.params, functa.rates, signals)
-    return to_host(latents)[:n]
+    if steps == 0:
+        return np.zeros((samples.shape[0], functa.model.latent_features), np.float32)
+    objectives = stack([LatentValues.of(s, layout, functa) for s in samples])
+    fitted = fit(objectives, model=functa.model, optimizer=functa.optimizer, steps=int(steps),
+                 mesh=mesh)  # fmt: skip
+    return np.asarray(fitted.params)
 
 
 def save_latents(path, latents, functa: Functa, **metadata) -> Path:

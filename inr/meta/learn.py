@@ -8,7 +8,9 @@ one compiled ``lax.scan``.  With ``checkpoints`` it saves through orbax
 (:mod:`inr.checkpoint`) and writes ``metrics.jsonl`` beside them; the
 step is the data position, so an interrupted run resumed from its folder
 ends with the same parameters as an uninterrupted one, and the same call
-with a larger ``config.steps`` goes on where it ended.
+with a larger ``config.steps`` goes on where it ended.  Its record
+(:func:`inr.fitting.run_record`) is every fit's: another optimiser, other
+signals, network, method or seed is refused.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inr.checkpoint import as_checkpoints, fingerprint
-from inr.fitting import resolve_options
+from inr.checkpoint import as_checkpoints
+from inr.fitting import resolve_options, run_record
 from inr.init import Init
 from inr.loop import run
 from inr.meta.config import MetaConfig
@@ -124,14 +126,13 @@ def meta_train(
     model, optimizer, _ = resolve_options(objective, model, optimizer)
     if isinstance(model, ModulatedSiren) and config.method == "reptile":
         raise ValueError("a ModulatedSiren (functa) needs method 'maml' or 'fomaml'")
-    record = {"config": config.record(), "model": repr(model), "signals": list(samples.shape),
-              "start": None if start is None else fingerprint(start)}  # fmt: skip
-    params, history, _, seconds = run(
+    saving = as_checkpoints(checkpoints)
+    record = None if saving is None else run_record(objective, model, optimizer, config.seed,
+                                                    start)  # fmt: skip
+    ended = run(
         objective, model, optimizer, config.steps, seed=config.seed,
-        start=_start(model, objective, config.seed, start), progress=progress, mesh=mesh,
-        checkpoints=as_checkpoints(checkpoints), record=record, every=config.log_every,
+        params=_start(model, objective, config.seed, start), progress=progress, mesh=mesh,
+        checkpoints=saving, record=record, every=config.log_every,
     )  # fmt: skip
-    if not all(bool(jnp.isfinite(x).all()) for x in jax.tree.leaves(params)):
-        raise FloatingPointError("meta-training diverged: its parameters are not finite")
-    card = {**(card or {}), "wall_s": round(seconds)}
-    return _result(model, params, layout, config, card, history["loss"].shape[-1])
+    card = {**(card or {}), "wall_s": round(ended.seconds)}
+    return _result(model, ended.params, layout, config, card, ended.step)

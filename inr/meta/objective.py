@@ -18,9 +18,9 @@ plain network (a learned initialisation, learnit), the ``"latent"`` alone
 of a :class:`~inr.meta.ModulatedSiren`, which starts each signal at zero
 while the shared weights are meta-learned (functa).
 
-Keys (:mod:`inr.objective`): outer step ``s`` splits its key into two
-streams, one that chooses the signals and one that is the inner fits' own
-key (their steps ``0 .. K-1`` adapt, step ``K`` scores), so the choice of
+Keys (:mod:`inr.objective`): outer step ``s`` draws two named streams,
+``"signals"``, which chooses the signals, and ``"inner"``, the inner fits'
+own key (their steps ``0 .. K-1`` adapt, step ``K`` scores), so the choice of
 signals and the points they are scored on never share a key.
 """
 
@@ -61,9 +61,13 @@ class MetaObjective(Objective):
 
     @classmethod
     def create(cls, samples, layout, config: MetaConfig):
-        """From :func:`inr.signal.as_signal`'s batched samples ``(N, n, C)`` and layout."""
+        """From :func:`inr.signal.as_signal`'s batched samples ``(N, n, C)`` and layout.
+
+        The objective keeps what fixes a step (:meth:`MetaConfig.step_options`),
+        so a longer run or another seed compiles nothing new.
+        """
         first = SignalValues.from_samples(samples[0], layout, config.points)
-        return cls(first.replace(samples=jnp.asarray(samples)), config)
+        return cls(first.replace(samples=jnp.asarray(samples)), config.step_options())
 
     @property
     def dims(self) -> int:
@@ -83,7 +87,7 @@ class MetaObjective(Objective):
 
     def draw(self, key, step):
         """``(the chosen signals' samples (batch_size, n, C), the inner fits' key)``."""
-        choose, inner = streams(key, step, 2)
+        choose, inner = streams(key, step, "signals", "inner")
         n = self.signals.samples.shape[0]
         pick = jax.random.randint(choose, (self.config.batch_size,), 0, n)
         return self.signals.samples[pick], inner

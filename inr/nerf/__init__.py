@@ -11,9 +11,10 @@ scenes.  Guide: ``docs/nerf.md``.
 
 from inr.nerf.data import load_blender
 from inr.nerf.field import NeRFField, NGPField, trunc_exp
-from inr.nerf.fit import RadianceField, View, fit_radiance_field
-from inr.nerf.objective import Occupancy, RadianceObjective, Sampling
+from inr.nerf.objective import RadianceObjective, fit_radiance_field
 from inr.nerf.occupancy import OccupancyGrid
+from inr.nerf.options import Occupancy, Sampling
+from inr.nerf.radiance import RadianceField, View
 from inr.volume import Rendered, box_interval, composite, integrate, resample, stratified
 
 __all__ = [

@@ -167,10 +167,14 @@ class HelmholtzObjective(LinearPDE):
 
     @property
     def layout(self):
-        return Layout((256, 256, 2), 2, (-1.0, 1.0))
+        """A complex field (two channels) over [-1, 1]^2, with no range: never clipped."""
+        return Layout.field(2, 2)
+
+    def split(self, batch):
+        return True
 
     def draw(self, key, step):
-        uniform, around = streams(key, step, 2)
+        uniform, around = streams(key, step, "uniform", "source")
         x = jax.random.uniform(uniform, (self.points, 2), minval=-1.0, maxval=1.0)
         y = jnp.asarray(self.problem.source) + 3 * self.problem.sigma * jax.random.normal(
             around, (self.near, 2))  # fmt: skip

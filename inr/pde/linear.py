@@ -19,6 +19,8 @@ channels) gets complex weights.
 
 from __future__ import annotations
 
+import warnings
+from functools import partial
 from typing import Any
 
 import flax.linen as nn
@@ -26,7 +28,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inr.distributed import as_mesh, data_sharding, data_size
 from inr.fields import first_and_second
+from inr.loop import split_batch
 from inr.objective import Objective
 from inr.result import FitResult
 
@@ -106,7 +110,9 @@ class Head(nn.Module):
         return nn.Dense(self.out_features, use_bias=False)(self.features(x))
 
 
-def _system(objective, features, params, batch):
+@partial(jax.jit, static_argnums=(1, 4))
+def _system(objective, features, params, batch, sharding=None):
+    batch = split_batch(objective, batch, sharding)
     feature_jets = lambda x: jets(lambda y: features.apply(params, y), x)  # noqa: E731
     rows, rhs = [], []
     for values, target, weight in objective.equations(batch, feature_jets):
@@ -116,21 +122,30 @@ def _system(objective, features, params, batch):
     return jnp.concatenate(rows), jnp.concatenate(rhs)
 
 
-def solve_linear(objective: LinearPDE, features: nn.Module, *, key=None, ridge: float = 1e-8,
-                 params=None) -> FitResult:  # fmt: skip
+def solve_linear(objective: LinearPDE, features: nn.Module, *, seed: int = 0,
+                 ridge: float = 1e-8, params=None, mesh=None, key=None) -> FitResult:  # fmt: skip
     """The least-squares last layer of ``features`` for ``objective``'s equations.
 
-    Draws the objective's points once (``objective.draw(key, 0)``), applies
-    every equation to every feature, and solves ``min ||M W - g||^2 +
-    ridge tr(M^H M)/F ||W||^2``.  ``features`` maps points ``(n, d)`` to
-    ``(n, F)`` (its ``params``: initialised from ``key`` when ``None``).
-    Returns a :class:`~inr.FitResult` of ``Head(features, C)``.
+    Draws the objective's points once (``objective.draw(PRNGKey(seed), 0)``),
+    applies every equation to every feature, and solves ``min ||M W -
+    g||^2 + ridge tr(M^H M)/F ||W||^2`` on the host (float64).
+    ``features`` maps points ``(n, d)`` to ``(n, F)`` (its ``params``:
+    initialised from ``PRNGKey(seed)`` when ``None``).  ``mesh`` splits the
+    rows of ``M`` over its devices as the objective declares
+    (:meth:`~inr.Objective.split`).  Returns a :class:`~inr.FitResult` of
+    ``Head(features, C)`` whose history is the relative residual.
+    ``key=`` is the deprecated spelling of ``seed``'s key.
     """
-    key = jax.random.PRNGKey(0) if key is None else key
+    if key is not None:
+        warnings.warn("solve_linear(key=) is renamed seed=", DeprecationWarning, stacklevel=2)
+    else:
+        key = jax.random.PRNGKey(seed)
     if params is None:
         params = features.init(key, jnp.zeros((1, objective.dims)))
     batch = objective.draw(key, 0)
-    m, g = jax.jit(_system, static_argnums=1)(objective, features, params, batch)
+    devices = None if mesh is None else as_mesh(mesh)
+    sharding = data_sharding(devices) if devices is not None and data_size(devices) > 1 else None
+    m, g = _system(objective, features, params, batch, sharding)
     m, g = np.asarray(m, np.complex128 if objective.complex_field else np.float64), np.asarray(g)
     gram = m.conj().T @ m
     gram += ridge * np.trace(gram).real / gram.shape[0] * np.eye(gram.shape[0])
@@ -140,5 +155,4 @@ def solve_linear(objective: LinearPDE, features: nn.Module, *, key=None, ridge: 
     dense = {"kernel": jnp.asarray(kernel, jnp.float32)}
     head = {"params": {"features": params["params"], "Dense_0": dense}}
     residual = float(np.linalg.norm(m @ w - g) / max(np.linalg.norm(g), 1e-30))
-    offset = objective.offset(model, head)
-    return FitResult(head, offset, {"residual": np.array([residual])}, model, objective.layout)
+    return FitResult.of(objective, model, head, history={"residual": np.array([residual])})

@@ -42,10 +42,14 @@ class PoissonObjective(LinearPDE):
 
     @property
     def layout(self):
-        return Layout((128, 128), 2, (-1.0, 1.0))
+        """A field over [-1, 1]^2 with no range: never clipped."""
+        return Layout.field(2, 1)
+
+    def split(self, batch):
+        return (True, True)
 
     def draw(self, key, step):
-        inside, along, side = streams(key, step, 3)
+        inside, along, side = streams(key, step, "inside", "along", "side")
         x = jax.random.uniform(inside, (self.points, 2), minval=-1.0, maxval=1.0)
         t = jax.random.uniform(along, (self.boundary,), minval=-1.0, maxval=1.0)
         edge = jax.random.randint(side, (self.boundary,), 0, 4)

@@ -80,10 +80,14 @@ class WaveObjective(LinearPDE):
 
     @property
     def layout(self):
-        return Layout((64, 128, 128), 3, (-1.0, 1.0))
+        """A field over ``(x, y, tau)`` in [-1, 1]^3, with no range: never clipped."""
+        return Layout.field(3, 1)
+
+    def split(self, batch):
+        return (True, True)
 
     def draw(self, key, step):
-        domain, start = streams(key, step, 2)
+        domain, start = streams(key, step, "domain", "initial")
         window = 1.0 if not self.grow else jnp.minimum(1.0, (step + 1) / self.grow)
         x = jax.random.uniform(domain, (self.points, 3), minval=-1.0, maxval=1.0)
         x = x.at[:, 2].set((x[:, 2] + 1.0) * window - 1.0)

@@ -10,12 +10,13 @@ I/O, marching cubes and the metrics' KD-tree need the ``shapes`` extra
 from inr.cameras import Camera
 from inr.shapes.extract import DEFAULT_BOX, extract_mesh
 from inr.shapes.metrics import SurfaceMetrics, point_metrics, surface_metrics
-from inr.shapes.objective import SDFLoss, SDFObjective, SDFSampling
-from inr.shapes.sdf import SDF, fit_sdf
+from inr.shapes.objective import SDFLoss, SDFObjective, SDFSampling, fit_sdf
+from inr.shapes.sdf import SDF
 from inr.shapes.surface import (
     MESH_FORMATS,
     Mesh,
     Transform,
+    TriangleMesh,
     load_mesh,
     load_points,
     sample_surface,
@@ -36,6 +37,7 @@ __all__ = [
     "SDFSampling",
     "SurfaceMetrics",
     "Transform",
+    "TriangleMesh",
     "extract_mesh",
     "fit_sdf",
     "load_mesh",

@@ -2,8 +2,9 @@
 
 The field is evaluated on ``resolution`` lattice points per axis of a box,
 one slab of z-planes at a time (each slab built and evaluated on the device
-in chunks), and scikit-image's ``marching_cubes`` (Lewiner et al. 2003)
-meshes each slab.  Neighbouring slabs share a plane, so the vertices on it
+in fixed-size blocks, :func:`inr.render.evaluate_grid`, so every slab and
+every resolution runs one program), and scikit-image's ``marching_cubes``
+(Lewiner et al. 2003) meshes each slab.  Neighbouring slabs share a plane, so the vertices on it
 are computed from the same values and coincide exactly; they are welded.
 Memory is one slab's values and the mesh, never the whole lattice: a 512^3
 extraction holds about 16 MB of values at a time.  Vertex normals are the
@@ -12,18 +13,14 @@ field's exact gradient (autodiff), not the lattice's differences.
 
 from __future__ import annotations
 
-from functools import partial
-
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inr._extras import require
 from inr._validate import as_box, as_number, as_positive_int
-from inr.coords import points_from_axes
-from inr.render import DEFAULT_CHUNK, evaluate_chunked
-from inr.shapes.sdf import as_field, evaluate_field
-from inr.shapes.surface import Mesh
+from inr.distributed import as_mesh, local_mesh, replicate
+from inr.render import DEFAULT_CHUNK, evaluate, evaluate_grid
+from inr.shapes.sdf import as_field, field_gradient, field_values
+from inr.shapes.surface import TriangleMesh
 
 __all__ = ["DEFAULT_BOX", "extract_mesh"]
 
@@ -33,11 +30,10 @@ DEFAULT_BOX = (-1.1, -1.1, -1.1, 1.1, 1.1, 1.1)
 _SLAB_POINTS = 2**22  # lattice points evaluated per slab (16 MB of float32 values)
 
 
-@partial(jax.jit, static_argnums=0)
-def _slab(chunk: int, field, x, y, z):
+def _slab(field, x, y, z, chunk: int, mesh):
     """``field`` on the lattice ``z x y x x``: ``(len(z), len(y), len(x))``."""
-    points = points_from_axes(x, y, z)
-    return evaluate_chunked(field, points, chunk).reshape(len(z), len(y), len(x))
+    values = evaluate_grid(field_values, field, (x, y, z), chunk=chunk, mesh=mesh)
+    return values.reshape(len(z), len(y), len(x))
 
 
 def _resolution(resolution) -> tuple[int, int, int]:
@@ -50,18 +46,18 @@ def _resolution(resolution) -> tuple[int, int, int]:
     return out
 
 
-def _march(field, axes, level, chunk):
+def _march(field, axes, level, chunk, mesh):
     """Marching cubes slab by slab: ``(vertices (V, 3) in field coordinates, faces)``."""
     skimage_measure = require("skimage.measure", "shapes")
     x, y, z = axes
     per_slab = max(2, _SLAB_POINTS // (len(x) * len(y)))
     vertices, faces, count = [], [], 0
-    shared = np.array(_slab(chunk, field, x, y, z[:1]))
+    shared = _slab(field, x, y, z[:1], chunk, mesh)
     for start in range(0, len(z) - 1, per_slab - 1):
         zs = z[start : start + per_slab]
         # The plane shared with the slab before is reused, not re-evaluated, so
         # both slabs mesh it from the same values and its vertices coincide.
-        values = np.concatenate([shared, np.asarray(_slab(chunk, field, x, y, zs[1:]))])
+        values = np.concatenate([shared, _slab(field, x, y, zs[1:], chunk, mesh)])
         shared = values[-1:]
         if not values.min() <= level <= values.max():
             continue
@@ -84,8 +80,14 @@ def _march(field, axes, level, chunk):
 
 
 def extract_mesh(
-    field, resolution=256, *, level: float = 0.0, box=None, chunk: int = DEFAULT_CHUNK
-) -> Mesh:
+    field,
+    resolution=256,
+    *,
+    level: float = 0.0,
+    box=None,
+    chunk: int = DEFAULT_CHUNK,
+    mesh=None,
+) -> TriangleMesh:
     """The ``level`` set of ``field`` as a triangle mesh, in the input's units.
 
     ``field``: an :class:`~inr.shapes.SDF` from :func:`~inr.shapes.fit_sdf`
@@ -94,9 +96,12 @@ def extract_mesh(
     z).  ``box``: ``(x0, y0, z0, x1, y1, z1)`` in the input's units
     (default: the fitted cube with a margin, :data:`DEFAULT_BOX` in field
     coordinates).  ``level`` is in field units.  ``chunk`` points are
-    evaluated at once.  Vertex normals are the field's unit gradient.
+    evaluated at once per device of ``mesh`` (``None``: this host's
+    devices).  Vertex normals are the field's unit gradient.
     """
     fn, transform = as_field(field)
+    devices = local_mesh() if mesh is None else as_mesh(mesh)
+    fn = replicate(fn, devices)
     res = _resolution(resolution)
     level = as_number(level, "level", -np.inf)
     chunk = as_positive_int(chunk, "chunk")
@@ -106,8 +111,7 @@ def extract_mesh(
         b = np.array(as_box(box, 3, "box"), np.float64)
         lo, hi = transform.to_field(b[:3]), transform.to_field(b[3:])
     axes = [np.linspace(a, b, n, dtype=np.float32) for a, b, n in zip(lo, hi, res, strict=True)]
-    vertices, faces = _march(fn, axes, level, chunk)
-    _, grad = evaluate_field(chunk, True, fn, jnp.asarray(vertices))
-    grad = np.asarray(grad)
+    vertices, faces = _march(fn, axes, level, chunk, devices)
+    _, grad = evaluate(field_gradient, fn, vertices, chunk=chunk, mesh=devices)
     normals = grad / np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-12)
-    return Mesh(np.asarray(transform.to_input(vertices), np.float32), faces, normals)
+    return TriangleMesh(np.asarray(transform.to_input(vertices), np.float32), faces, normals)

@@ -27,7 +27,7 @@ import numpy as np
 
 from inr._extras import require
 from inr._validate import as_number, as_positive_int
-from inr.shapes.surface import Mesh, as_oriented_points, sample_surface
+from inr.shapes.surface import TriangleMesh, as_oriented_points, sample_surface
 
 __all__ = ["SurfaceMetrics", "point_metrics", "surface_metrics"]
 
@@ -73,8 +73,8 @@ def point_metrics(
 
 
 def surface_metrics(
-    mesh: Mesh,
-    reference: Mesh,
+    mesh: TriangleMesh,
+    reference: TriangleMesh,
     *,
     samples: int = 1_000_000,
     threshold: float = 0.01,

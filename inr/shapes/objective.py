@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 from functools import partial
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,9 +31,12 @@ import numpy as np
 from inr._extras import require
 from inr._validate import as_number, as_positive_int
 from inr.fields import value_and_gradient
-from inr.objective import Objective, step_key
+from inr.fitting import fit
+from inr.objective import Objective, option, streams
+from inr.shapes.sdf import SDF
+from inr.shapes.surface import Transform, as_oriented_points, unit_transform
 
-__all__ = ["SDFLoss", "SDFObjective", "SDFSampling"]
+__all__ = ["SDFLoss", "SDFObjective", "SDFSampling", "fit_sdf"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,11 +113,16 @@ class SDFSampling:
 class SDFObjective(Objective):
     """An oriented point cloud in field coordinates, fitted with SIREN's shape loss.
 
+    Build it with :meth:`create` from points in the input's units; its
+    :attr:`transform` maps them into field coordinates, and a fit of it
+    returns an :class:`~inr.shapes.SDF`.
+
     Attributes:
-      surface: ``(N, 3)`` samples of the surface.
+      surface: ``(N, 3)`` samples of the surface, field coordinates.
       normals: ``(N, 3)`` their unit outward normals.
       pool: ``(P, 3)`` off-surface points with known distances, or ``None``.
       pool_distance: ``(P,)`` their signed distances, or ``None``.
+      transform: the map from the input's units into field coordinates.
       terms: the loss's weights (static).
       sampling: where off-surface points lie (static).
       points: the points one step evaluates, half on the surface (static).
@@ -125,25 +132,50 @@ class SDFObjective(Objective):
     normals: jax.Array
     pool: jax.Array | None
     pool_distance: jax.Array | None
-    terms: SDFLoss = flax.struct.field(pytree_node=False)
-    sampling: SDFSampling = flax.struct.field(pytree_node=False)
-    points: int = flax.struct.field(pytree_node=False)
+    transform: Transform
+    terms: SDFLoss = option(SDFLoss())
+    sampling: SDFSampling = option(SDFSampling())
+    points: int = option(10_000)
 
     dims = 3
     channels = 1
+    default_steps = 2000
 
     @classmethod
-    def create(cls, surface, normals, *, points: int, terms: SDFLoss, sampling: SDFSampling,
-               seed: int = 0):  # fmt: skip
-        """From checked ``(N, 3)`` samples and unit normals in field coordinates."""
-        points = as_positive_int(points, "points")
+    def create(cls, surface, normals, *, points: int | None = None, loss: SDFLoss | None = None,
+               sampling: SDFSampling | None = None, seed: int = 0):  # fmt: skip
+        """From an oriented point cloud ``surface``, ``normals`` ``(N, 3)`` in the input's units.
+
+        ``points`` per step (default 10,000, half on the surface); ``loss``
+        an :class:`SDFLoss` (default SIREN's weights); ``sampling`` an
+        :class:`SDFSampling` (default SIREN's uniform cube); ``seed`` draws
+        the distance pool when the loss has a distance term.
+        """
+        p, n = as_oriented_points(surface, normals, ("surface", "normals"))
+        points = cls.points if points is None else as_positive_int(points, "points")
         if points < 2 or points % 2:
             raise ValueError(f"points must be even (half on the surface); got {points}")
+        loss = SDFLoss() if loss is None else loss
+        sampling = SDFSampling() if sampling is None else sampling
+        if not isinstance(loss, SDFLoss):
+            raise ValueError(f"loss must be an SDFLoss; got {type(loss)}")
+        if not isinstance(sampling, SDFSampling):
+            raise ValueError(f"sampling must be an SDFSampling; got {type(sampling)}")
+        transform = unit_transform(p)
+        field = np.asarray(transform.to_field(p), np.float32)
         pool = distance = None
-        if terms.distance > 0:
-            pool, distance = sampling.distance_pool(surface, normals, seed)
+        if loss.distance > 0:
+            pool, distance = sampling.distance_pool(field, n, seed)
         put = lambda x: None if x is None else jnp.asarray(x)  # noqa: E731
-        return cls(put(surface), put(normals), put(pool), put(distance), terms, sampling, points)
+        return cls(put(field), put(n), put(pool), put(distance), jax.tree.map(put, transform),
+                   loss, sampling, points)  # fmt: skip
+
+    def result(self, fitted):
+        return SDF.of_fit(fitted, self.transform)
+
+    def split(self, batch):
+        """Every row of a step's points (and of the pool's distances) is a point."""
+        return jax.tree.map(lambda _: True, batch)
 
     def draw(self, key, step):
         """``(x, normals, on surface, uniform, distance or None)`` of step ``step``.
@@ -153,7 +185,7 @@ class SDFObjective(Objective):
         pool with their distances.
         """
         half, s = self.points // 2, self.sampling
-        pick, uniform, jitter = jax.random.split(step_key(key, step), 3)
+        pick, uniform, jitter = streams(key, step, "surface", "off", "near")
         rows = jax.random.randint(pick, (self.points,), 0, self.surface.shape[0])
         surface = self.surface[rows]
         i, d = jnp.arange(half), None
@@ -193,3 +225,38 @@ class SDFObjective(Objective):
             terms["distance"] = error / self.points
             total += w.distance * error / self.points
         return total, {"loss": total, **terms}
+
+
+def fit_sdf(
+    surface,
+    normals,
+    *,
+    points: int | None = None,
+    loss: SDFLoss | None = None,
+    sampling: SDFSampling | None = None,
+    **options,
+) -> SDF:
+    """Fit a signed distance field to an oriented point cloud ``surface``, ``normals`` (N, 3).
+
+    :func:`inr.fit` of an :class:`~inr.shapes.SDFObjective`, which owns the recipe.
+
+    Args:
+      surface: ``(N, 3)`` samples of the surface, in the input's units.
+      normals: ``(N, 3)`` their outward normals (any length but zero).
+      points: the points each step evaluates (default 10,000): half drawn
+        from ``surface``, half off it (see :class:`SDFSampling`), inside
+        ``jit``, a function of ``seed`` and the step.
+      loss: the weights of SIREN's terms (an :class:`SDFLoss`; ``None``: SIREN's).
+      sampling: where the off-surface points lie (an :class:`SDFSampling`;
+        ``None``: SIREN's uniform cube).
+      **options: :func:`inr.fit`'s keywords (``model``: any Flax module
+        from ``(n, 3)`` to ``(n, 1)``, default SIREN 256 x 3;
+        ``optimizer``: default Adam 1e-4, SIREN's; ``steps``: default 2000;
+        ``seed``, ``progress``, ``mesh``, ``checkpoints``, ``init``).
+
+    Returns:
+      An :class:`SDF`; its history has the loss and each term per step.
+    """
+    objective = SDFObjective.create(surface, normals, points=points, loss=loss,
+                                    sampling=sampling, seed=options.get("seed") or 0)  # fmt: skip
+    return fit(objective, **options)

@@ -10,32 +10,33 @@ result, an :class:`SDF`, maps field coordinates to distances inside
 
 from __future__ import annotations
 
-from functools import partial
+import dataclasses
+import warnings
 from typing import Any
 
 import flax.linen as nn
 import flax.struct
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_positive_int
+from inr.distributed import as_mesh, local_mesh, replicate
 from inr.fields import value_and_gradient
-from inr.fitting import fit
-from inr.render import DEFAULT_CHUNK, evaluate_chunked
-from inr.shapes.objective import SDFLoss, SDFObjective, SDFSampling
-from inr.shapes.surface import Transform, as_oriented_points, unit_transform
+from inr.render import DEFAULT_CHUNK, evaluate
+from inr.result import FitResult
+from inr.shapes.surface import Transform
 
-__all__ = ["SDF", "as_field", "evaluate_field", "fit_sdf"]
+__all__ = ["SDF", "as_field", "field_gradient", "field_values"]
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def evaluate_field(chunk: int, gradient: bool, field, x):
-    """``field`` at ``x (n, 3)`` in chunks: ``(n,)``, or ``((n,), (n, 3))`` with its gradient."""
-    if not gradient:
-        return evaluate_chunked(field, x, chunk)
-    both = lambda p: value_and_gradient(lambda q: field(q)[:, None], p)  # noqa: E731
-    value, grad = evaluate_chunked(both, x, chunk)
+def field_values(field, x):
+    """``field(x)``: a pytree field at points ``(n, 3)``, for :func:`inr.render.evaluate`."""
+    return field(x)
+
+
+def field_gradient(field, x):
+    """``(field(x) (n,), its gradient (n, 3))``, for :func:`inr.render.evaluate`."""
+    value, grad = value_and_gradient(lambda q: field(q)[:, None], x)
     return value[:, 0], grad[:, 0]
 
 
@@ -51,24 +52,24 @@ class _Network:
 
 
 @flax.struct.dataclass
-class SDF:
-    """A fitted signed distance field.
+class SDF(FitResult):
+    """A fitted signed distance field: a :class:`~inr.FitResult` in the input's units.
 
     Calling it on field coordinates ``(n, 3)`` gives distances in field
-    units ``(n,)``, traceable inside ``jit`` (it is a pytree);
-    :meth:`distance` works in the input's units.
+    units ``(n,)``, traceable inside ``jit`` (it is a pytree); :meth:`at`
+    works in the input's units.
 
     Attributes:
-      params: the network's parameters.
       transform: the map from the input's units into field coordinates.
-      history: ``{name: (steps,)}``: the loss and each term at each step.
-      model: the Flax module (static).
     """
 
-    params: Any
-    transform: Transform
-    history: dict
-    model: nn.Module = flax.struct.field(pytree_node=False)
+    transform: Transform | None = None
+
+    @classmethod
+    def of_fit(cls, fitted: FitResult, transform: Transform) -> SDF:
+        """The SDF of a fit of an :class:`~inr.shapes.SDFObjective`."""
+        return cls(**{f.name: getattr(fitted, f.name) for f in dataclasses.fields(fitted)},
+                   transform=transform)  # fmt: skip
 
     def __call__(self, x):
         return self.model.apply(self.params, x)[:, 0]
@@ -77,14 +78,25 @@ class SDF:
         steps, last = len(self.history["loss"]), self.history["loss"][-1]
         return f"SDF({type(self.model).__name__}, {steps} steps, loss {last:.4g})"
 
-    def distance(self, points, *, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
-        """Signed distances ``(...)`` at ``points (..., 3)`` in the input's units."""
+    def at(self, points, *, chunk: int = DEFAULT_CHUNK, mesh=None) -> np.ndarray:
+        """Signed distances ``(...)`` at ``points (..., 3)``, both in the input's units.
+
+        ``chunk`` points are evaluated at once per device of ``mesh``
+        (``None``: this host's); one program serves every point count.
+        """
         x = np.asarray(points, np.float32)
         if x.ndim < 1 or x.shape[-1] != 3 or not np.isfinite(x).all():
             raise ValueError(f"points must be finite and shaped (..., 3); got shape {x.shape}")
-        flat = jnp.asarray(self.transform.to_field(x.reshape(-1, 3)))
-        d = evaluate_field(as_positive_int(chunk, "chunk"), False, as_field(self)[0], flat)
-        return np.asarray(d * self.transform.scale).reshape(x.shape[:-1])
+        flat = np.asarray(self.transform.to_field(x.reshape(-1, 3)), np.float32)
+        mesh = local_mesh() if mesh is None else as_mesh(mesh)
+        field = replicate(as_field(self)[0], mesh)
+        d = evaluate(field_values, field, flat, chunk=as_positive_int(chunk, "chunk"), mesh=mesh)
+        return (d * np.float32(self.transform.scale)).reshape(x.shape[:-1])
+
+    def distance(self, points, **kw) -> np.ndarray:
+        """Deprecated: :meth:`at`, values at points (here, distances)."""
+        warnings.warn("SDF.distance is renamed SDF.at", DeprecationWarning, stacklevel=2)
+        return self.at(points, **kw)
 
 
 def as_field(field) -> tuple[Any, Transform]:
@@ -99,49 +111,3 @@ def as_field(field) -> tuple[Any, Transform]:
         identity = Transform(centre=np.zeros(3, np.float32), scale=np.float32(1.0))
         return jax.tree_util.Partial(field), identity
     raise ValueError(f"field must be an SDF from fit_sdf or a callable; got {type(field)}")
-
-
-def fit_sdf(
-    surface,
-    normals,
-    *,
-    points: int = 10_000,
-    loss: SDFLoss | None = None,
-    sampling: SDFSampling | None = None,
-    steps: int = 2000,
-    **options,
-) -> SDF:
-    """Fit a signed distance field to an oriented point cloud ``surface``, ``normals`` (N, 3).
-
-    Args:
-      surface: ``(N, 3)`` samples of the surface, in the input's units.
-      normals: ``(N, 3)`` their outward normals (any length but zero).
-      points: the points each step evaluates: half drawn from ``surface``,
-        half off it (see :class:`SDFSampling`), inside ``jit``, a function
-        of ``seed`` and the step.
-      loss: the weights of SIREN's terms (an :class:`SDFLoss`; ``None``: SIREN's).
-      sampling: where the off-surface points lie (an :class:`SDFSampling`;
-        ``None``: SIREN's uniform cube).
-      steps: optimisation steps.
-      **options: :func:`inr.fit`'s keywords (``model``: any Flax module
-        from ``(n, 3)`` to ``(n, 1)``, default SIREN 256 x 3;
-        ``optimizer``: default Adam 1e-4, SIREN's; ``seed``, ``progress``,
-        ``mesh``, ``checkpoints``).
-
-    Returns:
-      An :class:`SDF`; its history has the loss and each term per step.
-    """
-    p, n = as_oriented_points(surface, normals, ("surface", "normals"))
-    loss = SDFLoss() if loss is None else loss
-    sampling = SDFSampling() if sampling is None else sampling
-    if not isinstance(loss, SDFLoss):
-        raise ValueError(f"loss must be an SDFLoss; got {type(loss)}")
-    if not isinstance(sampling, SDFSampling):
-        raise ValueError(f"sampling must be an SDFSampling; got {type(sampling)}")
-    transform = unit_transform(p)
-    field_points = np.asarray(transform.to_field(p), np.float32)
-    objective = SDFObjective.create(field_points, n, points=points, terms=loss,
-                                    sampling=sampling, seed=options.get("seed", 0))  # fmt: skip
-    result = fit(objective, steps=steps, **options)
-    return SDF(params=result.params, transform=transform, history=result.history,
-               model=result.model)  # fmt: skip

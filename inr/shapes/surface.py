@@ -29,6 +29,7 @@ __all__ = [
     "MESH_FORMATS",
     "Mesh",
     "Transform",
+    "TriangleMesh",
     "as_oriented_points",
     "load_mesh",
     "load_points",
@@ -44,12 +45,19 @@ MIN_POINTS = 4
 """The fewest points that span a volume: fewer say nothing about a surface."""
 
 
-class Mesh(NamedTuple):
-    """A triangle mesh: ``vertices (V, 3)`` float32, ``faces (F, 3)`` int32, normals or None."""
+class TriangleMesh(NamedTuple):
+    """A triangle mesh: ``vertices (V, 3)`` float32, ``faces (F, 3)`` int32, normals or None.
+
+    (``mesh=`` elsewhere in the library is a device mesh; this is triangles.)
+    """
 
     vertices: Annotated[np.ndarray, "V 3"]
     faces: Annotated[np.ndarray, "F 3"]
     normals: Annotated[np.ndarray, "V 3"] | None = None
+
+
+Mesh = TriangleMesh
+"""Deprecated alias of :class:`TriangleMesh` (``mesh`` names device meshes)."""
 
 
 @flax.struct.dataclass
@@ -110,17 +118,17 @@ def as_oriented_points(points, normals, names=("points", "normals")):
     return p, n / length
 
 
-def _mesh(vertices, faces, name: str) -> Mesh:
+def _mesh(vertices, faces, name: str) -> TriangleMesh:
     v = _as_points(vertices, f"{name} vertices", count=3)
     f = np.asarray(faces)
     if f.ndim != 2 or f.shape[1] != 3 or f.shape[0] == 0 or f.dtype.kind not in "iu":
         raise ValueError(f"{name} must have triangle faces, (F, 3) integers with F >= 1")
     if f.min() < 0 or f.max() >= len(v):
         raise ValueError(f"{name} faces index vertices outside 0..{len(v) - 1}")
-    return Mesh(v, f.astype(np.int32))
+    return TriangleMesh(v, f.astype(np.int32))
 
 
-def load_mesh(path) -> Mesh:
+def load_mesh(path) -> TriangleMesh:
     """A triangle mesh from an OBJ or PLY file (several objects are joined)."""
     trimesh = require("trimesh", "shapes")
     path = _suffixed(path, MESH_FORMATS)
@@ -154,7 +162,7 @@ def load_points(path) -> tuple[np.ndarray, np.ndarray]:
     return as_oriented_points(rows[:, :3], rows[:, 3:])
 
 
-def save_mesh(path, mesh: Mesh) -> Path:
+def save_mesh(path, mesh: TriangleMesh) -> Path:
     """Write ``mesh`` (with its vertex normals, if any) as OBJ or PLY, atomically."""
     trimesh = require("trimesh", "shapes")
     path = _suffixed(path, MESH_FORMATS)
@@ -165,7 +173,7 @@ def save_mesh(path, mesh: Mesh) -> Path:
     return atomic_write(path, lambda tmp: tm.export(tmp, file_type=kind))
 
 
-def sample_surface(mesh: Mesh, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def sample_surface(mesh: TriangleMesh, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points on ``mesh``, area-weighted, with their faces' unit normals.
 
     A pure function of ``seed`` (trimesh's sampler).  Normals follow the

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_number, as_positive_int
+from inr.objective import option
 
 __all__ = ["ConeBeam", "FanBeam", "ParallelBeam"]
 
@@ -43,24 +44,12 @@ def _angles(angles) -> jnp.ndarray:
     return jnp.asarray(np.radians(a), jnp.float32)
 
 
-def _source(source, size: int) -> float:
-    """A source distance (pixels from the axis) outside the grid's circumscribed circle."""
-    source = as_number(source, "source", 0.0, low_open=True)
-    if source <= size / np.sqrt(2):
-        raise ValueError(f"source ({source}) must lie outside the grid (> {size / 2**0.5:.0f})")
-    return source
-
-
-def _static(default=None):
-    return flax.struct.field(pytree_node=False, default=default)
-
-
 class _Beam(flax.struct.PyTreeNode):
     """What every geometry shares: the angles and the grid's size in pixels."""
 
     angles: Annotated[jnp.ndarray, "V"]  # radians
-    size: int = _static(256)
-    spacing: float = _static(1.0)
+    size: int = option(256)
+    spacing: float = option(1.0)
 
     def _frame(self):
         """``(axis (2,), e_u (V, 2), e_v (V, 2))`` in pixel units of the field's (x, y)."""
@@ -80,7 +69,7 @@ class _Beam(flax.struct.PyTreeNode):
 class ParallelBeam(_Beam):
     """Parallel rays, ``detectors`` per view, ``spacing`` pixels apart (the module's convention)."""
 
-    detectors: int = _static(256)
+    detectors: int = option(256)
     dims = 2
 
     @classmethod
@@ -115,9 +104,9 @@ def _outside(source, size: int) -> float:
 class FanBeam(_Beam):
     """A point source and a flat detector array on either side of the axis (the module's)."""
 
-    detectors: int = _static(256)
-    source: float = _static(1000.0)
-    detector: float = _static(500.0)
+    detectors: int = option(256)
+    source: float = option(1000.0)
+    detector: float = option(500.0)
     dims = 2
 
     @classmethod
@@ -147,11 +136,11 @@ class FanBeam(_Beam):
 class ConeBeam(_Beam):
     """A point source circling the volume's ``z`` axis and a flat ``rows x cols`` detector."""
 
-    rows: int = _static(64)
-    cols: int = _static(64)
-    depth: int = _static(64)
-    source: float = _static(1000.0)
-    detector: float = _static(500.0)
+    rows: int = option(64)
+    cols: int = option(64)
+    depth: int = option(64)
+    source: float = option(1000.0)
+    detector: float = option(500.0)
     dims = 3
 
     @classmethod

@@ -19,16 +19,18 @@ views allow, so it does not degrade with more steps.  A step draws
 ``rays`` random rays (all of them when ``None``) with stratified samples
 along each.
 
-The default network is the library's fastest recipe for slices: a
+The objective owns its recipe, the library's fastest for slices: a
 multiresolution grid (levels from 16 cells a side, 1.5 times finer each, up
 to the slice's resolution: 8 levels, to 273, for 256 pixels; a table of
-2^17 rows, dense in 2-D; 2 features) and a 32-wide MLP, fitted with
-instant-ngp's Adam (:func:`inr.ngp_adam`).
+2^17 rows, dense in 2-D; 2 features) and a 32-wide MLP
+(:meth:`SinogramObjective.default_model`), fitted with instant-ngp's Adam
+(:func:`inr.ngp_adam`) over :attr:`SinogramObjective.default_steps` steps of
+2048 rays with ``max(64, N / 2)`` samples each and the prior at 8192
+points of weight 1e-5.
 """
 
 from __future__ import annotations
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -38,16 +40,12 @@ from inr.fields import value_and_gradient
 from inr.fitting import fit, ngp_adam
 from inr.nn.hashgrid import HashGrid
 from inr.nn.mlp import MLP
-from inr.objective import Objective, streams
+from inr.objective import Objective, option, streams
 from inr.result import FitResult
 from inr.signal import Layout
-from inr.tomography.project import default_samples, grid_shape, line_integrals
+from inr.tomography.project import grid_shape, line_integrals
 
 __all__ = ["SinogramObjective", "fit_sinogram"]
-
-
-def _static(**kw):
-    return flax.struct.field(pytree_node=False, **kw)
 
 
 class SinogramObjective(Objective):
@@ -58,11 +56,11 @@ class SinogramObjective(Objective):
       origins: ``(R, d)`` the rays' origins (field coordinates).
       directions: ``(R, d)`` their unit directions.
       per_unit: ``(R,)`` pixels per field unit along each ray.
-      layout: the grid the field renders on, with its value range (static).
-      scale: the sinogram's largest magnitude (static).
-      level: the grid's mean attenuation, from the sinogram (static).
-      rays: rays per step, ``None`` for all (static).
+      scale: the sinogram's largest magnitude.
+      level: the grid's mean attenuation, from the sinogram.
       samples: samples per ray (static).
+      layout: the grid the field renders on, with its value range.
+      rays: rays per step, ``None`` for all (static).
       tv: the total-variation prior's weight (static).
       tv_points: points per step of the prior (static).
     """
@@ -71,26 +69,30 @@ class SinogramObjective(Objective):
     origins: jax.Array
     directions: jax.Array
     per_unit: jax.Array
-    layout: Layout = _static()
-    scale: float = _static(default=1.0)
-    level: float = _static(default=1.0)
-    rays: int | None = _static(default=None)
-    samples: int = _static(default=256)
-    tv: float = _static(default=0.0)
-    tv_points: int = _static(default=4096)
+    scale: jax.Array
+    level: jax.Array
+    samples: int = option()
+    layout: Layout = None
+    rays: int | None = option(2048)
+    tv: float = option(1e-5)
+    tv_points: int = option(8192)
 
     channels = 1
+    default_steps = 1000
 
     @classmethod
-    def create(cls, sinogram, geometry, *, rays=None, samples=None, tv: float = 0.0,
-               tv_points: int = 4096, value_range=None):  # fmt: skip
+    def create(cls, sinogram, geometry, *, rays=None, samples=None, tv=None, tv_points=None,
+               value_range=None):  # fmt: skip
         """From a sinogram shaped ``geometry.shape`` (line integrals in pixels).
 
-        ``value_range`` ``(lo, hi)``: the attenuation's range, in the
-        scanner's units, which renders are clipped to (default ``(0, hi)``
-        with ``hi`` four times the mean attenuation along the longest ray,
-        a guess that thin bright structures exceed: pass the range when the
-        units say it).
+        ``rays`` per step (default 2048; ``"all"`` for every ray at every
+        step); ``samples`` per ray, stratified (default ``max(64, N // 2)``);
+        ``tv`` the prior's weight (default 1e-5; 0 for none) at ``tv_points``
+        random points a step (default 8192).  ``value_range`` ``(lo, hi)``:
+        the attenuation's range, in the scanner's units, which renders are
+        clipped to (default ``(0, hi)`` with ``hi`` four times the mean
+        attenuation along the longest ray, a guess that thin bright
+        structures exceed: pass the range when the units say it).
         """
         p = np.asarray(sinogram, np.float64)
         if p.shape != geometry.shape or not np.isfinite(p).all():
@@ -108,12 +110,17 @@ class SinogramObjective(Objective):
         origins, directions, per_unit = geometry.rays()
         d = geometry.dims
         per_unit = jnp.broadcast_to(per_unit, (*origins.shape[:-1], 1)).reshape(-1)
-        samples = default_samples(geometry) if samples is None else samples
-        rays = None if rays is None else as_positive_int(rays, "rays")
-        return cls(jnp.asarray(p.reshape(-1) / scale, jnp.float32), origins.reshape(-1, d),
-                   directions.reshape(-1, d), per_unit, layout, scale, level, rays,
-                   as_positive_int(samples, "samples"), as_number(tv, "tv", 0.0),
-                   as_positive_int(tv_points, "tv_points"))  # fmt: skip
+        samples = max(64, geometry.size // 2) if samples is None else samples
+        rays = (
+            cls.rays if rays is None else (None if rays == "all" else as_positive_int(rays, "rays"))
+        )
+        tv = cls.tv if tv is None else as_number(tv, "tv", 0.0)
+        tv_points = cls.tv_points if tv_points is None else as_positive_int(tv_points, "tv_points")
+        put = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
+        return cls(measured=put(p.reshape(-1) / scale), origins=origins.reshape(-1, d),
+                   directions=directions.reshape(-1, d), per_unit=per_unit, scale=put(scale),
+                   level=put(level), samples=as_positive_int(samples, "samples"), layout=layout,
+                   rays=rays, tv=tv, tv_points=tv_points)  # fmt: skip
 
     @property
     def dims(self) -> int:
@@ -128,18 +135,26 @@ class SinogramObjective(Objective):
                         growth=1.5)  # fmt: skip
         return MLP(32, 1, 1, encoding=grid)
 
+    def default_optimizer(self, steps: int):
+        """instant-ngp's Adam over ``steps`` (:func:`inr.ngp_adam`)."""
+        return ngp_adam(steps)
+
     @property
     def points(self) -> int:
         return self.measured.shape[0] if self.rays is None else self.rays
 
     def draw(self, key, step):
         """The step's rays, their measurements, a stratification key and the prior's points."""
-        pick, jitter, prior = streams(key, step, 3)
+        pick, jitter, prior = streams(key, step, "rays", "jitter", "prior")
         n = self.measured.shape[0]
         rows = jnp.arange(n) if self.rays is None else jax.random.randint(pick, (self.rays,), 0, n)
         x = jax.random.uniform(prior, (self.tv_points, self.dims), minval=-1.0, maxval=1.0)
         return (self.origins[rows], self.directions[rows], self.per_unit[rows],
                 self.measured[rows], jitter, x)  # fmt: skip
+
+    def split(self, batch):
+        """The rays and their measurements are points, and so are the prior's points."""
+        return (True, True, True, True, False, True)
 
     def field(self, model, params):
         """``u(x) = half * f(x) + mid``, ``(n, d) -> (n,)``."""
@@ -158,30 +173,25 @@ class SinogramObjective(Objective):
         return data + self.tv * tv, {"loss": data, "tv": tv}
 
 
-def fit_sinogram(sinogram, geometry, *, rays=2048, samples=None, tv: float = 1e-5,
-                 tv_points: int = 8192, value_range=None, steps: int = 1000, optimizer=None,
-                 **options) -> FitResult:  # fmt: skip
-    """Fit a field to a sinogram: :func:`inr.fit` of a :class:`SinogramObjective`.
+def fit_sinogram(sinogram, geometry, *, rays=None, samples=None, tv=None, tv_points=None,
+                 value_range=None, **options) -> FitResult:  # fmt: skip
+    """Fit a field to a sinogram: :func:`inr.fit` of a :class:`SinogramObjective`,
+    which owns the recipe (the module docstring).
 
     Args:
       sinogram: ``geometry.shape`` line integrals in pixels (:mod:`inr.tomography.geometry`).
       geometry: a :class:`ParallelBeam`, :class:`FanBeam` or :class:`ConeBeam`.
-      rays: rays per step (``None``: every ray, every step).
-      samples: samples per ray (default ``max(64, N // 2)``, stratified).
-      tv: the total-variation prior's weight (0: none).
-      tv_points: the prior's random points per step.
-      value_range: the field's range (see :meth:`SinogramObjective.create`).
-      steps: optimisation steps.
-      optimizer: default :func:`inr.ngp_adam` over ``steps``.
-      **options: :func:`inr.fit`'s other keywords (``model``, default the
-        module's recipe; ``seed``, ``progress``, ``mesh``, ``checkpoints``).
+      rays, samples, tv, tv_points, value_range: as
+        :meth:`SinogramObjective.create` (``None``: the recipe's).
+      **options: :func:`inr.fit`'s keywords (``model``, default the
+        module's recipe; ``optimizer``, default :func:`inr.ngp_adam` over
+        ``steps``; ``steps``, default :attr:`SinogramObjective.default_steps`;
+        ``seed``, ``progress``, ``mesh``, ``checkpoints``, ``init``).
 
     Returns:
       A :class:`~inr.FitResult` over the scanned grid: ``render(N, N)`` is the
       slice (``render(N_z, N, N)`` the volume).
     """
-    samples = max(64, geometry.size // 2) if samples is None else samples
     objective = SinogramObjective.create(sinogram, geometry, rays=rays, samples=samples, tv=tv,
                                          tv_points=tv_points, value_range=value_range)  # fmt: skip
-    optimizer = ngp_adam(steps) if optimizer is None else optimizer
-    return fit(objective, steps=steps, optimizer=optimizer, **options)
+    return fit(objective, **options)

@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr._validate import as_positive_int
+from inr.distributed import as_mesh
+from inr.render import evaluate
 from inr.volume import box_interval, integrate, stratified
 
 __all__ = ["default_samples", "grid_shape", "line_integrals", "project", "sample_grid"]
@@ -55,28 +57,22 @@ def line_integrals(field, origins, directions, per_unit, samples: int, key=None)
     return integrate(values, starts, ends) * jnp.reshape(per_unit, (-1,))
 
 
-@partial(jax.jit, static_argnums=(0, 2, 3))
-def _project(field_fn, args, samples: int, chunk: int, origins, directions, per_unit):
-    r = origins.shape[0]
-    pad = -r % chunk
-    grow = lambda x: jnp.concatenate([x, jnp.repeat(x[:1], pad, 0)])  # noqa: E731
-    per_unit = jnp.broadcast_to(jnp.reshape(per_unit, (-1, 1)), (r, 1))
-    parts = (grow(origins), grow(directions), grow(per_unit))
-    parts = tuple(p.reshape(-1, chunk, p.shape[-1]) for p in parts)
-
-    def one(p):
-        return line_integrals(lambda x: field_fn(args, x), *p, samples)
-
-    return jax.lax.map(one, parts).reshape(-1)[:r]
+def _integrals(field_fn, samples: int, args, rays):
+    """Line integrals of ``field_fn(args, .)`` along rays packed as ``(R, 2d + 1)`` rows."""
+    d = (rays.shape[1] - 1) // 2
+    return line_integrals(lambda x: field_fn(args, x), rays[:, :d], rays[:, d : 2 * d],
+                          rays[:, 2 * d], samples)  # fmt: skip
 
 
-def project(field, geometry, *, samples: int | None = None, chunk: int = 4096) -> np.ndarray:
+def project(field, geometry, *, samples: int | None = None, chunk: int = 4096,
+            mesh=None) -> np.ndarray:  # fmt: skip
     """The sinogram of ``field`` seen by ``geometry``: ``geometry.shape``, float32 NumPy.
 
     ``field``: a pixel grid (``(N, N)`` for a slice, ``(N_z, N, N)`` for a
     cone's volume) or a function of field points ``(n, d) -> (n,)``.
     ``samples`` per ray (default :func:`default_samples`); ``chunk`` rays at
-    a time (memory is bounded by ``chunk * samples``).
+    a time per device of ``mesh`` (``None``: one device; memory is bounded
+    by ``chunk * samples``); one program serves every number of rays.
     """
     samples = default_samples(geometry) if samples is None else as_positive_int(samples, "samples")
     if callable(field):
@@ -89,9 +85,13 @@ def project(field, geometry, *, samples: int | None = None, chunk: int = 4096) -
         fn, args = sample_grid, jnp.asarray(grid)
     origins, directions, per_unit = geometry.rays()
     d, lead = geometry.dims, origins.shape[:-1]
-    flat = (origins.reshape(-1, d), directions.reshape(-1, d),
-            jnp.broadcast_to(per_unit, (*lead, 1)).reshape(-1, 1))  # fmt: skip
-    out = _project(fn, args, samples, as_positive_int(chunk, "chunk"), *flat)
+    rays = np.concatenate([np.asarray(origins).reshape(-1, d),
+                           np.asarray(directions).reshape(-1, d),
+                           np.broadcast_to(np.asarray(per_unit), (*lead, 1)).reshape(-1, 1)],
+                          axis=1)  # fmt: skip
+    mesh = None if mesh is None else as_mesh(mesh)
+    out = evaluate(partial(_integrals, fn, samples), args, rays,
+                   chunk=as_positive_int(chunk, "chunk"), mesh=mesh)  # fmt: skip
     return np.asarray(out, np.float32).reshape(geometry.shape)
 
 

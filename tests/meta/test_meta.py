@@ -174,7 +174,7 @@ def test_a_functa_and_its_latents_save_and_load(functa, tmp_path):
             ),
             "needs method",
         ),
-        (lambda: inr.fit_image(blobs(1, 0)[0], init="celeba"), "init must be None or"),
+        (lambda: inr.fit_image(blobs(1, 0)[0], init="celeba"), "init must be None, an inr.Init or"),
         (lambda: meta.load_init("pretrained:faces"), "pretrained inits are"),
         (lambda: meta.fit_latents(blobs(2, 0), "functa"), "functa must be"),
     ],
