@@ -19,6 +19,7 @@ fields) is imported on its own, with the ``shapes`` extra.
 
 from inr import diffusion, distributed, meta, restorator
 from inr.cameras import Camera, load_transforms, pixel_rays, rays
+from inr.checkpoint import FitDiverged
 from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
@@ -82,6 +83,7 @@ __all__ = [
     "TARGETS",
     "Camera",
     "Checkpoints",
+    "FitDiverged",
     "FitResult",
     "FourierFeatures",
     "HashGrid",

@@ -57,9 +57,9 @@ class DecayState(NamedTuple):
     horizon: jax.Array
 
 
-def _decay(updates, state: DecayState, params=None):
+def _decay(updates, state: DecayState, params=None, **extra_args):
     """Scale by ``-rate * 0.1 ** (count / horizon)`` (optax's ``exponential_decay``)."""
-    del params
+    del params, extra_args
     scale = -state.rate * 0.1 ** (state.count / state.horizon)
     updates = jax.tree.map(lambda u: jnp.asarray(scale, u.dtype) * u, updates)
     return updates, state._replace(count=optax.safe_increment(state.count))
@@ -81,7 +81,9 @@ def ngp_adam(steps: int, rate: float = 1e-2) -> optax.GradientTransformation:
         del params
         return DecayState(jnp.zeros([], jnp.int32), jnp.float32(rate), jnp.float32(steps))
 
-    decay = optax.GradientTransformation(init, _decay)
+    # Taking extra arguments itself, the decay is not wrapped by optax.chain, whose
+    # wrapper would close over ``init`` and so over this fit's rate and length.
+    decay = optax.GradientTransformationExtraArgs(init, _decay)
     return optax.chain(optax.scale_by_adam(b1=0.9, b2=0.99, eps=1e-15), decay)
 
 

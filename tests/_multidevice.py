@@ -23,6 +23,7 @@ import numpy as np
 import inr
 import inr.shapes
 from inr.checkpoint import open_manager
+from inr.loop import split_batch
 
 TINY = dict(features=(8, 16), latent=8, hidden=16, blocks=1, pos_frequencies=2)
 STEPS = 8
@@ -100,6 +101,8 @@ def core(data, work: Path) -> dict:
     s1, s4 = inr.fit_signal(clip, mesh=1, **kw), inr.fit_signal(clip, mesh=4, **kw)
     out["signal_params_4_vs_1"] = diff(s1.params, s4.params)
 
+    out["splits"], out["split_error"] = declared_splits(data)
+
     # Functa latents: five faces (not a multiple of 4) split over the devices.
     model = inr.meta.ModulatedSiren(16, 1, 3, latent_features=4)
     config = inr.meta.MetaConfig(inner_steps=2, batch_size=2, steps=2)
@@ -108,6 +111,50 @@ def core(data, work: Path) -> dict:
     z1 = inr.meta.fit_latents(faces, functa, mesh=1)
     out["latents_4_vs_1"] = diff(z1, inr.meta.fit_latents(faces, functa, mesh=4))
     return out
+
+
+def _objectives(data) -> dict:
+    """One small objective of every kind the library has."""
+    from inr import nerf, pde, tomography
+
+    image, rng = data[0, :16, :16], np.random.default_rng(0)
+    p = rng.normal(size=(200, 3))
+    cameras = inr.Camera.stack([inr.Camera.look_at((0.0, 0.0, 4.0 + i), size=(8, 8))
+                                for i in range(2)])  # fmt: skip
+    geometry = tomography.ParallelBeam.create(np.linspace(0, 180, 6, endpoint=False), 16)
+    square = lambda x: x[:, 0] ** 2  # noqa: E731
+    config = inr.meta.MetaConfig(inner_steps=1, batch_size=4, steps=1)
+    samples, layout = inr.signal.as_signal(data[:6, :8, :8], batched=True)
+    return {
+        "values": inr.SignalValues.create(image, points=64),
+        "gradients": inr.ImageGradients.create(image),
+        "laplacian": inr.ImageLaplacian.create(image),
+        "sdf": inr.shapes.SDFObjective.create(p, p, points=64),
+        "radiance": nerf.RadianceObjective.create(
+            np.zeros((2, 8, 8, 4), np.uint8), cameras, rays=64
+        ),  # fmt: skip
+        "sinogram": tomography.SinogramObjective.create(
+            np.ones(geometry.shape), geometry, rays=64, tv_points=32
+        ),  # fmt: skip
+        "helmholtz": pde.HelmholtzObjective(pde.Helmholtz(), points=92, near=8),
+        "wave": pde.WaveObjective(pde.Wave(), points=64, initial=32),
+        "poisson": pde.PoissonObjective(square, square, points=64, boundary=32),
+        "meta": inr.meta.objective.MetaObjective.create(samples, layout, config),
+    }
+
+
+def declared_splits(data) -> tuple[dict, str]:
+    """Each objective's declared batch rows as 4 devices hold them: ``[rows, rows on one]``."""
+    sharding = inr.distributed.data_sharding(inr.distributed.make_mesh(4))
+    key, out = jax.random.PRNGKey(0), {}
+    for name, objective in _objectives(data).items():
+        batch = jax.jit(lambda o: split_batch(o, o.draw(key, 0), sharding))(objective)
+        flags = jax.tree.leaves(jax.tree.map(lambda f, b: jax.tree.map(lambda _: f, b),
+                                             objective.split(batch), batch))  # fmt: skip
+        leaves = [x for f, x in zip(flags, jax.tree.leaves(batch), strict=True) if f]
+        out[name] = [[x.shape[0], x.addressable_shards[0].data.shape[0]] for x in leaves]
+    odd = inr.pde.HelmholtzObjective(inr.pde.Helmholtz(), points=90, near=1)
+    return out, error(lambda: inr.fit(odd, model=inr.Siren(8, 1, 2), steps=1, mesh=4))
 
 
 def every_fit_takes_a_mesh(data) -> dict:

@@ -99,6 +99,19 @@ def test_fit_images_on_4_devices_matches_1(report):
     assert report["fit_gradient_4_vs_1"] < TOL
 
 
+def test_every_objectives_declared_rows_split_over_4_devices(report):
+    """Each device holds its share of every leaf an objective declares: the split itself."""
+    kinds = {"values", "gradients", "laplacian", "sdf", "radiance", "sinogram", "helmholtz",
+             "wave", "poisson", "meta"}  # fmt: skip
+    assert set(report["splits"]) == kinds
+    for name, leaves in report["splits"].items():
+        assert leaves, name
+        for rows, on_one in leaves:
+            assert on_one * 4 == rows, (name, rows, on_one)
+    assert "91 rows" in report["split_error"] or "(91,)" in report["split_error"]
+    assert "4 devices" in report["split_error"]
+
+
 def test_fit_signal_points_split_over_4_devices_match_1(report):
     assert report["signal_params_4_vs_1"] < TOL
     assert report["latents_4_vs_1"] < TOL

@@ -86,3 +86,18 @@ def test_bad_objective_input_is_named():
         inr.SignalValues.create(np.zeros((8, 8)), points=0)
     with pytest.raises(ValueError, match="image"):
         inr.ImageLaplacian.create(np.zeros((8, 8, 7)))
+
+
+def test_adding_a_stream_leaves_every_other_streams_draws_as_they_were():
+    """Streams are named, not numbered: a step that draws one more thing (here ``"extra"``)
+    draws the others from the same keys, so their draws are unchanged."""
+    key = jax.random.PRNGKey(3)
+    before = inr.streams(key, 7, "pixels", "jitter")
+    after = inr.streams(key, 7, "pixels", "extra", "jitter")
+    for old, new in zip(before, (after[0], after[2]), strict=True):
+        np.testing.assert_array_equal(old, new)
+    pixels = lambda k: jax.random.randint(k, (16,), 0, 1000)  # noqa: E731
+    np.testing.assert_array_equal(pixels(before[0]), pixels(after[0]))
+    assert not np.array_equal(after[1], after[2]) and not np.array_equal(before[0], before[1])
+    with pytest.raises(ValueError, match="named"):
+        inr.streams(key, 7, 2)

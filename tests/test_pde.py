@@ -8,6 +8,8 @@ import pytest
 import inr
 from inr import pde
 
+from ._compiles import compilations
+
 pytest.importorskip("scipy")
 
 
@@ -94,11 +96,18 @@ def test_a_small_poisson_problem_is_solved_to_its_known_solution():
     solved = pde.solve_linear(objective, pde.SineFeatures(300, 3.0))
     x = np.asarray(jax.random.uniform(jax.random.PRNGKey(3), (2000, 2), minval=-1, maxval=1))
     truth = np.asarray(exact(x))
-    error = np.linalg.norm(solved.evaluate(x, clip=False) - truth) / np.linalg.norm(truth)
+    error = np.linalg.norm(solved.at(x, clip=False) - truth) / np.linalg.norm(truth)
     assert error < 1e-4
+    # A field with no range renders as it is: nothing clamps its values past 1.
+    grid = inr.grid(24, 24).reshape(-1, 2)
+    rendered = solved.render(24, 24).reshape(-1)
+    assert rendered.max() > 2 and np.abs(rendered - np.asarray(exact(grid))).max() < 1e-3
+    with compilations() as n:  # another seed draws other points: the same program
+        pde.solve_linear(objective, pde.SineFeatures(300, 3.0), seed=5)
+    assert n[0] == 0
     fitted = inr.fit(objective, model=inr.Siren(32, 2, 1, first_w0=3.0), steps=300,
                      optimizer=inr.ngp_adam(300, 3e-3))  # fmt: skip
-    error = np.linalg.norm(fitted.evaluate(x, clip=False) - truth) / np.linalg.norm(truth)
+    error = np.linalg.norm(fitted.at(x, clip=False) - truth) / np.linalg.norm(truth)
     assert error < 0.05 and fitted.history["loss"][-1] < 1e-2 * fitted.history["loss"][0]
 
 
@@ -110,7 +119,7 @@ def test_least_squares_helmholtz_matches_the_exact_field():
     n = 96
     x, y = pde.centres(n)
     points = np.stack([x.ravel(), y.ravel()], -1)
-    u = fit.evaluate(points, clip=False).reshape(n, n, 2)
+    u = fit.at(points, clip=False).reshape(n, n, 2)
     exact = pde.exact_field(problem, points).reshape(n, n)
     assert pde.interior_error(u[..., 0] + 1j * u[..., 1], exact, n) < 0.1
 

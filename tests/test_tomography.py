@@ -7,6 +7,8 @@ import pytest
 import inr
 from inr import tomography as tomo
 
+from ._compiles import compilations
+
 skimage_transform = pytest.importorskip("skimage.transform")
 
 
@@ -70,11 +72,9 @@ def test_a_cone_beam_sees_a_ball_from_every_side():
     np.testing.assert_allclose(p[0], p[1], atol=0.6)  # a ball looks the same from every side
 
 
-def test_a_few_view_fit_beats_filtered_back_projection():
-    """16 views of a 64x64 phantom: the fitted field beats FBP by more than a decibel.
-
-    (At 256x256 and 30 views it beats SART too: benchmarks/ct.py.)
-    """
+@pytest.fixture(scope="module")
+def phantom():
+    """16 views of a 64x64 phantom (scikit-image's radon) and the library's fit of them."""
     from skimage.data import shepp_logan_phantom
 
     n = 64
@@ -83,10 +83,40 @@ def test_a_few_view_fit_beats_filtered_back_projection():
     geometry = tomo.ParallelBeam.create(theta, n)
     sinogram = skimage_transform.radon(image, theta, circle=True).T
     fit = tomo.fit_sinogram(sinogram, geometry, value_range=(0, 1), steps=300, rays=512)
+    return fit, image, geometry, sinogram
+
+
+def test_a_few_view_fit_beats_filtered_back_projection(phantom):
+    """16 views of a 64x64 phantom: the fitted field beats FBP by more than a decibel.
+
+    (At 256x256 and 30 views it beats SART too: benchmarks/ct.py.)
+    """
+    fit, image, geometry, sinogram = phantom
+    n = image.shape[0]
     ours = inr.psnr(np.clip(fit.render(n, n), 0, 1), image)
     fbp = inr.psnr(np.clip(tomo.fbp(sinogram, geometry), 0, 1), image)
     assert ours > fbp + 1.0 and ours > 23.5
     assert set(fit.history) == {"loss", "tv"} and fit.history["loss"][-1] < fit.history["loss"][0]
+
+
+def test_a_second_scan_of_the_same_shape_compiles_nothing(phantom):
+    """Another sinogram (its own scale and level), another step count: the same program."""
+    _, image, geometry, sinogram = phantom
+    tomo.project(image, geometry)
+    with compilations() as n:
+        again = tomo.fit_sinogram(3.0 * sinogram[::-1], geometry, value_range=(0, 3), steps=4,
+                                  rays=512)  # fmt: skip
+        tomo.project(image[::-1], geometry)
+    assert n[0] == 0 and again.history["loss"].shape == (4,)
+
+
+def test_the_convenience_is_a_fit_of_its_objective(phantom):
+    _, _, geometry, sinogram = phantom
+    model = inr.MLP(8, 1, 1, encoding=inr.HashGrid(levels=2, log2_table_size=8))
+    a = tomo.fit_sinogram(sinogram, geometry, model=model, steps=3)
+    b = inr.fit(tomo.SinogramObjective.create(sinogram, geometry), model=model, steps=3)
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    assert a.value_range == b.value_range and b.step == 3
 
 
 def test_bad_scans_are_named():

@@ -81,6 +81,10 @@ class MetaObjective(Objective):
     def points(self) -> int:
         return self.config.batch_size
 
+    def split(self, batch):
+        """The step's signals split over a mesh; the inner fits' key does not."""
+        return (True, False)
+
     def init(self, model, key):
         params = model.init(key, jnp.zeros((1, self.dims), jnp.float32))
         return {"params": params, "rates": start_rates(model, params, self.config)}

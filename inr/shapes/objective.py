@@ -167,8 +167,8 @@ class SDFObjective(Objective):
         if loss.distance > 0:
             pool, distance = sampling.distance_pool(field, n, seed)
         put = lambda x: None if x is None else jnp.asarray(x)  # noqa: E731
-        return cls(put(field), put(n), put(pool), put(distance), jax.tree.map(put, transform),
-                   loss, sampling, points)  # fmt: skip
+        # The transform stays on the host: results map points with it in NumPy.
+        return cls(put(field), put(n), put(pool), put(distance), transform, loss, sampling, points)
 
     def result(self, fitted):
         return SDF.of_fit(fitted, self.transform)

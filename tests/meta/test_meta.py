@@ -11,6 +11,8 @@ import pytest
 import inr
 from inr import meta
 
+from .._compiles import compilations
+
 SIZE = 12
 
 
@@ -86,10 +88,23 @@ def test_an_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [2, 4, 6]
     other = meta.MetaConfig(method="maml", inner_steps=2, batch_size=2, steps=8, log_every=2)
-    with pytest.raises(ValueError, match="different settings"):
-        meta.meta_train(
-            data, model=MODEL, optimizer=optax.adam(1e-3), config=other, checkpoints=folder
-        )
+    longer = meta.MetaConfig(method="fomaml", inner_steps=2, batch_size=2, steps=8, log_every=2)
+    refused = {  # another method, another optimiser, other signals: never resumed
+        "options": dict(data=data, optimizer=optax.adam(1e-3), config=other),
+        "optimizer": dict(data=data, optimizer=optax.adam(2e-3), config=longer),
+        "data": dict(data=data[::-1], optimizer=optax.adam(1e-3), config=longer),
+    }
+    for name, kw in refused.items():
+        with pytest.raises(ValueError, match=f"different settings .*{name}"):
+            meta.meta_train(kw.pop("data"), model=MODEL, checkpoints=folder, **kw)
+
+
+def test_a_second_run_on_new_signals_compiles_nothing(learned):
+    """Other signals of the same shapes, another length and seed: the same program."""
+    config = meta.MetaConfig(inner_steps=2, batch_size=4, steps=7, log_every=20, seed=3)
+    with compilations() as n:
+        meta.meta_train(blobs(48, 9), model=MODEL, optimizer=optax.adam(1e-3), config=config)
+    assert n[0] == 0
 
 
 def test_a_fresh_modulated_siren_is_a_siren_and_its_latent_shifts_every_layer():
@@ -125,6 +140,16 @@ def test_latents_fit_many_signals_at_once_and_render_at_any_size(functa):
     assert z.shape == (5, 8) and np.isfinite(z).all()
     one = meta.fit_latents(held_out[2:3], functa)
     np.testing.assert_allclose(one[0], z[2], rtol=1e-4, atol=1e-6)
+    # The fit of a latent is the inner loop it was meta-learned with: SGD at the learned rates.
+    signal = inr.SignalValues.create(held_out[3])
+    loss = lambda w, k: signal.loss(
+        functa.model, meta.functa.with_latent(functa.params, w), signal.draw(None, k)
+    )[0]  # noqa: E731
+    inner = meta.adapt(loss, jnp.zeros(8), functa.rates, functa.inner_steps)
+    np.testing.assert_allclose(z[3], inner, rtol=1e-4, atol=1e-6)
+    with compilations() as n:  # other signals of the same shapes: the same program
+        meta.fit_latents(blobs(5, 7), functa)
+    assert n[0] == 0
     pictures = functa.render(z)
     zero = functa.render(np.zeros((5, 8), np.float32))
     mse = lambda a: np.mean((a - held_out) ** 2)  # noqa: E731

@@ -7,6 +7,7 @@ import pytest
 import inr
 from inr import nerf
 
+from .._compiles import compilations
 from .scene import sphere_views
 
 SAMPLING = nerf.Sampling(near=1.0, far=5.0, samples=64, budget=24, box=1.0)
@@ -59,3 +60,32 @@ def test_bad_views_are_named():
     with pytest.raises(FloatingPointError, match="diverged"):
         nerf.fit_radiance_field(images, cameras, steps=2, rays=16, sampling=SAMPLING,
                                 optimizer=optax.sgd(float("nan")))  # fmt: skip
+
+
+def test_a_second_fit_and_renders_of_any_size_compile_nothing(sphere):
+    """New images of the same shapes, another step count, another view size: no program."""
+    field, images, cameras, _ = sphere
+    grid = inr.HashGrid(levels=6, features=2, log2_table_size=12, base_resolution=4, growth=1.6)
+    kw = dict(model=nerf.NGPField(grid=grid, hidden=32), rays=512, sampling=SAMPLING,
+              occupancy=nerf.Occupancy(resolution=32), background=None)  # fmt: skip
+    field.render(cameras[21])
+    field.at(np.zeros((5, 3)), np.ones((5, 3)))
+    other = cameras[20].resized((17, 31))
+    with compilations() as n:
+        again = nerf.fit_radiance_field(images[4:], cameras[4:], steps=3, **kw)
+        view = again.render(other)
+        sigma, rgb = field.at(np.zeros((300, 3)), np.ones((300, 3)))
+    assert n[0] == 0
+    assert view.rgb.shape == (17, 31, 3) and sigma.shape == (300,) and rgb.shape == (300, 3)
+
+
+def test_the_convenience_is_a_fit_of_its_objective():
+    """fit_radiance_field only builds the objective: inr.fit of it is the same fit."""
+    images, cameras, _ = sphere_views(4, 8)
+    model = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
+    kw = dict(rays=32, sampling=SAMPLING)
+    a = nerf.fit_radiance_field(images, cameras, model=model, steps=3, **kw)
+    b = inr.fit(nerf.RadianceObjective.create(images, cameras, **kw), model=model, steps=3)
+    assert type(b) is nerf.RadianceField and isinstance(b, inr.FitResult)
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    np.testing.assert_array_equal(a.render(cameras[0]).rgb, b.render(cameras[0]).rgb)

@@ -5,6 +5,8 @@ import pytest
 
 import inr
 
+from .._compiles import compilations
+
 
 @pytest.fixture(scope="module")
 def astronaut():
@@ -37,6 +39,16 @@ def test_pretrained_restore_renders_colour(astronaut):
     assert out.std(axis=-1).mean() > 0.01
     small = inr.resize(inr.rgb_to_gray(out), (64, 64), "bicubic")
     assert np.abs(small - gray).mean() < 0.05
+
+
+def test_a_second_restore_of_the_same_shapes_compiles_nothing(astronaut):
+    """Another image of the same shape, at the same size: the predict path's programs again."""
+    model = inr.load_restorator("pretrained:restore")
+    gray = inr.rgb_to_gray(inr.resize(astronaut, (64, 64), "bicubic"))
+    model.restore(gray, size=(128, 96))
+    with compilations() as n:
+        model.restore(gray[::-1], size=(128, 96))
+    assert n[0] == 0
 
 
 def test_pretrained_restore_beats_the_gray_oracle(astronaut):

@@ -11,6 +11,8 @@ from inr import shapes
 from inr.render import evaluate
 from inr.shapes.sdf import as_field, field_gradient
 
+from .._compiles import compilations
+
 
 def sphere_points(n, radius=1.0, centre=(0.0, 0.0, 0.0), seed=0):
     p = np.random.default_rng(seed).normal(size=(n, 3))
@@ -117,3 +119,26 @@ def test_the_distance_pool_is_the_signed_distance_to_the_samples():
     fit = shapes.fit_sdf(p, n, model=grid, steps=20, points=512, loss=loss, sampling=sampling)
     assert fit.history["loss"][-1] < fit.history["loss"][0]
     assert set(fit.history) == {"loss", "surface", "normal", "eikonal", "off_surface", "distance"}
+
+
+def test_a_second_fit_and_any_point_count_compile_nothing(sphere_fit):
+    """New points of the same count, another length, distances at any count, any lattice."""
+    p, n = sphere_points(1000)
+    kw = dict(model=inr.Siren(16, 1, 1, first_w0=5.0), points=128)
+    shapes.fit_sdf(p, n, steps=3, **kw).at(p[:10])
+    shapes.extract_mesh(sphere_fit, 12)
+    q, m = sphere_points(1000, radius=2.0, seed=4)
+    with compilations() as count:
+        shapes.fit_sdf(q, m, steps=5, **kw).at(q[:333])
+        mesh = shapes.extract_mesh(sphere_fit, 17)
+    assert count[0] == 0 and len(mesh.faces) > 0
+
+
+def test_the_convenience_is_a_fit_of_its_objective():
+    p, n = sphere_points(500)
+    kw = dict(model=inr.Siren(16, 1, 1), steps=3)
+    a = shapes.fit_sdf(p, n, points=64, **kw)
+    b = inr.fit(shapes.SDFObjective.create(p, n, points=64), **kw)
+    assert type(b) is shapes.SDF
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    np.testing.assert_array_equal(a.at(p[:5]), b.at(p[:5]))
