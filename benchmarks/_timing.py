@@ -6,6 +6,7 @@ and reports ratios; absolute times are kept in the JSON for reference.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -50,6 +51,46 @@ def best_times(
             fn()
             best[name] = min(best[name], time.perf_counter() - t0)
     return best
+
+
+REFERENCE_SIREN_MS = 263.0
+"""The SIREN step of the host the goals are stated on, in ms (the paper's 256 x 3 on a
+256x256 image, full batch, Adam): hosts differ up to 3x, so figures scale by it."""
+
+
+def siren_step_ms(steps: int = 10) -> float:
+    """This host's SIREN step (as :data:`REFERENCE_SIREN_MS` is measured), warm, in ms."""
+    import inr
+
+    image = inr.resize(inr.sample_image("camera"), (256, 256), "bilinear")
+    inr.fit_image(image, steps=2)  # compiles: the timed call reuses its program
+    start = time.perf_counter()
+    inr.fit_image(image, steps=steps)
+    return 1e3 * (time.perf_counter() - start) / steps
+
+
+def host() -> dict:
+    """This host's SIREN step and how much slower it is than the reference host's."""
+    ms = siren_step_ms()
+    return {"siren step ms": ms, "reference siren step ms": REFERENCE_SIREN_MS,
+            "slower than reference": ms / REFERENCE_SIREN_MS}  # fmt: skip
+
+
+@contextlib.contextmanager
+def compilations():
+    """``with compilations() as n``: ``n[0]`` programs lowered (compiled) inside the block."""
+    from jax._src import dispatch, monitoring
+
+    count = [0]
+
+    def listener(event, duration, **kw):
+        count[0] += event == dispatch.JAXPR_TO_MLIR_MODULE_EVENT
+
+    monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield count
+    finally:
+        monitoring.unregister_event_duration_listener(listener)
 
 
 def torch_device() -> str:

@@ -47,7 +47,7 @@ def grid_points(n: int = N) -> np.ndarray:
 
 
 def error_of(fit, truth) -> float:
-    u = fit.evaluate(grid_points(), clip=False).reshape(N, N, 2)
+    u = fit.at(grid_points(), clip=False).reshape(N, N, 2)
     return pde.interior_error(u[..., 0] + 1j * u[..., 1], truth, N)
 
 
@@ -107,7 +107,7 @@ def wave_row(steps: int) -> dict:
     truth = pde.wave_grid(problem, 512, times).reshape(5, 128, 4, 128, 4).mean((2, 4))
     x, y = pde.centres(128)
     pts = [np.stack([x.ravel(), y.ravel(), np.full(x.size, problem.tau(t))], -1) for t in times]
-    u = np.stack([fit.evaluate(p, clip=False).reshape(128, 128) for p in pts])
+    u = np.stack([fit.at(p, clip=False).reshape(128, 128) for p in pts])
     error = float(np.linalg.norm(u - truth) / np.linalg.norm(truth))
     row = {"medium": "wave, t in [0, 0.4]", "method": f"SIREN 128x3, {steps} steps", "s": seconds,
            "error": error}  # fmt: skip

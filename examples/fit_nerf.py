@@ -112,7 +112,7 @@ def main(argv=None):
                                     steps=args.steps, rays=args.rays, sampling=sampling,
                                     background=None, progress=True)  # fmt: skip
     seconds = time.perf_counter() - began
-    scores = field.evaluate(val, val_cameras)
+    scores = field.score(val, val_cameras)
     caption = (
         f"{name}, {len(images)} views at {args.size} px, {args.steps} steps "
         f"({seconds:.0f} s): val PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.3f}"

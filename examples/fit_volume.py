@@ -50,7 +50,7 @@ def oblique_slice(fit: inr.FitResult, n: int = 256) -> np.ndarray:
     a, b = np.deg2rad(30.0), np.deg2rad(20.0)
     e1 = np.array([np.cos(b), 0.0, np.sin(b)])
     e2 = np.array([-np.sin(a) * np.sin(b), np.cos(a), np.sin(a) * np.cos(b)])
-    return fit.evaluate(u[..., None] * e1 + v[..., None] * e2)  # (n, n): no channel axis
+    return fit.at(u[..., None] * e1 + v[..., None] * e2)  # (n, n): no channel axis
 
 
 def main(argv=None):

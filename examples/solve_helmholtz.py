@@ -61,7 +61,7 @@ def main(argv=None):
     seconds = time.perf_counter() - began
     n = args.size
     x, y = pde.centres(n)
-    u = fit.evaluate(np.stack([x.ravel(), y.ravel()], -1), clip=False).reshape(n, n, 2)
+    u = fit.at(np.stack([x.ravel(), y.ravel()], -1), clip=False).reshape(n, n, 2)
     field, truth = u[..., 0] + 1j * u[..., 1], reference(problem, n)
     error = pde.interior_error(field, truth, n)
     print(f"{args.medium}: relative interior error {error:.4f} ({seconds:.0f} s)")

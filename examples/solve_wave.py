@@ -46,7 +46,7 @@ def main(argv=None):
     truth = truth.mean((2, 4))
     x, y = pde.centres(n)
     frames = np.stack([
-        fit.evaluate(np.stack([x.ravel(), y.ravel(), np.full(x.size, problem.tau(t))], -1),
+        fit.at(np.stack([x.ravel(), y.ravel(), np.full(x.size, problem.tau(t))], -1),
                      clip=False).reshape(n, n) for t in times])  # fmt: skip
     error = float(np.linalg.norm(frames - truth) / np.linalg.norm(truth))
     print(f"relative error over t in [0, {problem.duration}]: {error:.4f} ({seconds:.0f} s)")

@@ -44,7 +44,7 @@ from inr.nn import (
     siren_first_init,
     siren_hidden_init,
 )
-from inr.objective import Objective, step_key, streams
+from inr.objective import Objective, option, step_key, streams
 from inr.objectives import ANNEAL, ImageGradients, ImageLaplacian, SignalValues
 from inr.poisson import (
     color_change,
@@ -134,6 +134,7 @@ __all__ = [
     "meta",
     "mse",
     "ngp_adam",
+    "option",
     "pixel_centres",
     "pixel_rays",
     "poisson_solve",

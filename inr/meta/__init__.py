@@ -22,6 +22,7 @@ from inr.meta.data import image_folder
 from inr.meta.functa import (
     PRETRAINED_FUNCTA,
     Functa,
+    LatentValues,
     ModulatedSiren,
     fit_latents,
     load_functa,
@@ -40,6 +41,7 @@ __all__ = [
     "PRETRAINED_INITS",
     "Functa",
     "Init",
+    "LatentValues",
     "MetaConfig",
     "ModulatedSiren",
     "adapt",

@@ -30,6 +30,15 @@ edge).  Bilinear targets are the image's tent-filtered surface, whose kinks
 sit on the pixel centres where a render is scored, so a smooth decoder
 fitted to them rounds off exactly the values it is judged on.
 
+Keys, stated here because they are not the core's named streams
+(:mod:`inr.objective`): a batch's key is ``fold_in(fold_in(PRNGKey(seed),
+step), process)``, split by position into one key per row, and each row's
+key is split by position into its draws (and ``fold_in`` of a fixed
+number for the points, the mask and the reference).  The positions are
+part of every trained model's stream, so they stay: resumed runs and the
+shipped weights' recipes replay the same examples.  A new draw takes a
+``fold_in`` of a number of its own, never a new position in a split.
+
 A batch is a dict of float32 arrays: ``inputs (B, n, n, c)``, ``points
 (B, P, 2)``, ``targets (B, P, 3)``, ``cell (B, 2)`` (input pixels per
 output pixel) and, for a reference restorator, ``reference (B, R, R, 3)``

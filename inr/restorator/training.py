@@ -16,17 +16,15 @@
 from __future__ import annotations
 
 import functools
-import math
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inr import checkpoint
-from inr.checkpoint import MetricsLog, differences, fingerprint
+from inr.checkpoint import MetricsLog, check_finite, differences, fingerprint
 from inr.distributed import as_mesh, check_divisible, data_sharding, replicated, state_sharding
 from inr.progress import as_progress
 from inr.restorator.batches import batch_maker, batches, load_run_images
@@ -133,8 +131,7 @@ def train_restorator(
     state = _run(
         state, step_fn, make, train, validate, _Saving(manager, every, meta, log_to), progress
     )
-    if not math.isfinite(float(jnp.sum(jax.tree.leaves(state["params"])[0]))):
-        raise FloatingPointError("training diverged: parameters are not finite; lower the rate")
+    check_finite({}, state["params"], what="training")
     params = jax.jit(lambda p: p, out_shardings=replicated(mesh))(state["params"])
     return Restorator(params=params, config=config, card=meta["card"])
 
