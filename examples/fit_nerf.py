@@ -106,11 +106,10 @@ def parse(argv=None) -> argparse.Namespace:
 def main(argv=None):
     args = parse(argv)
     images, cameras, val, val_cameras, sampling, name = scene(args.data, args.size)
-    grid = inr.HashGrid(levels=12, features=2, log2_table_size=17, base_resolution=16, growth=1.45)
     began = time.perf_counter()
-    field = nerf.fit_radiance_field(images, cameras, model=nerf.NGPField(grid=grid),
-                                    steps=args.steps, rays=args.rays, sampling=sampling,
-                                    background=None, progress=True)  # fmt: skip
+    # The objective's recipe (model, optimiser, background) but for the length and the bounds.
+    field = nerf.fit_radiance_field(images, cameras, steps=args.steps, rays=args.rays,
+                                    sampling=sampling, progress=True)  # fmt: skip
     seconds = time.perf_counter() - began
     scores = field.score(val, val_cameras)
     caption = (

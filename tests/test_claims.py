@@ -6,6 +6,7 @@ The rules (what a quote is, how it matches, where commands go) are in
 
 import json
 
+import inr
 from tests import _claims
 
 
@@ -81,3 +82,49 @@ def test_a_cited_file_must_exist_and_have_a_command(tmp_path):
     (tmp_path / "x" / "benchmarks" / "README.md").write_text("# Benchmarks\n")
     problems = _claims.unbacked(["page.md"], root=tmp_path / "x")
     assert "page.md: cites run.json, and no command writes it" in problems
+
+
+def _public_entries() -> dict:
+    """Every public fit, training and render of the library, by the name the README uses."""
+    from inr import meta, nerf, pde, restorator, shapes, tomography
+
+    return {
+        "inr.fit": inr.fit, "inr.fit_signal": inr.fit_signal, "inr.fit_signals": inr.fit_signals,
+        "inr.fit_image": inr.fit_image, "inr.fit_images": inr.fit_images,
+        "inr.fit_gradients": inr.fit_gradients, "shapes.fit_sdf": shapes.fit_sdf,
+        "nerf.fit_radiance_field": nerf.fit_radiance_field,
+        "tomography.fit_sinogram": tomography.fit_sinogram, "pde.solve_linear": pde.solve_linear,
+        "meta.meta_train": meta.meta_train, "meta.fit_latents": meta.fit_latents,
+        "inr.train_restorator": inr.train_restorator, "FitResult.render": inr.FitResult.render,
+        "FitResult.at": inr.FitResult.at, "FitResult.gradient": inr.FitResult.gradient,
+        "FitResult.laplacian": inr.FitResult.laplacian,
+        "nerf.RadianceField.render": nerf.RadianceField.render,
+        "nerf.RadianceField.at": nerf.RadianceField.at, "shapes.SDF.at": shapes.SDF.at,
+        "shapes.extract_mesh": shapes.extract_mesh, "shapes.render_sdf": shapes.render_sdf,
+        "tomography.project": tomography.project,
+        "Restorator.restore": restorator.Restorator.restore,
+    }  # fmt: skip
+
+
+def _takes_mesh(fn) -> bool:
+    """``mesh=`` in its signature, or passed on to ``inr.fit`` with the ``**options``."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    if "mesh" in params:
+        return True
+    forwards = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return forwards and "fit(" in inspect.getsource(fn).replace("\n", "").replace(" ", "")
+
+
+def test_the_readme_says_which_entries_take_a_mesh():
+    """README: every fit, training and render takes ``mesh=``, but the ones it names."""
+    import re
+
+    text = (_claims.ROOT / "README.md").read_text()
+    sentence = re.search(r"every fit,\s+training and render takes `mesh=`(.*?)\.\s", text, re.S)
+    assert sentence, "the README's sentence on mesh= is gone"
+    named = set(re.findall(r"`([\w.]+)`", sentence.group(1).split(";")[0]))
+    lacking = {name.split(".", 1)[-1] if name.startswith("inr.") else name
+               for name, fn in _public_entries().items() if not _takes_mesh(fn)}  # fmt: skip
+    assert lacking == named, f"take no mesh=: {sorted(lacking)}; the README names {sorted(named)}"

@@ -285,3 +285,20 @@ def test_a_killed_fit_resumes_from_its_last_save_to_the_same_result(camera64, tm
     assert [json.loads(line)["step"] for line in lines] == [100, 150, 200, 300]
     with pytest.raises(ValueError, match="different settings"):
         inr.fit_image(image, checkpoints=folder, **{**kw, "points": 32})
+
+
+@pytest.mark.parametrize("target", ["values", "gradients", "laplacian"])
+def test_each_convenience_is_a_fit_of_its_objective(camera64, target):
+    """fit_image only builds the objective: inr.fit of it, with the same keywords, is the fit."""
+    image = camera64[::4, ::4]
+    a = inr.fit_image(image, target=target, steps=4, **small())
+    objective = {
+        "values": lambda: inr.SignalValues.create(image, dims=2, value_range=(0, 1)),
+        "gradients": lambda: inr.ImageGradients.create(image, anneal_until=inr.ANNEAL * 4),
+        "laplacian": lambda: inr.ImageLaplacian.create(image),
+    }[target]()
+    b = inr.fit(objective, steps=4, **small())
+    np.testing.assert_array_equal(a.history["loss"], b.history["loss"])
+    np.testing.assert_array_equal(a.render(16, 16), b.render(16, 16))
+    if target == "values":  # no steps: the objective's own count
+        assert inr.fit(objective, **small()).step == objective.default_steps == 500

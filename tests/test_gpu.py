@@ -51,6 +51,6 @@ def test_a_radiance_field_renders_the_same_in_chunks_on_the_accelerator():
     images = np.zeros((1, 800, 800, 4), np.uint8)
     field = nerf.fit_radiance_field(images, inr.Camera.stack([camera]), model=model, steps=5,
                                     rays=4096)  # fmt: skip
-    whole = field.render(camera, chunk=2**17, samples=2**20)
-    parts = field.render(camera, chunk=4096, samples=65536)
+    whole = field.render(camera, chunk=2**17, sample_chunk=2**20)
+    parts = field.render(camera, chunk=4096, sample_chunk=65536)
     np.testing.assert_allclose(whole.rgb, parts.rgb, atol=1e-5)
