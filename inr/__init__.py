@@ -24,7 +24,7 @@ from inr.color import luma_bt601, rgb_to_gray, rgb_to_ycbcr, ycbcr_to_rgb
 from inr.coords import cell_axes, grid, pixel_centres
 from inr.datasets import SAMPLE_IMAGES, sample_image
 from inr.fields import directional_derivative, gradient, laplacian, second_derivative
-from inr.fitting import DEFAULT_OPTIMIZER, Stack, fit, ngp_adam, stack
+from inr.fitting import DEFAULT_OPTIMIZER, Stack, decayed_adam, fit, ngp_adam, stack
 from inr.gridded import TARGETS, fit_gradients, fit_image, fit_images, fit_signal, fit_signals
 from inr.init import Init, learned_sgd
 from inr.interpolation import resize
@@ -103,6 +103,7 @@ __all__ = [
     "TrainConfig",
     "cell_axes",
     "color_change",
+    "decayed_adam",
     "diffusion",
     "directional_derivative",
     "distributed",

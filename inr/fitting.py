@@ -45,46 +45,60 @@ from inr.loop import run, unshared
 from inr.objective import DEFAULT_OPTIMIZER, Objective
 from inr.result import FitResult
 
-__all__ = ["DEFAULT_OPTIMIZER", "Stack", "fit", "ngp_adam", "resolve_options", "run_record",
-           "stack"]  # fmt: skip
+__all__ = ["DEFAULT_OPTIMIZER", "Stack", "decayed_adam", "fit", "ngp_adam", "resolve_options",
+           "run_record", "stack"]  # fmt: skip
 
 
 class DecayState(NamedTuple):
-    """:func:`ngp_adam`'s schedule as data: the step count, the rate and its horizon."""
+    """:func:`decayed_adam`'s schedule as data: the step count, the rate, its horizon and the
+    factor it decays by over that horizon."""
 
     count: jax.Array
     rate: jax.Array
     horizon: jax.Array
+    decay: jax.Array
 
 
 def _decay(updates, state: DecayState, params=None, **extra_args):
-    """Scale by ``-rate * 0.1 ** (count / horizon)`` (optax's ``exponential_decay``)."""
+    """Scale by ``-rate * decay ** (count / horizon)`` (optax's ``exponential_decay``)."""
     del params, extra_args
-    scale = -state.rate * 0.1 ** (state.count / state.horizon)
+    scale = -state.rate * state.decay ** (state.count / state.horizon)
     updates = jax.tree.map(lambda u: jnp.asarray(scale, u.dtype) * u, updates)
     return updates, state._replace(count=optax.safe_increment(state.count))
+
+
+def decayed_adam(steps: int, rate: float, *, decay: float = 0.1, b1: float = 0.9,
+                 b2: float = 0.999, eps: float = 1e-8) -> optax.GradientTransformation:  # fmt: skip
+    """Adam whose rate decays exponentially by ``decay`` over ``steps``.
+
+    The rate, the horizon and the decay are the optimiser's state, not
+    constants of its program, so fits of any length or rate share one
+    compiled program (Adam's own constants ``b1``, ``b2``, ``eps`` do not).
+    """
+    steps = as_positive_int(steps, "steps")
+    for name, value in (("rate", rate), ("decay", decay)):
+        if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive number; got {value!r}")
+
+    def init(params):
+        del params
+        return DecayState(jnp.zeros([], jnp.int32), jnp.float32(rate), jnp.float32(steps),
+                          jnp.float32(decay))  # fmt: skip
+
+    # Taking extra arguments itself, the decay is not wrapped by optax.chain, whose
+    # wrapper would close over ``init`` and so over this fit's rate and length.
+    schedule = optax.GradientTransformationExtraArgs(init, _decay)
+    return optax.chain(optax.scale_by_adam(b1=b1, b2=b2, eps=eps), schedule)
 
 
 def ngp_adam(steps: int, rate: float = 1e-2) -> optax.GradientTransformation:
     """instant-ngp's Adam (beta2 0.99, epsilon 1e-15), its rate decaying 10x over ``steps``.
 
     For hash grids: a table row that few points touch moves at once when
-    they do (the small epsilon), and the decay settles the fit.  The rate
-    and the horizon are the optimiser's state, not constants of its
-    program, so fits of any length or rate share one compiled program.
+    they do (the small epsilon), and the decay settles the fit.  A
+    :func:`decayed_adam`: its rate and horizon are state.
     """
-    steps = as_positive_int(steps, "steps")
-    if isinstance(rate, bool) or not np.isfinite(rate) or rate <= 0:
-        raise ValueError(f"rate must be a positive number; got {rate!r}")
-
-    def init(params):
-        del params
-        return DecayState(jnp.zeros([], jnp.int32), jnp.float32(rate), jnp.float32(steps))
-
-    # Taking extra arguments itself, the decay is not wrapped by optax.chain, whose
-    # wrapper would close over ``init`` and so over this fit's rate and length.
-    decay = optax.GradientTransformationExtraArgs(init, _decay)
-    return optax.chain(optax.scale_by_adam(b1=0.9, b2=0.99, eps=1e-15), decay)
+    return decayed_adam(steps, rate, decay=0.1, b2=0.99, eps=1e-15)
 
 
 @flax.struct.dataclass

@@ -38,6 +38,7 @@ from inr._validate import as_image, as_size
 __all__ = [
     "RESIZE_KERNELS",
     "centre_square",
+    "cubic_taps",
     "keys_cubic",
     "pixel_position",
     "resize",
@@ -155,8 +156,13 @@ def sample_bilinear(fmap: Map, points: Points) -> Annotated[jnp.ndarray, "n c"]:
     return top * (1 - fr) + bottom * fr
 
 
-def _cubic_taps(pos, size, xp):
-    """Four tap indices ``(n, 4)`` and renormalised Keys weights around ``pos``."""
+def cubic_taps(pos, size: int, xp=np):
+    """Four tap indices ``(n, 4)`` and renormalised Keys weights around positions ``pos (n,)``.
+
+    ``pos`` is a continuous index into ``size`` samples (sample ``i`` at
+    ``i``); taps past either end get no weight, the others renormalised,
+    so the border extends outward.
+    """
     base = xp.floor(pos).astype(np.int32)[:, None] + xp.arange(-1, 3, dtype=np.int32)
     weight = keys_cubic(xp.abs(pos[:, None] - base), xp)
     weight = xp.where((base >= 0) & (base < size), weight, 0.0)
@@ -170,8 +176,8 @@ def sample_bicubic(image: Map, points: Points) -> Annotated[jnp.ndarray, "n c"]:
     h, w = image.shape[:2]
     row, col = pixel_position(points, h, w)
     # Outside the map, jax.image.resize would give 0; extend the border instead.
-    rows, wr = _cubic_taps(xp.clip(row, -0.5, h - 0.5), h, xp)
-    cols, wc = _cubic_taps(xp.clip(col, -0.5, w - 0.5), w, xp)
+    rows, wr = cubic_taps(xp.clip(row, -0.5, h - 0.5), h, xp)
+    cols, wc = cubic_taps(xp.clip(col, -0.5, w - 0.5), w, xp)
     patch = image[rows[:, :, None], cols[:, None, :]]  # (n, 4, 4, c)
     weights = (wr[:, :, None] * wc[:, None, :]).astype(image.dtype)
     return xp.einsum("nij,nijc->nc", weights, patch)

@@ -1,0 +1,1 @@
+"""Fields as files: a neural codec (see ``docs/codec.md``)."""

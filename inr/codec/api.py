@@ -1,0 +1,200 @@
+"""``encode`` a signal to bytes and ``decode`` bytes to a signal at any size: fields as files.
+
+:func:`encode` fits a :class:`~inr.codec.objective.CodecObjective` with
+:func:`inr.fit` (so one program serves every signal of the same shape),
+rounds its latents, picks the synthesis's weight step, and writes the file
+(:mod:`inr.codec.bitstream`).  :func:`decode` reads it back to the same
+integers and renders the field (a :class:`~inr.FitResult`, so a decode at
+twice the size, or of a crop, is the same field at other points).  The
+rate is the file: ``8 * len(data) / pixels`` bits per pixel, header
+included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr._validate import as_number
+from inr.codec import entropy
+from inr.codec.bitstream import Reader, Writer, pack, unpack
+from inr.codec.coding import read_latents, read_tensors, write_latents, write_tensors
+from inr.codec.field import LatentField, latent_shapes
+from inr.codec.objective import CodecConfig, CodecObjective
+from inr.fitting import fit
+from inr.result import FitResult
+from inr.signal import Layout, as_signal
+
+__all__ = ["PRESETS", "decode", "encode", "field", "weight_of"]
+
+PRESETS = {
+    "default": CodecConfig(),
+    "slow": CodecConfig(hidden=(40, 40), context=24, steps=12000),
+}
+"""Named configurations: ``"default"`` (minutes for a 768x512 photo on a CPU), ``"slow"``."""
+
+_SYNTHESIS_STEPS = (6, 7, 8, 9, 10)  # candidate weight steps 2^-k
+
+
+def weight_of(quality: float) -> float:
+    """``lambda`` of a quality in [0, 100]: ``10 ** (-1 - quality / 25)`` (0: 1e-1, 100: 1e-5)."""
+    quality = as_number(quality, "quality", 0.0, 100.0)
+    return 10.0 ** (-1.0 - quality / 25.0)
+
+
+def _config(preset, config) -> CodecConfig:
+    if config is not None:
+        if not isinstance(config, CodecConfig):
+            raise ValueError(f"config must be an inr.codec.CodecConfig; got {config!r}")
+        return config
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}; got {preset!r}")
+    return PRESETS[preset]
+
+
+def _weights(params: dict, bits: int) -> dict[str, np.ndarray]:
+    """The synthesis's weights as integers of step ``2^-bits``."""
+    return {k: np.round(np.asarray(v, np.float64) * 2.0**bits).astype(np.int64)
+            for k, v in params.items() if k.startswith("synthesis_")}  # fmt: skip
+
+
+def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict:
+    """The parameter tree a decoder rebuilds: what the file says, in float32."""
+    tree = {f"latent_{i}": jnp.asarray(z, jnp.float32) for i, z in enumerate(latents)}
+    tree.update({k: jnp.asarray(v / 2.0**bits, jnp.float32) for k, v in synthesis.items()})
+    context = entropy.dequantize_params(qcontext)
+    tree.update({f"context_{k}": v for k, v in context.items()})
+    return {"params": tree}
+
+
+def _header(layout: Layout, config: CodecConfig, dtype, bits: int, scales: dict) -> dict:
+    return {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
+            "dtype": str(np.dtype(dtype)), "levels": config.levels, "hidden": list(config.hidden),
+            "context": config.context, "bits": bits, "scales": scales}  # fmt: skip
+
+
+def _write(layout: Layout, config: CodecConfig, dtype, latents, synthesis, bits, qcontext):
+    writer = Writer()
+    scales = write_tensors(writer, {**synthesis, **{f"context_{k}": v for k, v in qcontext.items()}})
+    weights = writer.bytes()
+    writer = Writer()
+    write_latents(writer, qcontext, latents)
+    return pack(_header(layout, config, dtype, bits, scales), [weights, writer.bytes()])
+
+
+def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext) -> tuple:
+    """``(bytes, bits)`` minimising ``D + lambda R`` over the synthesis's weight steps."""
+    best = None
+    weight = float(fitted.state.get("weight", objective.weight))
+    target = np.asarray(objective.target)
+    for bits in _SYNTHESIS_STEPS:
+        synthesis = _weights(fitted.params["params"], bits)
+        data = _write(objective.layout, objective.config, np.float32, latents, synthesis, bits,
+                      qcontext)  # fmt: skip
+        result = _as_result(objective.layout, objective.config, latents, synthesis, bits, qcontext)
+        values = result.render(*objective.layout.grid, clip=False)
+        lo, hi = objective.layout.value_range
+        mse = np.mean(((values.reshape(target.shape) - (lo + hi) / 2) / ((hi - lo) / 2)
+                       - target) ** 2) / 4.0  # fmt: skip
+        cost = mse + weight * 8 * len(data) / objective.points
+        if best is None or cost < best[0]:
+            best = (cost, bits)
+    return best[1]
+
+
+def _as_result(layout, config, latents, synthesis, bits, qcontext) -> FitResult:
+    model = config.model(layout)
+    return FitResult.of(layout, model, _decoded_params(latents, synthesis, bits, qcontext))
+
+
+def encode(signal, *, quality: float | None = None, bpp: float | None = None,
+           preset: str = "default", config: CodecConfig | None = None, dims=None,
+           value_range=None, seed: int = 0, progress=False) -> bytes:  # fmt: skip
+    """Compress ``signal`` to bytes: a fitted field, quantized and entropy coded.
+
+    Args:
+      signal: an image ``(H, W[, C])`` in [0, 1] (uint8 or uint16 as their
+        ranges), audio ``(T, C)``, a volume ``(D, H, W[, C])``
+        (:mod:`inr.signal`; ``dims`` and ``value_range`` as there).
+      quality: 0 (smallest) to 100 (best): ``lambda``, the rate's weight
+        (:func:`weight_of`); default 50.
+      bpp: bits per sample to aim at instead (the fit steers ``lambda``
+        towards it; the file lands near it).
+      preset: a name of :data:`PRESETS`; ``config``: a
+        :class:`~inr.codec.CodecConfig` instead.
+      seed, progress: as :func:`inr.fit`'s.
+
+    Returns:
+      The file's bytes (:mod:`inr.codec.bitstream`).
+    """
+    if quality is not None and bpp is not None:
+        raise ValueError("give quality or bpp, not both")
+    config = _config(preset, config)
+    samples, layout = as_signal(signal, dims, value_range)
+    weight = weight_of(50.0 if quality is None else quality)
+    objective = CodecObjective.create(samples, layout, weight=weight, goal=bpp, config=config)
+    fitted = fit(objective, steps=config.steps, seed=seed, progress=progress)
+    latents = [np.round(np.asarray(fitted.params["params"][f"latent_{i}"])).astype(np.int64)
+               for i in range(config.levels)]  # fmt: skip
+    context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
+    qcontext = entropy.quantize_params(context)
+    bits = _pick_bits(fitted, objective, latents, qcontext)
+    return _write(layout, config, samples.dtype, latents, _weights(fitted.params["params"], bits),
+                  bits, qcontext)  # fmt: skip
+
+
+def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
+    """The header's layout, config and weight step, each field checked."""
+    try:
+        shape = tuple(int(n) for n in header["shape"])
+        dims, levels, context = int(header["dims"]), int(header["levels"]), int(header["context"])
+        hidden, bits = tuple(int(w) for w in header["hidden"]), int(header["bits"])
+        lo, hi = (float(v) for v in header["range"])
+        config = CodecConfig(levels=levels, hidden=hidden, context=context)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"data has a malformed header: {exc}") from None
+    if not 1 <= dims <= 3 or len(shape) not in (dims, dims + 1) or min(shape) < 1:
+        raise ValueError(f"data's header has a bad shape {shape} for {dims} axes")
+    if np.prod(shape) > 2**31 or not lo < hi or not 0 <= bits <= 24:
+        raise ValueError("data's header is out of range")
+    return Layout(shape, dims, (lo, hi)), config, bits
+
+
+def field(data) -> FitResult:
+    """The field a file holds, as a :class:`~inr.FitResult` (render it at any size)."""
+    header, sections = unpack(data)
+    layout, config, bits = _checked_header(header)
+    if len(sections) != 2:
+        raise ValueError(f"data has {len(sections)} sections; a codec file has 2")
+    model: LatentField = config.model(layout)
+    shapes = jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((1, layout.dims))))
+    shapes = {k: tuple(v.shape) for k, v in shapes["params"].items()}
+    weight_shapes = {k: s for k, s in shapes.items() if k.startswith(("synthesis_", "context_"))}
+    try:
+        tensors = read_tensors(Reader(sections[0]), weight_shapes, header["scales"])
+        qcontext = {k: tensors[f"context_{k}"] for k in entropy.NAMES}
+        synthesis = {k: v for k, v in tensors.items() if k.startswith("synthesis_")}
+        latents = read_latents(Reader(sections[1]), qcontext, latent_shapes(layout.grid,
+                                                                           config.levels))  # fmt: skip
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"data's header does not describe its sections: {exc}") from None
+    return _as_result(layout, config, latents, synthesis, bits, qcontext)
+
+
+def decode(data, size=None, *, region=None) -> np.ndarray:
+    """The signal of a file: float32 NumPy in its layout, at its own size or ``size``.
+
+    ``size``: the grid to render (one size per axis; default the encoded
+    signal's); ``region``: a box of fractions (:mod:`inr.coords`).  Values
+    are clipped to the signal's range.
+    """
+    result = field(data)
+    size = result.layout.grid if size is None else tuple(size)
+    return result.render(*size, region=region)
+
+
+def _replace(config: CodecConfig, **kw) -> CodecConfig:
+    return dataclasses.replace(config, **kw)

@@ -1,0 +1,82 @@
+"""A fitted codec field to integers and bits, and back: the weights, then the latents.
+
+The entropy model's weights are its fixed-point integers
+(:func:`inr.codec.entropy.quantize_params`); the synthesis's are rounded to
+a step of ``2^-k`` (``k`` chosen by the encoder, in the header).  Each
+tensor of integers is coded under one zero-centred Laplace whose scale
+index the header carries.  The latents follow, coarsest grid first, each
+grid in its two passes (:mod:`inr.codec.entropy`): every latent of a pass
+is coded under the Laplace the integer entropy model predicts from what
+was decoded before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inr.codec import entropy, tables
+from inr.codec.bitstream import Reader, Writer
+
+__all__ = ["read_latents", "read_tensors", "tensor_scale", "write_latents", "write_tensors"]
+
+
+def tensor_scale(values: np.ndarray) -> int:
+    """The table scale closest to integers' mean absolute value (a Laplace's ``b``)."""
+    b = max(float(np.mean(np.abs(values))), 1e-3)
+    position = (np.log(b) - tables.LOG_B_MIN) / (tables.LOG_B_MAX - tables.LOG_B_MIN)
+    return int(np.clip(round(position * (tables.SCALES - 1)), 0, tables.SCALES - 1))
+
+
+def write_tensors(writer: Writer, tensors: dict[str, np.ndarray]) -> dict[str, int]:
+    """Code integer ``tensors`` in name order; returns each one's scale index (for the header)."""
+    scales = {}
+    for name in sorted(tensors):
+        values = np.asarray(tensors[name], np.int64).reshape(-1)
+        scales[name] = s = tensor_scale(values)
+        zeros = np.zeros_like(values)
+        writer.integers(values, zeros + s, zeros, zeros)
+    return scales
+
+
+def read_tensors(reader: Reader, shapes: dict[str, tuple], scales: dict[str, int]) -> dict:
+    """The tensors of :func:`write_tensors`, shaped by ``shapes``."""
+    out = {}
+    for name in sorted(shapes):
+        n = int(np.prod(shapes[name]))
+        zeros = np.zeros(n, np.int64)
+        out[name] = reader.integers(zeros + scales[name], zeros, zeros).reshape(shapes[name])
+    return out
+
+
+def _pass_rows(qcontext, grid, parent, level: int, second: bool):
+    """``(positions, s, f, m)`` of one pass: where its latents are and their rows."""
+    where = np.flatnonzero(entropy.parity(grid.shape).reshape(-1) == int(second))
+    features = entropy.contexts(grid, parent, np).reshape(-1, entropy.feature_count(grid.ndim))
+    mu, log_b = entropy.predict_int(qcontext, features[where], level)
+    shift = entropy.FRACTION
+    fraction = (mu & (2**shift - 1)) >> (shift - int(np.log2(tables.FRACTIONS)))
+    return where, tables.scale_index(log_b, shift), fraction, mu >> shift
+
+
+def write_latents(writer: Writer, qcontext: dict, latents: list[np.ndarray]) -> None:
+    """Code integer latent grids (finest first), coarsest first, two passes each."""
+    for level in reversed(range(len(latents))):
+        grid = np.asarray(latents[level], np.int64)
+        parent = None if level + 1 == len(latents) else np.asarray(latents[level + 1], np.int64)
+        for second in (False, True):
+            where, s, f, m = _pass_rows(qcontext, grid, parent, level, second)
+            writer.integers(grid.reshape(-1)[where], s, f, m)
+
+
+def read_latents(reader: Reader, qcontext: dict, shapes: list[tuple]) -> list[np.ndarray]:
+    """The latent grids of :func:`write_latents` (finest first)."""
+    latents: list = [None] * len(shapes)
+    for level in reversed(range(len(shapes))):
+        grid = np.zeros(shapes[level], np.int64)
+        parent = latents[level + 1] if level + 1 < len(shapes) else None
+        for second in (False, True):
+            where, s, f, m = _pass_rows(qcontext, grid, parent, level, second)
+            flat = grid.reshape(-1)
+            flat[where] = reader.integers(s, f, m)
+        latents[level] = grid
+    return latents

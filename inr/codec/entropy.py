@@ -1,0 +1,158 @@
+"""The latents' entropy model: parent and checkerboard contexts, a Laplace per latent.
+
+Order, stated once.  Grids are coded from the coarsest to the finest, and
+each grid in two passes: its *anchors* (positions whose indices sum to an
+even number), then the rest.  A latent's context is what is decoded before
+it: the ``3^d`` values of the next coarser grid around its parent (position
+``p // 2``; none for the coarsest grid) and, in the second pass, its ``2d``
+neighbours along the axes (all anchors; mirrored at the border), and a flag
+for the pass.  A small MLP maps the context to a Laplace distribution of
+the latent, location ``mu`` and log-scale ``log b``, plus a learned pair per
+grid.  Every latent of a pass depends only on earlier passes, so a pass is
+decoded at once, as one array: ``2 L`` vectorised steps, not one per latent.
+
+Two evaluations of one model:
+
+* :func:`predict` in floating point, differentiable, for training, with
+  :func:`bits`, the Laplace's mass on ``[q - 1/2, q + 1/2]`` in bits;
+* :func:`predict_int` in integers (weights in fixed point of :data:`FRACTION`
+  bits, floor shifts, int64), for coding: encoder and decoder compute the
+  same probabilities bit for bit on any machine.  Its location and scale
+  pick a row of the quantized tables of :mod:`inr.codec.tables`.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.codec import tables
+
+__all__ = ["FRACTION", "NAMES", "bits", "contexts", "feature_count", "init_params", "predict",
+           "predict_int", "quantize_params"]  # fmt: skip
+
+FRACTION = 8
+"""Fixed-point bits of the integer entropy model's weights and activations."""
+
+NAMES = ("w0", "b0", "w1", "b1", "w2", "b2", "grids")
+"""The entropy model's parameters (``context_<name>`` of a field's)."""
+
+
+def feature_count(dims: int) -> int:
+    """Inputs of the context MLP: the parent's neighbourhood, the axis neighbours, a flag."""
+    return 3**dims + 2 * dims + 1
+
+
+def init_params(module, features: int, hidden: int, levels: int) -> dict:
+    """The entropy model's parameters as ``module``'s (``context_<name>``)."""
+    lecun = jax.nn.initializers.lecun_normal()
+    zeros = jax.nn.initializers.zeros
+    shapes = {"w0": ((features, hidden), lecun), "b0": ((hidden,), zeros),
+              "w1": ((hidden, hidden), lecun), "b1": ((hidden,), zeros),
+              "w2": ((hidden, 2), zeros), "b2": ((2,), zeros), "grids": ((levels, 2), zeros)}  # fmt: skip
+    return {name: module.param(f"context_{name}", init, shape, jnp.float32)
+            for name, (shape, init) in shapes.items()}  # fmt: skip
+
+
+def _mirror(index, size: int, xp):
+    """``index`` reflected into ``[0, size)`` about the border's sample (``-1 -> 1``)."""
+    index = xp.where(index < 0, -index, index)
+    return xp.where(index >= size, 2 * (size - 1) - index, index)
+
+
+def _take(grid, indices, xp):
+    """``grid`` at the outer product of per-axis ``indices`` (array order)."""
+    out = grid
+    for axis, index in enumerate(indices):
+        out = xp.take(out, index, axis=axis)
+    return out
+
+
+def parity(shape, xp=np):
+    """``1`` where a position's indices sum to an odd number (the second pass), else ``0``."""
+    total = sum(xp.arange(n).reshape([-1 if a == i else 1 for a in range(len(shape))])
+                for i, n in enumerate(shape))  # fmt: skip
+    return xp.broadcast_to(total % 2, shape)
+
+
+def contexts(grid, parent, xp=jnp):
+    """Every position's context ``(*grid.shape, F)`` (the module's order).
+
+    ``grid`` holds at least the anchors (the second pass reads only those);
+    ``parent`` is the next coarser grid, or ``None`` for the coarsest.
+    """
+    shape, d = grid.shape, grid.ndim
+    second = parity(shape, xp).astype(grid.dtype)
+    columns = []
+    if parent is None:
+        columns += [xp.zeros(shape, grid.dtype)] * 3**d
+    else:
+        base = [xp.arange(n) // 2 for n in shape]
+        for offset in itertools.product((-1, 0, 1), repeat=d):
+            index = [xp.clip(b + o, 0, parent.shape[a] - 1)
+                     for a, (b, o) in enumerate(zip(base, offset, strict=True))]  # fmt: skip
+            columns.append(_take(parent, index, xp))
+    for axis in range(d):
+        n = shape[axis]
+        for step in (-1, 1):
+            if n == 1:
+                columns.append(xp.zeros(shape, grid.dtype))
+                continue
+            index = [xp.arange(m) for m in shape]
+            index[axis] = _mirror(xp.arange(n) + step, n, xp)
+            columns.append(_take(grid, index, xp) * second)
+    columns.append(second)
+    return xp.stack(columns, axis=-1)
+
+
+def predict(params: dict, features, level: int):
+    """``(mu, log_b)`` of the latents of grid ``level`` from their contexts (floating point)."""
+    h = jax.nn.relu(features @ params["w0"] + params["b0"])
+    h = jax.nn.relu(h @ params["w1"] + params["b1"])
+    out = h @ params["w2"] + params["b2"] + params["grids"][level]
+    return out[..., 0], jnp.clip(out[..., 1], tables.LOG_B_MIN, tables.LOG_B_MAX)
+
+
+def bits(q, mu, log_b):
+    """``-log2 P(q)`` of integers (or their relaxations) ``q`` under Laplace(mu, b)."""
+    b = jnp.exp(log_b)
+    upper, lower = q + 0.5 - mu, q - 0.5 - mu
+
+    def cdf(x):  # the Laplace's CDF; each branch's exponent clamped, so neither overflows
+        low, high = 0.5 * jnp.exp(jnp.minimum(x, 0.0) / b), 0.5 * jnp.exp(-jnp.maximum(x, 0.0) / b)
+        return jnp.where(x < 0, low, 1.0 - high)
+
+    # Far in the upper tail both CDFs are 1 in float32: use the mirror image there.
+    mirrored = lower > 0
+    p = jnp.where(mirrored, cdf(-lower) - cdf(-upper), cdf(upper) - cdf(lower))
+    return -jnp.log2(jnp.maximum(p, tables.SMALLEST))
+
+
+def quantize_params(params: dict) -> dict:
+    """The entropy model in fixed point: ``{name: int64}``, :data:`FRACTION` fractional bits."""
+    scale = 2.0**FRACTION
+    return {k: np.round(np.asarray(params[k], np.float64) * scale).astype(np.int64) for k in NAMES}
+
+
+def dequantize_params(qparams: dict) -> dict:
+    """The floating-point model the fixed-point one computes (what training should see)."""
+    return {k: jnp.asarray(np.asarray(v, np.float64) / 2.0**FRACTION, jnp.float32)
+            for k, v in qparams.items()}  # fmt: skip
+
+
+def predict_int(qparams: dict, features: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(mu, log_b)`` in fixed point (int64, :data:`FRACTION` bits) from integer contexts.
+
+    The same network as :func:`predict`, every product of two fixed-point
+    numbers shifted back by an arithmetic (floor) shift: exact, and the
+    same on every machine.
+    """
+    x = np.asarray(features, np.int64)
+    h = np.maximum(x @ qparams["w0"] + qparams["b0"], 0)
+    h = np.maximum(((h @ qparams["w1"]) >> FRACTION) + qparams["b1"], 0)
+    out = ((h @ qparams["w2"]) >> FRACTION) + qparams["b2"] + qparams["grids"][level]
+    low, high = (int(round(v * 2**FRACTION)) for v in (tables.LOG_B_MIN, tables.LOG_B_MAX))
+    return out[..., 0], np.clip(out[..., 1], low, high)

@@ -1,0 +1,219 @@
+"""Compression as an objective: distortion plus a rate weight times the latents' bits.
+
+A fit of a :class:`CodecObjective` minimises, over a :class:`~inr.codec.field.LatentField`,
+
+    D + lambda R,    D = mean (f(x) - u(x))^2 (the value range's width is 1),
+                     R = bits of the quantized latents per sample,
+
+the rate under the entropy model of :mod:`inr.codec.entropy`, trained in
+the same fit.  Quantisation is learned (quantisation-aware training): for
+the first ``noise`` share of the steps each latent is relaxed by additive
+uniform noise on ``[-1/2, 1/2]`` (the rate of ``z + u`` is a smooth proxy of
+the rate of ``round(z)``; Balle et al. 2017); the rest of the steps use
+``round(z)`` itself with a straight-through gradient, so the fit ends on
+the integers it will code.  The noise is plain and constant: no schedule
+that changes its shape during training.
+
+``lambda`` is data (a new value compiles nothing).  With a ``goal`` (bits
+per sample) it is the objective's state instead: every :data:`EVERY` steps
+``log lambda`` moves by ``GAIN * log2(R / goal)`` (dual ascent on the rate
+constraint), so one fit lands near the goal without a search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from inr._validate import as_number, as_positive_int
+from inr.codec import entropy
+from inr.codec.field import LatentField, latent_shapes
+from inr.coords import cell_axes
+from inr.fitting import decayed_adam
+from inr.objective import Objective, option, streams
+from inr.objectives import psnr_from_mse
+from inr.signal import Layout, OnLayout
+
+__all__ = ["EVERY", "GAIN", "CodecConfig", "CodecObjective"]
+
+EVERY = 10
+GAIN = 0.1
+
+
+@dataclasses.dataclass(frozen=True)
+class CodecConfig:
+    """The codec's model and recipe.
+
+    Attributes:
+      levels: latent grids (the finest at the signal's resolution).
+      hidden: the synthesis MLP's hidden widths.
+      context: the entropy model's hidden width.
+      steps: optimisation steps.
+      rate: Adam's learning rate for the networks (decaying by ``decay`` over the steps).
+      latent_rate: the latents' learning rate (decaying alike).
+      decay: the rate's decay over the fit.
+      noise: the share of the steps with noise-relaxed latents (then rounded).
+    """
+
+    levels: int = 7
+    hidden: tuple[int, ...] = (24, 24)
+    context: int = 16
+    steps: int = 2000
+    rate: float = 1e-2
+    latent_rate: float = 5e-2
+    decay: float = 0.05
+    noise: float = 0.8
+
+    def __post_init__(self):
+        as_positive_int(self.levels, "CodecConfig.levels")
+        for w in self.hidden:
+            as_positive_int(w, "CodecConfig.hidden")
+        as_positive_int(self.context, "CodecConfig.context")
+        as_positive_int(self.steps, "CodecConfig.steps")
+        as_number(self.rate, "CodecConfig.rate", 0.0, low_open=True)
+        as_number(self.latent_rate, "CodecConfig.latent_rate", 0.0, low_open=True)
+        as_number(self.decay, "CodecConfig.decay", 0.0, 1.0, low_open=True)
+        as_number(self.noise, "CodecConfig.noise", 0.0, 1.0)
+
+    def model(self, layout: Layout) -> LatentField:
+        """The field for a signal of ``layout``."""
+        return LatentField(tuple(layout.grid), layout.channels, self.levels, tuple(self.hidden),
+                           self.context)  # fmt: skip
+
+
+def _groups(params):
+    """``"latents"`` or ``"networks"`` for each parameter of a field."""
+    return {"params": {k: "latents" if k.startswith("latent_") else "networks"
+                       for k in params["params"]}}  # fmt: skip
+
+
+def _straight_through(z):
+    """``round(z)`` forward, the identity backward."""
+    return z + jax.lax.stop_gradient(jnp.round(z) - z)
+
+
+def latent_bits(model: LatentField, params, latents) -> jax.Array:
+    """The bits of (relaxed) ``latents`` under the entropy model of ``params``: a scalar."""
+    context = {k: params["params"][f"context_{k}"] for k in entropy.NAMES}
+    total = 0.0
+    for level, q in enumerate(latents):
+        parent = latents[level + 1] if level + 1 < len(latents) else None
+        mu, log_b = entropy.predict(context, entropy.contexts(q, parent), level)
+        total += jnp.sum(entropy.bits(q, mu, log_b))
+    return total
+
+
+class CodecObjective(OnLayout, Objective):
+    """A signal to compress (the module docstring); build it with :meth:`create`.
+
+    Attributes:
+      target: ``(N_1, .., N_d, C)`` the signal in network units ([-1, 1]).
+      weight: ``lambda``, the rate's weight (the state when aiming at a goal).
+      goal: bits per sample to aim at, or 0 for a fixed ``lambda``.
+      rounded_from: the step from which latents are rounded.
+      layout: the signal's :class:`~inr.signal.Layout`.
+      config: the :class:`CodecConfig` (static).
+    """
+
+    target: jax.Array
+    weight: jax.Array
+    goal: jax.Array
+    rounded_from: jax.Array
+    layout: Layout = None
+    config: CodecConfig = option(CodecConfig())
+
+    state = ("weight",)
+
+    @classmethod
+    def create(cls, samples: np.ndarray, layout: Layout, *, weight: float = 1e-3,
+               goal: float | None = None, config: CodecConfig | None = None):  # fmt: skip
+        """From :func:`inr.signal.as_signal`'s samples ``(n, C)`` and layout.
+
+        ``weight`` is ``lambda`` (the start when a ``goal`` in bits per sample
+        is given).
+        """
+        config = CodecConfig() if config is None else config
+        lo, hi = layout.value_range
+        values = np.asarray(samples, np.float64)
+        if samples.dtype == np.uint8:
+            values = values / 255.0
+        elif samples.dtype == np.uint16:
+            values = values / 65535.0
+        target = (2.0 * values - (hi + lo)) / (hi - lo)
+        target = target.reshape(*layout.grid, layout.channels).astype(np.float32)
+        weight = as_number(weight, "weight", 0.0, low_open=True)
+        goal = 0.0 if goal is None else as_number(goal, "bpp", 0.0, low_open=True)
+        until = math.floor(config.noise * config.steps)
+        return cls(jnp.asarray(target), jnp.float32(weight), jnp.float32(goal), jnp.int32(until),
+                   layout, config)  # fmt: skip
+
+    @property
+    def points(self) -> int:
+        return int(np.prod(self.layout.grid))
+
+    default_steps = CodecConfig.steps
+
+    def default_model(self):
+        return self.config.model(self.layout)
+
+    def default_optimizer(self, steps: int):
+        """Adam at ``config.latent_rate`` for the latents and ``config.rate`` for the networks,
+        each decaying by ``config.decay`` over ``steps``."""
+        c = self.config
+        groups = {"latents": decayed_adam(steps, c.latent_rate, decay=c.decay),
+                  "networks": decayed_adam(steps, c.rate, decay=c.decay)}  # fmt: skip
+        return optax.multi_transform(groups, _groups)
+
+    def check_model(self, model) -> None:
+        if not isinstance(model, LatentField) or model.grid != tuple(self.layout.grid):
+            raise ValueError(f"model must be the codec's LatentField of grid {self.layout.grid}")
+
+    def init(self, model, key):
+        return model.init(key, jnp.zeros((1, self.dims), jnp.float32))
+
+    def draw(self, key, step):
+        """The latents' relaxation noise and whether this step rounds instead."""
+        (noise,) = streams(key, step, "noise")
+        shapes = latent_shapes(self.layout.grid, self.config.levels)
+        keys = jax.random.split(noise, len(shapes))
+        draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5) for k, s in zip(keys, shapes,
+                                                                                 strict=True)]  # fmt: skip
+        return draws, step >= self.rounded_from
+
+    def quantized(self, params, batch) -> list:
+        """The latents as this step sees them: noisy, or rounded (straight through)."""
+        draws, rounded = batch
+        latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
+        return [jnp.where(rounded, _straight_through(z), z + u) for z, u in zip(latents, draws,
+                                                                              strict=True)]  # fmt: skip
+
+    def loss(self, model, params, batch):
+        latents = self.quantized(params, batch)
+        seen = {**params["params"], **{f"latent_{i}": z for i, z in enumerate(latents)}}
+        axes = tuple(jnp.asarray(a) for a in cell_axes(self.layout.grid))
+        values = model.apply({"params": seen}, axes, method="grid_values")
+        mse = jnp.mean((values - self.target) ** 2)  # network units: 4x the value range's
+        rate = latent_bits(model, params, latents) / self.points
+        loss = mse / 4.0 + self.weight * rate
+        return loss, {"loss": loss, "psnr": psnr_from_mse(mse), "bpp": rate,
+                      "weight": self.weight}  # fmt: skip
+
+    def update(self, model, params, key, step):
+        """Every :data:`EVERY` steps with a goal, ``log lambda += GAIN log2(R / goal)``."""
+        del key
+
+        def adjust(weight):
+            draws = [jnp.zeros(s) for s in latent_shapes(self.layout.grid, self.config.levels)]
+            rate = latent_bits(model, params, self.quantized(params, (draws, True))) / self.points
+            return weight * jnp.exp2(GAIN * jnp.log2(jnp.maximum(rate, 1e-6) / self.goal))
+
+        due = (self.goal > 0) & (step % EVERY == 0) & (step > 0)
+        return self.replace(weight=jax.lax.cond(due, adjust, lambda w: w, self.weight))
+
+    def result(self, fitted):
+        return fitted
