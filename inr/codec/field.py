@@ -104,9 +104,13 @@ class LatentField(nn.Module):
                         for i, s in enumerate(shapes)]  # fmt: skip
         widths = (self.levels, *self.hidden, self.channels)
         init = nn.initializers.lecun_normal()
+        # Hidden biases start positive: at zero latents a ReLU with a zero bias passes no
+        # gradient back, and the latents would never start to move.
+        hidden = nn.initializers.constant(0.1)
         self.synthesis = [
             (self.param(f"synthesis_w{i}", init, (a, b), jnp.float32),
-             self.param(f"synthesis_b{i}", nn.initializers.zeros, (b,), jnp.float32))
+             self.param(f"synthesis_b{i}", hidden if i < len(widths) - 2 else nn.initializers.zeros,
+                        (b,), jnp.float32))
             for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
         ]  # fmt: skip
         features = entropy.feature_count(len(self.grid))
