@@ -12,8 +12,6 @@ included.
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -28,7 +26,7 @@ from inr.fitting import fit
 from inr.result import FitResult
 from inr.signal import Layout, as_signal
 
-__all__ = ["PRESETS", "decode", "encode", "field", "weight_of"]
+__all__ = ["PRESETS", "decode", "encode", "field", "info", "weight_of"]
 
 PRESETS = {
     "default": CodecConfig(),
@@ -70,19 +68,22 @@ def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict
     return {"params": tree}
 
 
-def _header(layout: Layout, config: CodecConfig, dtype, bits: int, scales: dict) -> dict:
-    return {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
-            "dtype": str(np.dtype(dtype)), "levels": config.levels, "hidden": list(config.hidden),
-            "context": config.context, "bits": bits, "scales": scales}  # fmt: skip
+def _header(layout: Layout, config: CodecConfig, bits: int, scales: dict, metadata) -> dict:
+    header = {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
+              "levels": config.levels, "hidden": list(config.hidden), "context": config.context,
+              "bits": bits, "scales": scales}  # fmt: skip
+    return {**header, "metadata": metadata} if metadata else header
 
 
-def _write(layout: Layout, config: CodecConfig, dtype, latents, synthesis, bits, qcontext):
+def _write(layout: Layout, config: CodecConfig, latents, synthesis, bits, qcontext, metadata=None):
     writer = Writer()
-    scales = write_tensors(writer, {**synthesis, **{f"context_{k}": v for k, v in qcontext.items()}})
+    context = {f"context_{k}": v for k, v in qcontext.items()}
+    scales = write_tensors(writer, {**synthesis, **context})
     weights = writer.bytes()
     writer = Writer()
     write_latents(writer, qcontext, latents)
-    return pack(_header(layout, config, dtype, bits, scales), [weights, writer.bytes()])
+    header = _header(layout, config, bits, scales, metadata)
+    return pack(header, [weights, writer.bytes()])
 
 
 def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext) -> tuple:
@@ -92,8 +93,7 @@ def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext) 
     target = np.asarray(objective.target)
     for bits in _SYNTHESIS_STEPS:
         synthesis = _weights(fitted.params["params"], bits)
-        data = _write(objective.layout, objective.config, np.float32, latents, synthesis, bits,
-                      qcontext)  # fmt: skip
+        data = _write(objective.layout, objective.config, latents, synthesis, bits, qcontext)
         result = _as_result(objective.layout, objective.config, latents, synthesis, bits, qcontext)
         values = result.render(*objective.layout.grid, clip=False)
         lo, hi = objective.layout.value_range
@@ -112,7 +112,7 @@ def _as_result(layout, config, latents, synthesis, bits, qcontext) -> FitResult:
 
 def encode(signal, *, quality: float | None = None, bpp: float | None = None,
            preset: str = "default", config: CodecConfig | None = None, dims=None,
-           value_range=None, seed: int = 0, progress=False) -> bytes:  # fmt: skip
+           value_range=None, seed: int = 0, progress=False, metadata=None) -> bytes:  # fmt: skip
     """Compress ``signal`` to bytes: a fitted field, quantized and entropy coded.
 
     Args:
@@ -126,6 +126,7 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
       preset: a name of :data:`PRESETS`; ``config``: a
         :class:`~inr.codec.CodecConfig` instead.
       seed, progress: as :func:`inr.fit`'s.
+      metadata: a JSON-ready dict kept in the header (an audio file's rate).
 
     Returns:
       The file's bytes (:mod:`inr.codec.bitstream`).
@@ -142,8 +143,8 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
     context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
     qcontext = entropy.quantize_params(context)
     bits = _pick_bits(fitted, objective, latents, qcontext)
-    return _write(layout, config, samples.dtype, latents, _weights(fitted.params["params"], bits),
-                  bits, qcontext)  # fmt: skip
+    return _write(layout, config, latents, _weights(fitted.params["params"], bits), bits, qcontext,
+                  metadata)  # fmt: skip
 
 
 def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
@@ -177,8 +178,8 @@ def field(data) -> FitResult:
         tensors = read_tensors(Reader(sections[0]), weight_shapes, header["scales"])
         qcontext = {k: tensors[f"context_{k}"] for k in entropy.NAMES}
         synthesis = {k: v for k, v in tensors.items() if k.startswith("synthesis_")}
-        latents = read_latents(Reader(sections[1]), qcontext, latent_shapes(layout.grid,
-                                                                           config.levels))  # fmt: skip
+        shapes = latent_shapes(layout.grid, config.levels)
+        latents = read_latents(Reader(sections[1]), qcontext, shapes)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"data's header does not describe its sections: {exc}") from None
     return _as_result(layout, config, latents, synthesis, bits, qcontext)
@@ -196,5 +197,8 @@ def decode(data, size=None, *, region=None) -> np.ndarray:
     return result.render(*size, region=region)
 
 
-def _replace(config: CodecConfig, **kw) -> CodecConfig:
-    return dataclasses.replace(config, **kw)
+def info(data) -> dict:
+    """What a file says of itself: its header (shape, value range, model sizes, metadata)."""
+    header, _ = unpack(data)
+    _checked_header(header)
+    return header

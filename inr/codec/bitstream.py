@@ -17,9 +17,10 @@ coded with the integer tables of :mod:`inr.codec.tables`: a symbol's row is
 chosen by its quantized Laplace (scale ``s``, fraction ``f``, integer part
 ``m``); symbols are grouped by their rows' support so that each group is
 one vectorised call, and a value outside its row's support is an escape
-followed by 16 raw bits.  Bad bytes (another format, a truncation, a flipped
-bit, a version this library does not read) raise :class:`ValueError` saying
-which, before anything is decoded.
+followed by 32 raw bits (two 16-bit halves of its offset from -2^31).  Bad
+bytes (another format, a truncation, a flipped bit, a version this library
+does not read) raise :class:`ValueError` saying which, before anything is
+decoded.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ __all__ = ["MAGIC", "VERSION", "Reader", "Writer", "pack", "unpack"]
 
 MAGIC = b"INRC"
 VERSION = 1
-_ESCAPE_RANGE = 2**16
+_HALF = 2**16
+_OFFSET = 2**31
 
 
 def _constriction():
@@ -120,11 +122,12 @@ class Writer:
             outside = np.abs(offset) > k
             symbols = np.where(outside, 2 * k + 1, offset + k).astype(np.int32)
             self._coder.encode(symbols, self._model.Categorical(perfect=False), probabilities)
-            escaped = values[where][outside] + _ESCAPE_RANGE // 2
-            if np.any((escaped < 0) | (escaped >= _ESCAPE_RANGE)):
-                raise ValueError("a value is beyond the format's 16-bit escape range")
-            if len(escaped):
-                self._coder.encode(escaped.astype(np.int32), self._model.Uniform(_ESCAPE_RANGE))
+            escaped = values[where][outside] + _OFFSET
+            if np.any((escaped < 0) | (escaped >= 2 * _OFFSET)):
+                raise ValueError("a value is beyond the format's 32-bit escape range")
+            for half in (escaped >> 16, escaped & (_HALF - 1)):
+                if len(half):
+                    self._coder.encode(half.astype(np.int32), self._model.Uniform(_HALF))
 
     def bytes(self) -> bytes:
         return np.asarray(self._coder.get_compressed(), "<u4").tobytes()
@@ -149,6 +152,8 @@ class Reader:
             outside = symbols == 2 * k + 1
             values[where] = symbols - k + m[where]
             if np.any(outside):
-                raw = self._coder.decode(self._model.Uniform(_ESCAPE_RANGE), int(outside.sum()))
-                values[where[outside]] = np.asarray(raw, np.int64) - _ESCAPE_RANGE // 2
+                count = int(outside.sum())
+                high, low = (np.asarray(self._coder.decode(self._model.Uniform(_HALF), count),
+                                        np.int64) for _ in range(2))  # fmt: skip
+                values[where[outside]] = (high << 16) + low - _OFFSET
         return values

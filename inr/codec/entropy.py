@@ -52,7 +52,8 @@ def init_params(module, features: int, hidden: int, levels: int) -> dict:
     zeros = jax.nn.initializers.zeros
     shapes = {"w0": ((features, hidden), lecun), "b0": ((hidden,), zeros),
               "w1": ((hidden, hidden), lecun), "b1": ((hidden,), zeros),
-              "w2": ((hidden, 2), zeros), "b2": ((2,), zeros), "grids": ((levels, 2), zeros)}  # fmt: skip
+              "w2": ((hidden, 2), zeros), "b2": ((2,), zeros),
+              "grids": ((levels, 2), zeros)}  # fmt: skip
     return {name: module.param(f"context_{name}", init, shape, jnp.float32)
             for name, (shape, init) in shapes.items()}  # fmt: skip
 

@@ -82,7 +82,7 @@ def sample_points(latent, points: Annotated[jax.Array, "n d"]):
 
 
 class LatentField(nn.Module):
-    """Latent grids and a pointwise synthesis: a field of ``channels`` values (the module docstring).
+    """Latent grids and a pointwise synthesis: a field of ``channels`` values (module docstring).
 
     Attributes:
       grid: the signal's grid, array order (static; its size fixes the latents').

@@ -181,16 +181,16 @@ class CodecObjective(OnLayout, Objective):
         (noise,) = streams(key, step, "noise")
         shapes = latent_shapes(self.layout.grid, self.config.levels)
         keys = jax.random.split(noise, len(shapes))
-        draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5) for k, s in zip(keys, shapes,
-                                                                                 strict=True)]  # fmt: skip
+        draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5)
+                 for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
         return draws, step >= self.rounded_from
 
     def quantized(self, params, batch) -> list:
         """The latents as this step sees them: noisy, or rounded (straight through)."""
         draws, rounded = batch
         latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
-        return [jnp.where(rounded, _straight_through(z), z + u) for z, u in zip(latents, draws,
-                                                                              strict=True)]  # fmt: skip
+        return [jnp.where(rounded, _straight_through(z), z + u)
+                for z, u in zip(latents, draws, strict=True)]  # fmt: skip
 
     def loss(self, model, params, batch):
         latents = self.quantized(params, batch)

@@ -1,0 +1,145 @@
+"""The codec end to end: real bytes, exact decoding anywhere, any size, every bad file refused."""
+
+import json
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+import inr
+from inr import codec
+from inr.codec import bitstream
+
+from .._compiles import compilations
+
+pytest.importorskip("constriction")
+
+TINY = codec.CodecConfig(levels=4, hidden=(8,), context=8, steps=150)
+
+
+def photo(seed: int = 0, size=(24, 36)) -> np.ndarray:
+    """A smooth colour picture with an edge: something worth a few hundred bytes."""
+    y, x = np.mgrid[0 : size[0], 0 : size[1]] / np.array(size).reshape(2, 1, 1)
+    r = np.random.default_rng(seed)
+    a, b = r.uniform(0.2, 0.8, 2)
+    image = np.stack([a + 0.2 * np.sin(6 * x), b * (y > 0.5) + 0.1, 0.5 + 0.3 * x * y], -1)
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def encoded():
+    return codec.encode(photo(), config=TINY, quality=60)
+
+
+def test_the_file_decodes_to_the_picture_and_its_rate_is_its_length(encoded):
+    out = codec.decode(encoded)
+    truth = photo().astype(np.float32) / 255
+    assert out.shape == truth.shape and out.dtype == np.float32
+    assert inr.psnr(out, truth) > 22
+    header, sections = bitstream.unpack(encoded)
+    assert header["shape"] == [24, 36, 3] and len(sections) == 2
+    # The rate is the file: header, both sections and the checksum, nothing else.
+    assert len(encoded) == 4 + 3 + len(json.dumps(header, separators=(",", ":"),
+                                                  sort_keys=True)) + 1 + sum(
+        4 + len(s) for s in sections) + 4  # fmt: skip
+
+
+def test_decoding_at_any_size_or_region_is_rendering_the_field(encoded):
+    field = codec.field(encoded)
+    np.testing.assert_array_equal(codec.decode(encoded, size=(48, 72)), field.render(48, 72))
+    whole = codec.decode(encoded, size=(48, 72))
+    quarter = codec.decode(encoded, size=(24, 36), region=(0, 0, 0.5, 0.5))
+    np.testing.assert_array_equal(quarter, whole[:24, :36])
+    np.testing.assert_array_equal(field.at(inr.grid(24, 36).reshape(-1, 2)).reshape(24, 36, 3),
+                                  field.render(24, 36))  # fmt: skip
+
+
+def test_a_fresh_process_decodes_the_same_values_bit_for_bit(encoded, tmp_path):
+    (tmp_path / "f.inr").write_bytes(encoded)
+    script = ("import sys, numpy as np; from inr import codec; "
+              "np.save(sys.argv[2], codec.decode(open(sys.argv[1], 'rb').read()))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "f.inr"),
+                           str(tmp_path / "out.npy")], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), codec.decode(encoded))
+
+
+def test_a_second_picture_of_the_same_size_compiles_nothing(encoded):
+    with compilations() as n:
+        other = codec.encode(photo(seed=3), config=TINY, quality=40)
+        codec.decode(other, size=(30, 20))
+    assert n[0] == 0 and other != encoded
+
+
+def _bad_files(encoded: bytes) -> dict:
+    header_end = 7 + struct.unpack("<H", encoded[5:7])[0]
+    flipped = bytearray(encoded)
+    flipped[header_end + 12] ^= 0x10
+    wrong_version = bytearray(encoded)
+    wrong_version[4] = 99
+    crc = struct.pack("<I", zlib.crc32(bytes(wrong_version[:-4])))
+    return {
+        "not an inr codec file": b"\x89PNG\r\n\x1a\n" + encoded[8:],
+        "truncated": encoded[:9],
+        "checksum": bytes(flipped),
+        "version 99": bytes(wrong_version[:-4]) + crc,
+        "must be bytes": "INRC",
+    }
+
+
+def test_every_corrupt_or_foreign_file_is_refused_by_name(encoded):
+    for reason, data in _bad_files(encoded).items():
+        with pytest.raises(ValueError, match=reason):
+            codec.decode(data)
+    for cut in range(0, len(encoded) - 1, max(1, len(encoded) // 40)):
+        with pytest.raises(ValueError):
+            codec.decode(encoded[:cut])
+
+
+def test_a_header_that_lies_about_its_sections_is_refused(encoded):
+    header, sections = bitstream.unpack(encoded)
+    for change in ({"shape": [24, 36, 3, 3]}, {"levels": "seven"}, {"scales": {}}):
+        with pytest.raises(ValueError, match="header"):
+            codec.decode(bitstream.pack({**header, **change}, sections))
+
+
+@pytest.mark.slow  # two more programs (1-D and 3-D fields) to compile
+def test_audio_and_volumes_take_the_same_code(tmp_path):
+    t = np.linspace(0, 1, 400)
+    audio = (0.5 * np.sin(2 * np.pi * 7 * t))[:, None].astype(np.float32)
+    data = codec.encode(audio, config=TINY, quality=70)
+    out = codec.decode(data)
+    assert out.shape == (400, 1) and inr.psnr(out, audio, value_range=(-1, 1)) > 20
+    assert codec.decode(data, size=(800,)).shape == (800, 1)
+    z, y, x = np.mgrid[0:8, 0:12, 0:12] / 12.0
+    volume = (np.exp(-((x - 0.5) ** 2 + (y - 0.5) ** 2 + (z - 0.3) ** 2) * 8)).astype(np.float32)
+    data = codec.encode(volume, config=TINY, quality=70, dims=3)
+    assert codec.decode(data).shape == (8, 12, 12) and codec.info(data)["dims"] == 3
+
+
+@pytest.mark.slow  # a process that compiles the default model
+def test_the_command_line_round_trips_a_photo(tmp_path):
+    inr.save_image(tmp_path / "in.png", photo())
+    run = lambda *a: subprocess.run([sys.executable, "-m", "inr.codec", *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    done = run("encode", "in.png", "in.inr", "--quality", "60", "--steps", "30", "--quiet")
+    assert done.returncode == 0 and "bits per sample" in done.stdout, done.stderr[-2000:]
+    done = run("decode", "in.inr", "out.png", "--size", "48", "72")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert inr.load_image(tmp_path / "out.png").shape == (48, 72, 3)
+    done = run("decode", "in.png", "x.png")
+    assert done.returncode == 2 and "not an inr codec file" in done.stderr
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="quality or bpp"):
+        codec.encode(photo(), quality=50, bpp=0.5)
+    with pytest.raises(ValueError, match="preset"):
+        codec.encode(photo(), preset="fastest")
+    with pytest.raises(ValueError, match="quality"):
+        codec.encode(photo(), quality=120)
+    with pytest.raises(ValueError, match="CodecConfig.levels"):
+        codec.CodecConfig(levels=0)

@@ -1,0 +1,106 @@
+"""The codec's entropy model and coder: exact integers back, tables that are Laplaces."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inr.codec import coding, entropy, tables
+from inr.codec.bitstream import Reader, Writer
+
+pytest.importorskip("constriction")
+
+
+def _laplace_cdf(x, b):
+    return np.where(
+        x < 0, 0.5 * np.exp(np.minimum(x, 0) / b), 1 - 0.5 * np.exp(-np.maximum(x, 0) / b)
+    )
+
+
+def _context_params(levels: int, seed: int = 0) -> dict:
+    keys = jax.random.split(jax.random.PRNGKey(seed), 4)
+    f = entropy.feature_count(2)
+    return {"w0": 0.3 * jax.random.normal(keys[0], (f, 8)), "b0": jnp.full(8, 0.1),
+            "w1": 0.3 * jax.random.normal(keys[1], (8, 8)), "b1": jnp.zeros(8),
+            "w2": 0.3 * jax.random.normal(keys[2], (8, 2)), "b2": jnp.array([0.0, 0.5]),
+            "grids": 0.2 * jax.random.normal(keys[3], (levels, 2))}  # fmt: skip
+
+
+def test_rows_are_quantized_laplaces_that_sum_to_the_precision():
+    for s in (0, 20, tables.SCALES - 1):
+        for f in (0, tables.FRACTIONS - 1):
+            counts = tables.row(s, f)
+            k = tables.support(s)
+            assert counts.shape == (2 * k + 2,) and counts.sum() == 2**tables.PRECISION
+            assert counts.min() >= 1
+            b = np.exp(tables.log_scale(s))
+            mu = (f + 0.5) / tables.FRACTIONS
+            j = np.arange(-k, k + 1)
+            mass = _laplace_cdf(j + 0.5 - mu, b) - _laplace_cdf(j - 0.5 - mu, b)
+            # Every bin gets at least one count: the rest come from the largest.
+            atol = (2 * k + 2) * 2.0**-tables.PRECISION
+            np.testing.assert_allclose(counts[:-1] / 2**tables.PRECISION, mass, atol=atol)
+
+
+def test_integer_latents_come_back_exactly_escapes_included():
+    rng = np.random.default_rng(0)
+    shapes = [(13, 17), (7, 9), (4, 5), (2, 3)]
+    latents = [np.round(rng.laplace(0, 1.5, s)).astype(np.int64) for s in shapes]
+    latents[0][3, 4], latents[2][1, 1] = 3000, -900  # far outside any row: escapes
+    qcontext = entropy.quantize_params(_context_params(len(shapes)))
+    writer = Writer()
+    coding.write_latents(writer, qcontext, latents)
+    back = coding.read_latents(Reader(writer.bytes()), qcontext, shapes)
+    for a, b in zip(latents, back, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weights_come_back_exactly():
+    rng = np.random.default_rng(1)
+    tensors = {"a": rng.integers(-300, 300, (5, 7)), "b": np.zeros(4, np.int64),
+               "c": np.array([40000, -3])}  # fmt: skip
+    writer = Writer()
+    scales = coding.write_tensors(writer, tensors)
+    back = coding.read_tensors(Reader(writer.bytes()), {k: v.shape for k, v in tensors.items()},
+                               scales)  # fmt: skip
+    for name, values in tensors.items():
+        np.testing.assert_array_equal(values, back[name])
+
+
+def test_the_integer_model_is_the_float_model_it_was_quantized_from():
+    params = _context_params(3)
+    qparams = entropy.quantize_params(params)
+    rng = np.random.default_rng(2)
+    grid, parent = rng.integers(-4, 5, (9, 11)), rng.integers(-4, 5, (5, 6))
+    features = entropy.contexts(grid, parent, np).reshape(-1, entropy.feature_count(2))
+    mu, log_b = entropy.predict_int(qparams, features, 1)
+    want_mu, want_log_b = entropy.predict(entropy.dequantize_params(qparams),
+                                          jnp.asarray(features, jnp.float32), 1)  # fmt: skip
+    scale = 2.0**entropy.FRACTION
+    np.testing.assert_allclose(mu / scale, want_mu, atol=0.02)
+    np.testing.assert_allclose(log_b / scale, want_log_b, atol=0.02)
+
+
+def test_the_second_pass_reads_only_anchors():
+    """A decoder has only the anchors when it predicts the rest: their contexts agree."""
+    rng = np.random.default_rng(3)
+    grid, parent = rng.integers(-3, 4, (6, 7)), rng.integers(-3, 4, (3, 4))
+    anchors = np.where(entropy.parity(grid.shape) == 0, grid, 0)
+    second = entropy.parity(grid.shape) == 1
+    full = entropy.contexts(grid, parent, np)[second]
+    partial = entropy.contexts(anchors, parent, np)[second]
+    np.testing.assert_array_equal(full, partial)
+    first = ~second
+    assert np.all(entropy.contexts(grid, parent, np)[first][:, 9:-1] == 0)
+
+
+def test_bits_are_the_laplace_mass_of_each_integer():
+    mu, log_b = jnp.array([0.3, -2.0, 5.0]), jnp.log(jnp.array([0.5, 2.0, 0.1]))
+    q = jnp.array([0.0, 1.0, 40.0])
+    b = np.exp(np.asarray(log_b))
+    x = np.asarray(q) - np.asarray(mu)
+    p = _laplace_cdf(x + 0.5, b) - _laplace_cdf(x - 0.5, b)
+    want = -np.log2(np.maximum(p, tables.SMALLEST))
+    np.testing.assert_allclose(entropy.bits(q, mu, log_b), want, rtol=1e-4)
+    grad = jax.grad(lambda m: jnp.sum(entropy.bits(q, m, log_b)))(mu)
+    assert np.all(np.isfinite(np.asarray(grad)))
