@@ -33,6 +33,10 @@ TOY_RUNS = {
 # checkout): each names the data it needs, and skips, saying so, where it is not there.
 DATA = Path(os.environ.get("INR_DATA", Path(__file__).parents[2] / "shared" / "data"))
 DATA_RUNS = {
+    "codec": (["bsd68", "signals/stent.npy", "signals/bach.wav"],
+              ["--photos", "{bsd68}", "--count", "1", "--size", "48", "32", "--qualities", "30",
+               "60", "--steps", "5", "--volume", "{signals/stent.npy}", "--slices", "2",
+               "--audio", "{signals/bach.wav}"]),
     "colorize_groups": (["celeba/val"], ["--data", "{celeba/val}", "--limit", "3"]),
     "ct": (["signals/stent.npy"], ["--stent", "{signals/stent.npy}", "--views", "4",
                                    "--slices", "128", "--extra-slices", "--steps", "3"]),
