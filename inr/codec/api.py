@@ -70,7 +70,7 @@ def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict
 
 def _header(layout: Layout, config: CodecConfig, bits: int, scales: dict, metadata) -> dict:
     header = {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
-              "levels": config.levels, "hidden": list(config.hidden), "context": config.context,
+              "latents": list(config.latents), "hidden": list(config.hidden), "context": config.context,
               "bits": bits, "scales": scales}  # fmt: skip
     return {**header, "metadata": metadata} if metadata else header
 
@@ -139,7 +139,7 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
     objective = CodecObjective.create(samples, layout, weight=weight, goal=bpp, config=config)
     fitted = fit(objective, steps=config.steps, seed=seed, progress=progress)
     latents = [np.round(np.asarray(fitted.params["params"][f"latent_{i}"])).astype(np.int64)
-               for i in range(config.levels)]  # fmt: skip
+               for i in range(len(config.latents))]  # fmt: skip
     context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
     qcontext = entropy.quantize_params(context)
     bits = _pick_bits(fitted, objective, latents, qcontext)
@@ -151,10 +151,11 @@ def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
     """The header's layout, config and weight step, each field checked."""
     try:
         shape = tuple(int(n) for n in header["shape"])
-        dims, levels, context = int(header["dims"]), int(header["levels"]), int(header["context"])
+        dims, context = int(header["dims"]), int(header["context"])
+        latents = tuple(int(c) for c in header["latents"])
         hidden, bits = tuple(int(w) for w in header["hidden"]), int(header["bits"])
         lo, hi = (float(v) for v in header["range"])
-        config = CodecConfig(levels=levels, hidden=hidden, context=context)
+        config = CodecConfig(latents=latents, hidden=hidden, context=context)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"data has a malformed header: {exc}") from None
     if not 1 <= dims <= 3 or len(shape) not in (dims, dims + 1) or min(shape) < 1:
@@ -178,7 +179,7 @@ def field(data) -> FitResult:
         tensors = read_tensors(Reader(sections[0]), weight_shapes, header["scales"])
         qcontext = {k: tensors[f"context_{k}"] for k in entropy.NAMES}
         synthesis = {k: v for k, v in tensors.items() if k.startswith("synthesis_")}
-        shapes = latent_shapes(layout.grid, config.levels)
+        shapes = latent_shapes(layout.grid, config.latents)
         latents = read_latents(Reader(sections[1]), qcontext, shapes)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"data's header does not describe its sections: {exc}") from None

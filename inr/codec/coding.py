@@ -48,35 +48,31 @@ def read_tensors(reader: Reader, shapes: dict[str, tuple], scales: dict[str, int
     return out
 
 
-def _pass_rows(qcontext, grid, parent, level: int, second: bool):
+def _pass_rows(qcontext, plane: int, grid, parent, previous, second: bool):
     """``(positions, s, f, m)`` of one pass: where its latents are and their rows."""
     where = np.flatnonzero(entropy.parity(grid.shape).reshape(-1) == int(second))
-    features = entropy.contexts(grid, parent, np).reshape(-1, entropy.feature_count(grid.ndim))
-    mu, log_b = entropy.predict_int(qcontext, features[where], level)
+    features = entropy.contexts(grid, parent, previous, np)
+    features = features.reshape(-1, entropy.feature_count(grid.ndim))
+    mu, log_b = entropy.predict_int(qcontext, features[where], plane)
     shift = entropy.FRACTION
     fraction = (mu & (2**shift - 1)) >> (shift - int(np.log2(tables.FRACTIONS)))
     return where, tables.scale_index(log_b, shift), fraction, mu >> shift
 
 
 def write_latents(writer: Writer, qcontext: dict, latents: list[np.ndarray]) -> None:
-    """Code integer latent grids (finest first), coarsest first, two passes each."""
-    for level in reversed(range(len(latents))):
-        grid = np.asarray(latents[level], np.int64)
-        parent = None if level + 1 == len(latents) else np.asarray(latents[level + 1], np.int64)
+    """Code integer latent grids ``(*m_l, C_l)`` (finest first) in the entropy model's order."""
+    latents = [np.asarray(z, np.int64) for z in latents]
+    for plane, grid, parent, previous in entropy.planes(latents):
         for second in (False, True):
-            where, s, f, m = _pass_rows(qcontext, grid, parent, level, second)
+            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, second)
             writer.integers(grid.reshape(-1)[where], s, f, m)
 
 
 def read_latents(reader: Reader, qcontext: dict, shapes: list[tuple]) -> list[np.ndarray]:
-    """The latent grids of :func:`write_latents` (finest first)."""
-    latents: list = [None] * len(shapes)
-    for level in reversed(range(len(shapes))):
-        grid = np.zeros(shapes[level], np.int64)
-        parent = latents[level + 1] if level + 1 < len(shapes) else None
+    """The latent grids of :func:`write_latents`, shaped ``shapes`` (finest first)."""
+    latents = [np.zeros(shape, np.int64) for shape in shapes]
+    for plane, grid, parent, previous in entropy.planes(latents):  # views: filled in place
         for second in (False, True):
-            where, s, f, m = _pass_rows(qcontext, grid, parent, level, second)
-            flat = grid.reshape(-1)
-            flat[where] = reader.integers(s, f, m)
-        latents[level] = grid
+            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, second)
+            grid[np.unravel_index(where, grid.shape)] = reader.integers(s, f, m)
     return latents

@@ -1,15 +1,19 @@
 """The latents' entropy model: parent and checkerboard contexts, a Laplace per latent.
 
-Order, stated once.  Grids are coded from the coarsest to the finest, and
-each grid in two passes: its *anchors* (positions whose indices sum to an
-even number), then the rest.  A latent's context is what is decoded before
-it: the ``3^d`` values of the next coarser grid around its parent (position
-``p // 2``; none for the coarsest grid) and, in the second pass, its ``2d``
-neighbours along the axes (all anchors; mirrored at the border), and a flag
-for the pass.  A small MLP maps the context to a Laplace distribution of
-the latent, location ``mu`` and log-scale ``log b``, plus a learned pair per
-grid.  Every latent of a pass depends only on earlier passes, so a pass is
-decoded at once, as one array: ``2 L`` vectorised steps, not one per latent.
+Order, stated once.  A latent grid of ``C`` channels is ``C`` *planes*.
+Grids are coded from the coarsest to the finest, a grid's planes in
+channel order, and each plane in two passes: its *anchors* (positions
+whose indices sum to an even number), then the rest.  A latent's context
+is what is decoded before it: the ``3^d`` values around its parent
+(position ``p // 2``) in the same channel of the next coarser grid (its
+last channel if that grid has fewer; none for the coarsest grid), the
+previous channel's value at the same position (none for channel 0), in
+the second pass its ``2d`` neighbours along the axes (all anchors;
+mirrored at the border), and a flag for the pass.  A small MLP maps the
+context to a Laplace distribution of the latent, location ``mu`` and
+log-scale ``log b``, plus a learned pair per plane.  Every latent of a
+pass depends only on earlier passes, so a pass is decoded at once, as one
+array: two vectorised steps per plane, not one per latent.
 
 Two evaluations of one model:
 
@@ -31,7 +35,7 @@ import numpy as np
 
 from inr.codec import tables
 
-__all__ = ["FRACTION", "NAMES", "bits", "contexts", "feature_count", "init_params", "predict",
+__all__ = ["FRACTION", "NAMES", "bits", "planes", "contexts", "feature_count", "init_params", "predict",
            "predict_int", "quantize_params"]  # fmt: skip
 
 FRACTION = 8
@@ -42,18 +46,38 @@ NAMES = ("w0", "b0", "w1", "b1", "w2", "b2", "grids")
 
 
 def feature_count(dims: int) -> int:
-    """Inputs of the context MLP: the parent's neighbourhood, the axis neighbours, a flag."""
-    return 3**dims + 2 * dims + 1
+    """Inputs of the context MLP: the parent's neighbourhood, the previous channel, the axis
+    neighbours, a flag."""
+    return 3**dims + 2 * dims + 2
 
 
-def init_params(module, features: int, hidden: int, levels: int) -> dict:
+def planes(latents: list) -> list[tuple]:
+    """``[(plane, grid, parent, previous)]`` in coding order, for latents ``(*m_l, C_l)``.
+
+    ``plane`` numbers the planes finest first (the entropy model's per-plane
+    parameters); ``grid``, ``parent`` and ``previous`` are ``(*m,)`` arrays (or
+    ``None``: no coarser grid, or channel 0).
+    """
+    offsets = np.cumsum([0] + [z.shape[-1] for z in latents])
+    out = []
+    for level in reversed(range(len(latents))):
+        z = latents[level]
+        coarser = latents[level + 1] if level + 1 < len(latents) else None
+        for c in range(z.shape[-1]):
+            parent = None if coarser is None else coarser[..., min(c, coarser.shape[-1] - 1)]
+            previous = z[..., c - 1] if c else None
+            out.append((int(offsets[level] + c), z[..., c], parent, previous))
+    return out
+
+
+def init_params(module, features: int, hidden: int, planes: int) -> dict:
     """The entropy model's parameters as ``module``'s (``context_<name>``)."""
     lecun = jax.nn.initializers.lecun_normal()
     zeros = jax.nn.initializers.zeros
     shapes = {"w0": ((features, hidden), lecun), "b0": ((hidden,), zeros),
               "w1": ((hidden, hidden), lecun), "b1": ((hidden,), zeros),
               "w2": ((hidden, 2), zeros), "b2": ((2,), zeros),
-              "grids": ((levels, 2), zeros)}  # fmt: skip
+              "grids": ((planes, 2), zeros)}  # fmt: skip
     return {name: module.param(f"context_{name}", init, shape, jnp.float32)
             for name, (shape, init) in shapes.items()}  # fmt: skip
 
@@ -79,15 +103,16 @@ def parity(shape, xp=np):
     return xp.broadcast_to(total % 2, shape)
 
 
-def contexts(grid, parent, xp=jnp):
+def contexts(grid, parent, previous=None, xp=jnp):
     """Every position's context ``(*grid.shape, F)`` (the module's order).
 
     ``grid`` holds at least the anchors (the second pass reads only those);
-    ``parent`` is the next coarser grid, or ``None`` for the coarsest.
+    ``parent`` is the plane of the next coarser grid, or ``None`` for the
+    coarsest; ``previous`` the previous channel's plane, or ``None``.
     """
     shape, d = grid.shape, grid.ndim
     second = parity(shape, xp).astype(grid.dtype)
-    columns = []
+    columns = [xp.zeros(shape, grid.dtype) if previous is None else previous.astype(grid.dtype)]
     if parent is None:
         columns += [xp.zeros(shape, grid.dtype)] * 3**d
     else:
@@ -110,7 +135,7 @@ def contexts(grid, parent, xp=jnp):
 
 
 def predict(params: dict, features, level: int):
-    """``(mu, log_b)`` of the latents of grid ``level`` from their contexts (floating point)."""
+    """``(mu, log_b)`` of the latents of plane ``level`` from their contexts (floating point)."""
     h = jax.nn.relu(features @ params["w0"] + params["b0"])
     h = jax.nn.relu(h @ params["w1"] + params["b1"])
     out = h @ params["w2"] + params["b2"] + params["grids"][level]

@@ -27,7 +27,6 @@ from typing import Annotated
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from inr.codec import entropy
 from inr.interpolation import cubic_taps
@@ -35,9 +34,10 @@ from inr.interpolation import cubic_taps
 __all__ = ["LatentField", "latent_shapes", "sample_grid", "sample_points"]
 
 
-def latent_shapes(grid: tuple[int, ...], levels: int) -> list[tuple[int, ...]]:
-    """The latent grids' shapes, finest first: ``ceil(N_i / 2^l)`` along each axis."""
-    return [tuple(math.ceil(n / 2**level) for n in grid) for level in range(levels)]
+def latent_shapes(grid: tuple[int, ...], channels: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The latent grids' shapes, finest first: ``ceil(N_i / 2^l)`` along each axis, then the
+    level's channels."""
+    return [(*(math.ceil(n / 2**level) for n in grid), c) for level, c in enumerate(channels)]
 
 
 def _position(coordinate, cells: int):
@@ -47,13 +47,13 @@ def _position(coordinate, cells: int):
 
 
 def sample_grid(latent, axes):
-    """``latent`` ``(m_1, .., m_d)`` on the product grid of ``axes`` (coordinate order).
+    """``latent`` ``(m_1, .., m_d, C)`` on the product grid of ``axes`` (coordinate order).
 
-    Returns ``(len(axes[-1]), .., len(axes[0]))``, array order: separable
+    Returns ``(len(axes[-1]), .., len(axes[0]), C)``, array order: separable
     cubic interpolation, one axis at a time.
     """
     out = latent
-    d = latent.ndim
+    d = latent.ndim - 1
     for i, coordinates in enumerate(axes):  # coordinate i runs along array axis d - 1 - i
         axis = d - 1 - i
         taps, weights = cubic_taps(_position(coordinates, latent.shape[axis]),
@@ -66,8 +66,8 @@ def sample_grid(latent, axes):
 
 
 def sample_points(latent, points: Annotated[jax.Array, "n d"]):
-    """``latent`` ``(m_1, .., m_d)`` at ``points``: ``(n,)``, the same cubic interpolation."""
-    d = latent.ndim
+    """``latent`` ``(m_1, .., m_d, C)`` at ``points``: ``(n, C)``, the same interpolation."""
+    d = latent.ndim - 1
     index, weight = [], None
     for i in range(d):
         axis = d - 1 - i
@@ -78,7 +78,7 @@ def sample_points(latent, points: Annotated[jax.Array, "n d"]):
         w = w.reshape(shape).astype(latent.dtype)
         weight = w if weight is None else weight * w
     taps = [t for _, t in sorted(index)]
-    return jnp.sum(latent[tuple(taps)] * weight, axis=tuple(range(1, d + 1)))
+    return jnp.sum(latent[tuple(taps)] * weight[..., None], axis=tuple(range(1, d + 1)))
 
 
 class LatentField(nn.Module):
@@ -87,22 +87,22 @@ class LatentField(nn.Module):
     Attributes:
       grid: the signal's grid, array order (static; its size fixes the latents').
       channels: output channels.
-      levels: latent grids, finest first.
+      latents: channels of each latent grid, finest first (one entry per grid).
       hidden: the synthesis MLP's hidden widths (ReLU between).
       context: the entropy model's hidden width (:mod:`inr.codec.entropy`).
     """
 
     grid: tuple[int, ...]
     channels: int = 3
-    levels: int = 7
+    latents: tuple[int, ...] = (1,) * 7
     hidden: tuple[int, ...] = (24, 24)
     context: int = 16
 
     def setup(self):
-        shapes = latent_shapes(self.grid, self.levels)
-        self.latents = [self.param(f"latent_{i}", nn.initializers.zeros, s, jnp.float32)
-                        for i, s in enumerate(shapes)]  # fmt: skip
-        widths = (self.levels, *self.hidden, self.channels)
+        shapes = latent_shapes(self.grid, self.latents)
+        self.grids = [self.param(f"latent_{i}", nn.initializers.zeros, s, jnp.float32)
+                      for i, s in enumerate(shapes)]  # fmt: skip
+        widths = (sum(self.latents), *self.hidden, self.channels)
         init = nn.initializers.lecun_normal()
         # Hidden biases start positive: at zero latents a ReLU with a zero bias passes no
         # gradient back, and the latents would never start to move.
@@ -114,10 +114,10 @@ class LatentField(nn.Module):
             for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
         ]  # fmt: skip
         features = entropy.feature_count(len(self.grid))
-        entropy.init_params(self, features, self.context, self.levels)
+        entropy.init_params(self, features, self.context, sum(self.latents))
 
     def _synthesise(self, z):
-        """The MLP on ``(..., L)`` interpolated latents."""
+        """The MLP on ``(..., sum(latents))`` interpolated latents."""
         for i, (w, b) in enumerate(self.synthesis):
             z = z @ w + b
             if i < len(self.synthesis) - 1:
@@ -125,17 +125,10 @@ class LatentField(nn.Module):
         return z
 
     def __call__(self, x: Annotated[jax.Array, "n d"]) -> Annotated[jax.Array, "n C"]:
-        z = jnp.stack([sample_points(latent, x) for latent in self.latents], axis=-1)
+        z = jnp.concatenate([sample_points(latent, x) for latent in self.grids], axis=-1)
         return self._synthesise(z)
 
     def grid_values(self, axes) -> jax.Array:
         """The field on the product grid of ``axes`` (coordinate order): ``(*sizes, C)``."""
-        z = jnp.stack([sample_grid(latent, axes) for latent in self.latents], axis=-1)
+        z = jnp.concatenate([sample_grid(latent, axes) for latent in self.grids], axis=-1)
         return self._synthesise(z)
-
-
-def numpy_latents(params) -> list[np.ndarray]:
-    """The latent grids of a parameter tree, finest first."""
-    tree = params["params"]
-    return [np.asarray(tree[f"latent_{i}"]) for i in range(sum(k.startswith("latent_")
-                                                                for k in tree))]  # fmt: skip

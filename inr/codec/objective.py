@@ -50,7 +50,8 @@ class CodecConfig:
     """The codec's model and recipe.
 
     Attributes:
-      levels: latent grids (the finest at the signal's resolution).
+      latents: each latent grid's channels, finest first (the finest at the signal's
+        resolution, each next one half as fine).
       hidden: the synthesis MLP's hidden widths.
       context: the entropy model's hidden width.
       steps: optimisation steps.
@@ -60,7 +61,7 @@ class CodecConfig:
       noise: the share of the steps with noise-relaxed latents (then rounded).
     """
 
-    levels: int = 7
+    latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
     hidden: tuple[int, ...] = (24, 24)
     context: int = 16
     steps: int = 2000
@@ -68,9 +69,13 @@ class CodecConfig:
     latent_rate: float = 5e-2
     decay: float = 0.05
     noise: float = 0.8
+    warmup: float = 0.0
 
     def __post_init__(self):
-        as_positive_int(self.levels, "CodecConfig.levels")
+        if not self.latents:
+            raise ValueError("CodecConfig.latents must give each grid's channels")
+        for c in self.latents:
+            as_positive_int(c, "CodecConfig.latents")
         for w in self.hidden:
             as_positive_int(w, "CodecConfig.hidden")
         as_positive_int(self.context, "CodecConfig.context")
@@ -82,8 +87,8 @@ class CodecConfig:
 
     def model(self, layout: Layout) -> LatentField:
         """The field for a signal of ``layout``."""
-        return LatentField(tuple(layout.grid), layout.channels, self.levels, tuple(self.hidden),
-                           self.context)  # fmt: skip
+        return LatentField(tuple(layout.grid), layout.channels, tuple(self.latents),
+                           tuple(self.hidden), self.context)  # fmt: skip
 
 
 def _groups(params):
@@ -101,9 +106,8 @@ def latent_bits(model: LatentField, params, latents) -> jax.Array:
     """The bits of (relaxed) ``latents`` under the entropy model of ``params``: a scalar."""
     context = {k: params["params"][f"context_{k}"] for k in entropy.NAMES}
     total = 0.0
-    for level, q in enumerate(latents):
-        parent = latents[level + 1] if level + 1 < len(latents) else None
-        mu, log_b = entropy.predict(context, entropy.contexts(q, parent), level)
+    for plane, q, parent, previous in entropy.planes(latents):
+        mu, log_b = entropy.predict(context, entropy.contexts(q, parent, previous), plane)
         total += jnp.sum(entropy.bits(q, mu, log_b))
     return total
 
@@ -179,15 +183,16 @@ class CodecObjective(OnLayout, Objective):
     def draw(self, key, step):
         """The latents' relaxation noise and whether this step rounds instead."""
         (noise,) = streams(key, step, "noise")
-        shapes = latent_shapes(self.layout.grid, self.config.levels)
+        shapes = latent_shapes(self.layout.grid, self.config.latents)
         keys = jax.random.split(noise, len(shapes))
         draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5)
                  for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
-        return draws, step >= self.rounded_from
+        ramp = jnp.minimum(1.0, step / jnp.maximum(self.config.warmup * self.config.steps, 1.0))
+        return draws, step >= self.rounded_from, ramp
 
     def quantized(self, params, batch) -> list:
         """The latents as this step sees them: noisy, or rounded (straight through)."""
-        draws, rounded = batch
+        draws, rounded = batch[:2]
         latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
         return [jnp.where(rounded, _straight_through(z), z + u)
                 for z, u in zip(latents, draws, strict=True)]  # fmt: skip
@@ -199,7 +204,7 @@ class CodecObjective(OnLayout, Objective):
         values = model.apply({"params": seen}, axes, method="grid_values")
         mse = jnp.mean((values - self.target) ** 2)  # network units: 4x the value range's
         rate = latent_bits(model, params, latents) / self.points
-        loss = mse / 4.0 + self.weight * rate
+        loss = mse / 4.0 + batch[2] * self.weight * rate
         return loss, {"loss": loss, "psnr": psnr_from_mse(mse), "bpp": rate,
                       "weight": self.weight}  # fmt: skip
 
@@ -208,8 +213,9 @@ class CodecObjective(OnLayout, Objective):
         del key
 
         def adjust(weight):
-            draws = [jnp.zeros(s) for s in latent_shapes(self.layout.grid, self.config.levels)]
-            rate = latent_bits(model, params, self.quantized(params, (draws, True))) / self.points
+            draws = [jnp.zeros(s) for s in latent_shapes(self.layout.grid, self.config.latents)]
+            rounded = self.quantized(params, (draws, True))
+            rate = latent_bits(model, params, rounded) / self.points
             return weight * jnp.exp2(GAIN * jnp.log2(jnp.maximum(rate, 1e-6) / self.goal))
 
         due = (self.goal > 0) & (step % EVERY == 0) & (step > 0)

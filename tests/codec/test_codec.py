@@ -17,7 +17,7 @@ from .._compiles import compilations
 
 pytest.importorskip("constriction")
 
-TINY = codec.CodecConfig(levels=4, hidden=(8,), context=8, steps=150)
+TINY = codec.CodecConfig(latents=(1, 1, 2, 2), hidden=(8,), context=8, steps=150)
 
 
 def photo(seed: int = 0, size=(24, 36)) -> np.ndarray:
@@ -101,7 +101,7 @@ def test_every_corrupt_or_foreign_file_is_refused_by_name(encoded):
 
 def test_a_header_that_lies_about_its_sections_is_refused(encoded):
     header, sections = bitstream.unpack(encoded)
-    for change in ({"shape": [24, 36, 3, 3]}, {"levels": "seven"}, {"scales": {}}):
+    for change in ({"shape": [24, 36, 3, 3]}, {"latents": "seven"}, {"scales": {}}):
         with pytest.raises(ValueError, match="header"):
             codec.decode(bitstream.pack({**header, **change}, sections))
 
@@ -141,5 +141,5 @@ def test_bad_arguments_are_named():
         codec.encode(photo(), preset="fastest")
     with pytest.raises(ValueError, match="quality"):
         codec.encode(photo(), quality=120)
-    with pytest.raises(ValueError, match="CodecConfig.levels"):
-        codec.CodecConfig(levels=0)
+    with pytest.raises(ValueError, match="CodecConfig.latents"):
+        codec.CodecConfig(latents=(1, 0))

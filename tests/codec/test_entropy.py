@@ -44,10 +44,10 @@ def test_rows_are_quantized_laplaces_that_sum_to_the_precision():
 
 def test_integer_latents_come_back_exactly_escapes_included():
     rng = np.random.default_rng(0)
-    shapes = [(13, 17), (7, 9), (4, 5), (2, 3)]
+    shapes = [(13, 17, 1), (7, 9, 3), (4, 5, 2), (2, 3, 3)]
     latents = [np.round(rng.laplace(0, 1.5, s)).astype(np.int64) for s in shapes]
-    latents[0][3, 4], latents[2][1, 1] = 3000, -900  # far outside any row: escapes
-    qcontext = entropy.quantize_params(_context_params(len(shapes)))
+    latents[0][3, 4, 0], latents[2][1, 1, 1] = 3000, -900  # far outside any row: escapes
+    qcontext = entropy.quantize_params(_context_params(sum(s[-1] for s in shapes)))
     writer = Writer()
     coding.write_latents(writer, qcontext, latents)
     back = coding.read_latents(Reader(writer.bytes()), qcontext, shapes)
@@ -72,7 +72,8 @@ def test_the_integer_model_is_the_float_model_it_was_quantized_from():
     qparams = entropy.quantize_params(params)
     rng = np.random.default_rng(2)
     grid, parent = rng.integers(-4, 5, (9, 11)), rng.integers(-4, 5, (5, 6))
-    features = entropy.contexts(grid, parent, np).reshape(-1, entropy.feature_count(2))
+    previous = rng.integers(-4, 5, (9, 11))
+    features = entropy.contexts(grid, parent, previous, np).reshape(-1, entropy.feature_count(2))
     mu, log_b = entropy.predict_int(qparams, features, 1)
     want_mu, want_log_b = entropy.predict(entropy.dequantize_params(qparams),
                                           jnp.asarray(features, jnp.float32), 1)  # fmt: skip
@@ -87,11 +88,12 @@ def test_the_second_pass_reads_only_anchors():
     grid, parent = rng.integers(-3, 4, (6, 7)), rng.integers(-3, 4, (3, 4))
     anchors = np.where(entropy.parity(grid.shape) == 0, grid, 0)
     second = entropy.parity(grid.shape) == 1
-    full = entropy.contexts(grid, parent, np)[second]
-    partial = entropy.contexts(anchors, parent, np)[second]
+    previous = rng.integers(-3, 4, (6, 7))
+    full = entropy.contexts(grid, parent, previous, np)[second]
+    partial = entropy.contexts(anchors, parent, previous, np)[second]
     np.testing.assert_array_equal(full, partial)
-    first = ~second
-    assert np.all(entropy.contexts(grid, parent, np)[first][:, 9:-1] == 0)
+    first = ~second  # anchors see no neighbour: those inputs (after the parent's 9) are zero
+    assert np.all(entropy.contexts(grid, parent, previous, np)[first][:, 10:-1] == 0)
 
 
 def test_bits_are_the_laplace_mass_of_each_integer():
