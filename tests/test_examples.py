@@ -102,6 +102,9 @@ def test_reference_upscale_writes_its_figure(examples_path, tmp_path):
             "fit_ct", ["--size", "32", "--views", "8", "--steps", "20"], marks=pytest.mark.slow
         ),
         pytest.param(
+            "compress", ["--size", "32", "--steps", "20"], marks=pytest.mark.slow
+        ),  # tests/codec covers the file, its decoding and its rate
+        pytest.param(
             "solve_helmholtz",
             ["--features", "64", "--points", "600", "--size", "32"],
             marks=pytest.mark.slow,
@@ -126,7 +129,8 @@ def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_pat
     out = tmp_path / f"{name}.png"
     importlib.import_module(name).main([*argv, "--out", str(out)])
     assert out.stat().st_size > 0
-    sides = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj", "fit_nerf": ".gif"}
+    sides = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj", "fit_nerf": ".gif",
+             "compress": ".inr"}
     side = sides.get(name)
     assert side is None or out.with_suffix(side).stat().st_size > 0
 
