@@ -39,6 +39,7 @@ def test_guide_runs(page, tmp_path, monkeypatch):
             pytest.fail(f"{page} python block {i} failed: {exc!r}\n{block}")
 
 
+@pytest.mark.slow  # a fit of 400 steps
 def test_the_guides_own_objective_is_short_and_deconvolves():
     """docs/fitting.md's user-written objective: under 30 lines of user code, and it works.
 

@@ -89,7 +89,7 @@ def test_jets_are_the_models_own_finite_differences():
 
 
 def test_a_small_poisson_problem_is_solved_to_its_known_solution():
-    """lap u = f with u = sin(2x) cosh(y) + x y on the boundary: least squares and a fit."""
+    """lap u = f with u = sin(2x) cosh(y) + x y on the boundary, by least squares."""
     exact = lambda x: jnp.sin(2 * x[:, 0]) * jnp.cosh(x[:, 1]) + x[:, 0] * x[:, 1]  # noqa: E731
     f = lambda x: -3 * jnp.sin(2 * x[:, 0]) * jnp.cosh(x[:, 1])  # noqa: E731
     objective = pde.PoissonObjective(f, exact)
@@ -105,6 +105,15 @@ def test_a_small_poisson_problem_is_solved_to_its_known_solution():
     with compilations() as n:  # another seed draws other points: the same program
         pde.solve_linear(objective, pde.SineFeatures(300, 3.0), seed=5)
     assert n[0] == 0
+
+
+@pytest.mark.slow  # a fit of 300 steps
+def test_a_small_poisson_problem_is_fitted_to_its_known_solution():
+    exact = lambda x: jnp.sin(2 * x[:, 0]) * jnp.cosh(x[:, 1]) + x[:, 0] * x[:, 1]  # noqa: E731
+    f = lambda x: -3 * jnp.sin(2 * x[:, 0]) * jnp.cosh(x[:, 1])  # noqa: E731
+    objective = pde.PoissonObjective(f, exact)
+    x = np.asarray(jax.random.uniform(jax.random.PRNGKey(3), (2000, 2), minval=-1, maxval=1))
+    truth = np.asarray(exact(x))
     fitted = inr.fit(objective, model=inr.Siren(32, 2, 1, first_w0=3.0), steps=300,
                      optimizer=inr.ngp_adam(300, 3e-3))  # fmt: skip
     error = np.linalg.norm(fitted.at(x, clip=False) - truth) / np.linalg.norm(truth)

@@ -13,17 +13,20 @@ from .scene import sphere_views
 SAMPLING = nerf.Sampling(near=1.0, far=5.0, samples=64, budget=24, box=1.0)
 
 
+def _options():
+    grid = inr.HashGrid(levels=6, features=2, log2_table_size=12, base_resolution=4, growth=1.6)
+    return dict(model=nerf.NGPField(grid=grid, hidden=32), rays=512, sampling=SAMPLING,
+                occupancy=nerf.Occupancy(resolution=32), background=None)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def sphere():
     images, cameras, depths = sphere_views(24, 24)
-    grid = inr.HashGrid(levels=6, features=2, log2_table_size=12, base_resolution=4, growth=1.6)
-    field = nerf.fit_radiance_field(
-        images[:20], cameras[:20], model=nerf.NGPField(grid=grid, hidden=32), steps=300, rays=512,
-        sampling=SAMPLING, occupancy=nerf.Occupancy(resolution=32), background=None,
-    )  # fmt: skip
+    field = nerf.fit_radiance_field(images[:20], cameras[:20], steps=300, **_options())
     return field, images, cameras, depths
 
 
+@pytest.mark.slow  # a fit of 300 steps (the lego: benchmarks/nerf.py)
 def test_a_fitted_sphere_renders_its_held_out_views(sphere):
     field, images, cameras, depths = sphere
     scores = field.score(images[20:], cameras[20:])
@@ -36,6 +39,7 @@ def test_a_fitted_sphere_renders_its_held_out_views(sphere):
     assert np.median(np.abs(view.depth[hit] - depths[21][hit])) < 0.1  # the surface's distance
 
 
+@pytest.mark.slow
 def test_the_occupancy_grid_cuts_the_samples_a_ray_evaluates(sphere):
     field = sphere[0]
     samples = field.history["samples"]
@@ -62,12 +66,11 @@ def test_bad_views_are_named():
                                 optimizer=optax.sgd(float("nan")))  # fmt: skip
 
 
-def test_a_second_fit_and_renders_of_any_size_compile_nothing(sphere):
+def test_a_second_fit_and_renders_of_any_size_compile_nothing():
     """New images of the same shapes, another step count, another view size: no program."""
-    field, images, cameras, _ = sphere
-    grid = inr.HashGrid(levels=6, features=2, log2_table_size=12, base_resolution=4, growth=1.6)
-    kw = dict(model=nerf.NGPField(grid=grid, hidden=32), rays=512, sampling=SAMPLING,
-              occupancy=nerf.Occupancy(resolution=32), background=None)  # fmt: skip
+    images, cameras, _ = sphere_views(24, 24)
+    kw = _options()
+    field = nerf.fit_radiance_field(images[:20], cameras[:20], steps=2, **kw)
     field.render(cameras[21])
     field.at(np.zeros((5, 3)), np.ones((5, 3)))
     other = cameras[20].resized((17, 31))
