@@ -229,7 +229,7 @@ def _mean(values) -> float | None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--photos", nargs="+", required=True, help="folders of photos")
+    p.add_argument("--photos", nargs="*", default=[], help="folders of photos")
     p.add_argument("--count", type=int, default=2, help="photos from each folder (sorted names)")
     p.add_argument("--skip", nargs="*", default=[], help="file names left out (the tuning set)")
     p.add_argument("--size", type=int, nargs=2, default=[768, 512], help="width, height")
@@ -257,15 +257,7 @@ def main(argv=None):
     machine = host()
     config = codec.PRESETS[args.preset]
     config = config if args.steps is None else dataclasses.replace(config, steps=args.steps)
-    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, config, args.range)
-    summary = [{"peer": name, "photos": len([d for d in deltas[name] if d is not None]),
-                "BD-rate %": _mean(deltas[name])} for name in PEERS]  # fmt: skip
-    ours = [r for r in rows if r["codec"].startswith("inr")]
-    timing = {"encode s mean": float(np.mean([r["encode s"] for r in ours])),
-              "decode s mean": float(np.mean([r["decode s"] for r in ours]))}  # fmt: skip
-    table = print_table(summary, ["peer", "photos", "BD-rate %"])
-    points = print_table(ours, ["photo", "quality", "bpp", "PSNR", "encode s", "decode s"])
-    extra = {}
+    extra = photos(paths, args, config) if paths else {}
     if args.volume:
         extra["volume"] = volume_rows(Path(args.volume), args.slices, args.qualities, config)
         equal = at_equal_size(extra["volume"], "bytes")
@@ -276,9 +268,23 @@ def main(argv=None):
         extra["audio table"] = print_table(equal, list(equal[0]))
     path = Path(args.json)
     write_json(path, {"settings": {**vars(args), "json": path.name}, "host": machine,
-                      "photos": [p.name for p in paths], "rows": rows, "bd_rate": summary,
-                      **timing, "table": table, "points": points, **extra})  # fmt: skip
-    plot(rows, Path(args.plot) if args.plot else path.with_suffix(".png"))
+                      "photos": [p.name for p in paths], **extra})  # fmt: skip
+    if paths:
+        plot(extra["rows"], Path(args.plot) if args.plot else path.with_suffix(".png"))
+
+
+def photos(paths, args, config) -> dict:
+    """The photos' rows, the delta rates against each peer, the codec's times, their tables."""
+    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, config, args.range)
+    summary = [{"peer": name, "photos": len([d for d in deltas[name] if d is not None]),
+                "BD-rate %": _mean(deltas[name])} for name in PEERS]  # fmt: skip
+    ours = [r for r in rows if r["codec"].startswith("inr")]
+    return {"rows": rows, "bd_rate": summary, "bd_rate per photo": deltas,
+            "encode s mean": float(np.mean([r["encode s"] for r in ours])),
+            "decode s mean": float(np.mean([r["decode s"] for r in ours])),
+            "table": print_table(summary, ["peer", "photos", "BD-rate %"]),
+            "points": print_table(ours, ["photo", "quality", "bpp", "PSNR", "encode s",
+                                         "decode s"])}  # fmt: skip
 
 
 def plot(rows: list[dict], path: Path) -> None:

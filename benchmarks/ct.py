@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 from _timing import RESULTS, compilations, host, print_table, write_json
@@ -120,7 +121,7 @@ def main(argv=None):
                 out += run(name, truth, views, 3 * (args.steps or 1000))[2:]
     columns = ["slice", "views", "method", "s", "ref s", "compiled", "PSNR", "SSIM",
                "over SART dB"]  # fmt: skip
-    path = args.json or RESULTS / ("ct_circle.json" if circle else "ct.json")
+    path = Path(args.json) if args.json else RESULTS / ("ct_circle.json" if circle else "ct.json")
     write_json(path, {"settings": {**vars(args), "json": str(path.name)}, "host": machine,
                       "rows": out, "table": print_table(out, columns)})  # fmt: skip
 

@@ -74,9 +74,10 @@ def main(argv=None):
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.8))
     for ax, (name, picture, size) in zip(axes, panels, strict=False):
         picture = picture / 255.0 if picture.dtype == np.uint8 else np.clip(picture, 0, 1)
-        title = name if size is None else (
-            f"{name}: {size} B, {8 * size / (h * w):.2f} bpp, {inr.psnr(picture, image / 255):.2f} dB")
-        show(ax, picture, title)
+        if size is not None:
+            score = inr.psnr(picture, image / 255)
+            name = f"{name}: {size} B, {8 * size / (h * w):.2f} bpp, {score:.2f} dB"
+        show(ax, picture, name)
     crop = codec.decode(data, size=(h, w), region=(0.25, 0.25, 0.75, 0.75))
     show(axes[4], np.clip(crop, 0, 1), "inr.codec: the centre decoded at 2x")
     print(f"wrote {path}: {len(data)} bytes, {8 * len(data) / (h * w):.3f} bits per pixel")

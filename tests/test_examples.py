@@ -129,8 +129,13 @@ def test_signal_examples_write_their_outputs(examples_path, monkeypatch, tmp_pat
     out = tmp_path / f"{name}.png"
     importlib.import_module(name).main([*argv, "--out", str(out)])
     assert out.stat().st_size > 0
-    sides = {"fit_audio": ".wav", "fit_video": ".mp4", "fit_shape": ".obj", "fit_nerf": ".gif",
-             "compress": ".inr"}
+    sides = {
+        "fit_audio": ".wav",
+        "fit_video": ".mp4",
+        "fit_shape": ".obj",
+        "fit_nerf": ".gif",
+        "compress": ".inr",
+    }
     side = sides.get(name)
     assert side is None or out.with_suffix(side).stat().st_size > 0
 

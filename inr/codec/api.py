@@ -70,8 +70,8 @@ def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict
 
 def _header(layout: Layout, config: CodecConfig, bits: int, scales: dict, metadata) -> dict:
     header = {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
-              "latents": list(config.latents), "hidden": list(config.hidden), "context": config.context,
-              "bits": bits, "scales": scales}  # fmt: skip
+              "latents": list(config.latents), "hidden": list(config.hidden),
+              "context": config.context, "bits": bits, "scales": scales}  # fmt: skip
     return {**header, "metadata": metadata} if metadata else header
 
 

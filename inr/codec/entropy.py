@@ -35,8 +35,18 @@ import numpy as np
 
 from inr.codec import tables
 
-__all__ = ["FRACTION", "NAMES", "bits", "planes", "contexts", "feature_count", "init_params", "predict",
-           "predict_int", "quantize_params"]  # fmt: skip
+__all__ = [
+    "FRACTION",
+    "NAMES",
+    "bits",
+    "contexts",
+    "feature_count",
+    "init_params",
+    "planes",
+    "predict",
+    "predict_int",
+    "quantize_params",
+]  # fmt: skip
 
 FRACTION = 8
 """Fixed-point bits of the integer entropy model's weights and activations."""
