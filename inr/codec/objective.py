@@ -69,7 +69,6 @@ class CodecConfig:
     latent_rate: float = 5e-2
     decay: float = 0.05
     noise: float = 0.8
-    warmup: float = 0.0
 
     def __post_init__(self):
         if not self.latents:
@@ -187,12 +186,11 @@ class CodecObjective(OnLayout, Objective):
         keys = jax.random.split(noise, len(shapes))
         draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5)
                  for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
-        ramp = jnp.minimum(1.0, step / jnp.maximum(self.config.warmup * self.config.steps, 1.0))
-        return draws, step >= self.rounded_from, ramp
+        return draws, step >= self.rounded_from
 
     def quantized(self, params, batch) -> list:
         """The latents as this step sees them: noisy, or rounded (straight through)."""
-        draws, rounded = batch[:2]
+        draws, rounded = batch
         latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
         return [jnp.where(rounded, _straight_through(z), z + u)
                 for z, u in zip(latents, draws, strict=True)]  # fmt: skip
@@ -204,7 +202,7 @@ class CodecObjective(OnLayout, Objective):
         values = model.apply({"params": seen}, axes, method="grid_values")
         mse = jnp.mean((values - self.target) ** 2)  # network units: 4x the value range's
         rate = latent_bits(model, params, latents) / self.points
-        loss = mse / 4.0 + batch[2] * self.weight * rate
+        loss = mse / 4.0 + self.weight * rate
         return loss, {"loss": loss, "psnr": psnr_from_mse(mse), "bpp": rate,
                       "weight": self.weight}  # fmt: skip
 
