@@ -22,7 +22,7 @@ seconds are wall times on this host, whose SIREN step is in the JSON.
 Usage: python benchmarks/codec.py --photos ../shared/data/sun_hays80 ../shared/data/bsd68
            [--count 2] [--skip NAME ...] [--size 768 512] [--qualities 25 40 55 70]
            [--preset default] [--volume ../shared/data/signals/stent.npy]
-           [--audio ../shared/data/signals/bach.wav] [--json PATH]
+           [--audio ../shared/data/signals/bach.wav] [--json PATH] [--reuse PATH]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import json
 import time
 from pathlib import Path
 
@@ -104,14 +105,24 @@ def codec_point(image: np.ndarray, quality: float, config) -> dict:
 
 
 def bd_rate(ours, theirs, lo: float, hi: float) -> float | None:
-    """Bjontegaard delta rate (%) of curve ``ours`` against ``theirs`` (``[(bpp, PSNR)]``)."""
+    """Bjontegaard delta rate (%) of curve ``ours`` against ``theirs`` (``[(bpp, PSNR)]``).
+
+    Each curve's cubic is fitted to its points within the rate range and the
+    nearest point on either side of it (so four points spanning the range
+    suffice), and integrated over the PSNR interval that both curves cover
+    inside the range.
+    """
 
     def fit(curve):
-        curve = [(r, p) for r, p in curve if lo <= r <= hi]
-        if len(curve) < 4:
+        curve = sorted(curve)
+        inside = [i for i, (r, _) in enumerate(curve) if lo <= r <= hi]
+        if len(inside) < 2:
             return None
-        rate, quality = np.log(np.array(curve)[:, 0]), np.array(curve)[:, 1]
-        return np.polyfit(quality, rate, 3), quality.min(), quality.max()
+        kept = np.array(curve[max(inside[0] - 1, 0) : inside[-1] + 2])
+        if len(kept) < 4:
+            return None
+        quality = np.array([curve[i][1] for i in inside])
+        return np.polyfit(kept[:, 1], np.log(kept[:, 0]), 3), quality.min(), quality.max()
 
     a, b = fit(ours), fit(theirs)
     if a is None or b is None or min(a[2], b[2]) <= max(a[1], b[1]):
@@ -121,13 +132,15 @@ def bd_rate(ours, theirs, lo: float, hi: float) -> float | None:
     return float(100 * (np.exp((area[0] - area[1]) / (high - low)) - 1))
 
 
-def photo_rows(paths, size, qualities, config, limits) -> tuple[list, dict]:
+def photo_rows(paths, size, qualities, config, limits, reuse) -> tuple[list, dict]:
     rows, deltas = [], {p: [] for p in PEERS}
     for path in paths:
         image = load(path, size)
-        ours = [codec_point(image, q, config) for q in qualities]
+        ours = [r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"]
+        if not ours:
+            ours = [codec_point(image, q, config) for q in qualities]
         for point in ours:
-            rows.append({"photo": path.name, "codec": "inr", **point})
+            rows.append({**point, "photo": path.name, "codec": "inr"})
             print(rows[-1], flush=True)
         curve = [(r["bpp"], r["PSNR"]) for r in ours]
         for name in PEERS:
@@ -245,6 +258,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--audio", help="a WAV file: its curve against MP3 and Opus")
     p.add_argument("--json", default=str(RESULTS / "codec.json"), help="where the results go")
     p.add_argument("--plot", default=None, help="the figure (default: beside the JSON)")
+    p.add_argument("--reuse", help="a JSON of this script whose codec rows are kept for the same "
+                   "photos instead of encoding them again (the peers are rerun)")  # fmt: skip
     return p
 
 
@@ -275,13 +290,20 @@ def main(argv=None):
 
 def photos(paths, args, config) -> dict:
     """The photos' rows, the delta rates against each peer, the codec's times, their tables."""
-    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, config, args.range)
+    reuse = json.loads(Path(args.reuse).read_text())["rows"] if args.reuse else []
+    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, config, args.range, reuse)
+    equal = [
+        {"photo": path.name, **row}
+        for path in paths
+        for row in at_equal_size([r for r in rows if r["photo"] == path.name], "bpp")
+    ]
     summary = [{"peer": name, "photos": len([d for d in deltas[name] if d is not None]),
                 "BD-rate %": _mean(deltas[name])} for name in PEERS]  # fmt: skip
     ours = [r for r in rows if r["codec"].startswith("inr")]
     return {"rows": rows, "bd_rate": summary, "bd_rate per photo": deltas,
             "encode s mean": float(np.mean([r["encode s"] for r in ours])),
             "decode s mean": float(np.mean([r["decode s"] for r in ours])),
+            "equal rate": equal, "equal rate table": print_table(equal, list(equal[0])),
             "table": print_table(summary, ["peer", "photos", "BD-rate %"]),
             "points": print_table(ours, ["photo", "quality", "bpp", "PSNR", "encode s",
                                          "decode s"])}  # fmt: skip
