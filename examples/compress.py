@@ -68,9 +68,9 @@ def main(argv=None):
     path.write_bytes(data)
     h, w = image.shape[:2]
     panels = [("original", image, None), ("inr.codec", codec.decode(data), len(data))]
-    for fmt in ("JPEG", "WEBP"):
+    for name, fmt in (("JPEG", "JPEG"), ("WebP", "WEBP")):
         decoded, size = within(image, fmt, len(data))
-        panels.append((fmt.title() if fmt == "WEBP" else fmt, decoded, size))
+        panels.append((name, decoded, size))
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.8))
     for ax, (name, picture, size) in zip(axes, panels, strict=False):
         picture = picture / 255.0 if picture.dtype == np.uint8 else np.clip(picture, 0, 1)
