@@ -123,9 +123,12 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
         (:func:`weight_of`); default 50.
       bpp: bits per sample to aim at instead (the fit steers ``lambda``
         towards it; the file lands near it).
-      preset: a name of :data:`PRESETS`; ``config``: a
-        :class:`~inr.codec.CodecConfig` instead.
-      seed, progress: as :func:`inr.fit`'s.
+      preset: a name of :data:`PRESETS`.
+      config: a :class:`~inr.codec.CodecConfig` instead of a preset.
+      dims: the signal's axes (:mod:`inr.signal`).
+      value_range: the signal's range (:mod:`inr.signal`).
+      seed: as :func:`inr.fit`'s.
+      progress: as :func:`inr.fit`'s.
       metadata: a JSON-ready dict kept in the header (an audio file's rate).
 
     Returns:

@@ -181,8 +181,11 @@ def fit_sinogram(sinogram, geometry, *, rays=None, samples=None, tv=None, tv_poi
     Args:
       sinogram: ``geometry.shape`` line integrals in pixels (:mod:`inr.tomography.geometry`).
       geometry: a :class:`ParallelBeam`, :class:`FanBeam` or :class:`ConeBeam`.
-      rays, samples, tv, tv_points, value_range: as
-        :meth:`SinogramObjective.create` (``None``: the recipe's).
+      rays: as :meth:`SinogramObjective.create` (``None``: the recipe's), as are
+      samples: the samples per ray,
+      tv: the prior's weight,
+      tv_points: the prior's points per step,
+      value_range: the slice's range.
       **options: :func:`inr.fit`'s keywords (``model``, default the
         module's recipe; ``optimizer``, default :func:`inr.ngp_adam` over
         ``steps``; ``steps``, default :attr:`SinogramObjective.default_steps`;
