@@ -64,7 +64,7 @@ def _decay(updates, state: DecayState, params=None, **extra_args):
     del params, extra_args
     scale = -state.rate * state.decay ** (state.count / state.horizon)
     updates = jax.tree.map(lambda u: jnp.asarray(scale, u.dtype) * u, updates)
-    return updates, state._replace(count=optax.safe_increment(state.count))
+    return updates, state._replace(count=optax.safe_int32_increment(state.count))
 
 
 def decayed_adam(steps: int, rate: float, *, decay: float = 0.1, b1: float = 0.9,
