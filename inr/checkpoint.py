@@ -154,11 +154,15 @@ def restore(manager: ocp.CheckpointManager, abstract_state=None) -> tuple[dict, 
     elif isinstance(abstract_state, dict):
         abstract_state = {k: as_saved(saved[k]) if v is None else v
                           for k, v in abstract_state.items()}  # fmt: skip
-    args = ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
-    )
+    # Nodes without leaves (optax's EmptyState) are saved as None; older orbax releases
+    # cannot match them against the target's node, so the target says None there too and
+    # the target's own structure is put back after.
+    structure = jax.tree.structure(abstract_state)
+    bare = jax.tree.map(lambda n: None if not jax.tree.leaves(n) else n, abstract_state,
+                        is_leaf=lambda n: n is not None and not jax.tree.leaves(n))  # fmt: skip
+    args = ocp.args.Composite(state=ocp.args.StandardRestore(bare), meta=ocp.args.JsonRestore())
     restored = manager.restore(step, args=args)
-    return restored["state"], restored["meta"]
+    return jax.tree.unflatten(structure, jax.tree.leaves(restored["state"])), restored["meta"]
 
 
 def differences(saved: dict, run: dict) -> list[str]:
