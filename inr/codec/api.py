@@ -86,14 +86,15 @@ def _write(layout: Layout, config: CodecConfig, latents, synthesis, bits, qconte
     return pack(header, [weights, writer.bytes()])
 
 
-def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext) -> tuple:
-    """``(bytes, bits)`` minimising ``D + lambda R`` over the synthesis's weight steps."""
+def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext, metadata) -> bytes:
+    """The file whose synthesis weight step minimises ``D + lambda R`` (the whole file's rate)."""
     best = None
     weight = float(fitted.state.get("weight", objective.weight))
     target = np.asarray(objective.target)
     for bits in _SYNTHESIS_STEPS:
         synthesis = _weights(fitted.params["params"], bits)
-        data = _write(objective.layout, objective.config, latents, synthesis, bits, qcontext)
+        data = _write(objective.layout, objective.config, latents, synthesis, bits, qcontext,
+                      metadata)  # fmt: skip
         result = _as_result(objective.layout, objective.config, latents, synthesis, bits, qcontext)
         values = result.render(*objective.layout.grid, clip=False)
         lo, hi = objective.layout.value_range
@@ -101,7 +102,7 @@ def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext) 
                        - target) ** 2) / 4.0  # fmt: skip
         cost = mse + weight * 8 * len(data) / objective.points
         if best is None or cost < best[0]:
-            best = (cost, bits)
+            best = (cost, data)
     return best[1]
 
 
@@ -145,9 +146,7 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
                for i in range(len(config.latents))]  # fmt: skip
     context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
     qcontext = entropy.quantize_params(context)
-    bits = _pick_bits(fitted, objective, latents, qcontext)
-    return _write(layout, config, latents, _weights(fitted.params["params"], bits), bits, qcontext,
-                  metadata)  # fmt: skip
+    return _pick_bits(fitted, objective, latents, qcontext, metadata)
 
 
 def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
