@@ -92,18 +92,15 @@ def init_params(module, features: int, hidden: int, planes: int) -> dict:
             for name, (shape, init) in shapes.items()}  # fmt: skip
 
 
-def _mirror(index, size: int, xp):
-    """``index`` reflected into ``[0, size)`` about the border's sample (``-1 -> 1``)."""
-    index = xp.where(index < 0, -index, index)
-    return xp.where(index >= size, 2 * (size - 1) - index, index)
+def _shifted(padded, axis: int, start: int, size: int, xp):
+    """``size`` entries of ``padded`` from ``start`` along ``axis``."""
+    index = [slice(None)] * padded.ndim
+    index[axis] = slice(start, start + size)
+    return padded[tuple(index)]
 
 
-def _take(grid, indices, xp):
-    """``grid`` at the outer product of per-axis ``indices`` (array order)."""
-    out = grid
-    for axis, index in enumerate(indices):
-        out = xp.take(out, index, axis=axis)
-    return out
+def _pad(grid, axis: int, mode: str, xp):
+    return xp.pad(grid, [(1, 1) if a == axis else (0, 0) for a in range(grid.ndim)], mode=mode)
 
 
 def parity(shape, xp=np):
@@ -126,20 +123,24 @@ def contexts(grid, parent, previous=None, xp=jnp):
     if parent is None:
         columns += [xp.zeros(shape, grid.dtype)] * 3**d
     else:
-        base = [xp.arange(n) // 2 for n in shape]
+        # The parent grid, its border repeated once, each cell spread over the two of this
+        # grid it holds: offset o of position p's parent p // 2 sits at p + 2 o + 2.
+        spread = parent
+        for axis in range(d):
+            spread = xp.repeat(_pad(spread, axis, "edge", xp), 2, axis=axis)
         for offset in itertools.product((-1, 0, 1), repeat=d):
-            index = [xp.clip(b + o, 0, parent.shape[a] - 1)
-                     for a, (b, o) in enumerate(zip(base, offset, strict=True))]  # fmt: skip
-            columns.append(_take(parent, index, xp))
+            column = spread
+            for axis, o in enumerate(offset):
+                column = _shifted(column, axis, 2 * o + 2, shape[axis], xp)
+            columns.append(column)
     for axis in range(d):
-        n = shape[axis]
         for step in (-1, 1):
-            if n == 1:
+            if shape[axis] == 1:
                 columns.append(xp.zeros(shape, grid.dtype))
                 continue
-            index = [xp.arange(m) for m in shape]
-            index[axis] = _mirror(xp.arange(n) + step, n, xp)
-            columns.append(_take(grid, index, xp) * second)
+            # Mirrored about the border's sample: -1 reads 1, n reads n - 2.
+            column = _shifted(_pad(grid, axis, "reflect", xp), axis, 1 + step, shape[axis], xp)
+            columns.append(column * second)
     columns.append(second)
     return xp.stack(columns, axis=-1)
 

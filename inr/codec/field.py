@@ -2,21 +2,27 @@
 
 The codec's signal model (Cool-chic's, Ladune et al. 2023, without its
 convolutions, so that it is a field of points): ``L`` latent grids, grid
-``l`` of ``ceil(N_i / 2^l)`` cells along each axis ``i`` of the signal, each
-covering the whole of [-1, 1]^d (cell centres as :mod:`inr.coords` places
-them); at a point ``x`` every grid is read by separable Keys cubic
-interpolation (:func:`inr.interpolation.cubic_taps`, the border extended)
-and a small MLP maps the ``L`` values to the signal's channels:
+``l`` of ``ceil(N_i / 2^l)`` cells along each axis ``i`` of the signal, a
+cell of grid ``l`` covering ``2^l`` of the signal's cells from the
+signal's first corner (so every grid's cells nest in the next coarser
+grid's, and a grid may reach a little past the signal's far border); at a
+point ``x`` every grid is read by separable Keys cubic interpolation
+(:func:`inr.interpolation.cubic_taps`: taps past the grid's ends get no
+weight, the others renormalised) and a small MLP maps the ``L`` values to
+the signal's channels:
 
     f(x) = MLP(z_0(x), z_1(x), ..., z_{L-1}(x)).
 
 Rendering ``f`` on a grid of any size, or over any box, is the same
-function at other points: :meth:`LatentField.grid` evaluates it on a grid
-axis by axis (the interpolation is separable), :meth:`LatentField.__call__`
-at any points.  The latents are the parameters ``latent_l``; the
-synthesis's are ``synthesis_w{i}`` / ``synthesis_b{i}``, and the entropy
-model's (:mod:`inr.codec.entropy`) ride along as ``context_*`` so that one
-fit trains both.
+function at other points (:meth:`LatentField.__call__`).  On the signal's
+own grid, where training evaluates it, each grid's interpolation is a
+fixed five-tap filter per output sample (:meth:`LatentField.native`):
+shifted copies of the grid, each repeated ``2^l`` times, weighted and
+summed, with no gathers, so training's gradient needs no scatters.  The
+latents are the parameters ``latent_l``; the synthesis's are
+``synthesis_w{i}`` / ``synthesis_b{i}``, and the entropy model's
+(:mod:`inr.codec.entropy`) ride along as ``context_*`` so that one fit
+trains both.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from typing import Annotated
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from inr.codec import entropy
 from inr.interpolation import cubic_taps
 
-__all__ = ["LatentField", "latent_shapes", "sample_grid", "sample_points"]
+__all__ = ["LatentField", "latent_shapes", "native_taps", "sample_points", "upsample"]
 
 
 def latent_shapes(grid: tuple[int, ...], channels: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -40,38 +47,51 @@ def latent_shapes(grid: tuple[int, ...], channels: tuple[int, ...]) -> list[tupl
     return [(*(math.ceil(n / 2**level) for n in grid), c) for level, c in enumerate(channels)]
 
 
-def _position(coordinate, cells: int):
-    """Continuous cell index of coordinates in [-1, 1] on ``cells`` centres (border clamped)."""
-    pos = (coordinate + 1.0) * (cells / 2.0) - 0.5
-    return jnp.clip(pos, -0.5, cells - 0.5)
+def _position(coordinate, size: int, level: int, cells: int):
+    """Continuous cell index on grid ``level`` (``cells`` cells of ``2^level`` samples) of
+    coordinates in [-1, 1] along an axis of ``size`` samples (border clamped)."""
+    sample = (coordinate + 1.0) * (size / 2.0)  # in samples from the first corner
+    return jnp.clip(sample / 2**level - 0.5, -0.5, cells - 0.5)
 
 
-def sample_grid(latent, axes):
-    """``latent`` ``(m_1, .., m_d, C)`` on the product grid of ``axes`` (coordinate order).
+def native_taps(size: int, level: int, cells: int) -> np.ndarray:
+    """``(size, 5)`` weights of grid cells ``j // 2^level + o``, ``o = -2..2``, at the samples'
+    centres: :func:`~inr.interpolation.cubic_taps` as a fixed filter."""
+    scale = 2**level
+    own = np.arange(size) // scale
+    pos = np.clip((np.arange(size) + 0.5) / scale - 0.5, -0.5, cells - 0.5)
+    taps, weights = cubic_taps(pos, cells, np)
+    filt = np.zeros((size, 5))
+    np.add.at(filt, (np.arange(size)[:, None], taps - own[:, None] + 2), weights)
+    return filt
 
-    Returns ``(len(axes[-1]), .., len(axes[0]), C)``, array order: separable
-    cubic interpolation, one axis at a time.
-    """
-    out = latent
-    d = latent.ndim - 1
-    for i, coordinates in enumerate(axes):  # coordinate i runs along array axis d - 1 - i
-        axis = d - 1 - i
-        taps, weights = cubic_taps(_position(coordinates, latent.shape[axis]),
-                                   latent.shape[axis], jnp)  # fmt: skip
-        gathered = jnp.take(out, taps, axis=axis)  # the axis becomes (n, 4)
-        shape = [1] * gathered.ndim
-        shape[axis], shape[axis + 1] = weights.shape
-        out = jnp.sum(gathered * weights.reshape(shape).astype(out.dtype), axis=axis + 1)
+
+def upsample(latent, size: int, level: int, axis: int):
+    """``latent`` along ``axis`` at the centres of ``size`` samples: :func:`native_taps` applied
+    to shifted copies, each repeated ``2^level`` times (equal to :func:`sample_points`)."""
+    cells, scale = latent.shape[axis], 2**level
+    filt = native_taps(size, level, cells)
+    padded = jnp.pad(latent, [(2, 2) if a == axis else (0, 0) for a in range(latent.ndim)])
+    shape = [1] * latent.ndim
+    shape[axis] = size
+    out = 0.0
+    for o in range(5):
+        shifted = jax.lax.slice_in_dim(padded, o, o + cells, axis=axis)
+        spread = jnp.repeat(shifted, scale, axis=axis, total_repeat_length=cells * scale)
+        out = out + jax.lax.slice_in_dim(spread, 0, size, axis=axis) * filt[:, o].reshape(shape)
     return out
 
 
-def sample_points(latent, points: Annotated[jax.Array, "n d"]):
-    """``latent`` ``(m_1, .., m_d, C)`` at ``points``: ``(n, C)``, the same interpolation."""
+def sample_points(latent, points: Annotated[jax.Array, "n d"], grid: tuple[int, ...], level: int):
+    """``latent`` ``(m_1, .., m_d, C)``, grid ``level`` of a signal of ``grid`` samples, at
+    ``points``: ``(n, C)``."""
     d = latent.ndim - 1
     index, weight = [], None
     for i in range(d):
         axis = d - 1 - i
-        taps, w = cubic_taps(_position(points[:, i], latent.shape[axis]), latent.shape[axis], jnp)
+        cells = latent.shape[axis]
+        pos = _position(points[:, i], grid[axis], level, cells)
+        taps, w = cubic_taps(pos, cells, jnp)
         shape = [points.shape[0]] + [1] * d
         shape[1 + axis] = 4
         index.append((axis, taps.reshape(shape)))
@@ -125,10 +145,14 @@ class LatentField(nn.Module):
         return z
 
     def __call__(self, x: Annotated[jax.Array, "n d"]) -> Annotated[jax.Array, "n C"]:
-        z = jnp.concatenate([sample_points(latent, x) for latent in self.grids], axis=-1)
-        return self._synthesise(z)
+        z = [sample_points(latent, x, self.grid, level) for level, latent in enumerate(self.grids)]
+        return self._synthesise(jnp.concatenate(z, axis=-1))
 
-    def grid_values(self, axes) -> jax.Array:
-        """The field on the product grid of ``axes`` (coordinate order): ``(*sizes, C)``."""
-        z = jnp.concatenate([sample_grid(latent, axes) for latent in self.grids], axis=-1)
-        return self._synthesise(z)
+    def native(self) -> jax.Array:
+        """The field at the centres of the signal's own grid: ``(*grid, C)`` (array order)."""
+        z = []
+        for level, latent in enumerate(self.grids):
+            for axis, size in enumerate(self.grid):
+                latent = upsample(latent, size, level, axis)
+            z.append(latent)
+        return self._synthesise(jnp.concatenate(z, axis=-1))

@@ -6,13 +6,19 @@ A fit of a :class:`CodecObjective` minimises, over a :class:`~inr.codec.field.La
                      R = bits of the quantized latents per sample,
 
 the rate under the entropy model of :mod:`inr.codec.entropy`, trained in
-the same fit.  Quantisation is learned (quantisation-aware training): for
-the first ``noise`` share of the steps each latent is relaxed by additive
-uniform noise on ``[-1/2, 1/2]`` (the rate of ``z + u`` is a smooth proxy of
-the rate of ``round(z)``; Balle et al. 2017); the rest of the steps use
-``round(z)`` itself with a straight-through gradient, so the fit ends on
-the integers it will code.  The noise is plain and constant: no schedule
-that changes its shape during training.
+the same fit.  Quantisation is learned (quantisation-aware training): the
+synthesis and the entropy model see every latent ``z`` through soft
+rounding (Agustsson and Theis 2020),
+
+    s_T(z) = floor(z) + 1/2 + tanh((z - floor(z) - 1/2) / T) / (2 tanh(1 / (2T))),
+
+applied as ``s_T(s_T(z) + n)`` with ``n`` Gaussian noise of a fixed
+standard deviation (the noise keeps the networks from undoing the soft
+rounding).  ``T`` falls linearly over the fit, from a gentle rounding to
+nearly ``round`` itself, so the fit ends close to the integers it codes; the
+noise is plain and constant, never a schedule that changes its shape.  The
+rate of the relaxed latents is a smooth proxy of the rate of ``round(z)``
+(Balle et al. 2017).
 
 ``lambda`` is data (a new value compiles nothing).  With a ``goal`` (bits
 per sample) it is the objective's state instead: every :data:`EVERY` steps
@@ -23,7 +29,6 @@ constraint), so one fit lands near the goal without a search.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +38,6 @@ import optax
 from inr._validate import as_number, as_positive_int
 from inr.codec import entropy
 from inr.codec.field import LatentField, latent_shapes
-from inr.coords import cell_axes
 from inr.fitting import decayed_adam
 from inr.objective import Objective, option, streams
 from inr.objectives import psnr_from_mse
@@ -58,7 +62,8 @@ class CodecConfig:
       rate: Adam's learning rate for the networks (decaying by ``decay`` over the steps).
       latent_rate: the latents' learning rate (decaying alike).
       decay: the rate's decay over the fit.
-      noise: the share of the steps with noise-relaxed latents (then rounded).
+      noise: the standard deviation of the Gaussian noise on soft-rounded latents.
+      temperature: soft rounding's temperature at the first and the last step.
     """
 
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
@@ -66,9 +71,10 @@ class CodecConfig:
     context: int = 16
     steps: int = 2000
     rate: float = 1e-2
-    latent_rate: float = 5e-2
+    latent_rate: float = 0.3
     decay: float = 0.05
-    noise: float = 0.8
+    noise: float = 0.2
+    temperature: tuple[float, float] = (0.35, 0.08)
 
     def __post_init__(self):
         if not self.latents:
@@ -82,7 +88,11 @@ class CodecConfig:
         as_number(self.rate, "CodecConfig.rate", 0.0, low_open=True)
         as_number(self.latent_rate, "CodecConfig.latent_rate", 0.0, low_open=True)
         as_number(self.decay, "CodecConfig.decay", 0.0, 1.0, low_open=True)
-        as_number(self.noise, "CodecConfig.noise", 0.0, 1.0)
+        as_number(self.noise, "CodecConfig.noise", 0.0)
+        if len(self.temperature) != 2:
+            raise ValueError("CodecConfig.temperature must be (first, last)")
+        for t in self.temperature:
+            as_number(t, "CodecConfig.temperature", 0.0, low_open=True)
 
     def model(self, layout: Layout) -> LatentField:
         """The field for a signal of ``layout``."""
@@ -96,9 +106,11 @@ def _groups(params):
                        for k in params["params"]}}  # fmt: skip
 
 
-def _straight_through(z):
-    """``round(z)`` forward, the identity backward."""
-    return z + jax.lax.stop_gradient(jnp.round(z) - z)
+def soft_round(z, temperature):
+    """``s_T(z)``: ``floor(z) + 1/2 + tanh((z - floor(z) - 1/2) / T) / (2 tanh(1 / (2T)))``."""
+    whole = jnp.floor(z)
+    rise = jnp.tanh((z - whole - 0.5) / temperature) / jnp.tanh(0.5 / temperature)
+    return whole + 0.5 + 0.5 * rise
 
 
 def latent_bits(model: LatentField, params, latents) -> jax.Array:
@@ -118,7 +130,7 @@ class CodecObjective(OnLayout, Objective):
       target: ``(N_1, .., N_d, C)`` the signal in network units ([-1, 1]).
       weight: ``lambda``, the rate's weight (the state when aiming at a goal).
       goal: bits per sample to aim at, or 0 for a fixed ``lambda``.
-      rounded_from: the step from which latents are rounded.
+      steps: the steps over which the soft rounding's temperature falls.
       layout: the signal's :class:`~inr.signal.Layout`.
       config: the :class:`CodecConfig` (static).
     """
@@ -126,7 +138,7 @@ class CodecObjective(OnLayout, Objective):
     target: jax.Array
     weight: jax.Array
     goal: jax.Array
-    rounded_from: jax.Array
+    steps: jax.Array
     layout: Layout = None
     config: CodecConfig = option(CodecConfig())
 
@@ -151,8 +163,8 @@ class CodecObjective(OnLayout, Objective):
         target = target.reshape(*layout.grid, layout.channels).astype(np.float32)
         weight = as_number(weight, "weight", 0.0, low_open=True)
         goal = 0.0 if goal is None else as_number(goal, "bpp", 0.0, low_open=True)
-        until = math.floor(config.noise * config.steps)
-        return cls(jnp.asarray(target), jnp.float32(weight), jnp.float32(goal), jnp.int32(until),
+        return cls(jnp.asarray(target), jnp.float32(weight), jnp.float32(goal),
+                   jnp.int32(config.steps),
                    layout, config)  # fmt: skip
 
     @property
@@ -180,26 +192,27 @@ class CodecObjective(OnLayout, Objective):
         return model.init(key, jnp.zeros((1, self.dims), jnp.float32))
 
     def draw(self, key, step):
-        """The latents' relaxation noise and whether this step rounds instead."""
+        """The latents' noise and this step's soft-rounding temperature."""
         (noise,) = streams(key, step, "noise")
         shapes = latent_shapes(self.layout.grid, self.config.latents)
         keys = jax.random.split(noise, len(shapes))
-        draws = [jax.random.uniform(k, s, minval=-0.5, maxval=0.5)
+        draws = [self.config.noise * jax.random.normal(k, s)
                  for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
-        return draws, step >= self.rounded_from
+        first, last = self.config.temperature
+        done = jnp.clip(step / jnp.maximum(self.steps - 1, 1), 0.0, 1.0)
+        return draws, first + (last - first) * done
 
     def quantized(self, params, batch) -> list:
-        """The latents as this step sees them: noisy, or rounded (straight through)."""
-        draws, rounded = batch
+        """The latents as this step sees them: ``s_T(s_T(z) + n)``."""
+        draws, temperature = batch
         latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
-        return [jnp.where(rounded, _straight_through(z), z + u)
-                for z, u in zip(latents, draws, strict=True)]  # fmt: skip
+        return [soft_round(soft_round(z, temperature) + n, temperature)
+                for z, n in zip(latents, draws, strict=True)]  # fmt: skip
 
     def loss(self, model, params, batch):
         latents = self.quantized(params, batch)
         seen = {**params["params"], **{f"latent_{i}": z for i, z in enumerate(latents)}}
-        axes = tuple(jnp.asarray(a) for a in cell_axes(self.layout.grid))
-        values = model.apply({"params": seen}, axes, method="grid_values")
+        values = model.apply({"params": seen}, method="native")
         mse = jnp.mean((values - self.target) ** 2)  # network units: 4x the value range's
         rate = latent_bits(model, params, latents) / self.points
         loss = mse / 4.0 + self.weight * rate
@@ -211,8 +224,8 @@ class CodecObjective(OnLayout, Objective):
         del key
 
         def adjust(weight):
-            draws = [jnp.zeros(s) for s in latent_shapes(self.layout.grid, self.config.latents)]
-            rounded = self.quantized(params, (draws, True))
+            rounded = [jnp.round(params["params"][f"latent_{i}"])
+                       for i in range(len(self.config.latents))]  # fmt: skip
             rate = latent_bits(model, params, rounded) / self.points
             return weight * jnp.exp2(GAIN * jnp.log2(jnp.maximum(rate, 1e-6) / self.goal))
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import zlib
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -55,6 +57,20 @@ def test_decoding_at_any_size_or_region_is_rendering_the_field(encoded):
     np.testing.assert_array_equal(quarter, whole[:24, :36])
     np.testing.assert_array_equal(field.at(inr.grid(24, 36).reshape(-1, 2)).reshape(24, 36, 3),
                                   field.render(24, 36))  # fmt: skip
+
+
+@pytest.mark.parametrize("grid", [(37, 50), (21,), (5, 9, 13)])
+def test_training_renders_the_field_at_its_own_samples(grid):
+    # The fixed-filter upsampling that training runs is the field at the cell centres,
+    # also where a grid's last cell reaches past the signal (37 is not a multiple of 8).
+    model = codec.LatentField(grid, 2, (1, 1, 2, 1), (8,), 8)
+    params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, len(grid))))
+    params = jax.tree.map(lambda a: 3 * jax.random.normal(jax.random.PRNGKey(a.size), a.shape),
+                          params)  # fmt: skip
+    native = jax.jit(lambda p: model.apply(p, method="native"))(params)
+    points = jnp.asarray(inr.grid(*grid).reshape(-1, len(grid)))
+    at_points = jax.jit(model.apply)(params, points).reshape(native.shape)
+    np.testing.assert_allclose(native, at_points, atol=2e-6 * float(jnp.max(jnp.abs(native))))
 
 
 def test_a_fresh_process_decodes_the_same_values_bit_for_bit(encoded, tmp_path):
