@@ -11,6 +11,9 @@ object with a key built from its code and every value it closes over:
   closure's contents, defaults and keyword defaults;
 * ``functools.partial``, bound methods, tuples, lists, dicts and named
   tuples: the keys of their parts;
+* an optax ``GradientTransformation`` held by another (``multi_transform``
+  keeps its parts whole): its ``update`` alone, since its ``init`` only
+  builds the state, which is data to the program;
 * numbers, strings, ``None``, types, code objects and hashable
   dataclasses (frozen ones, Flax modules): themselves, compared by ``==``;
 * NumPy and JAX arrays of at most :data:`LARGEST` elements: their dtype,
@@ -31,6 +34,7 @@ import types
 from typing import Any
 
 import numpy as np
+import optax
 
 __all__ = ["LARGEST", "ByValue", "value_key"]
 
@@ -95,6 +99,8 @@ def _key(obj: Any, seen: frozenset) -> Any:
     if isinstance(obj, functools.partial):
         return ("partial", _key(obj.func, seen), _key(obj.args, seen),
                 _key(obj.keywords, seen))  # fmt: skip
+    if isinstance(obj, optax.GradientTransformation):
+        return (type(obj), "update", _key(obj.update, seen))
     if isinstance(obj, tuple):  # named tuples too: the type tells them apart
         return (type(obj), tuple(_key(v, seen) for v in obj))
     if isinstance(obj, list):

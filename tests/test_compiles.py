@@ -8,6 +8,7 @@ sinograms, equations, latents, meta-training, restorators) are checked
 beside their own first fits, in their modules.
 """
 
+import jax
 import numpy as np
 import optax
 import pytest
@@ -95,6 +96,22 @@ def test_renders_of_any_size_and_points_of_any_count_compile_nothing_new(images)
         fit.at(np.zeros((777, 2), np.float32))
         fit.gradient(12, 9)
     assert n[0] == 0
+
+
+def test_an_optimiser_of_parts_of_any_length_is_one_program(images):
+    """multi_transform holds whole transformations; their lengths are state, not program."""
+
+    def optimiser(steps, b1=0.9):
+        parts = {"a": inr.decayed_adam(steps, 1e-3, b1=b1), "b": inr.decayed_adam(steps, 1e-2)}
+        return optax.multi_transform(parts, lambda p: jax.tree.map(lambda _: "a", p))
+
+    inr.fit_image(images[0], model=MODEL, steps=3, optimizer=optimiser(3))
+    with compilations() as n:
+        inr.fit_image(images[1], model=MODEL, steps=5, optimizer=optimiser(5))
+    assert n[0] == 0
+    with compilations() as n:  # Adam's own constants are the program's
+        inr.fit_image(images[1], model=MODEL, steps=5, optimizer=optimiser(5, b1=0.8))
+    assert n[0] > 0
 
 
 def test_a_different_optimiser_or_shape_does_compile(images):
