@@ -69,12 +69,12 @@ class CodecConfig:
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
     hidden: tuple[int, ...] = (24, 24)
     context: int = 16
-    steps: int = 2000
+    steps: int = 1000
     rate: float = 1e-2
     latent_rate: float = 0.3
     decay: float = 0.05
     noise: float = 0.2
-    temperature: tuple[float, float] = (0.35, 0.08)
+    temperature: tuple[float, float] = (0.5, 0.05)
 
     def __post_init__(self):
         if not self.latents:
