@@ -1,14 +1,14 @@
 """Compress a photo to a file and back, beside JPEG and WebP of the same size.
 
 python examples/compress.py [--image photo.png] [--size 256] [--bpp 0.75]
-                            [--steps 2000] [--out outputs/compress.png]
+                            [--steps 800] [--out outputs/compress.png]
 
 Encodes the photo with ``inr.codec`` (a field of latent grids and a small
 pointwise network, range coded into a file: ``outputs/compress.inr``),
 decodes it, and saves JPEG and WebP files (Pillow) of at most the same
 number of bytes; the figure shows the four with their PSNR and a crop of
 the field decoded at twice the size.  The defaults (a 256-pixel side,
-500 steps) take about a minute on a 2-core CPU; ``--steps 2000`` is the
+500 steps) take about a minute on a 2-core CPU; ``--steps 800`` is the
 codec's default setting.  Needs the ``codec`` extra.
 """
 

@@ -5,7 +5,7 @@ The entropy model's weights are its fixed-point integers
 a step of ``2^-k`` (``k`` chosen by the encoder, in the header).  Each
 tensor of integers is coded under one zero-centred Laplace whose scale
 index the header carries.  The latents follow, coarsest grid first, each
-grid in its two passes (:mod:`inr.codec.entropy`): every latent of a pass
+grid in its passes (:mod:`inr.codec.entropy`): every latent of a pass
 is coded under the Laplace the integer entropy model predicts from what
 was decoded before it.
 """
@@ -48,9 +48,9 @@ def read_tensors(reader: Reader, shapes: dict[str, tuple], scales: dict[str, int
     return out
 
 
-def _pass_rows(qcontext, plane: int, grid, parent, previous, second: bool):
-    """``(positions, s, f, m)`` of one pass: where its latents are and their rows."""
-    where = np.flatnonzero(entropy.parity(grid.shape).reshape(-1) == int(second))
+def _pass_rows(qcontext, plane: int, grid, parent, previous, step: int):
+    """``(positions, s, f, m)`` of pass ``step``: where its latents are and their rows."""
+    where = np.flatnonzero(entropy.phase(grid.shape).reshape(-1) == step)
     features = entropy.contexts(grid, parent, previous, np)
     features = features.reshape(-1, entropy.feature_count(grid.ndim))
     mu, log_b = entropy.predict_int(qcontext, features[where], plane)
@@ -63,8 +63,8 @@ def write_latents(writer: Writer, qcontext: dict, latents: list[np.ndarray]) -> 
     """Code integer latent grids ``(*m_l, C_l)`` (finest first) in the entropy model's order."""
     latents = [np.asarray(z, np.int64) for z in latents]
     for plane, grid, parent, previous in entropy.planes(latents):
-        for second in (False, True):
-            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, second)
+        for step in range(2**grid.ndim):
+            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, step)
             writer.integers(grid.reshape(-1)[where], s, f, m)
 
 
@@ -72,7 +72,7 @@ def read_latents(reader: Reader, qcontext: dict, shapes: list[tuple]) -> list[np
     """The latent grids of :func:`write_latents`, shaped ``shapes`` (finest first)."""
     latents = [np.zeros(shape, np.int64) for shape in shapes]
     for plane, grid, parent, previous in entropy.planes(latents):  # views: filled in place
-        for second in (False, True):
-            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, second)
+        for step in range(2**grid.ndim):
+            where, s, f, m = _pass_rows(qcontext, plane, grid, parent, previous, step)
             grid[np.unravel_index(where, grid.shape)] = reader.integers(s, f, m)
     return latents

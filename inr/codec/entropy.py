@@ -1,19 +1,22 @@
-"""The latents' entropy model: parent and checkerboard contexts, a Laplace per latent.
+"""The latents' entropy model: parent and causal-neighbour contexts, a Laplace per latent.
 
 Order, stated once.  A latent grid of ``C`` channels is ``C`` *planes*.
 Grids are coded from the coarsest to the finest, a grid's planes in
-channel order, and each plane in two passes: its *anchors* (positions
-whose indices sum to an even number), then the rest.  A latent's context
-is what is decoded before it: the ``3^d`` values around its parent
+channel order, and each plane in ``2^d`` passes, one per parity pattern
+of a position's indices (:func:`phase`): in 2-D (even, even), then
+(odd, odd), then (even, odd) and (odd, even), so that three quarters of
+the latents see decoded neighbours on every side.  A latent's context is
+what is decoded before it: the ``3^d`` values around its parent
 (position ``p // 2``) in the same channel of the next coarser grid (its
 last channel if that grid has fewer; none for the coarsest grid), the
-previous channel's value at the same position (none for channel 0), in
-the second pass its ``2d`` neighbours along the axes (all anchors;
-mirrored at the border), and a flag for the pass.  A small MLP maps the
-context to a Laplace distribution of the latent, location ``mu`` and
-log-scale ``log b``, plus a learned pair per plane.  Every latent of a
-pass depends only on earlier passes, so a pass is decoded at once, as one
-array: two vectorised steps per plane, not one per latent.
+previous channel's value at the same position (none for channel 0), its
+``3^d - 1`` neighbours where an earlier pass decoded them (mirrored at
+the border; zero where not yet decoded), and its pass, one-hot.  A small
+MLP maps the context to a Laplace distribution of the latent, location
+``mu`` and log-scale ``log b``, plus a learned pair per plane.  Every
+latent of a pass depends only on earlier passes, so a pass is decoded at
+once, as one array: ``2^d`` vectorised steps per plane, not one per
+latent.
 
 Two evaluations of one model:
 
@@ -42,6 +45,7 @@ __all__ = [
     "contexts",
     "feature_count",
     "init_params",
+    "phase",
     "planes",
     "predict",
     "predict_int",
@@ -56,9 +60,9 @@ NAMES = ("w0", "b0", "w1", "b1", "w2", "b2", "grids")
 
 
 def feature_count(dims: int) -> int:
-    """Inputs of the context MLP: the parent's neighbourhood, the previous channel, the axis
-    neighbours, a flag."""
-    return 3**dims + 2 * dims + 2
+    """Inputs of the context MLP: the previous channel, the parent's neighbourhood, the
+    neighbours, the pass."""
+    return 1 + 3**dims + (3**dims - 1) + 2**dims
 
 
 def planes(latents: list) -> list[tuple]:
@@ -103,22 +107,57 @@ def _pad(grid, axis: int, mode: str, xp):
     return xp.pad(grid, [(1, 1) if a == axis else (0, 0) for a in range(grid.ndim)], mode=mode)
 
 
-def parity(shape, xp=np):
-    """``1`` where a position's indices sum to an odd number (the second pass), else ``0``."""
-    total = sum(xp.arange(n).reshape([-1 if a == i else 1 for a in range(len(shape))])
-                for i, n in enumerate(shape))  # fmt: skip
-    return xp.broadcast_to(total % 2, shape)
+def _pass_order(dims: int) -> np.ndarray:
+    """Each parity pattern's pass (patterns numbered in binary, axis 0 the high bit): patterns
+    of even sum first, then odd, each in binary order."""
+    patterns = list(itertools.product((0, 1), repeat=dims))
+    order = sorted(range(len(patterns)), key=lambda k: (sum(patterns[k]) % 2, k))
+    return np.argsort(order)
+
+
+def _pattern(shape) -> np.ndarray:
+    """Every position's parity pattern, numbered in binary (axis 0 the high bit)."""
+    d = len(shape)
+    bits = [(np.arange(n) % 2).reshape([-1 if a == i else 1 for a in range(d)]) << (d - 1 - i)
+            for i, n in enumerate(shape)]  # fmt: skip
+    return np.broadcast_to(sum(bits), shape)
+
+
+def phase(shape) -> np.ndarray:
+    """Every position's pass, ``(*shape,)`` int (the module's order)."""
+    return _pass_order(len(shape))[_pattern(shape)]
+
+
+def _offsets(dims: int) -> list[tuple[int, ...]]:
+    return [o for o in itertools.product((-1, 0, 1), repeat=dims) if any(o)]
+
+
+def _decoded(shape) -> np.ndarray:
+    """``(*shape, 3^d - 1)``: whether each neighbour is decoded before its position.
+
+    A neighbour's parity pattern is the position's with the offset's odd
+    axes flipped (mirroring keeps parity); across an axis of one cell there
+    is no neighbour.
+    """
+    d, passes, pattern = len(shape), phase(shape), _pattern(shape)
+    order = _pass_order(d)
+    columns = []
+    for offset in _offsets(d):
+        flip = sum((o % 2) << (d - 1 - a) for a, o in enumerate(offset))
+        exists = all(o == 0 or n > 1 for o, n in zip(offset, shape, strict=True))
+        columns.append(np.broadcast_to((order[pattern ^ flip] < passes) & exists, shape))
+    return np.stack(columns, axis=-1)
 
 
 def contexts(grid, parent, previous=None, xp=jnp):
     """Every position's context ``(*grid.shape, F)`` (the module's order).
 
-    ``grid`` holds at least the anchors (the second pass reads only those);
-    ``parent`` is the plane of the next coarser grid, or ``None`` for the
-    coarsest; ``previous`` the previous channel's plane, or ``None``.
+    ``grid`` holds at least what earlier passes decoded (a position reads
+    only those); ``parent`` is the plane of the next coarser grid, or
+    ``None`` for the coarsest; ``previous`` the previous channel's plane, or
+    ``None``.
     """
     shape, d = grid.shape, grid.ndim
-    second = parity(shape, xp).astype(grid.dtype)
     columns = [xp.zeros(shape, grid.dtype) if previous is None else previous.astype(grid.dtype)]
     if parent is None:
         columns += [xp.zeros(shape, grid.dtype)] * 3**d
@@ -133,15 +172,19 @@ def contexts(grid, parent, previous=None, xp=jnp):
             for axis, o in enumerate(offset):
                 column = _shifted(column, axis, 2 * o + 2, shape[axis], xp)
             columns.append(column)
+    # Mirrored about the border's sample (-1 reads 1, n reads n - 2); an axis of one cell
+    # is repeated instead, and its neighbours masked out.
+    padded = grid
     for axis in range(d):
-        for step in (-1, 1):
-            if shape[axis] == 1:
-                columns.append(xp.zeros(shape, grid.dtype))
-                continue
-            # Mirrored about the border's sample: -1 reads 1, n reads n - 2.
-            column = _shifted(_pad(grid, axis, "reflect", xp), axis, 1 + step, shape[axis], xp)
-            columns.append(column * second)
-    columns.append(second)
+        padded = _pad(padded, axis, "reflect" if shape[axis] > 1 else "edge", xp)
+    decoded = _decoded(shape).astype(grid.dtype)
+    for k, offset in enumerate(_offsets(d)):
+        column = padded
+        for axis, o in enumerate(offset):
+            column = _shifted(column, axis, 1 + o, shape[axis], xp)
+        columns.append(column * decoded[..., k])
+    passes = phase(shape)
+    columns += [(passes == k).astype(grid.dtype) for k in range(2**d)]
     return xp.stack(columns, axis=-1)
 
 

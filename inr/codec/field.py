@@ -116,7 +116,7 @@ class LatentField(nn.Module):
     channels: int = 3
     latents: tuple[int, ...] = (1,) * 7
     hidden: tuple[int, ...] = (24, 24)
-    context: int = 16
+    context: int = 32
 
     def setup(self):
         shapes = latent_shapes(self.grid, self.latents)

@@ -68,8 +68,8 @@ class CodecConfig:
 
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
     hidden: tuple[int, ...] = (24, 24)
-    context: int = 16
-    steps: int = 1000
+    context: int = 32
+    steps: int = 800
     rate: float = 1e-2
     latent_rate: float = 0.3
     decay: float = 0.05

@@ -82,18 +82,41 @@ def test_the_integer_model_is_the_float_model_it_was_quantized_from():
     np.testing.assert_allclose(log_b / scale, want_log_b, atol=0.02)
 
 
-def test_the_second_pass_reads_only_anchors():
-    """A decoder has only the anchors when it predicts the rest: their contexts agree."""
+@pytest.mark.parametrize("shape", [(6, 7), (7, 6), (1, 5), (9,), (3, 4, 5), (2, 1, 3)])
+def test_every_pass_reads_only_earlier_passes(shape):
+    """A decoder has only the earlier passes when it predicts a pass: the contexts agree."""
     rng = np.random.default_rng(3)
-    grid, parent = rng.integers(-3, 4, (6, 7)), rng.integers(-3, 4, (3, 4))
-    anchors = np.where(entropy.parity(grid.shape) == 0, grid, 0)
-    second = entropy.parity(grid.shape) == 1
-    previous = rng.integers(-3, 4, (6, 7))
-    full = entropy.contexts(grid, parent, previous, np)[second]
-    partial = entropy.contexts(anchors, parent, previous, np)[second]
-    np.testing.assert_array_equal(full, partial)
-    first = ~second  # anchors see no neighbour: those inputs (after the parent's 9) are zero
-    assert np.all(entropy.contexts(grid, parent, previous, np)[first][:, 10:-1] == 0)
+    grid = rng.integers(-3, 4, shape)
+    parent = rng.integers(-3, 4, tuple((n + 1) // 2 for n in shape))
+    previous = rng.integers(-3, 4, shape)
+    passes = entropy.phase(shape)
+    assert sorted(np.unique(passes)) == list(range(2 ** len(shape))) or min(shape) == 1
+    full = entropy.contexts(grid, parent, previous, np)
+    for step in range(2 ** len(shape)):
+        decoded = np.where(passes < step, grid, 0)
+        here = passes == step
+        np.testing.assert_array_equal(
+            full[here], entropy.contexts(decoded, parent, previous, np)[here]
+        )
+    # The first pass sees no neighbour; in 2-D the last sees all eight.
+    neighbours = slice(1 + 3 ** len(shape), 1 + 2 * 3 ** len(shape) - 1)
+    assert np.all(full[passes == 0][:, neighbours] == 0)
+    if shape == (6, 7):
+        inner = np.zeros(shape, bool)
+        inner[1:-1, 1:-1] = True
+        assert np.all(
+            full[(passes == 3) & inner][:, neighbours]
+            == grid_neighbours(grid)[(passes == 3) & inner]
+        )
+
+
+def grid_neighbours(grid):
+    """The eight neighbours of every inner position, in the entropy model's order."""
+    out = np.zeros((*grid.shape, 8), grid.dtype)
+    offsets = [(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if (a, b) != (0, 0)]
+    for k, (a, b) in enumerate(offsets):
+        out[1:-1, 1:-1, k] = grid[1 + a : grid.shape[0] - 1 + a, 1 + b : grid.shape[1] - 1 + b]
+    return out
 
 
 def test_bits_are_the_laplace_mass_of_each_integer():
