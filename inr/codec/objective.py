@@ -70,7 +70,7 @@ class CodecConfig:
     hidden: tuple[int, ...] = (24, 24)
     context: int = 32
     steps: int = 800
-    rate: float = 1e-2
+    rate: float = 2e-2
     latent_rate: float = 0.3
     decay: float = 0.05
     noise: float = 0.2
