@@ -51,9 +51,8 @@ def read_tensors(reader: Reader, shapes: dict[str, tuple], scales: dict[str, int
 def _pass_rows(qcontext, plane: int, grid, parent, previous, step: int):
     """``(positions, s, f, m)`` of pass ``step``: where its latents are and their rows."""
     where = np.flatnonzero(entropy.phase(grid.shape).reshape(-1) == step)
-    features = entropy.contexts(grid, parent, previous, np)
-    features = features.reshape(-1, entropy.feature_count(grid.ndim))
-    mu, log_b = entropy.predict_int(qcontext, features[where], plane)
+    features = entropy.contexts(grid, parent, previous, np, rows=where)
+    mu, log_b = entropy.predict_int(qcontext, features, plane)
     shift = entropy.FRACTION
     fraction = (mu & (2**shift - 1)) >> (shift - int(np.log2(tables.FRACTIONS)))
     return where, tables.scale_index(log_b, shift), fraction, mu >> shift

@@ -149,13 +149,13 @@ def _decoded(shape) -> np.ndarray:
     return np.stack(columns, axis=-1)
 
 
-def contexts(grid, parent, previous=None, xp=jnp):
+def contexts(grid, parent, previous=None, xp=jnp, rows=None):
     """Every position's context ``(*grid.shape, F)`` (the module's order).
 
     ``grid`` holds at least what earlier passes decoded (a position reads
     only those); ``parent`` is the plane of the next coarser grid, or
     ``None`` for the coarsest; ``previous`` the previous channel's plane, or
-    ``None``.
+    ``None``.  With ``rows`` (flat positions), only theirs: ``(len(rows), F)``.
     """
     shape, d = grid.shape, grid.ndim
     columns = [xp.zeros(shape, grid.dtype) if previous is None else previous.astype(grid.dtype)]
@@ -185,6 +185,8 @@ def contexts(grid, parent, previous=None, xp=jnp):
         columns.append(column * decoded[..., k])
     passes = phase(shape)
     columns += [(passes == k).astype(grid.dtype) for k in range(2**d)]
+    if rows is not None:
+        columns = [xp.reshape(c, -1)[rows] for c in columns]
     return xp.stack(columns, axis=-1)
 
 
@@ -223,6 +225,19 @@ def dequantize_params(qparams: dict) -> dict:
             for k, v in qparams.items()}  # fmt: skip
 
 
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` of int64 matrices, exactly: in float64 (BLAS) when no sum can reach 2^53,
+    where every partial sum is an integer float64 holds exactly in any order."""
+
+    def largest(x):
+        return max(-int(x.min(initial=0)), int(x.max(initial=0)))
+
+    bound = largest(a) * largest(b) * a.shape[-1]
+    if bound < 2**53:
+        return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return a @ b
+
+
 def predict_int(qparams: dict, features: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
     """``(mu, log_b)`` in fixed point (int64, :data:`FRACTION` bits) from integer contexts.
 
@@ -231,8 +246,8 @@ def predict_int(qparams: dict, features: np.ndarray, level: int) -> tuple[np.nda
     same on every machine.
     """
     x = np.asarray(features, np.int64)
-    h = np.maximum(x @ qparams["w0"] + qparams["b0"], 0)
-    h = np.maximum(((h @ qparams["w1"]) >> FRACTION) + qparams["b1"], 0)
-    out = ((h @ qparams["w2"]) >> FRACTION) + qparams["b2"] + qparams["grids"][level]
+    h = np.maximum(_product(x, qparams["w0"]) + qparams["b0"], 0)
+    h = np.maximum((_product(h, qparams["w1"]) >> FRACTION) + qparams["b1"], 0)
+    out = (_product(h, qparams["w2"]) >> FRACTION) + qparams["b2"] + qparams["grids"][level]
     low, high = (int(round(v * 2**FRACTION)) for v in (tables.LOG_B_MIN, tables.LOG_B_MAX))
     return out[..., 0], np.clip(out[..., 1], low, high)

@@ -129,3 +129,12 @@ def test_bits_are_the_laplace_mass_of_each_integer():
     np.testing.assert_allclose(entropy.bits(q, mu, log_b), want, rtol=1e-4)
     grad = jax.grad(lambda m: jnp.sum(entropy.bits(q, m, log_b)))(mu)
     assert np.all(np.isfinite(np.asarray(grad)))
+
+
+def test_integer_products_are_exact_at_any_magnitude():
+    """BLAS in float64 where every sum stays below 2^53, integers beyond: the same as int64."""
+    rng = np.random.default_rng(5)
+    for big in (10, 2**20, 2**45):
+        a = rng.integers(-big, big, (40, 22), dtype=np.int64)
+        b = rng.integers(-400, 400, (22, 32), dtype=np.int64)
+        np.testing.assert_array_equal(entropy._product(a, b), a @ b)
