@@ -30,6 +30,7 @@ Two evaluations of one model:
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import jax
@@ -115,6 +116,7 @@ def _pass_order(dims: int) -> np.ndarray:
     return np.argsort(order)
 
 
+@functools.lru_cache(maxsize=64)
 def _pattern(shape) -> np.ndarray:
     """Every position's parity pattern, numbered in binary (axis 0 the high bit)."""
     d = len(shape)
@@ -123,15 +125,23 @@ def _pattern(shape) -> np.ndarray:
     return np.broadcast_to(sum(bits), shape)
 
 
+@functools.lru_cache(maxsize=64)
+def _phase(shape: tuple[int, ...]) -> np.ndarray:
+    passes = _pass_order(len(shape))[_pattern(shape)]
+    passes.flags.writeable = False  # shared by every caller of this shape
+    return passes
+
+
 def phase(shape) -> np.ndarray:
     """Every position's pass, ``(*shape,)`` int (the module's order)."""
-    return _pass_order(len(shape))[_pattern(shape)]
+    return _phase(tuple(shape))
 
 
 def _offsets(dims: int) -> list[tuple[int, ...]]:
     return [o for o in itertools.product((-1, 0, 1), repeat=dims) if any(o)]
 
 
+@functools.lru_cache(maxsize=64)
 def _decoded(shape) -> np.ndarray:
     """``(*shape, 3^d - 1)``: whether each neighbour is decoded before its position.
 
@@ -146,7 +156,9 @@ def _decoded(shape) -> np.ndarray:
         flip = sum((o % 2) << (d - 1 - a) for a, o in enumerate(offset))
         exists = all(o == 0 or n > 1 for o, n in zip(offset, shape, strict=True))
         columns.append(np.broadcast_to((order[pattern ^ flip] < passes) & exists, shape))
-    return np.stack(columns, axis=-1)
+    decoded = np.stack(columns, axis=-1)
+    decoded.flags.writeable = False  # shared by every caller of this shape
+    return decoded
 
 
 def contexts(grid, parent, previous=None, xp=jnp, rows=None):

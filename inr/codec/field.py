@@ -47,11 +47,15 @@ def latent_shapes(grid: tuple[int, ...], channels: tuple[int, ...]) -> list[tupl
     return [(*(math.ceil(n / 2**level) for n in grid), c) for level, c in enumerate(channels)]
 
 
+def _cell_index(sample, level: int, cells: int, xp=jnp):
+    """Continuous cell index on grid ``level`` (``cells`` cells of ``2^level`` samples) of a
+    position ``sample`` samples from the first corner (border clamped)."""
+    return xp.clip(sample / 2**level - 0.5, -0.5, cells - 0.5)
+
+
 def _position(coordinate, size: int, level: int, cells: int):
-    """Continuous cell index on grid ``level`` (``cells`` cells of ``2^level`` samples) of
-    coordinates in [-1, 1] along an axis of ``size`` samples (border clamped)."""
-    sample = (coordinate + 1.0) * (size / 2.0)  # in samples from the first corner
-    return jnp.clip(sample / 2**level - 0.5, -0.5, cells - 0.5)
+    """:func:`_cell_index` of coordinates in [-1, 1] along an axis of ``size`` samples."""
+    return _cell_index((coordinate + 1.0) * (size / 2.0), level, cells)
 
 
 def native_taps(size: int, level: int, cells: int) -> np.ndarray:
@@ -59,8 +63,7 @@ def native_taps(size: int, level: int, cells: int) -> np.ndarray:
     centres: :func:`~inr.interpolation.cubic_taps` as a fixed filter."""
     scale = 2**level
     own = np.arange(size) // scale
-    pos = np.clip((np.arange(size) + 0.5) / scale - 0.5, -0.5, cells - 0.5)
-    taps, weights = cubic_taps(pos, cells, np)
+    taps, weights = cubic_taps(_cell_index(np.arange(size) + 0.5, level, cells, np), cells, np)
     filt = np.zeros((size, 5))
     np.add.at(filt, (np.arange(size)[:, None], taps - own[:, None] + 2), weights)
     return filt
