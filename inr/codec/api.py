@@ -35,7 +35,8 @@ PRESETS = {
 """Named configurations: ``"default"`` (800 steps: under 5 minutes for a 768x512 photo on a
 2-core CPU), ``"slow"`` (5000 steps: under 30)."""
 
-_SYNTHESIS_STEPS = (6, 7, 8, 9, 10)  # candidate weight steps 2^-k
+_SYNTHESIS_STEPS = (4, 5, 6, 7, 8, 9, 10)  # candidate weight steps 2^-k
+_CONTEXT_STEPS = (2, 3, 4, 5, 6, 7, 8)  # candidate entropy-model weight steps 2^-k (<= FRACTION)
 
 
 def weight_of(quality: float) -> float:
@@ -60,6 +61,11 @@ def _weights(params: dict, bits: int) -> dict[str, np.ndarray]:
             for k, v in params.items() if k.startswith("synthesis_")}  # fmt: skip
 
 
+def _stored(qcontext: dict, step: int) -> dict[str, np.ndarray]:
+    """The entropy model's integers as the file holds them: multiples of ``2^-step``, counted."""
+    return {f"context_{k}": v >> (entropy.FRACTION - step) for k, v in qcontext.items()}
+
+
 def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict:
     """The parameter tree a decoder rebuilds: what the file says, in float32."""
     tree = {f"latent_{i}": jnp.asarray(z, jnp.float32) for i, z in enumerate(latents)}
@@ -69,36 +75,47 @@ def _decoded_params(latents, synthesis: dict, bits: int, qcontext: dict) -> dict
     return {"params": tree}
 
 
-def _header(layout: Layout, config: CodecConfig, bits: int, scales: dict, metadata) -> dict:
+def _header(layout: Layout, config: CodecConfig, steps: tuple[int, int], scales: list,
+            metadata) -> dict:  # fmt: skip
     header = {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
               "latents": list(config.latents), "hidden": list(config.hidden),
-              "context": config.context, "bits": bits, "scales": scales}  # fmt: skip
+              "context": config.context, "bits": steps[0], "context_bits": steps[1],
+              "scales": scales}  # fmt: skip
     return {**header, "metadata": metadata} if metadata else header
 
 
-def _write(layout: Layout, config: CodecConfig, latents, synthesis, bits, qcontext, metadata=None):
-    writer = Writer()
-    context = {f"context_{k}": v for k, v in qcontext.items()}
-    scales = write_tensors(writer, {**synthesis, **context})
-    weights = writer.bytes()
-    writer = Writer()
-    write_latents(writer, qcontext, latents)
-    header = _header(layout, config, bits, scales, metadata)
-    return pack(header, [weights, writer.bytes()])
-
-
-def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, qcontext, metadata) -> bytes:
-    """The file whose synthesis weight step minimises ``D + lambda R`` (the whole file's rate)."""
+def _pick_context(context: dict, latents) -> tuple[int, dict, bytes]:
+    """``(step, fixed-point model, latents' section)`` of the entropy model's weight step
+    that makes its weights and the latents they code smallest (it touches no sample)."""
     best = None
+    for step in _CONTEXT_STEPS:
+        qcontext = entropy.quantize_params(context, step)
+        weights, coded = Writer(), Writer()
+        write_tensors(weights, _stored(qcontext, step))
+        write_latents(coded, qcontext, latents)
+        size = len(weights.bytes()) + len(coded.bytes())
+        if best is None or size < best[0]:
+            best = (size, step, qcontext, coded.bytes())
+    return best[1:]
+
+
+def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, metadata) -> bytes:
+    """The file whose weight steps minimise ``D + lambda R`` (the whole file's rate)."""
+    context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
+    step, qcontext, coded = _pick_context(context, latents)
+    layout, config, best = objective.layout, objective.config, None
     weight = float(fitted.state.get("weight", objective.weight))
     target = np.asarray(objective.target)
+    lo, hi = layout.value_range
     for bits in _SYNTHESIS_STEPS:
         synthesis = _weights(fitted.params["params"], bits)
-        data = _write(objective.layout, objective.config, latents, synthesis, bits, qcontext,
-                      metadata)  # fmt: skip
-        result = _as_result(objective.layout, objective.config, latents, synthesis, bits, qcontext)
-        values = result.render(*objective.layout.grid, clip=False)
-        lo, hi = objective.layout.value_range
+        writer = Writer()
+        scales = write_tensors(writer, {**synthesis, **_stored(qcontext, step)})
+        header = _header(layout, config, (bits, step), [scales[k] for k in sorted(scales)],
+                         metadata)  # fmt: skip
+        data = pack(header, [writer.bytes(), coded])
+        result = _as_result(layout, config, latents, synthesis, bits, qcontext)
+        values = result.render(*layout.grid, clip=False)
         mse = np.mean(((values.reshape(target.shape) - (lo + hi) / 2) / ((hi - lo) / 2)
                        - target) ** 2) / 4.0  # fmt: skip
         cost = mse + weight * 8 * len(data) / objective.points
@@ -145,9 +162,7 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
     fitted = fit(objective, steps=config.steps, seed=seed, progress=progress)
     latents = [np.round(np.asarray(fitted.params["params"][f"latent_{i}"])).astype(np.int64)
                for i in range(len(config.latents))]  # fmt: skip
-    context = {k: fitted.params["params"][f"context_{k}"] for k in entropy.NAMES}
-    qcontext = entropy.quantize_params(context)
-    return _pick_bits(fitted, objective, latents, qcontext, metadata)
+    return _pick_bits(fitted, objective, latents, metadata)
 
 
 def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
@@ -157,6 +172,7 @@ def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
         dims, context = int(header["dims"]), int(header["context"])
         latents = tuple(int(c) for c in header["latents"])
         hidden, bits = tuple(int(w) for w in header["hidden"]), int(header["bits"])
+        step = int(header["context_bits"])
         lo, hi = (float(v) for v in header["range"])
         config = CodecConfig(latents=latents, hidden=hidden, context=context)
     except (KeyError, TypeError, ValueError) as exc:
@@ -165,13 +181,15 @@ def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
         raise ValueError(f"data's header has a bad shape {shape} for {dims} axes")
     if np.prod(shape) > 2**31 or not lo < hi or not 0 <= bits <= 24:
         raise ValueError("data's header is out of range")
-    return Layout(shape, dims, (lo, hi)), config, bits
+    if not 0 <= step <= entropy.FRACTION:
+        raise ValueError("data's header is out of range")
+    return Layout(shape, dims, (lo, hi)), config, (bits, step)
 
 
 def field(data) -> FitResult:
     """The field a file holds, as a :class:`~inr.FitResult` (render it at any size)."""
     header, sections = unpack(data)
-    layout, config, bits = _checked_header(header)
+    layout, config, (bits, step) = _checked_header(header)
     if len(sections) != 2:
         raise ValueError(f"data has {len(sections)} sections; a codec file has 2")
     model: LatentField = config.model(layout)
@@ -179,12 +197,14 @@ def field(data) -> FitResult:
     shapes = {k: tuple(v.shape) for k, v in shapes["params"].items()}
     weight_shapes = {k: s for k, s in shapes.items() if k.startswith(("synthesis_", "context_"))}
     try:
-        tensors = read_tensors(Reader(sections[0]), weight_shapes, header["scales"])
-        qcontext = {k: tensors[f"context_{k}"] for k in entropy.NAMES}
+        scales = dict(zip(sorted(weight_shapes), header["scales"], strict=True))
+        tensors = read_tensors(Reader(sections[0]), weight_shapes, scales)
+        shift = entropy.FRACTION - step
+        qcontext = {k: tensors[f"context_{k}"] << shift for k in entropy.NAMES}
         synthesis = {k: v for k, v in tensors.items() if k.startswith("synthesis_")}
         shapes = latent_shapes(layout.grid, config.latents)
         latents = read_latents(Reader(sections[1]), qcontext, shapes)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"data's header does not describe its sections: {exc}") from None
     return _as_result(layout, config, latents, synthesis, bits, qcontext)
 

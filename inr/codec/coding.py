@@ -1,8 +1,9 @@
 """A fitted codec field to integers and bits, and back: the weights, then the latents.
 
-The entropy model's weights are its fixed-point integers
-(:func:`inr.codec.entropy.quantize_params`); the synthesis's are rounded to
-a step of ``2^-k`` (``k`` chosen by the encoder, in the header).  Each
+The entropy model's weights are its fixed-point integers, multiples of
+``2^-j`` (:func:`inr.codec.entropy.quantize_params`), stored as counts of
+that step; the synthesis's are rounded to a step of ``2^-k`` (``j`` and
+``k`` chosen by the encoder, in the header).  Each
 tensor of integers is coded under one zero-centred Laplace whose scale
 index the header carries.  The latents follow, coarsest grid first, each
 grid in its passes (:mod:`inr.codec.entropy`): every latent of a pass

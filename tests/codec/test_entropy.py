@@ -55,6 +55,20 @@ def test_integer_latents_come_back_exactly_escapes_included():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("step", [0, 4, entropy.FRACTION])
+def test_a_coarser_weight_step_rounds_each_weight_to_its_multiple(step):
+    """Step ``k``: every fixed-point weight is the float's nearest multiple of ``2^-k``."""
+    params = _context_params(3)
+    qparams = entropy.quantize_params(params, step)
+    unit = 2 ** (entropy.FRACTION - step)
+    for name, values in qparams.items():
+        assert np.all(values % unit == 0)
+        want = np.round(np.asarray(params[name], np.float64) * 2.0**step)
+        np.testing.assert_array_equal(values // unit, want)
+    with pytest.raises(ValueError, match="step"):
+        entropy.quantize_params(params, entropy.FRACTION + 1)
+
+
 def test_weights_come_back_exactly():
     rng = np.random.default_rng(1)
     tensors = {"a": rng.integers(-300, 300, (5, 7)), "b": np.zeros(4, np.int64),
