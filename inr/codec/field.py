@@ -119,7 +119,7 @@ class LatentField(nn.Module):
     channels: int = 3
     latents: tuple[int, ...] = (1,) * 7
     hidden: tuple[int, ...] = (24, 24)
-    context: int = 32
+    context: int = 8
 
     def setup(self):
         shapes = latent_shapes(self.grid, self.latents)

@@ -57,7 +57,11 @@ class CodecConfig:
       latents: each latent grid's channels, finest first (the finest at the signal's
         resolution, each next one half as fine).
       hidden: the synthesis MLP's hidden widths.
-      context: the entropy model's hidden width.
+      context: the entropy model's hidden width.  Its weights are paid in every file,
+        and at the rates of a photo a narrow model costs fewer bits than the
+        better predictions of a wide one save (on the tuning photo at 384x256,
+        width 8 against 32: -28% in ``D + lambda R`` at quality 10, -8% at 40, -4%
+        at 55).
       steps: optimisation steps.
       rate: Adam's learning rate for the networks (decaying by ``decay`` over the steps).
       latent_rate: the latents' learning rate (decaying alike).
@@ -68,7 +72,7 @@ class CodecConfig:
 
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
     hidden: tuple[int, ...] = (24, 24)
-    context: int = 32
+    context: int = 8
     steps: int = 800
     rate: float = 2e-2
     latent_rate: float = 0.3
