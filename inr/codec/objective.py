@@ -73,7 +73,7 @@ class CodecConfig:
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
     hidden: tuple[int, ...] = (24, 24)
     context: int = 8
-    steps: int = 800
+    steps: int = 1200
     rate: float = 2e-2
     latent_rate: float = 0.3
     decay: float = 0.05
