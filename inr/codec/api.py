@@ -165,8 +165,8 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
     return _pick_bits(fitted, objective, latents, metadata)
 
 
-def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
-    """The header's layout, config and weight step, each field checked."""
+def _checked_header(header: dict) -> tuple[Layout, CodecConfig, tuple[int, int]]:
+    """The header's layout, config and weight steps (synthesis, entropy model), checked."""
     try:
         shape = tuple(int(n) for n in header["shape"])
         dims, context = int(header["dims"]), int(header["context"])
@@ -179,9 +179,8 @@ def _checked_header(header: dict) -> tuple[Layout, CodecConfig, int]:
         raise ValueError(f"data has a malformed header: {exc}") from None
     if not 1 <= dims <= 3 or len(shape) not in (dims, dims + 1) or min(shape) < 1:
         raise ValueError(f"data's header has a bad shape {shape} for {dims} axes")
-    if np.prod(shape) > 2**31 or not lo < hi or not 0 <= bits <= 24:
-        raise ValueError("data's header is out of range")
-    if not 0 <= step <= entropy.FRACTION:
+    if (np.prod(shape) > 2**31 or not lo < hi or not 0 <= bits <= 24
+            or not 0 <= step <= entropy.FRACTION):  # fmt: skip
         raise ValueError("data's header is out of range")
     return Layout(shape, dims, (lo, hi)), config, (bits, step)
 
