@@ -126,7 +126,9 @@ class LatentField(nn.Module):
         self.grids = [self.param(f"latent_{i}", nn.initializers.zeros, s, jnp.float32)
                       for i, s in enumerate(shapes)]  # fmt: skip
         widths = (sum(self.latents), *self.hidden, self.channels)
-        init = nn.initializers.lecun_normal()
+        # Orthogonal: the synthesis's gain sets how far the latents must move (each move
+        # costing bits), and Gaussian weights spread that gain from seed to seed.
+        init = nn.initializers.orthogonal()
         # Hidden biases start positive: at zero latents a ReLU with a zero bias passes no
         # gradient back, and the latents would never start to move.
         hidden = nn.initializers.constant(0.1)
