@@ -10,7 +10,8 @@ Every image is cropped to its centred square and resized to ``--size``
 (64: learnit's and FranNet's CelebA), kept as uint8 on the device.  The
 network is SIREN 256 x 3 (``--width``, ``--depth``); ``--kind functa``
 modulates it with a latent of ``--latent`` numbers (``--start`` takes its
-SIREN layers from a learned init).  Interrupt it at any
+SIREN layers from a learned init; ``--more`` trains a shipped or exported
+model further, on an accelerator say).  Interrupt it at any
 time and run the same command again: it resumes from the latest
 checkpoint; run it with a larger ``--steps`` to train on where it ended
 (the resumable pieces a CPU needs).  ``--export`` writes the result as one
@@ -44,6 +45,19 @@ def network(kind: str, width: int, depth: int, latent: int):
     return inr.Siren(width, depth, 3)
 
 
+def starting_point(args, card: dict):
+    """What ``meta_train`` starts from (``None``: fresh), noted on the card."""
+    if args.start and args.more:
+        raise SystemExit("--start and --more exclude each other")
+    if args.more:
+        card["start"] = f"{args.more}, trained further"
+        return (meta.load_functa if args.kind == "functa" else meta.load_init)(args.more)
+    if args.start:
+        card["start"] = f"the SIREN layers of {args.start}"
+        return meta.load_init(args.start).params
+    return None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, type=Path, help="a folder of images (never a val set)")
@@ -54,6 +68,11 @@ def main(argv=None):
     p.add_argument("--depth", type=int, default=3, help="SIREN hidden layers")
     p.add_argument("--latent", type=int, default=256, help="functa latent size")
     p.add_argument("--start", help="a learned init whose SIREN layers start the network")
+    p.add_argument(
+        "--more", metavar="MODEL",
+        help="a result of --kind to train further (file or pretrained:NAME): its parameters "
+        "and inner rates go on, the outer Adam starts afresh",
+    )  # fmt: skip
     p.add_argument(
         "--method", default="maml", choices=meta.METHODS,
         help="maml: second order; fomaml: first order; reptile",
@@ -98,9 +117,7 @@ def main(argv=None):
         "machine": f"{platform.machine()}, {where}, jax {jax.__version__}",
     }
     model = network(args.kind, args.width, args.depth, args.latent)
-    warm = meta.load_init(args.start).params if args.start else None
-    if args.start:
-        card["start"] = f"the SIREN layers of {args.start}"
+    warm = starting_point(args, card)
     result = meta.meta_train(images, model=model, optimizer=optax.adam(args.outer_lr),
                              config=config, checkpoints=checkpoints, progress=True,
                              card=card, start=warm)  # fmt: skip

@@ -3,10 +3,12 @@
 import sys
 from pathlib import Path
 
+import chex
 import numpy as np
 import pytest
 
 import inr
+from inr import meta
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
@@ -157,6 +159,13 @@ def test_meta_examples_train_and_use_their_weights(examples_path, tmp_path):
                      "--checkpoint-dir", str(tmp_path / "run"),
                      "--export", str(tmp_path / "functa.msgpack")])  # fmt: skip
     assert (tmp_path / "run" / "metrics.jsonl").read_text().count("\n") == 2
+    trained = meta.load_functa(tmp_path / "functa.msgpack")
+    further = ["--more", str(tmp_path / "functa.msgpack"), "--outer-lr", "0"]
+    train_meta.main([*small, "--kind", "functa", "--latent", "8", *further,
+                     "--export", str(tmp_path / "more.msgpack")])  # fmt: skip
+    more = meta.load_functa(tmp_path / "more.msgpack")  # a zero outer rate: where it began
+    chex.assert_trees_all_close((more.params, more.rates), (trained.params, trained.rates))
+    assert more.card["start"].endswith("functa.msgpack, trained further")
     out = tmp_path / "meta_fit.png"
     meta_fit.main(["--data", str(folder), "--faces", "2", "--init", str(tmp_path / "init.msgpack"),
                    "--functa", str(tmp_path / "functa.msgpack"), "--out", str(out)])  # fmt: skip

@@ -36,23 +36,34 @@ DEFAULT_OUTER = optax.adam(1e-5)
 """learnit's outer optimiser: Adam with learning rate 1e-5."""
 
 
+def _shapes(tree) -> tuple:
+    return jax.tree.structure(tree), [jnp.shape(x) for x in jax.tree.leaves(tree)]
+
+
 def _start(model, objective: MetaObjective, seed: int, start):
     """The meta-parameters at step 0, or ``None`` for a fresh start (the loop's own).
 
     ``start`` may hold some of the network's parameters (a learned init's
-    SIREN layers under a functa's modulations); the rest stay fresh.
+    SIREN layers under a functa's modulations; the rest stay fresh), or be
+    an earlier :class:`Init` or :class:`Functa`, whose rates go on too.
     """
     if start is None:
         return None
     meta = objective.init(model, jax.random.PRNGKey(seed))
+    earlier = isinstance(start, (Init, Functa))
+    given, rates = (start.params, start.rates) if earlier else (start, None)
     fresh = flax.traverse_util.flatten_dict(meta["params"])
     # Copies: the state is donated to the training step, the caller keeps its arrays.
-    given = flax.traverse_util.flatten_dict(jax.tree.map(jnp.array, start))
+    given = flax.traverse_util.flatten_dict(jax.tree.map(jnp.array, given))
     wrong = [k for k in given if k not in fresh or fresh[k].shape != given[k].shape]
     if wrong:
         raise ValueError(f"start does not fit the network at {'/'.join(wrong[0])}")
     params = flax.traverse_util.unflatten_dict({**fresh, **given})
-    return {"params": params, "rates": meta["rates"]}
+    if rates is None:
+        return {"params": params, "rates": meta["rates"]}
+    if _shapes(rates) != _shapes(meta["rates"]):
+        raise ValueError("start's rates do not fit the network's (another method or model?)")
+    return {"params": params, "rates": jax.tree.map(jnp.array, rates)}
 
 
 def _result(model, meta, layout, config: MetaConfig, card: dict, steps: int):
@@ -109,7 +120,10 @@ def meta_train(
       value_range: as :func:`inr.fit_signals`.
       start: parameters to start from instead of a fresh initialisation's,
         all or some (a learned init's ``params`` give a functa's SIREN
-        layers; its modulation stays fresh).
+        layers; its modulation stays fresh); or an earlier result (an
+        :class:`~inr.meta.Init` or :class:`~inr.meta.Functa` of the same
+        network and method), whose parameters and inner rates both go on:
+        a shipped model trained further (the outer optimiser starts afresh).
       card: what the result's card records besides the run (name, data,
         licence, ...); the run adds its steps, method and ``wall_s``, the
         training's wall time in seconds over every resumed piece.
@@ -127,8 +141,9 @@ def meta_train(
     if isinstance(model, ModulatedSiren) and config.method == "reptile":
         raise ValueError("a ModulatedSiren (functa) needs method 'maml' or 'fomaml'")
     saving = as_checkpoints(checkpoints)
+    began = (start.params, start.rates) if isinstance(start, (Init, Functa)) else start
     record = None if saving is None else run_record(objective, model, optimizer, config.seed,
-                                                    start)  # fmt: skip
+                                                    began)  # fmt: skip
     ended = run(
         objective, model, optimizer, config.steps, seed=config.seed,
         params=_start(model, objective, config.seed, start), progress=progress, mesh=mesh,

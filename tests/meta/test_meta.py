@@ -1,7 +1,9 @@
 """Learned initialisations and functa end to end, on a small synthetic family of images."""
 
+import dataclasses
 import json
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -223,3 +225,18 @@ def test_a_functa_can_start_from_a_learned_init(learned):
     with pytest.raises(ValueError, match="start does not fit the network"):
         meta.meta_train(blobs(4, 0), model=meta.ModulatedSiren(16, 1, 3, latent_features=8),
                         config=config, start=learned.params)  # fmt: skip
+
+
+def test_an_earlier_result_goes_on_with_its_parameters_and_rates(learned):
+    config = dataclasses.replace(CONFIG, steps=1)
+    fresh = meta.meta_train(blobs(4, 0), model=MODEL, optimizer=optax.sgd(0.0), config=config)
+    still = meta.meta_train(blobs(4, 0), model=MODEL, optimizer=optax.sgd(0.0), config=config,
+                            start=learned)  # fmt: skip
+    for ours, theirs in ((still.params, learned.params), (still.rates, learned.rates)):
+        chex.assert_trees_all_close(ours, theirs, atol=0.0)
+    # Meta-SGD moved the rates, so a start from the parameters alone would differ.
+    moved = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()), learned.rates, fresh.rates)
+    assert max(jax.tree.leaves(moved)) > 1e-6
+    functa = meta.ModulatedSiren(24, 1, 3, latent_features=8, first_w0=10.0)
+    with pytest.raises(ValueError, match="start's rates do not fit"):
+        meta.meta_train(blobs(4, 0), model=functa, config=config, start=learned)
