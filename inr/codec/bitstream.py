@@ -1,23 +1,26 @@
 """The codec's file: a versioned header, length-prefixed sections, a checksum, and the range
 coder that fills them.
 
-Layout (little-endian), stated once:
+Layout (little-endian; ``v`` is an unsigned LEB128 varint), stated once:
 
     magic  b"INRC"                     4 bytes
     version                            u8   (:data:`VERSION`)
-    header length, then the header     u16, then:
-      axes, shape                        u8 d, u8 n, u32 x n
-      value range                        f64 x 2
+    header length, then the header     v, then:
+      axes, shape                        u8 d, u8 n, v x n
+      value range                        u8: 0 for [0, 1], 1 for [-1, 1], else 2 and f64 x 2
       latent channels per grid           u8 n, u8 x n
-      synthesis hidden widths            u8 n, u16 x n
-      context width, weight steps        u16, u8 synthesis, u8 entropy model
+      synthesis hidden widths            u8 n, v x n
+      context width                      v
+      synthesis weight steps             u8 n, u8 x n (its tensors in name order)
+      entropy model's weight step        u8
       coded tensors' scale indices       u8 n, u8 x n (tensors in name order)
       metadata                           the rest: a JSON object, or nothing
-    sections                           u8 count, then per section: u32 length, bytes
+    sections                           u8 count, then per section: v length, bytes
     crc32 of everything before it      u32
 
-A binary header because it is paid on every file: a few dozen bytes, where
-the same fields in JSON cost hundreds (a tenth of a small photo's file).
+A compact binary header because it is paid on every file: about fifty
+bytes, where the same fields in JSON cost hundreds (a tenth of a small
+photo's file) and fixed-width ones eighty.
 
 A section holds one range-coded stream (:mod:`constriction`'s range
 coder, 32-bit words): the network weights, then the latents.  Symbols are
@@ -45,7 +48,7 @@ from inr.codec import tables
 __all__ = ["MAGIC", "VERSION", "Reader", "Writer", "pack", "unpack"]
 
 MAGIC = b"INRC"
-VERSION = 2
+VERSION = 3
 _HALF = 2**16
 _OFFSET = 2**31
 
@@ -54,10 +57,59 @@ def _constriction():
     return require("constriction", "codec")
 
 
-# (name, count format or None for one fixed item, item format) of the header, in file order.
-_FIELDS = (("dims", None, "B"), ("shape", "B", "I"), ("range", None, "2d"),
-           ("latents", "B", "B"), ("hidden", "B", "H"), ("context", None, "H"),
-           ("bits", None, "B"), ("context_bits", None, "B"), ("scales", "B", "B"))  # fmt: skip
+_RANGES = ([0.0, 1.0], [-1.0, 1.0])  # value ranges named by one byte
+
+# (name, count format or None for one item, item format) of the header, in file order;
+# "v" is a varint and "r" a value range.
+_FIELDS = (("dims", None, "B"), ("shape", "B", "v"), ("range", None, "r"),
+           ("latents", "B", "B"), ("hidden", "B", "v"), ("context", None, "v"),
+           ("bits", "B", "B"), ("context_bits", None, "B"), ("scales", "B", "B"))  # fmt: skip
+
+
+def _varint(n: int) -> bytes:
+    """``n >= 0`` as LEB128: seven bits a byte, low first, the high bit set on all but the last."""
+    if n < 0:
+        raise ValueError(f"a varint cannot hold {n}")
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n >= 0x80 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+    """``(value, next position)`` of the varint at ``at``."""
+    value, shift = 0, 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError("a varint runs past its bytes")
+        value |= (data[at] & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if data[at - 1] < 0x80:
+            return value, at
+
+
+def _item_bytes(item: str, value) -> bytes:
+    if item == "v":
+        return _varint(int(value))
+    if item == "r":
+        value = [float(v) for v in value]
+        known = [i for i, r in enumerate(_RANGES) if r == value]
+        return struct.pack("<B", known[0]) if known else struct.pack("<B2d", 2, *value)
+    return struct.pack("<" + item, value)
+
+
+def _read_item(item: str, data: bytes, at: int) -> tuple:
+    if item == "v":
+        return _read_varint(data, at)
+    if item == "r":
+        if data[at] < len(_RANGES):
+            return list(_RANGES[data[at]]), at + 1
+        if data[at] != len(_RANGES):
+            raise ValueError(f"unknown value range kind {data[at]}")
+        return list(struct.unpack_from("<2d", data, at + 1)), at + 17
+    return struct.unpack_from("<" + item, data, at)[0], at + struct.calcsize("<" + item)
 
 
 def _header_bytes(header: dict) -> bytes:
@@ -65,12 +117,10 @@ def _header_bytes(header: dict) -> bytes:
     parts = []
     try:
         for name, count, item in _FIELDS:
-            values = header[name]
-            if count is None:
-                values = values if isinstance(values, (list, tuple)) else [values]
-                parts.append(struct.pack("<" + item, *values))
-            else:
-                parts.append(struct.pack(f"<{count}{len(values)}{item}", len(values), *values))
+            values = [header[name]] if count is None else list(header[name])
+            if count is not None:
+                parts.append(struct.pack("<" + count, len(values)))
+            parts += [_item_bytes(item, v) for v in values]
     except (KeyError, TypeError, struct.error) as exc:
         raise ValueError(f"the header cannot be written in the format: {exc}") from None
     if header.get("metadata"):
@@ -83,11 +133,13 @@ def _header_dict(text: bytes) -> dict:
     header, at = {}, 0
     try:
         for name, count, item in _FIELDS:
-            if count is not None:
-                item, at = f"{text[at]}{item}", at + 1
-            values = struct.unpack_from("<" + item, text, at)
-            at += struct.calcsize("<" + item)
-            header[name] = values[0] if count is None and len(values) == 1 else list(values)
+            n = 1 if count is None else text[at]
+            at += 0 if count is None else 1
+            values = []
+            for _ in range(n):
+                value, at = _read_item(item, text, at)
+                values.append(value)
+            header[name] = values[0] if count is None else values
         if at < len(text):
             header["metadata"] = json.loads(text[at:])
     except (IndexError, struct.error, ValueError) as exc:
@@ -96,12 +148,12 @@ def _header_dict(text: bytes) -> dict:
 
 
 def pack(header: dict, sections: list[bytes]) -> bytes:
-    """The file of a ``header`` (:func:`unpack`'s keys) and its ``sections``."""
+    """The file of a ``header`` (:func:`unpack`'s keys) and its ``sections`` (32-bit words)."""
     text = _header_bytes(header)
-    if len(text) >= 2**16 or len(sections) >= 2**8:
-        raise ValueError("the header or the sections are too large for the format")
-    parts = [MAGIC, struct.pack("<BH", VERSION, len(text)), text, struct.pack("<B", len(sections))]
-    parts += [struct.pack("<I", len(s)) + s for s in sections]
+    if len(sections) >= 2**8 or any(len(s) % 4 for s in sections):
+        raise ValueError("the sections must be fewer than 256, each of whole 32-bit words")
+    parts = [MAGIC, struct.pack("<B", VERSION), _varint(len(text)), text]
+    parts += [struct.pack("<B", len(sections))] + [_varint(len(s) // 4) + s for s in sections]
     body = b"".join(parts)
     return body + struct.pack("<I", zlib.crc32(body))
 
@@ -110,15 +162,15 @@ def unpack(data) -> tuple[dict, list[bytes]]:
     """``(header, sections)`` of a file, checked: ``ValueError`` says what is wrong.
 
     The header's keys: ``dims``, ``shape``, ``range``, ``latents``, ``hidden``,
-    ``context``, ``bits``, ``context_bits``, ``scales`` and, when the file has
-    any, ``metadata``.
+    ``context``, ``bits`` (a list), ``context_bits``, ``scales`` and, when the
+    file has any, ``metadata``.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError(f"data must be bytes; got {type(data).__name__}")
     data = bytes(data)
     if len(data) < 4 or data[:4] != MAGIC:
         raise ValueError("data is not an inr codec file (no INRC magic)")
-    if len(data) < 12:
+    if len(data) < 11:
         raise ValueError("data is truncated: shorter than the smallest file")
     body, (crc,) = data[:-4], struct.unpack("<I", data[-4:])
     version = data[4]
@@ -126,17 +178,17 @@ def unpack(data) -> tuple[dict, list[bytes]]:
         raise ValueError(f"data is a version {version} file; this library reads version {VERSION}")
     if zlib.crc32(body) != crc:
         raise ValueError("data is corrupt or truncated: its checksum does not match")
-    (size,) = struct.unpack("<H", body[5:7])
-    header = _header_dict(body[7 : 7 + size])
-    at, sections = 7 + size, []
-    count = body[at] if at < len(body) else 0
-    at += 1
-    for _ in range(count):
-        if at + 4 > len(body):
-            raise ValueError("data is truncated inside its sections")
-        (length,) = struct.unpack("<I", body[at : at + 4])
-        sections.append(body[at + 4 : at + 4 + length])
-        at += 4 + length
+    try:
+        size, at = _read_varint(body, 5)
+        header = _header_dict(body[at : at + size])
+        at, sections = at + size, []
+        count, at = body[at], at + 1
+        for _ in range(count):
+            words, at = _read_varint(body, at)
+            sections.append(body[at : at + 4 * words])
+            at += 4 * words
+    except IndexError:
+        raise ValueError("data is truncated inside its sections") from None
     if at != len(body) or any(len(s) % 4 for s in sections):
         raise ValueError("data's sections do not add up to its length")
     return header, sections

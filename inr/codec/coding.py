@@ -2,8 +2,8 @@
 
 The entropy model's weights are its fixed-point integers, multiples of
 ``2^-j`` (:func:`inr.codec.entropy.quantize_params`), stored as counts of
-that step; the synthesis's are rounded to a step of ``2^-k`` (``j`` and
-``k`` chosen by the encoder, in the header).  Each
+that step; each of the synthesis's tensors is rounded to its own step
+``2^-k`` (``j`` and every ``k`` chosen by the encoder, in the header).  Each
 tensor of integers is coded under one zero-centred Laplace whose scale
 index the header carries.  The latents follow, coarsest grid first, each
 grid in its passes (:mod:`inr.codec.entropy`): every latent of a pass

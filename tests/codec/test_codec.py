@@ -43,9 +43,35 @@ def test_the_file_decodes_to_the_picture_and_its_rate_is_its_length(encoded):
     header, sections = bitstream.unpack(encoded)
     assert header["shape"] == [24, 36, 3] and len(sections) == 2
     # The rate is the file: magic, version, header, both sections and the checksum.
-    size = int.from_bytes(encoded[5:7], "little")
-    assert len(encoded) == 4 + 1 + 2 + size + 1 + sum(4 + len(s) for s in sections) + 4
-    assert size < 80  # a binary header: a few dozen bytes, not a JSON object's hundreds
+    size, at = leb128(encoded, 5)
+    lengths = sum(len(varint(len(s) // 4)) + len(s) for s in sections)
+    assert len(encoded) == at + size + 1 + lengths + 4
+    assert size < 50  # a compact header: a few dozen bytes, not a JSON object's hundreds
+    assert len(header["bits"]) == 2 * (len(TINY.hidden) + 1)  # a step per synthesis tensor
+
+
+def leb128(data: bytes, at: int) -> tuple[int, int]:
+    """An unsigned LEB128 varint at ``at``: ``(value, next position)``."""
+    value, shift = 0, 0
+    while data[at] & 0x80:
+        value, at, shift = value | (data[at] & 0x7F) << shift, at + 1, shift + 7
+    return value | data[at] << shift, at + 1
+
+
+def varint(n: int) -> bytes:
+    out = []
+    while n >= 0x80:
+        out, n = [*out, n & 0x7F | 0x80], n >> 7
+    return bytes([*out, n])
+
+
+@pytest.mark.parametrize("value_range", [[0.0, 1.0], [-1.0, 1.0], [-3.5, 1e6]])
+def test_the_header_holds_any_shape_and_range(encoded, value_range):
+    header, sections = bitstream.unpack(encoded)
+    changed = {**header, "shape": [0, 127, 128, 2**32 - 1], "range": value_range}
+    again, same = bitstream.unpack(bitstream.pack(changed, sections))
+    assert again == changed and same == sections
+    assert varint(2**32 - 1) == bitstream._varint(2**32 - 1) and leb128(varint(300), 0) == (300, 2)
 
 
 def test_decoding_at_any_size_or_region_is_rendering_the_field(encoded):
@@ -90,7 +116,8 @@ def test_a_second_picture_of_the_same_size_compiles_nothing(encoded):
 
 
 def _bad_files(encoded: bytes) -> dict:
-    header_end = 7 + struct.unpack("<H", encoded[5:7])[0]
+    size, at = leb128(encoded, 5)
+    header_end = at + size
     flipped = bytearray(encoded)
     flipped[header_end + 12] ^= 0x10
     wrong_version = bytearray(encoded)
@@ -117,7 +144,7 @@ def test_every_corrupt_or_foreign_file_is_refused_by_name(encoded):
 def test_a_header_that_lies_about_its_sections_is_refused(encoded):
     header, sections = bitstream.unpack(encoded)
     for change in ({"shape": [24, 36, 3, 3]}, {"latents": [0, 1]}, {"scales": []},
-                   {"context_bits": 9}):  # fmt: skip
+                   {"context_bits": 9}, {"bits": [4]}, {"bits": [25] * 6}):  # fmt: skip
         with pytest.raises(ValueError, match="header"):
             codec.decode(bitstream.pack({**header, **change}, sections))
 
