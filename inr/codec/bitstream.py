@@ -15,7 +15,8 @@ Layout (little-endian; ``v`` is an unsigned LEB128 varint), stated once:
       entropy model's weight step        u8
       coded tensors' scale indices       u8 n, u8 x n (tensors in name order)
       metadata                           the rest: a JSON object, or nothing
-    sections                           u8 count, then per section: v length, bytes
+    sections                           u8 count, then per section: v length in
+                                       32-bit words, the words
     crc32 of everything before it      u32
 
 A compact binary header because it is paid on every file: about fifty
@@ -121,7 +122,7 @@ def _header_bytes(header: dict) -> bytes:
             if count is not None:
                 parts.append(struct.pack("<" + count, len(values)))
             parts += [_item_bytes(item, v) for v in values]
-    except (KeyError, TypeError, struct.error) as exc:
+    except (KeyError, TypeError, ValueError, struct.error) as exc:
         raise ValueError(f"the header cannot be written in the format: {exc}") from None
     if header.get("metadata"):
         parts.append(json.dumps(header["metadata"], separators=(",", ":"), sort_keys=True).encode())
