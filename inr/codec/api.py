@@ -108,7 +108,7 @@ def _pick_bits(fitted: FitResult, objective: CodecObjective, latents, metadata) 
 
     The best step shared by the synthesis's tensors, then each tensor's own
     moved one step at a time while that lowers the cost (the wide hidden layer
-    takes a coarser step than the small ones).
+    often takes a coarser step than the small ones).
     """
     params = fitted.params["params"]
     context = {k: params[f"context_{k}"] for k in entropy.NAMES}
