@@ -40,18 +40,16 @@ def _shapes(tree) -> tuple:
     return jax.tree.structure(tree), [jnp.shape(x) for x in jax.tree.leaves(tree)]
 
 
-def _start(model, objective: MetaObjective, seed: int, start):
+def _start(model, objective: MetaObjective, seed: int, given, rates):
     """The meta-parameters at step 0, or ``None`` for a fresh start (the loop's own).
 
-    ``start`` may hold some of the network's parameters (a learned init's
-    SIREN layers under a functa's modulations; the rest stay fresh), or be
-    an earlier :class:`Init` or :class:`Functa`, whose rates go on too.
+    ``given`` may hold some of the network's parameters (a learned init's
+    SIREN layers under a functa's modulations; the rest stay fresh);
+    ``rates``, an earlier result's inner rates, go on too (``None``: fresh).
     """
-    if start is None:
+    if given is None:
         return None
     meta = objective.init(model, jax.random.PRNGKey(seed))
-    earlier = isinstance(start, (Init, Functa))
-    given, rates = (start.params, start.rates) if earlier else (start, None)
     fresh = flax.traverse_util.flatten_dict(meta["params"])
     # Copies: the state is donated to the training step, the caller keeps its arrays.
     given = flax.traverse_util.flatten_dict(jax.tree.map(jnp.array, given))
@@ -141,12 +139,14 @@ def meta_train(
     if isinstance(model, ModulatedSiren) and config.method == "reptile":
         raise ValueError("a ModulatedSiren (functa) needs method 'maml' or 'fomaml'")
     saving = as_checkpoints(checkpoints)
-    began = (start.params, start.rates) if isinstance(start, (Init, Functa)) else start
+    earlier = isinstance(start, (Init, Functa))
+    given, rates = (start.params, start.rates) if earlier else (start, None)
+    began = (given, rates) if earlier else given
     record = None if saving is None else run_record(objective, model, optimizer, config.seed,
                                                     began)  # fmt: skip
     ended = run(
         objective, model, optimizer, config.steps, seed=config.seed,
-        params=_start(model, objective, config.seed, start), progress=progress, mesh=mesh,
+        params=_start(model, objective, config.seed, given, rates), progress=progress, mesh=mesh,
         checkpoints=saving, record=record, every=config.log_every,
     )  # fmt: skip
     card = {**(card or {}), "wall_s": round(ended.seconds)}
