@@ -28,7 +28,6 @@ Usage: python benchmarks/codec.py --photos ../shared/data/sun_hays80 ../shared/d
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import io
 import json
 import time
@@ -91,9 +90,9 @@ def peer_curve(name: str, image: np.ndarray) -> list[tuple[float, float]]:
     return sorted(set(out))
 
 
-def codec_point(image: np.ndarray, quality: float, config) -> dict:
+def codec_point(image: np.ndarray, quality: float, preset) -> dict:
     start = time.perf_counter()
-    data = codec.encode(image, quality=quality, config=config)
+    data = codec.encode(image, quality=quality, preset=preset)
     encode_s = time.perf_counter() - start
     start = time.perf_counter()
     decoded = codec.decode(data)
@@ -132,13 +131,13 @@ def bd_rate(ours, theirs, lo: float, hi: float) -> float | None:
     return float(100 * (np.exp((area[0] - area[1]) / (high - low)) - 1))
 
 
-def photo_rows(paths, size, qualities, config, limits, reuse) -> tuple[list, dict]:
+def photo_rows(paths, size, qualities, preset, limits, reuse) -> tuple[list, dict]:
     rows, deltas = [], {p: [] for p in PEERS}
     for path in paths:
         image = load(path, size)
         ours = [r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"]
         if not ours:
-            ours = [codec_point(image, q, config) for q in qualities]
+            ours = [codec_point(image, q, preset) for q in qualities]
         for point in ours:
             rows.append({**point, "photo": path.name, "codec": "inr"})
             print(rows[-1], flush=True)
@@ -181,11 +180,11 @@ def audio_curve(samples: np.ndarray, rate: int, fmt: str) -> list[tuple[float, f
     return sorted(out)
 
 
-def audio_rows(path: Path, qualities, config) -> list[dict]:
+def audio_rows(path: Path, qualities, preset) -> list[dict]:
     samples, rate = inr.load_audio(path)
     rows = []
     for q in qualities:
-        data = codec.encode(samples, quality=q, config=config, dims=1)
+        data = codec.encode(samples, quality=q, preset=preset, dims=1)
         psnr = inr.psnr(codec.decode(data), samples, value_range=(-1, 1))
         rows.append({"signal": path.name, "codec": "inr", "quality": q,
                      "bits/sample": 8 * len(data) / len(samples), "PSNR": psnr})  # fmt: skip
@@ -195,7 +194,7 @@ def audio_rows(path: Path, qualities, config) -> list[dict]:
     return rows
 
 
-def volume_rows(path: Path, slices: int, qualities, config) -> list[dict]:
+def volume_rows(path: Path, slices: int, qualities, preset) -> list[dict]:
     """The stent's first ``slices`` slices: the codec, and per-slice 16-bit JPEG 2000."""
     from PIL import Image
 
@@ -204,7 +203,7 @@ def volume_rows(path: Path, slices: int, qualities, config) -> list[dict]:
     score = lambda v: inr.psnr(v, volume.astype(np.float32), value_range=(lo, hi))  # noqa: E731
     rows = []
     for q in qualities:
-        data = codec.encode(volume.astype(np.float32), quality=q, config=config, dims=3)
+        data = codec.encode(volume.astype(np.float32), quality=q, preset=preset, dims=3)
         rows.append({"signal": path.name, "codec": "inr", "quality": q,
                      "bytes": len(data), "PSNR": score(codec.decode(data))})  # fmt: skip
     for ratio in np.geomspace(8.0, 400.0, 12):
@@ -270,15 +269,15 @@ def main(argv=None):
         found = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
         paths += [p for p in found if p.name not in args.skip][: args.count]
     machine = host()
-    config = codec.PRESETS[args.preset]
-    config = config if args.steps is None else dataclasses.replace(config, steps=args.steps)
-    extra = photos(paths, args, config) if paths else {}
+    preset = codec.PRESETS[args.preset]
+    preset = preset if args.steps is None else preset.replace(steps=args.steps)
+    extra = photos(paths, args, preset) if paths else {}
     if args.volume:
-        extra["volume"] = volume_rows(Path(args.volume), args.slices, args.qualities, config)
+        extra["volume"] = volume_rows(Path(args.volume), args.slices, args.qualities, preset)
         equal = at_equal_size(extra["volume"], "bytes")
         extra["volume table"] = print_table(equal, list(equal[0]))
     if args.audio:
-        extra["audio"] = audio_rows(Path(args.audio), args.qualities, config)
+        extra["audio"] = audio_rows(Path(args.audio), args.qualities, preset)
         equal = at_equal_size(extra["audio"], "bits/sample")
         extra["audio table"] = print_table(equal, list(equal[0]))
     path = Path(args.json)
@@ -288,10 +287,10 @@ def main(argv=None):
         plot(extra["rows"], Path(args.plot) if args.plot else path.with_suffix(".png"))
 
 
-def photos(paths, args, config) -> dict:
+def photos(paths, args, preset) -> dict:
     """The photos' rows, the delta rates against each peer, the codec's times, their tables."""
     reuse = json.loads(Path(args.reuse).read_text())["rows"] if args.reuse else []
-    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, config, args.range, reuse)
+    rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, preset, args.range, reuse)
     equal = [
         {"photo": path.name, **row}
         for path in paths

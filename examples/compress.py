@@ -1,14 +1,14 @@
 """Compress a photo to a file and back, beside JPEG and WebP of the same size.
 
 python examples/compress.py [--image photo.png] [--size 256] [--bpp 0.75]
-                            [--steps 800] [--out outputs/compress.png]
+                            [--steps 500] [--out outputs/compress.png]
 
 Encodes the photo with ``inr.codec`` (a field of latent grids and a small
 pointwise network, range coded into a file: ``outputs/compress.inr``),
 decodes it, and saves JPEG and WebP files (Pillow) of at most the same
 number of bytes; the figure shows the four with their PSNR and a crop of
 the field decoded at twice the size.  The defaults (a 256-pixel side,
-500 steps) take about a minute on a 2-core CPU; ``--steps 800`` is the
+500 steps) take about a minute on a 2-core CPU; ``--steps 1200`` is the
 codec's default setting.  Needs the ``codec`` extra.
 """
 
@@ -61,8 +61,8 @@ def within(image: np.ndarray, fmt: str, budget: int) -> tuple[np.ndarray, int]:
 def main(argv=None):
     args = parse(argv)
     image = photo(args)
-    config = codec.CodecConfig(steps=args.steps)
-    data = codec.encode(image, bpp=args.bpp, config=config, progress=True)
+    preset = codec.PRESETS["default"].replace(steps=args.steps)
+    data = codec.encode(image, bpp=args.bpp, preset=preset, progress=True)
     path = Path(args.out).with_suffix(".inr")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

@@ -13,6 +13,7 @@ from inr.codec.api import PRESETS, decode, encode, field, info, weight_of
 from inr.codec.bitstream import MAGIC, VERSION
 from inr.codec.field import LatentField
 from inr.codec.objective import CodecConfig, CodecObjective
+from inr.codec.preset import Preset
 
 __all__ = [
     "MAGIC",
@@ -21,6 +22,7 @@ __all__ = [
     "CodecConfig",
     "CodecObjective",
     "LatentField",
+    "Preset",
     "decode",
     "encode",
     "field",

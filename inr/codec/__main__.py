@@ -14,7 +14,6 @@ array ``(D, H, W[, C])``.  Encoding prints its progress.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -60,10 +59,10 @@ def _write(path: Path, signal: np.ndarray, metadata: dict) -> None:
 
 def _encode(args) -> int:
     signal, dims, metadata = _read(Path(args.input))
-    config = PRESETS[args.preset]
-    config = config if args.steps is None else dataclasses.replace(config, steps=args.steps)
+    preset = PRESETS[args.preset]
+    preset = preset if args.steps is None else preset.replace(steps=args.steps)
     start = time.perf_counter()
-    data = encode(signal, quality=args.quality, bpp=args.bpp, config=config, dims=dims,
+    data = encode(signal, quality=args.quality, bpp=args.bpp, preset=preset, dims=dims,
                   progress=not args.quiet, metadata=metadata)  # fmt: skip
     atomic_write(args.output, lambda tmp: Path(tmp).write_bytes(data))
     samples = int(np.prod(np.shape(signal)[:dims]))

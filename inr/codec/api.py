@@ -24,6 +24,7 @@ from inr.codec.bitstream import Reader, Writer, pack, unpack
 from inr.codec.coding import read_latents, read_tensors, write_latents, write_tensors
 from inr.codec.field import LatentField, latent_shapes
 from inr.codec.objective import CodecConfig, CodecObjective
+from inr.codec.preset import Preset
 from inr.fitting import fit
 from inr.result import FitResult
 from inr.signal import Layout, as_signal
@@ -31,11 +32,12 @@ from inr.signal import Layout, as_signal
 __all__ = ["PRESETS", "decode", "encode", "field", "info", "weight_of"]
 
 PRESETS = {
-    "default": CodecConfig(),
-    "slow": CodecConfig(steps=8000),
+    "default": Preset(low=CodecConfig(hidden=(16,)), high=CodecConfig()),
+    "slow": Preset(low=CodecConfig(hidden=(16,), steps=8000), high=CodecConfig(steps=8000)),
 }
-"""Named configurations: ``"default"`` (1200 steps: under 5 minutes for a 768x512 photo on a
-2-core CPU), ``"slow"`` (8000 steps: under 30)."""
+"""Named presets (:class:`~inr.codec.Preset`): ``"default"`` (1200 steps: under 5 minutes for a
+768x512 photo on a 2-core CPU), ``"slow"`` (8000 steps: under 30); each a synthesis of one
+hidden layer of 16 below quality 50 and of two of 24 from there."""
 
 _SYNTHESIS_STEPS = (4, 5, 6, 7, 8, 9, 10)  # candidate weight steps 2^-k, shared
 _MAX_BITS = 24  # the finest step a tensor's own may reach
@@ -48,14 +50,17 @@ def weight_of(quality: float) -> float:
     return 10.0 ** (-1.0 - quality / 25.0)
 
 
-def _config(preset, config) -> CodecConfig:
+def _config(preset, config, quality, bpp) -> CodecConfig:
     if config is not None:
         if not isinstance(config, CodecConfig):
             raise ValueError(f"config must be an inr.codec.CodecConfig; got {config!r}")
         return config
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}; got {preset!r}")
-    return PRESETS[preset]
+    if not isinstance(preset, Preset):
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be an inr.codec.Preset or one of {sorted(PRESETS)}; "
+                             f"got {preset!r}")  # fmt: skip
+        preset = PRESETS[preset]
+    return preset.at(quality, bpp)
 
 
 def _weights(params: dict, bits: dict[str, int]) -> dict[str, np.ndarray]:
@@ -159,7 +164,7 @@ def _as_result(layout, config, latents, synthesis, bits, qcontext) -> FitResult:
 
 
 def encode(signal, *, quality: float | None = None, bpp: float | None = None,
-           preset: str = "default", config: CodecConfig | None = None, dims=None,
+           preset: str | Preset = "default", config: CodecConfig | None = None, dims=None,
            value_range=None, seed: int = 0, progress=False, metadata=None) -> bytes:  # fmt: skip
     """Compress ``signal`` to bytes: a fitted field, quantized and entropy coded.
 
@@ -171,8 +176,9 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
         (:func:`weight_of`); default 50.
       bpp: bits per sample to aim at instead (the fit steers ``lambda``
         towards it; the file lands near it).
-      preset: a name of :data:`PRESETS`.
-      config: a :class:`~inr.codec.CodecConfig` instead of a preset.
+      preset: a :class:`~inr.codec.Preset` or a name of :data:`PRESETS`: the
+        configuration at this quality (or ``bpp``) is its :meth:`~inr.codec.Preset.at`.
+      config: a :class:`~inr.codec.CodecConfig` instead of a preset, at every rate.
       dims: the signal's axes (:mod:`inr.signal`).
       value_range: the signal's range (:mod:`inr.signal`).
       seed: as :func:`inr.fit`'s.
@@ -184,7 +190,7 @@ def encode(signal, *, quality: float | None = None, bpp: float | None = None,
     """
     if quality is not None and bpp is not None:
         raise ValueError("give quality or bpp, not both")
-    config = _config(preset, config)
+    config = _config(preset, config, quality, bpp)
     samples, layout = as_signal(signal, dims, value_range)
     weight = weight_of(50.0 if quality is None else quality)
     objective = CodecObjective.create(samples, layout, weight=weight, goal=bpp, config=config)
