@@ -2,10 +2,10 @@
 
 The synthesis's weights are paid in every file, a near-fixed few hundred
 bytes whatever the rate, while the fit's objective counts only the
-latents.  At low rates those bytes are a large part of a small file, and a
-narrow synthesis (one hidden layer of 16) costs less than the better
-pictures of a wide one (two of 24) are worth; at high rates the wide one
-wins.  A :class:`Preset` holds both and the quality (or, for an encode aimed
+latents.  In the smallest files those bytes are a large part of the file,
+and a narrow synthesis (one hidden layer of 16) costs less than the better
+pictures of a wide one (two of 24) are worth; higher up the wide one is as
+good or better.  A :class:`Preset` holds both and the quality (or, for an encode aimed
 at a size, the bits per sample) where one hands over to the other.  The
 decoder never needs to know: a file's header gives its own widths.
 """
@@ -28,14 +28,14 @@ class Preset:
       low: the configuration of qualities below ``quality`` (and of ``bpp`` goals below ``bpp``).
       high: the configuration from there up.
       quality: the handover's quality (0 to 100).
-      bpp: the handover's bits per sample, for an encode aimed at a size (a photo's
-        quality 50 lands near it; a volume's rates lie far below it).
+      bpp: the handover's bits per sample, for an encode aimed at a size (photos at
+        quality 25 land a little above it; a volume's rates lie far below it).
     """
 
     low: CodecConfig
     high: CodecConfig
-    quality: float = 50.0
-    bpp: float = 0.75
+    quality: float = 25.0
+    bpp: float = 0.2
 
     def __post_init__(self):
         for name, config in (("low", self.low), ("high", self.high)):

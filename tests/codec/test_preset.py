@@ -20,10 +20,11 @@ def test_a_preset_hands_over_at_its_quality_and_its_rate():
     assert quick.low.steps == quick.high.steps == 2 and quick.quality == 40
 
 
-def test_the_shipped_presets_go_narrow_below_quality_50():
+def test_the_shipped_presets_go_narrow_below_quality_25():
     for name, steps in (("default", 1200), ("slow", 8000)):
         preset = codec.PRESETS[name]
-        assert preset.at(49).hidden == (16,) and preset.at(50).hidden == (24, 24)
+        assert preset.at(24).hidden == (16,) and preset.at(25).hidden == (24, 24)
+        assert preset.at(bpp=0.1).hidden == (16,) and preset.at(bpp=0.5).hidden == (24, 24)
         assert preset.at(0).steps == preset.at(100).steps == steps
 
 
