@@ -90,9 +90,10 @@ def peer_curve(name: str, image: np.ndarray) -> list[tuple[float, float]]:
     return sorted(set(out))
 
 
-def codec_point(image: np.ndarray, quality: float, preset) -> dict:
+def codec_point(image: np.ndarray, quality: float, **options) -> dict:
+    """One encode at ``quality`` (``options``: ``encode``'s ``preset``, ``config``, ``seed``)."""
     start = time.perf_counter()
-    data = codec.encode(image, quality=quality, preset=preset)
+    data = codec.encode(image, quality=quality, **options)
     encode_s = time.perf_counter() - start
     start = time.perf_counter()
     decoded = codec.decode(data)
@@ -137,7 +138,7 @@ def photo_rows(paths, size, qualities, preset, limits, reuse) -> tuple[list, dic
         image = load(path, size)
         ours = [r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"]
         if not ours:
-            ours = [codec_point(image, q, preset) for q in qualities]
+            ours = [codec_point(image, q, preset=preset) for q in qualities]
         for point in ours:
             rows.append({**point, "photo": path.name, "codec": "inr"})
             print(rows[-1], flush=True)

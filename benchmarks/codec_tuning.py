@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 from _timing import RESULTS, host, print_table, write_json
-from codec import load, psnr8
+from codec import codec_point, load
 
 from inr import codec
 
@@ -43,14 +42,10 @@ def config_of(text: str) -> codec.CodecConfig:
 
 def cost(image: np.ndarray, quality: float, config: codec.CodecConfig, seed: int) -> dict:
     """One encode's rate, PSNR, ``J`` (in units of 1e-3) and encode seconds."""
-    start = time.perf_counter()
-    data = codec.encode(image, quality=quality, config=config, seed=seed)
-    seconds = time.perf_counter() - start
-    decoded = np.round(np.clip(codec.decode(data), 0, 1) * 255).astype(np.uint8)
-    mse = np.mean((decoded / 255.0 - image / 255.0) ** 2)
-    bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
-    return {"bpp": bpp, "PSNR": psnr8(decoded, image), "encode s": seconds,
-            "J 1e-3": float(1e3 * (mse + codec.weight_of(quality) * bpp))}  # fmt: skip
+    point = codec_point(image, quality, config=config, seed=seed)
+    mse = 10.0 ** (-point["PSNR"] / 10.0)  # of the 8-bit decode on [0, 1]
+    return {**{k: point[k] for k in ("bpp", "PSNR", "encode s")},
+            "J 1e-3": float(1e3 * (mse + codec.weight_of(quality) * point["bpp"]))}  # fmt: skip
 
 
 def main(argv=None):
