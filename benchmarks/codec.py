@@ -11,10 +11,12 @@ to ``--size``, then coded:
   swept) and AVIF (``speed=4``), each over its quality range.
 
 PSNR is RGB over the whole picture (8-bit values).  The Bjontegaard delta
-rate of the codec against each peer (Bjontegaard 2001: cubic fits of log
-rate against PSNR, integrated over the PSNR interval both cover, within
-``--range`` bits per pixel) is computed per photo and averaged; negative
-means fewer bits for the same PSNR.  ``--volume`` adds the stent volume's
+rate of the codec against each peer (Bjontegaard 2001: log rate against
+PSNR, interpolated and integrated over the PSNR interval both cover, within
+``--range`` bits per pixel) is computed per photo and averaged, both with
+the original cubic fits and with the piecewise cubic (PCHIP) interpolation
+of the JCT-VC common test conditions (``bd_rate``); negative means fewer
+bits for the same PSNR.  ``--volume`` adds the stent volume's
 curve against per-slice JPEG 2000 at equal bytes, ``--audio`` a WAV's
 against the Opus and MP3 that ``soundfile`` writes.  Encode and decode
 seconds are wall times on this host, whose SIREN step is in the JSON.
@@ -40,6 +42,7 @@ import inr
 from inr import codec
 
 PEERS = ("JPEG", "WebP", "JPEG 2000", "AVIF")
+METHODS = ("cubic", "pchip")  # the delta rate's interpolations (bd_rate)
 
 
 def load(path: Path, size: tuple[int, int]) -> np.ndarray:
@@ -104,13 +107,18 @@ def codec_point(image: np.ndarray, quality: float, **options) -> dict:
             "encode s": encode_s, "decode s": decode_s}  # fmt: skip
 
 
-def bd_rate(ours, theirs, lo: float, hi: float) -> float | None:
+def bd_rate(ours, theirs, lo: float, hi: float, method: str = "cubic") -> float | None:
     """Bjontegaard delta rate (%) of curve ``ours`` against ``theirs`` (``[(bpp, PSNR)]``).
 
-    Each curve's cubic is fitted to its points within the rate range and the
-    nearest point on either side of it (so four points spanning the range
-    suffice), and integrated over the PSNR interval that both curves cover
-    inside the range.
+    Each curve's log rate, a function of PSNR, is interpolated through its
+    points within the rate range and the nearest point on either side of it
+    (so four points spanning the range suffice), and integrated over the
+    PSNR interval that both curves cover inside the range.  ``method``:
+    ``"cubic"``, one cubic polynomial per curve (Bjontegaard 2001, VCEG-M33);
+    ``"pchip"``, piecewise cubic Hermite interpolation, as the JCT-VC common
+    test conditions' sheet computes it: local, so a point outside the range
+    moves only the piece beside it, where one cubic through every point
+    bends with it.
     """
 
     def fit(curve):
@@ -122,18 +130,32 @@ def bd_rate(ours, theirs, lo: float, hi: float) -> float | None:
         if len(kept) < 4:
             return None
         quality = np.array([curve[i][1] for i in inside])
-        return np.polyfit(kept[:, 1], np.log(kept[:, 0]), 3), quality.min(), quality.max()
+        return _integral(kept[:, 1], np.log(kept[:, 0]), method), quality.min(), quality.max()
 
     a, b = fit(ours), fit(theirs)
     if a is None or b is None or min(a[2], b[2]) <= max(a[1], b[1]):
         return None
     low, high = max(a[1], b[1]), min(a[2], b[2])
-    area = [np.polyval(np.polyint(c), high) - np.polyval(np.polyint(c), low) for c, _, _ in (a, b)]
+    area = [integral(low, high) for integral, _, _ in (a, b)]
     return float(100 * (np.exp((area[0] - area[1]) / (high - low)) - 1))
 
 
+def _integral(psnr: np.ndarray, log_rate: np.ndarray, method: str):
+    """``(a, b) -> the integral of log rate over PSNR in [a, b]`` of one curve's interpolant."""
+    if method == "cubic":
+        antiderivative = np.polyint(np.polyfit(psnr, log_rate, 3))
+        return lambda a, b: np.polyval(antiderivative, b) - np.polyval(antiderivative, a)
+    if method != "pchip":
+        raise ValueError(f"method must be 'cubic' or 'pchip'; got {method!r}")
+    from scipy.interpolate import PchipInterpolator
+
+    # Piecewise in PSNR: the points in PSNR order, one per PSNR (a peer's repeated setting).
+    psnr, first = np.unique(psnr, return_index=True)
+    return PchipInterpolator(psnr, log_rate[first]).integrate
+
+
 def photo_rows(paths, size, qualities, preset, limits, reuse) -> tuple[list, dict]:
-    rows, deltas = [], {p: [] for p in PEERS}
+    rows, deltas = [], {(p, m): [] for p in PEERS for m in METHODS}
     for path in paths:
         image = load(path, size)
         ours = [r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"]
@@ -145,7 +167,8 @@ def photo_rows(paths, size, qualities, preset, limits, reuse) -> tuple[list, dic
         curve = [(r["bpp"], r["PSNR"]) for r in ours]
         for name in PEERS:
             theirs = peer_curve(name, image)
-            deltas[name].append(bd_rate(curve, theirs, *limits))
+            for method in METHODS:
+                deltas[name, method].append(bd_rate(curve, theirs, *limits, method))
             rows += [{"photo": path.name, "codec": name, "bpp": r, "PSNR": p} for r, p in theirs]
     return rows, deltas
 
@@ -297,14 +320,17 @@ def photos(paths, args, preset) -> dict:
         for path in paths
         for row in at_equal_size([r for r in rows if r["photo"] == path.name], "bpp")
     ]
-    summary = [{"peer": name, "photos": len([d for d in deltas[name] if d is not None]),
-                "BD-rate %": _mean(deltas[name])} for name in PEERS]  # fmt: skip
+    summary = [{"peer": name, "photos": len([d for d in deltas[name, "cubic"] if d is not None]),
+                "BD-rate %": _mean(deltas[name, "cubic"]),
+                "BD-rate % PCHIP": _mean(deltas[name, "pchip"])} for name in PEERS]  # fmt: skip
     ours = [r for r in rows if r["codec"].startswith("inr")]
-    return {"rows": rows, "bd_rate": summary, "bd_rate per photo": deltas,
+    per_photo = {f"bd_rate per photo{'' if m == 'cubic' else ' PCHIP'}":
+                 {name: deltas[name, m] for name in PEERS} for m in METHODS}  # fmt: skip
+    return {"rows": rows, "bd_rate": summary, **per_photo,
             "encode s mean": float(np.mean([r["encode s"] for r in ours])),
             "decode s mean": float(np.mean([r["decode s"] for r in ours])),
             "equal rate": equal, "equal rate table": print_table(equal, list(equal[0])),
-            "table": print_table(summary, ["peer", "photos", "BD-rate %"]),
+            "table": print_table(summary, ["peer", "photos", "BD-rate %", "BD-rate % PCHIP"]),
             "points": print_table(ours, ["photo", "quality", "bpp", "PSNR", "encode s",
                                          "decode s"])}  # fmt: skip
 

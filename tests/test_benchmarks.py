@@ -116,3 +116,51 @@ def test_benchmark_runs_on_the_shared_data_at_a_toy_size(name, tmp_path):
     for n in needs:  # not str.format: a dot in a path ("stent.npy") reads as an attribute
         argv = [a.replace("{" + n + "}", str(DATA / n)) for a in argv]
     _run(name, argv, tmp_path)
+
+
+def _codec_benchmark(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("_bench_codec_bd", BENCHMARKS / "codec.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("method", ["cubic", "pchip"])
+def test_codec_bd_rate_is_the_mean_log_rate_gap(method, monkeypatch):
+    """Against curves whose log rate is a known function of PSNR, the delta rate is
+    ``exp(mean gap over the shared PSNR interval) - 1``: exact for the cubic on polynomials
+    of degree <= 3, and PCHIP's converges to it on dense points."""
+    np = pytest.importorskip("numpy")
+    bd_rate = _codec_benchmark(monkeypatch).bd_rate
+    psnr = np.arange(16.0, 42.0, 0.25)
+
+    def curve(log_rate):
+        return list(zip(np.exp(log_rate(psnr)), psnr, strict=True))
+
+    def ours(p):
+        return -2.0 + 0.1 * (p - 25) + 0.004 * (p - 25) ** 2
+
+    def theirs(p):
+        return -1.9 + 0.12 * (p - 25)
+
+    inside = [(psnr[(np.exp(f(psnr)) >= 0.2) & (np.exp(f(psnr)) <= 1.0)]) for f in (ours, theirs)]
+    low, high = max(i.min() for i in inside), min(i.max() for i in inside)
+    # ours - theirs = 0.004 u^2 - 0.02 u - 0.1 with u = PSNR - 25, integrated in closed form.
+    antiderivative = np.polyint([0.004, -0.02, -0.1])
+    gap = np.diff(np.polyval(antiderivative, [low - 25, high - 25]))[0] / (high - low)
+    expected = 100 * (np.exp(gap) - 1)
+    measured = bd_rate(curve(ours), curve(theirs), 0.2, 1.0, method)
+    assert abs(expected) > 1.0 and measured == pytest.approx(expected, abs=1e-3)
+    # A curve of the same shape at 1.25x the rate: -20% for any interpolation.
+    shifted = [(1.25 * r, p) for r, p in curve(ours)]
+    assert bd_rate(curve(ours), shifted, 0.2, 1.0, method) == pytest.approx(-20.0, abs=1e-9)
+
+
+def test_codec_bd_rate_needs_the_range_covered(monkeypatch):
+    bd_rate = _codec_benchmark(monkeypatch).bd_rate
+    few = [(0.05, 20.0), (0.1, 22.0), (0.3, 25.0), (2.0, 35.0)]  # one point inside
+    many = [(0.1, 22.0), (0.3, 25.0), (0.6, 28.0), (1.2, 31.0)]
+    assert bd_rate(few, many, 0.2, 1.0) is None
+    with pytest.raises(ValueError, match="method"):
+        bd_rate(many, many, 0.2, 1.0, "linear")
