@@ -24,7 +24,7 @@ seconds are wall times on this host, whose SIREN step is in the JSON.
 Usage: python benchmarks/codec.py --photos ../shared/data/sun_hays80 ../shared/data/bsd68
            [--count 2] [--skip NAME ...] [--size 768 512] [--qualities 25 40 55 70]
            [--preset default] [--volume ../shared/data/signals/stent.npy]
-           [--audio ../shared/data/signals/bach.wav] [--json PATH] [--reuse PATH]
+           [--audio ../shared/data/signals/bach.wav] [--json PATH] [--reuse PATH ...]
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ def photo_rows(paths, size, qualities, preset, limits, reuse) -> tuple[list, dic
     rows, deltas = [], {(p, m): [] for p in PEERS for m in METHODS}
     for path in paths:
         image = load(path, size)
-        ours = [r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"]
+        ours = sorted((r for r in reuse if r["photo"] == path.name and r["codec"] == "inr"),
+                      key=lambda r: r["quality"])  # fmt: skip
         if not ours:
             ours = [codec_point(image, q, preset=preset) for q in qualities]
         for point in ours:
@@ -281,8 +282,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--audio", help="a WAV file: its curve against MP3 and Opus")
     p.add_argument("--json", default=str(RESULTS / "codec.json"), help="where the results go")
     p.add_argument("--plot", default=None, help="the figure (default: beside the JSON)")
-    p.add_argument("--reuse", help="a JSON of this script whose codec rows are kept for the same "
-                   "photos instead of encoding them again (the peers are rerun)")  # fmt: skip
+    p.add_argument("--reuse", nargs="+", default=[],
+                   help="JSONs of this script whose codec rows (all of them) are kept for the "
+                   "same photos instead of encoding them again (the peers are rerun)")  # fmt: skip
     return p
 
 
@@ -313,7 +315,7 @@ def main(argv=None):
 
 def photos(paths, args, preset) -> dict:
     """The photos' rows, the delta rates against each peer, the codec's times, their tables."""
-    reuse = json.loads(Path(args.reuse).read_text())["rows"] if args.reuse else []
+    reuse = [row for path in args.reuse for row in json.loads(Path(path).read_text())["rows"]]
     rows, deltas = photo_rows(paths, tuple(args.size), args.qualities, preset, args.range, reuse)
     equal = [
         {"photo": path.name, **row}
