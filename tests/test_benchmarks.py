@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
@@ -67,14 +68,20 @@ UNRUN = {
 }
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_every_benchmark_imports(name, monkeypatch):
+def _benchmark(name: str, monkeypatch):
+    """The script ``benchmarks/<name>.py`` as a module (its folder on the path, as when run)."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look themselves up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_benchmark_imports(name, monkeypatch):
     try:
-        spec.loader.exec_module(module)
+        module = _benchmark(name, monkeypatch)
     except ModuleNotFoundError as error:
         if error.name.split(".")[0] not in OPTIONAL:
             raise
@@ -118,21 +125,12 @@ def test_benchmark_runs_on_the_shared_data_at_a_toy_size(name, tmp_path):
     _run(name, argv, tmp_path)
 
 
-def _codec_benchmark(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location("_bench_codec_bd", BENCHMARKS / "codec.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("method", ["cubic", "pchip"])
 def test_codec_bd_rate_is_the_mean_log_rate_gap(method, monkeypatch):
     """Against curves whose log rate is a known function of PSNR, the delta rate is
     ``exp(mean gap over the shared PSNR interval) - 1``: exact for the cubic on polynomials
     of degree <= 3, and PCHIP's converges to it on dense points."""
-    np = pytest.importorskip("numpy")
-    bd_rate = _codec_benchmark(monkeypatch).bd_rate
+    bd_rate = _benchmark("codec", monkeypatch).bd_rate
     psnr = np.arange(16.0, 42.0, 0.25)
 
     def curve(log_rate):
@@ -144,7 +142,7 @@ def test_codec_bd_rate_is_the_mean_log_rate_gap(method, monkeypatch):
     def theirs(p):
         return -1.9 + 0.12 * (p - 25)
 
-    inside = [(psnr[(np.exp(f(psnr)) >= 0.2) & (np.exp(f(psnr)) <= 1.0)]) for f in (ours, theirs)]
+    inside = [psnr[(np.exp(f(psnr)) >= 0.2) & (np.exp(f(psnr)) <= 1.0)] for f in (ours, theirs)]
     low, high = max(i.min() for i in inside), min(i.max() for i in inside)
     # ours - theirs = 0.004 u^2 - 0.02 u - 0.1 with u = PSNR - 25, integrated in closed form.
     antiderivative = np.polyint([0.004, -0.02, -0.1])
@@ -158,7 +156,7 @@ def test_codec_bd_rate_is_the_mean_log_rate_gap(method, monkeypatch):
 
 
 def test_codec_bd_rate_needs_the_range_covered(monkeypatch):
-    bd_rate = _codec_benchmark(monkeypatch).bd_rate
+    bd_rate = _benchmark("codec", monkeypatch).bd_rate
     few = [(0.05, 20.0), (0.1, 22.0), (0.3, 25.0), (2.0, 35.0)]  # one point inside
     many = [(0.1, 22.0), (0.3, 25.0), (0.6, 28.0), (1.2, 31.0)]
     assert bd_rate(few, many, 0.2, 1.0) is None
