@@ -49,7 +49,7 @@ from inr.codec import tables
 __all__ = ["MAGIC", "VERSION", "Reader", "Writer", "pack", "unpack"]
 
 MAGIC = b"INRC"
-VERSION = 3
+VERSION = 4
 _HALF = 2**16
 _OFFSET = 2**31
 

@@ -6,7 +6,7 @@ each quantized: ``mu = m + (f + 1/2) / FRACTIONS`` with ``m`` an integer and
 levels evenly spaced over ``[LOG_B_MIN, LOG_B_MAX]``.  Its table row gives
 the symbols ``m - K .. m + K`` (``K`` the scale's *support*, at least six
 scales wide, so that the rest is rare) and one *escape* symbol for the rest,
-whose value then follows in 16 raw bits.  Each probability is an integer
+whose value then follows in 32 raw bits.  Each probability is an integer
 count out of ``2^16`` (at least 1), computed in decimal arithmetic
 (Python's :mod:`decimal`, the same result on every machine): the coder's
 probabilities, and so the bits it writes, cannot differ between the
@@ -24,7 +24,7 @@ import numpy as np
 __all__ = ["FRACTIONS", "LOG_B_MAX", "LOG_B_MIN", "PRECISION", "SCALES", "SMALLEST", "SUPPORTS",
            "row", "scale_index", "support"]  # fmt: skip
 
-FRACTIONS = 8
+FRACTIONS = 32
 SCALES = 48
 LOG_B_MIN = math.log(0.05)
 LOG_B_MAX = math.log(40.0)
@@ -33,6 +33,7 @@ SUPPORTS = (8, 32, 128, 256)
 """The supports a scale may have; a row is ``2 K + 2`` symbols long."""
 SMALLEST = 2.0**-PRECISION
 """The smallest probability a symbol gets: what training's rate is clamped at."""
+_CONTEXT = decimal.Context(prec=30)  # its own: a caller's decimal context must not move a table
 
 
 def log_scale(s: int) -> float:
@@ -53,11 +54,16 @@ def scale_index(log_b_fixed: np.ndarray, fraction_bits: int) -> np.ndarray:
     return np.clip(s, 0, SCALES - 1)
 
 
-def _cdf(x: decimal.Decimal, b: decimal.Decimal, context) -> decimal.Decimal:
-    half = decimal.Decimal(1) / 2
-    if x < 0:
-        return half * context.exp(x / b)
-    return 1 - half * context.exp(-x / b)
+@functools.cache
+def _powers(s: int) -> tuple[decimal.Decimal, list[decimal.Decimal]]:
+    """``(b, [r^0, .., r^(K+1)])`` of scale ``s``, ``r = exp(-1 / b)``: shared by its fractions."""
+    with decimal.localcontext(_CONTEXT):
+        b = decimal.Decimal(repr(log_scale(s))).exp()
+        r = (-1 / b).exp()
+        powers = [decimal.Decimal(1)]
+        for _ in range(support(s) + 1):
+            powers.append(powers[-1] * r)
+    return b, powers
 
 
 @functools.cache
@@ -65,17 +71,26 @@ def row(s: int, f: int) -> np.ndarray:
     """The counts of scale ``s`` and fraction ``f``: ``(2 K + 2,)`` int64 summing to ``2^16``.
 
     Entry ``j < 2 K + 1`` is the symbol ``m - K + j``; the last, the escape.
+    The bin of ``j`` spans the edges ``j - d`` and ``j + 1 - d`` of the
+    Laplace centred at 0, ``d = 1/2 + mu`` in ``(1/2, 3/2)``; an edge's tail
+    mass is ``exp(-|j - d| / b) / 2``, which is ``exp(-d / b) r^-j`` for
+    ``j <= 0`` and ``exp(-(2 - d) / b) r^(j-2)`` for ``j >= 2``: three
+    exponentials a row, the rest products.
     """
-    context = decimal.Context(prec=30)
     k = support(s)
-    b = context.exp(decimal.Decimal(repr(log_scale(s))))
-    mu = (decimal.Decimal(f) + decimal.Decimal(1) / 2) / FRACTIONS
-    edges = [_cdf(decimal.Decimal(j) - decimal.Decimal(1) / 2 - mu, b, context)
-             for j in range(-k, k + 2)]  # fmt: skip
-    mass = [hi - lo for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    mass.append(1 - (edges[-1] - edges[0]))  # the escape: both tails
-    total = 2**PRECISION
-    counts = [max(1, int((m * total).to_integral_value(decimal.ROUND_HALF_EVEN))) for m in mass]
+    b, powers = _powers(s)
+    with decimal.localcontext(_CONTEXT):
+        d = decimal.Decimal(1) / 2 + (decimal.Decimal(f) + decimal.Decimal(1) / 2) / FRACTIONS
+        below, one, above = ((-x / b).exp() for x in (d, abs(1 - d), 2 - d))
+        tails = [below * powers[-j] for j in range(-k, 1)]
+        tails += [one] + [above * powers[j - 2] for j in range(2, k + 2)]
+        edges = [t / 2 if j < d else 1 - t / 2
+                 for j, t in zip(range(-k, k + 2), tails, strict=True)]  # fmt: skip
+        mass = [hi - lo for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        mass.append(1 - (edges[-1] - edges[0]))  # the escape: both tails
+        total = 2**PRECISION
+        counts = [max(1, int((m * total).to_integral_value(decimal.ROUND_HALF_EVEN)))
+                  for m in mass]  # fmt: skip
     counts[int(np.argmax(counts))] += total - sum(counts)  # the largest absorbs the rounding
     return np.asarray(counts, np.int64)
 

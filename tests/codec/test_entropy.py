@@ -1,5 +1,7 @@
 """The codec's entropy model and coder: exact integers back, tables that are Laplaces."""
 
+import decimal
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,6 +42,21 @@ def test_rows_are_quantized_laplaces_that_sum_to_the_precision():
             # Every bin gets at least one count: the rest come from the largest.
             atol = (2 * k + 2) * 2.0**-tables.PRECISION
             np.testing.assert_allclose(counts[:-1] / 2**tables.PRECISION, mass, atol=atol)
+
+
+def test_rows_do_not_depend_on_the_callers_decimal_context():
+    """A caller's :mod:`decimal` precision must not move a probability the decoder relies on."""
+    want = [tables.row(s, f) for s, f in ((3, 0), (30, 17), (tables.SCALES - 1, 31))]
+    tables.row.cache_clear()
+    tables._powers.cache_clear()
+    try:
+        with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_FLOOR)):
+            got = [tables.row(s, f) for s, f in ((3, 0), (30, 17), (tables.SCALES - 1, 31))]
+    finally:
+        tables.row.cache_clear()
+        tables._powers.cache_clear()
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_integer_latents_come_back_exactly_escapes_included():
