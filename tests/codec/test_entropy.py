@@ -46,12 +46,13 @@ def test_rows_are_quantized_laplaces_that_sum_to_the_precision():
 
 def test_rows_do_not_depend_on_the_callers_decimal_context():
     """A caller's :mod:`decimal` precision must not move a probability the decoder relies on."""
-    want = [tables.row(s, f) for s, f in ((3, 0), (30, 17), (tables.SCALES - 1, 31))]
+    cases = ((3, 0), (30, 17), (tables.SCALES - 1, tables.FRACTIONS - 1))
+    want = [tables.row(s, f) for s, f in cases]
     tables.row.cache_clear()
     tables._powers.cache_clear()
     try:
         with decimal.localcontext(decimal.Context(prec=6, rounding=decimal.ROUND_FLOOR)):
-            got = [tables.row(s, f) for s, f in ((3, 0), (30, 17), (tables.SCALES - 1, 31))]
+            got = [tables.row(s, f) for s, f in cases]
     finally:
         tables.row.cache_clear()
         tables._powers.cache_clear()
