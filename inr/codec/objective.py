@@ -39,7 +39,7 @@ from inr._validate import as_number, as_positive_int
 from inr.codec import entropy
 from inr.codec.field import LatentField, latent_shapes
 from inr.fitting import decayed_adam
-from inr.objective import Objective, option, streams
+from inr.objective import Objective, streams
 from inr.objectives import psnr_from_mse
 from inr.signal import Layout, OnLayout
 
@@ -51,7 +51,13 @@ GAIN = 0.1
 
 @dataclasses.dataclass(frozen=True)
 class CodecConfig:
-    """The codec's model and recipe.
+    """The codec's model and recipe: a pytree whose widths are its structure and whose numbers
+    are its leaves.
+
+    Only ``latents``, ``hidden`` and ``context`` shape the compiled fit; the
+    step count, rates, decay, noise and temperatures are data to it (the
+    optimiser keeps its rates in its state, :func:`~inr.fitting.decayed_adam`),
+    so encodes that differ in those alone run one program.
 
     Attributes:
       latents: each latent grid's channels, finest first (the finest at the signal's
@@ -105,6 +111,26 @@ class CodecConfig:
                            tuple(self.hidden), self.context)  # fmt: skip
 
 
+_STRUCTURE = ("latents", "hidden", "context")
+_NUMBERS = ("steps", "rate", "latent_rate", "decay", "noise", "temperature")
+
+
+def _flatten(config: CodecConfig):
+    return [getattr(config, n) for n in _NUMBERS], tuple(getattr(config, n) for n in _STRUCTURE)
+
+
+def _unflatten(structure: tuple, numbers: list) -> CodecConfig:
+    # Not through __init__: inside a compiled fit the numbers are tracers, which
+    # __post_init__'s checks (made once, where the config was written) cannot read.
+    config = object.__new__(CodecConfig)
+    for name, value in zip(_STRUCTURE + _NUMBERS, (*structure, *numbers), strict=True):
+        object.__setattr__(config, name, value)
+    return config
+
+
+jax.tree_util.register_pytree_node(CodecConfig, _flatten, _unflatten)
+
+
 def _groups(params):
     """``"latents"`` or ``"networks"`` for each parameter of a field."""
     return {"params": {k: "latents" if k.startswith("latent_") else "networks"
@@ -135,17 +161,16 @@ class CodecObjective(OnLayout, Objective):
       target: ``(N_1, .., N_d, C)`` the signal in network units ([-1, 1]).
       weight: ``lambda``, the rate's weight (the state when aiming at a goal).
       goal: bits per sample to aim at, or 0 for a fixed ``lambda``.
-      steps: the steps over which the soft rounding's temperature falls.
+      config: the :class:`CodecConfig` (its widths static, its numbers data; its ``steps``
+        are the fit's default length and the span of the temperature's fall).
       layout: the signal's :class:`~inr.signal.Layout`.
-      config: the :class:`CodecConfig` (static).
     """
 
     target: jax.Array
     weight: jax.Array
     goal: jax.Array
-    steps: jax.Array
+    config: CodecConfig = CodecConfig()
     layout: Layout = None
-    config: CodecConfig = option(CodecConfig())
 
     state = ("weight",)
 
@@ -168,15 +193,15 @@ class CodecObjective(OnLayout, Objective):
         target = target.reshape(*layout.grid, layout.channels).astype(np.float32)
         weight = as_number(weight, "weight", 0.0, low_open=True)
         goal = 0.0 if goal is None else as_number(goal, "bpp", 0.0, low_open=True)
-        return cls(jnp.asarray(target), jnp.float32(weight), jnp.float32(goal),
-                   jnp.int32(config.steps),
-                   layout, config)  # fmt: skip
+        return cls(jnp.asarray(target), jnp.float32(weight), jnp.float32(goal), config, layout)
 
     @property
     def points(self) -> int:
         return int(np.prod(self.layout.grid))
 
-    default_steps = CodecConfig.steps
+    @property
+    def default_steps(self) -> int:
+        return self.config.steps
 
     def default_model(self):
         return self.config.model(self.layout)
@@ -210,7 +235,7 @@ class CodecObjective(OnLayout, Objective):
         draws = [self.config.noise * jax.random.normal(k, s)
                  for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
         first, last = self.config.temperature
-        done = jnp.clip(step / jnp.maximum(self.steps - 1, 1), 0.0, 1.0)
+        done = jnp.clip(step / jnp.maximum(self.config.steps - 1, 1), 0.0, 1.0)
         return draws, first + (last - first) * done
 
     def quantized(self, params, batch) -> list:

@@ -1,5 +1,6 @@
 """The codec end to end: real bytes, exact decoding anywhere, any size, every bad file refused."""
 
+import dataclasses
 import struct
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 import inr
 from inr import codec
 from inr.codec import bitstream
+from inr.signal import as_signal
 
 from .._compiles import compilations
 
@@ -109,10 +111,19 @@ def test_a_fresh_process_decodes_the_same_values_bit_for_bit(encoded, tmp_path):
 
 
 def test_a_second_picture_of_the_same_size_compiles_nothing(encoded):
+    # Another step count, rates, noise or temperatures are data to the fit: only widths compile.
+    recipe = dataclasses.replace(TINY, steps=120, rate=1e-2, latent_rate=0.2, decay=0.1,
+                                 noise=0.1, temperature=(0.4, 0.1))  # fmt: skip
     with compilations() as n:
-        other = codec.encode(photo(seed=3), config=TINY, quality=40)
+        other = codec.encode(photo(seed=3), config=recipe, quality=40)
         codec.decode(other, size=(30, 20))
     assert n[0] == 0 and other != encoded
+
+
+def test_a_fit_of_the_objective_alone_takes_its_configs_steps():
+    samples, layout = as_signal(photo())
+    objective = codec.CodecObjective.create(samples, layout, config=TINY)
+    assert inr.fit(objective).step == TINY.steps
 
 
 def _bad_files(encoded: bytes) -> dict:
