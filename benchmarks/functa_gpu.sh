@@ -48,7 +48,9 @@ train)
   timeout "$seconds" python3 examples/train_meta.py "${args[@]}" --steps 100000000 \
     2>&1 | tee "$out/log.txt"
   # The last line of metrics.jsonl follows the last checkpoint: export from there.
-  step=$(tail -n 1 /tmp/functa/run/metrics.jsonl | python3 -c "import json,sys; print(json.load(sys.stdin)['step'])")
+  step=$(tail -n 1 /tmp/functa/run/metrics.jsonl 2>/dev/null |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['step'])" 2>/dev/null)
+  [[ -n "$step" ]] || { echo "!! no checkpoint within $seconds s: nothing to export"; exit 1; }
   python3 examples/train_meta.py "${args[@]}" --steps "$step" --name celeba-functa \
     --export "$out/celeba-functa.msgpack" 2>&1 | tee -a "$out/log.txt"
   cp /tmp/functa/run/metrics.jsonl "$out/metrics.jsonl"
