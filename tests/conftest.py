@@ -92,6 +92,26 @@ def rng():
     return np.random.default_rng(0)
 
 
+# Files whose tests are independent runs (a script, an example, a guide) sharing no
+# module fixture: under ``--dist loadfile`` they spread over the workers one test at a
+# time, where loadfile would queue a file's minutes-long runs on one worker.
+SPREAD = {"test_benchmarks.py", "test_examples.py", "test_guides.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's ``loadfile``, but every test of a :data:`SPREAD` file its own unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Spread(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file.rsplit("/", 1)[-1] in SPREAD else file
+
+    return Spread(config, log)
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _OWN_CACHE is not None:
         shutil.rmtree(_OWN_CACHE, ignore_errors=True)

@@ -94,11 +94,13 @@ def test_every_benchmark_has_a_toy_run_or_a_reason():
     assert runs | set(UNRUN) == set(SCRIPTS) and not runs & set(UNRUN)
 
 
-def _run(name: str, argv: list[str], tmp_path) -> None:
+def _run(name: str, argv: list[str], tmp_path, pytestconfig) -> None:
     out = tmp_path / f"{name}.json"
     flag = "--out" if name == "scaling" else "--json"
     command = [sys.executable, str(BENCHMARKS / f"{name}.py"), *argv, flag, str(out)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=280)
+    # Within the test's own limit (--timeout), so that a stuck script ends with its output.
+    limit = float(pytestconfig.getoption("timeout") or 300) - 20
+    run = subprocess.run(command, capture_output=True, text=True, timeout=limit)
     if run.returncode and "ModuleNotFoundError" in run.stderr:
         missing = run.stderr.strip().splitlines()[-1]
         if any(f"'{m}" in missing for m in OPTIONAL):
@@ -109,20 +111,20 @@ def _run(name: str, argv: list[str], tmp_path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TOY_RUNS) + sorted(OTHER_RUNS))
-def test_benchmark_runs_at_a_toy_size(name, tmp_path):
-    _run(name, {**TOY_RUNS, **OTHER_RUNS}[name], tmp_path)
+def test_benchmark_runs_at_a_toy_size(name, tmp_path, pytestconfig):
+    _run(name, {**TOY_RUNS, **OTHER_RUNS}[name], tmp_path, pytestconfig)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(DATA_RUNS))
-def test_benchmark_runs_on_the_shared_data_at_a_toy_size(name, tmp_path):
+def test_benchmark_runs_on_the_shared_data_at_a_toy_size(name, tmp_path, pytestconfig):
     needs, argv = DATA_RUNS[name]
     missing = [n for n in needs if not (DATA / n).exists()]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} in {DATA} (set INR_DATA)")
     for n in needs:  # not str.format: a dot in a path ("stent.npy") reads as an attribute
         argv = [a.replace("{" + n + "}", str(DATA / n)) for a in argv]
-    _run(name, argv, tmp_path)
+    _run(name, argv, tmp_path, pytestconfig)
 
 
 @pytest.mark.parametrize("method", ["cubic", "pchip"])
