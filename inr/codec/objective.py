@@ -20,6 +20,12 @@ noise is plain and constant, never a schedule that changes its shape.  The
 rate of the relaxed latents is a smooth proxy of the rate of ``round(z)``
 (Balle et al. 2017).
 
+After these steps, a ``polish`` of more steps sees the integers the file will hold,
+``round(z)``, with no noise and no gradient to the latents: the synthesis
+and the entropy model are fitted to the very values they will decode and
+code (the relaxed latents' noise widens the distributions the entropy
+model learned; fitted to the integers, it codes them in fewer bits).
+
 ``lambda`` is data (a new value compiles nothing).  With a ``goal`` (bits
 per sample) it is the objective's state instead: every :data:`EVERY` steps
 ``log lambda`` moves by ``GAIN * log2(R / goal)`` (dual ascent on the rate
@@ -75,6 +81,10 @@ class CodecConfig:
       decay: the rate's decay over the fit.
       noise: the standard deviation of the Gaussian noise on soft-rounded latents.
       temperature: soft rounding's temperature at the first and the last step.
+      polish: the steps after ``steps`` that see the rounded latents and leave them as they
+        are (the module docstring), as a fraction of ``steps`` (1/12: 100 after 1200; on the
+        tuning photos at qualities 25 and 55 it lowered ``D + lambda R`` of the file by 0-5.4%,
+        by 1.7% on average).
     """
 
     latents: tuple[int, ...] = (1, 1, 1, 1, 1, 1, 1)
@@ -86,6 +96,7 @@ class CodecConfig:
     decay: float = 0.05
     noise: float = 0.2
     temperature: tuple[float, float] = (0.5, 0.05)
+    polish: float = 1 / 12
 
     def __post_init__(self):
         if not self.latents:
@@ -104,6 +115,7 @@ class CodecConfig:
             raise ValueError("CodecConfig.temperature must be (first, last)")
         for t in self.temperature:
             as_number(t, "CodecConfig.temperature", 0.0, low_open=True)
+        as_number(self.polish, "CodecConfig.polish", 0.0, 1.0)
 
     def model(self, layout: Layout) -> LatentField:
         """The field for a signal of ``layout``."""
@@ -112,7 +124,7 @@ class CodecConfig:
 
 
 _STRUCTURE = ("latents", "hidden", "context")
-_NUMBERS = ("steps", "rate", "latent_rate", "decay", "noise", "temperature")
+_NUMBERS = ("steps", "rate", "latent_rate", "decay", "noise", "temperature", "polish")
 
 
 def _flatten(config: CodecConfig):
@@ -162,7 +174,8 @@ class CodecObjective(OnLayout, Objective):
       weight: ``lambda``, the rate's weight (the state when aiming at a goal).
       goal: bits per sample to aim at, or 0 for a fixed ``lambda``.
       config: the :class:`CodecConfig` (its widths static, its numbers data; its ``steps``
-        are the fit's default length and the span of the temperature's fall).
+        are the span of the temperature's fall, and with its polish the fit's default
+        length, :attr:`default_steps`).
       layout: the signal's :class:`~inr.signal.Layout`.
     """
 
@@ -201,7 +214,8 @@ class CodecObjective(OnLayout, Objective):
 
     @property
     def default_steps(self) -> int:
-        return self.config.steps
+        """``config.steps``, then ``round(config.polish * config.steps)`` polishing."""
+        return self.config.steps + round(self.config.polish * self.config.steps)
 
     def default_model(self):
         return self.config.model(self.layout)
@@ -228,7 +242,7 @@ class CodecObjective(OnLayout, Objective):
         return model.init(key, jnp.zeros((1, self.dims), jnp.float32))
 
     def draw(self, key, step):
-        """The latents' noise and this step's soft-rounding temperature."""
+        """The latents' noise, this step's soft-rounding temperature and whether it polishes."""
         (noise,) = streams(key, step, "noise")
         shapes = latent_shapes(self.layout.grid, self.config.latents)
         keys = jax.random.split(noise, len(shapes))
@@ -236,13 +250,15 @@ class CodecObjective(OnLayout, Objective):
                  for k, s in zip(keys, shapes, strict=True)]  # fmt: skip
         first, last = self.config.temperature
         done = jnp.clip(step / jnp.maximum(self.config.steps - 1, 1), 0.0, 1.0)
-        return draws, first + (last - first) * done
+        return draws, first + (last - first) * done, step >= self.config.steps
 
     def quantized(self, params, batch) -> list:
-        """The latents as this step sees them: ``s_T(s_T(z) + n)``."""
-        draws, temperature = batch
+        """The latents as this step sees them: ``s_T(s_T(z) + n)``, or ``round(z)`` (held) in
+        the polish."""
+        draws, temperature, polish = batch
         latents = [params["params"][f"latent_{i}"] for i in range(len(draws))]
-        return [soft_round(soft_round(z, temperature) + n, temperature)
+        return [jnp.where(polish, jax.lax.stop_gradient(jnp.round(z)),
+                          soft_round(soft_round(z, temperature) + n, temperature))
                 for z, n in zip(latents, draws, strict=True)]  # fmt: skip
 
     def loss(self, model, params, batch):

@@ -20,7 +20,7 @@ from .._compiles import compilations
 
 pytest.importorskip("constriction")
 
-TINY = codec.CodecConfig(latents=(1, 1, 2, 2), hidden=(8,), context=8, steps=150)
+TINY = codec.CodecConfig(latents=(1, 1, 2, 2), hidden=(8,), context=8, steps=150, polish=0.1)
 
 
 def photo(seed: int = 0, size=(24, 36)) -> np.ndarray:
@@ -111,19 +111,40 @@ def test_a_fresh_process_decodes_the_same_values_bit_for_bit(encoded, tmp_path):
 
 
 def test_a_second_picture_of_the_same_size_compiles_nothing(encoded):
-    # Another step count, rates, noise or temperatures are data to the fit: only widths compile.
+    # Another step count, rates, noise, temperatures or polish are data to the fit: only
+    # widths compile.
     recipe = dataclasses.replace(TINY, steps=120, rate=1e-2, latent_rate=0.2, decay=0.1,
-                                 noise=0.1, temperature=(0.4, 0.1))  # fmt: skip
+                                 noise=0.1, temperature=(0.4, 0.1), polish=0.2)  # fmt: skip
     with compilations() as n:
         other = codec.encode(photo(seed=3), config=recipe, quality=40)
         codec.decode(other, size=(30, 20))
     assert n[0] == 0 and other != encoded
 
 
+def test_the_polish_fits_the_networks_to_the_rounded_latents_and_holds_them():
+    samples, layout = as_signal(photo())
+    config = dataclasses.replace(TINY, steps=40, polish=0.25)
+    objective = codec.CodecObjective.create(samples, layout, config=config)
+    fitted = inr.fit(objective, steps=40)
+    key = jax.random.PRNGKey(0)
+    relaxed, polish = objective.draw(key, 39), objective.draw(key, 40)  # last relaxed, first held
+    assert not relaxed[2] and polish[2]
+    latents = [fitted.params["params"][f"latent_{i}"] for i in range(len(config.latents))]
+    seen = objective.quantized(fitted.params, polish)
+    for z, q in zip(latents, seen, strict=True):
+        np.testing.assert_array_equal(q, np.round(z))
+    assert any(np.any(q != z) for z, q in zip(latents, objective.quantized(fitted.params, relaxed),
+                                               strict=True))  # fmt: skip
+    grads = jax.jit(jax.grad(lambda p: objective.loss(fitted.model, p, polish)[0]))(fitted.params)
+    grads = grads["params"]
+    assert not any(np.any(grads[f"latent_{i}"]) for i in range(len(latents)))
+    assert np.any(grads["synthesis_w0"]) and np.any(grads["context_w0"])
+
+
 def test_a_fit_of_the_objective_alone_takes_its_configs_steps():
     samples, layout = as_signal(photo())
     objective = codec.CodecObjective.create(samples, layout, config=TINY)
-    assert inr.fit(objective).step == TINY.steps
+    assert inr.fit(objective).step == 165  # 150 steps, then a polish of a tenth of them
 
 
 def _bad_files(encoded: bytes) -> dict:
@@ -197,3 +218,5 @@ def test_bad_arguments_are_named():
         codec.encode(photo(), quality=120)
     with pytest.raises(ValueError, match="CodecConfig.latents"):
         codec.CodecConfig(latents=(1, 0))
+    with pytest.raises(ValueError, match="CodecConfig.polish"):
+        codec.CodecConfig(polish=-1)
