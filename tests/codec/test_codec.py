@@ -133,8 +133,10 @@ def test_the_polish_fits_the_networks_to_the_rounded_latents_and_holds_them():
     seen = objective.quantized(fitted.params, polish)
     for z, q in zip(latents, seen, strict=True):
         np.testing.assert_array_equal(q, np.round(z))
-    assert any(np.any(q != z) for z, q in zip(latents, objective.quantized(fitted.params, relaxed),
-                                               strict=True))  # fmt: skip
+    assert any(
+        np.any(q != np.round(z))
+        for z, q in zip(latents, objective.quantized(fitted.params, relaxed), strict=True)
+    )
     grads = jax.jit(jax.grad(lambda p: objective.loss(fitted.model, p, polish)[0]))(fitted.params)
     grads = grads["params"]
     assert not any(np.any(grads[f"latent_{i}"]) for i in range(len(latents)))
