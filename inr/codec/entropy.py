@@ -211,17 +211,20 @@ def predict(params: dict, features, level: int):
 
 
 def bits(q, mu, log_b):
-    """``-log2 P(q)`` of integers (or their relaxations) ``q`` under Laplace(mu, b)."""
+    """``-log2 P(q)`` of integers (or their relaxations) ``q`` under Laplace(mu, b).
+
+    With ``c = |q - mu|``, the mass of ``[q - 1/2, q + 1/2]`` is
+    ``1 - (exp(-(1/2 - c) / b) + exp(-(1/2 + c) / b)) / 2`` when the interval holds
+    ``mu`` (``c < 1/2``) and ``exp(-(c - 1/2) / b) (1 - exp(-1 / b)) / 2`` beyond it:
+    two exponentials and an ``expm1`` per latent, and no difference of two CDFs
+    that cancels to zero in a tail.
+    """
     b = jnp.exp(log_b)
-    upper, lower = q + 0.5 - mu, q - 0.5 - mu
-
-    def cdf(x):  # the Laplace's CDF; each branch's exponent clamped, so neither overflows
-        low, high = 0.5 * jnp.exp(jnp.minimum(x, 0.0) / b), 0.5 * jnp.exp(-jnp.maximum(x, 0.0) / b)
-        return jnp.where(x < 0, low, 1.0 - high)
-
-    # Far in the upper tail both CDFs are 1 in float32: use the mirror image there.
-    mirrored = lower > 0
-    p = jnp.where(mirrored, cdf(-lower) - cdf(-upper), cdf(upper) - cdf(lower))
+    c = jnp.abs(q - mu)
+    near = jnp.exp(-jnp.abs(c - 0.5) / b)
+    inside = 1.0 - 0.5 * (near + jnp.exp(-(c + 0.5) / b))
+    beyond = -0.5 * near * jnp.expm1(-1.0 / b)
+    p = jnp.where(c < 0.5, inside, beyond)
     return -jnp.log2(jnp.maximum(p, tables.SMALLEST))
 
 

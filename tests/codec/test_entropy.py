@@ -152,13 +152,22 @@ def grid_neighbours(grid):
 
 
 def test_bits_are_the_laplace_mass_of_each_integer():
-    mu, log_b = jnp.array([0.3, -2.0, 5.0]), jnp.log(jnp.array([0.5, 2.0, 0.1]))
-    q = jnp.array([0.0, 1.0, 40.0])
-    b = np.exp(np.asarray(log_b))
-    x = np.asarray(q) - np.asarray(mu)
-    p = _laplace_cdf(x + 0.5, b) - _laplace_cdf(x - 0.5, b)
+    # Both tails far out, both sides of the interval's edge |q - mu| = 1/2, narrow and wide
+    # scales, integers and relaxed values: float64 CDF differences are the reference.
+    rng = np.random.default_rng(3)
+    offsets = np.concatenate([[0.0, 0.49, 0.5, 0.51, -0.5, 3.0, -7.5, 40.0, -40.0],
+                              rng.uniform(-12, 12, 200)])  # fmt: skip
+    scales = np.concatenate([[0.5, 2.0, 0.1, 1.0, 0.3, 4.0, 0.7, 0.1, 0.1],
+                             np.exp(rng.uniform(-2.5, 2.5, 200))])  # fmt: skip
+    mu = jnp.asarray(rng.uniform(-3, 3, len(offsets)), jnp.float32)
+    q = jnp.asarray(np.asarray(mu, np.float64) + offsets, jnp.float32)
+    log_b = jnp.log(jnp.asarray(scales, jnp.float32))
+    b = np.exp(np.asarray(log_b, np.float64))
+    x = np.abs(np.asarray(q, np.float64) - np.asarray(mu, np.float64))  # the mass is symmetric
+    p = _laplace_cdf(0.5 - x, b) - _laplace_cdf(-0.5 - x, b)  # the lower tail: no cancelling
     want = -np.log2(np.maximum(p, tables.SMALLEST))
-    np.testing.assert_allclose(entropy.bits(q, mu, log_b), want, rtol=1e-4)
+    assert np.sum(p > tables.SMALLEST) > 100  # most of them between the clamp and certainty
+    np.testing.assert_allclose(entropy.bits(q, mu, log_b), want, rtol=1e-4, atol=1e-5)
     grad = jax.grad(lambda m: jnp.sum(entropy.bits(q, m, log_b)))(mu)
     assert np.all(np.isfinite(np.asarray(grad)))
 
