@@ -20,11 +20,24 @@ def test_a_preset_hands_over_at_its_quality_and_its_rate():
     assert quick.low.steps == quick.high.steps == 2 and quick.quality == 40
 
 
-def test_the_shipped_presets_go_narrow_below_quality_25():
+def test_a_preset_of_presets_is_a_ladder_of_handovers():
+    middle = codec.CodecConfig(latents=(1, 1, 1), hidden=(5,), context=4, steps=5)
+    ladder = codec.Preset(codec.Preset(LOW, middle, quality=20, bpp=0.2), HIGH, quality=40, bpp=0.5)
+    picked = [ladder.at(q) for q in (0, 19.9, 20, 39.9, 40, 100)]
+    assert picked == [LOW, LOW, middle, middle, HIGH, HIGH]
+    assert [ladder.at(bpp=b) for b in (0.1, 0.2, 0.49, 0.5)] == [LOW, middle, middle, HIGH]
+    quick = ladder.replace(steps=2)
+    assert [quick.at(q).steps for q in (0, 30, 60)] == [2, 2, 2]
+    assert [quick.at(q).hidden for q in (0, 30, 60)] == [(4,), (5,), (6, 6)]
+
+
+def test_the_shipped_presets_widen_with_the_rate():
     for name, steps in (("default", 1200), ("slow", 8000)):
         preset = codec.PRESETS[name]
-        assert preset.at(24).hidden == (16,) and preset.at(25).hidden == (24, 24)
-        assert preset.at(bpp=0.1).hidden == (16,) and preset.at(bpp=0.5).hidden == (24, 24)
+        widths = [preset.at(q).hidden for q in (0, 24, 25, 59, 60, 100)]
+        assert widths == [(16,), (16,), (24,), (24,), (24, 24), (24, 24)]
+        widths = [preset.at(bpp=b).hidden for b in (0.1, 0.5, 2.0)]
+        assert widths == [(16,), (24,), (24, 24)]
         assert preset.at(0).steps == preset.at(100).steps == steps
 
 
@@ -38,7 +51,7 @@ def test_an_encode_uses_its_sides_configuration():
 
 
 def test_bad_presets_are_named():
-    with pytest.raises(ValueError, match="Preset.low"):
+    with pytest.raises(ValueError, match="Preset.low must be a CodecConfig or a Preset"):
         codec.Preset({"hidden": (16,)}, HIGH)
     with pytest.raises(ValueError, match="Preset.quality"):
         codec.Preset(LOW, HIGH, quality=101)
