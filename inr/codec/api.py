@@ -32,18 +32,18 @@ from inr.signal import Layout, as_signal
 __all__ = ["PRESETS", "decode", "encode", "field", "info", "weight_of"]
 
 
-def _ladder(**changes) -> Preset:
-    """One hidden layer of 16 below quality 25 (0.2 bits per sample), one of 24 up to 60 (1.0)
-    and two of 24 from there (``benchmarks/codec_tuning.py``, in the benchmarks' README)."""
-    low, middle, high = (CodecConfig(hidden=h, **changes) for h in ((16,), (24,), (24, 24)))
-    return Preset(Preset(low, middle, quality=25.0, bpp=0.2), high, quality=60.0, bpp=1.0)
-
-
-PRESETS = {"default": _ladder(), "slow": _ladder(steps=8000)}
+PRESETS = {
+    "default": Preset(low=CodecConfig(hidden=(16,)), high=CodecConfig()),
+    "slow": Preset(low=CodecConfig(hidden=(16,), steps=8000), high=CodecConfig(steps=8000)),
+    "small": Preset(Preset(CodecConfig(hidden=(16,)), CodecConfig(hidden=(24,))), CodecConfig(),
+                    quality=60.0, bpp=1.0),
+}  # fmt: skip
 """Named presets (:class:`~inr.codec.Preset`): ``"default"`` (1200 steps and a polish of 100:
 under 5 minutes for a 768x512 photo on a 2-core CPU), ``"slow"`` (8000 steps and a polish of 667:
-under 30); each a synthesis of one hidden layer of 16 below quality 25 (or 0.2 bits per sample),
-of one of 24 from there and of two of 24 from quality 60 (or 1.0 bits per sample)."""
+under 30); each a synthesis of one hidden layer of 16 below quality 25 (or 0.2 bits per sample)
+and of two of 24 from there.  ``"small"``, for pictures of about 384x256 and smaller, where the
+synthesis's weights are a larger part of a file: the default's steps, with one hidden layer of 24
+from quality 25 and two of 24 from 60 (or 1.0 bits per sample)."""
 
 _SYNTHESIS_STEPS = (4, 5, 6, 7, 8, 9, 10)  # candidate weight steps 2^-k, shared
 _MAX_BITS = 24  # the finest step a tensor's own may reach

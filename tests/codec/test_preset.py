@@ -34,11 +34,14 @@ def test_a_preset_of_presets_is_a_ladder_of_handovers():
 def test_the_shipped_presets_widen_with_the_rate():
     for name, steps in (("default", 1200), ("slow", 8000)):
         preset = codec.PRESETS[name]
-        widths = [preset.at(q).hidden for q in (0, 24, 25, 59, 60, 100)]
-        assert widths == [(16,), (16,), (24,), (24,), (24, 24), (24, 24)]
-        widths = [preset.at(bpp=b).hidden for b in (0.1, 0.5, 2.0)]
-        assert widths == [(16,), (24,), (24, 24)]
+        assert preset.at(24).hidden == (16,) and preset.at(25).hidden == (24, 24)
+        assert preset.at(bpp=0.1).hidden == (16,) and preset.at(bpp=0.5).hidden == (24, 24)
         assert preset.at(0).steps == preset.at(100).steps == steps
+    small = codec.PRESETS["small"]
+    widths = [small.at(q).hidden for q in (0, 24, 25, 59, 60, 100)]
+    assert widths == [(16,), (16,), (24,), (24,), (24, 24), (24, 24)]
+    assert [small.at(bpp=b).hidden for b in (0.1, 0.5, 2.0)] == [(16,), (24,), (24, 24)]
+    assert small.at(0).steps == small.at(100).steps == 1200
 
 
 def test_an_encode_uses_its_sides_configuration():
