@@ -31,7 +31,6 @@ from inr.signal import Layout, as_signal
 
 __all__ = ["PRESETS", "decode", "encode", "field", "info", "weight_of"]
 
-
 PRESETS = {
     "default": Preset(low=CodecConfig(hidden=(16,)), high=CodecConfig()),
     "slow": Preset(low=CodecConfig(hidden=(16,), steps=8000), high=CodecConfig(steps=8000)),
