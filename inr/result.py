@@ -12,9 +12,10 @@ verb per meaning:
 * :meth:`FitResult.at`: its values at any points.
 
 Both evaluate in fixed-size blocks (:func:`inr.render.evaluate_grid`,
-:func:`inr.render.evaluate`), so a 4096x4096 render needs one block's
-memory, every point's value is independent of the rendered size, and one
-compiled program serves every size and point count.
+:func:`inr.render.evaluate`), each run in slices of which only those
+holding points run, so a 4096x4096 render needs one slice's memory, a
+small one costs its own points, every point's value is independent of the
+rendered size, and one compiled program serves every size and point count.
 
 A result also keeps where its fit stopped (the optimiser, its state, the
 step, the seed and the objective's state), so ``inr.fit(objective,

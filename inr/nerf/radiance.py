@@ -111,8 +111,10 @@ class RadianceField(FitResult):
         mesh = local_mesh() if mesh is None else as_mesh(mesh)
         args = replicate((self.params, self.grid, camera.replace(size=None), bg), mesh)
         axes = (np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        # One slice per block: a chunk of rays already runs only its occupied samples,
+        # in rounds of sample_chunk, and slicing it would pad every slice's last round.
         rgb, depth, opacity = evaluate_grid(fn, args, axes, chunk=as_positive_int(chunk, "chunk"),
-                                            mesh=mesh)  # fmt: skip
+                                            mesh=mesh, slices=1)  # fmt: skip
         return View(rgb.reshape(h, w, 3), depth.reshape(h, w), opacity.reshape(h, w))
 
     def at(self, points, directions, *, chunk: int = 65536, mesh=None):
