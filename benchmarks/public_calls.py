@@ -206,6 +206,9 @@ def _renders() -> dict:
     return {
         "FitResult.render 512x512, then 300x200": (
             lambda: fit.render(512, 512), lambda: fit.render(300, 200)),
+        # A block of 65536 points runs only the slices that hold points: 48x48 costs its own.
+        "FitResult.render 512x512, then 48x48": (
+            lambda: fit.render(512, 512), lambda: fit.render(48, 48)),
         "FitResult.at 10000, then 7777 points": (
             lambda: fit.at(np.zeros((10000, 2))), lambda: fit.at(np.ones((7777, 2)) / 2)),
         "SDF.at 5000, then 3333 points": (

@@ -103,10 +103,9 @@ def evaluate_chunked(
         y = jax.lax.with_sharding_constraint(y, split)
         return y.reshape(d * per_device, *y.shape[2:])[:n]
 
-    shares = None if count is None else count - per_device * jnp.arange(d)
-    out = jax.vmap(lambda p, c: _chunked(fn, p, chunk, c), (0, None if count is None else 0))(
-        jax.tree.map(to_devices, points), shares
-    )
+    # Every device runs as many chunks as the first, which holds the most points: one
+    # trip count for all (a count per device would make each step's test a collective).
+    out = jax.vmap(lambda p: _chunked(fn, p, chunk, count))(jax.tree.map(to_devices, points))
     return jax.tree.map(from_devices, out)
 
 
