@@ -31,7 +31,7 @@ from inr.distributed import data_sharding, data_size, pad_rows, to_host
 
 __all__ = ["DEFAULT_CHUNK", "evaluate", "evaluate_chunked", "evaluate_grid"]
 
-# Points per device per block.  A block runs in SLICES chunks: 4096 points x 256
+# Points per device per block; on a CPU a block runs in SLICES chunks: 4096 points x 256
 # features x 4 bytes = 4 MiB per activation tensor.
 DEFAULT_CHUNK = 65536
 
@@ -114,13 +114,21 @@ def evaluate_chunked(
 # --------------------------------------------------------------------------
 
 
-# A block runs in this many slices, and only those that hold points: a small render
-# in a block sized for a large one costs its own points, not the block's.
+# On a CPU a block runs in this many slices, and only those that hold points: a small
+# render in a block sized for a large one costs its own points, not the block's.  An
+# accelerator runs a block whole: a slice launches as many kernels as a block, and
+# there a block's padding costs less than its launches.
 SLICES = 16
 
 
+def _slices(slices: int | None) -> int:
+    if slices is None:
+        return SLICES if jax.default_backend() == "cpu" else 1
+    return as_positive_int(slices, "slices")
+
+
 def _slice(chunk: int, slices: int) -> int:
-    return -(-chunk // as_positive_int(slices, "slices"))
+    return -(-chunk // slices)
 
 
 def _block_size(chunk: int, mesh: Mesh | None, slices: int) -> int:
@@ -157,7 +165,7 @@ def _gather(blocks: list, n: int):
 
 
 def evaluate(fn: Callable, args, points, *, chunk: int = DEFAULT_CHUNK, mesh: Mesh | None = None,
-             slices: int = SLICES):  # fmt: skip
+             slices: int | None = None):  # fmt: skip
     """``fn(args, points)`` for any number of points ``(n, d)``, compiled once for every ``n``.
 
     ``fn(args, x)`` maps a pytree of arrays ``args`` and points ``(m, d)``
@@ -165,13 +173,14 @@ def evaluate(fn: Callable, args, points, *, chunk: int = DEFAULT_CHUNK, mesh: Me
     compared by value (:mod:`inr._by_value`), so pass a module-level
     function or a ``functools.partial`` of one.  The points travel in
     blocks of ``chunk`` per device of ``mesh`` (the last padded), each
-    evaluated in ``slices`` chunks of which only those holding points run:
-    one program serves every point count, and a few points cost a few
-    chunks (``slices=1`` for a ``fn`` that skips its own padding).
-    Returns host arrays ``(n, ...)``.
+    evaluated in ``slices`` chunks of which only those holding points run
+    (``None``: :data:`SLICES` on a CPU, 1 on an accelerator; 1 for a ``fn``
+    that skips its own padding): one program serves every point count, and
+    a few points cost a few chunks.  Returns host arrays ``(n, ...)``.
     """
     x = np.asarray(points, np.float32)
     fn, n = ByValue(fn), x.shape[0]
+    slices = _slices(slices)
     size, piece = _block_size(chunk, mesh, slices), _slice(chunk, slices)
     blocks = []
     for start in range(0, max(n, 1), size):
@@ -183,7 +192,7 @@ def evaluate(fn: Callable, args, points, *, chunk: int = DEFAULT_CHUNK, mesh: Me
 
 
 def evaluate_grid(fn: Callable, args, axes, *, chunk: int = DEFAULT_CHUNK,
-                  mesh: Mesh | None = None, slices: int = SLICES):  # fmt: skip
+                  mesh: Mesh | None = None, slices: int | None = None):  # fmt: skip
     """``fn`` (as :func:`evaluate`'s) on the grid of ``axes``: ``(prod(sizes), ...)`` host arrays.
 
     ``axes`` are the coordinates along each axis, in coordinate order (the
@@ -193,9 +202,11 @@ def evaluate_grid(fn: Callable, args, axes, *, chunk: int = DEFAULT_CHUNK,
     exactly.  The points are built on the device block by block from the
     axes' tables (sent once; an axis longer than a block sends the window a
     block reads), so one program serves every grid of ``len(axes)`` axes.
+    ``slices`` as :func:`evaluate`'s.
     """
     axes = [np.asarray(a, np.float32).reshape(-1) for a in axes]
     sizes = [len(a) for a in axes]
+    slices = _slices(slices)
     size, n = _block_size(chunk, mesh, slices), int(np.prod(sizes))
     piece = _slice(chunk, slices)
     strides = np.cumprod([1, *sizes[:-1]]).tolist()
