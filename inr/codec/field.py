@@ -73,6 +73,8 @@ def upsample(latent, size: int, level: int, axis: int):
     """``latent`` along ``axis`` at the centres of ``size`` samples: :func:`native_taps` applied
     to shifted copies, each repeated ``2^level`` times (equal to :func:`sample_points`)."""
     cells, scale = latent.shape[axis], 2**level
+    if scale == 1:  # the finest grid, one cell per sample: its filter is the identity
+        return latent
     filt = native_taps(size, level, cells)
     padded = jnp.pad(latent, [(2, 2) if a == axis else (0, 0) for a in range(latent.ndim)])
     shape = [1] * latent.ndim
