@@ -82,8 +82,10 @@ def evaluate_chunked(
     its ``"data"`` axis evaluates ``ceil(n / D)`` points (``chunk`` at a
     time) and the result is split over ``"data"``; whatever ``fn`` closes
     over is replicated.  Given ``count`` (an integer, traced or not), only
-    the first ``count`` points are wanted: chunks past them do not run and
-    their rows are zeros, so one program serves every count.
+    the first ``count`` points are wanted: chunks that hold none of them do
+    not run (on a mesh, each device runs as many as the first), rows past
+    ``count`` are zeros or values at padding, and one program serves every
+    count.
     """
     chex.assert_equal_shape_prefix(jax.tree.leaves(points), 1)
     if mesh is None:
