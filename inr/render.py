@@ -123,20 +123,13 @@ def evaluate_chunked(
 SLICES = 16
 
 
-def _slices(slices: int | None) -> int:
+def _blocks(chunk: int, mesh: Mesh | None, slices: int | None) -> tuple[int, int]:
+    """``(points per block, points per slice)``: ``chunk`` per device, up to whole slices."""
     if slices is None:
-        return SLICES if jax.default_backend() == "cpu" else 1
-    return as_positive_int(slices, "slices")
-
-
-def _slice(chunk: int, slices: int) -> int:
-    return -(-chunk // slices)
-
-
-def _block_size(chunk: int, mesh: Mesh | None, slices: int) -> int:
-    """Points per block: ``chunk`` per device, up to a whole number of slices."""
-    per_device = _slice(chunk, slices) * -(-chunk // _slice(chunk, slices))
-    return per_device * (1 if mesh is None else data_size(mesh))
+        slices = SLICES if jax.default_backend() == "cpu" else 1
+    piece = -(-chunk // as_positive_int(slices, "slices"))
+    per_device = piece * -(-chunk // piece)
+    return per_device * (1 if mesh is None else data_size(mesh)), piece
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2))
@@ -182,8 +175,7 @@ def evaluate(fn: Callable, args, points, *, chunk: int = DEFAULT_CHUNK, mesh: Me
     """
     x = np.asarray(points, np.float32)
     fn, n = ByValue(fn), x.shape[0]
-    slices = _slices(slices)
-    size, piece = _block_size(chunk, mesh, slices), _slice(chunk, slices)
+    size, piece = _blocks(chunk, mesh, slices)
     blocks = []
     for start in range(0, max(n, 1), size):
         part = x[start : start + size]
@@ -208,9 +200,7 @@ def evaluate_grid(fn: Callable, args, axes, *, chunk: int = DEFAULT_CHUNK,
     """
     axes = [np.asarray(a, np.float32).reshape(-1) for a in axes]
     sizes = [len(a) for a in axes]
-    slices = _slices(slices)
-    size, n = _block_size(chunk, mesh, slices), int(np.prod(sizes))
-    piece = _slice(chunk, slices)
+    (size, piece), n = _blocks(chunk, mesh, slices), int(np.prod(sizes))
     strides = np.cumprod([1, *sizes[:-1]]).tolist()
     full = [s <= size for s in sizes]
     table = np.stack([np.resize(a, size) if f else np.zeros(size, np.float32)
