@@ -51,6 +51,7 @@ import inr
 from inr import shapes
 
 FIT_SAMPLES, METRIC_SAMPLES, RESOLUTION, THRESHOLD = 100_000, 1_000_000, 256, 0.01
+TRACE_SIZE = 512  # the sphere-traced pictures' width and height
 POINTS = 10_000  # per step: 5,000 on the surface and 5,000 off it
 
 
@@ -81,21 +82,26 @@ def metrics(mesh, reference, samples: int = METRIC_SAMPLES) -> dict:
             m.normal_consistency, "F-score": m.f_score}  # fmt: skip
 
 
-def trace_times(sdf) -> dict:
-    """A 512x512 picture from 3 half-sizes away (the shape's own units), timed twice."""
+def trace_times(sdf, size: int = TRACE_SIZE) -> dict:
+    """A ``size`` x ``size`` picture from 3 half-sizes away (the shape's own units), timed
+    twice."""
     centre, scale = np.asarray(sdf.transform.centre), float(sdf.transform.scale)
     eye = tuple(centre + scale * np.array([1.6, 1.0, 2.4]))
-    camera = inr.Camera.look_at(eye, centre, fov=40.0, size=(512, 512))
+    camera = inr.Camera.look_at(eye, centre, fov=40.0, size=(size, size))
     out = {}
-    for run in ("render 512² s (first)", "render 512² s"):
+    for run in trace_columns(size):
         start = time.perf_counter()
         shapes.render_sdf(sdf, camera)
         out[run] = time.perf_counter() - start
     return out
 
 
+def trace_columns(size: int) -> tuple[str, str]:
+    return f"render {size}² s (first)", f"render {size}² s"
+
+
 def shape_rows(path: Path, names, steps: dict, resolution: int = RESOLUTION,
-               samples: int = METRIC_SAMPLES) -> list[dict]:  # fmt: skip
+               samples: int = METRIC_SAMPLES, trace: int = TRACE_SIZE) -> list[dict]:  # fmt: skip
     truth = shapes.load_mesh(path)
     transform = shapes.unit_transform(truth.vertices)
     reference = in_field(truth, transform)
@@ -117,7 +123,7 @@ def shape_rows(path: Path, names, steps: dict, resolution: int = RESOLUTION,
                "fit s": fitted, "mesh s": meshed, "steps/s": steps[name] / fitted,
                **metrics(in_field(mesh, transform), reference, samples)}  # fmt: skip
         if name.startswith("siren"):
-            row.update(trace_times(sdf))
+            row.update(trace_times(sdf, trace))
         print(row, flush=True)
         rows.append(row)
     return rows
@@ -152,6 +158,8 @@ def main(argv=None):
     p.add_argument("--memory", type=int, help="only: the bunny's extraction at this resolution")
     p.add_argument("--resolution", type=int, default=RESOLUTION, help="the meshes' lattice")
     p.add_argument("--samples", type=int, default=METRIC_SAMPLES, help="samples of the metrics")
+    p.add_argument("--trace-size", type=int, default=TRACE_SIZE,
+                   help="the sphere-traced pictures' width and height")  # fmt: skip
     p.add_argument(
         "--json", type=Path, default=RESULTS / "shapes.json", help="where the results go"
     )
@@ -166,12 +174,13 @@ def main(argv=None):
     files = [f for f in files if not args.shapes or f.stem in args.shapes]
     out, rows = {"settings": {k: str(v) for k, v in vars(args).items()}, "steps": steps}, []
     for path in files:
-        rows += shape_rows(path, args.models, steps, args.resolution, args.samples)
+        rows += shape_rows(path, args.models, steps, args.resolution, args.samples,
+                           args.trace_size)  # fmt: skip
         out["rows"] = rows
         write_json(args.json, out)  # after each shape: a long run keeps what it measured
     columns = ["shape", "model", "params", "steps", "fit s", "mesh s", "steps/s", "Chamfer",
-               "Hausdorff", "normal consistency", "F-score", "render 512² s (first)",
-               "render 512² s"]  # fmt: skip
+               "Hausdorff", "normal consistency", "F-score",
+               *trace_columns(args.trace_size)]  # fmt: skip
     out["table"] = print_table(rows, columns)
     write_json(args.json, out)
 

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,8 @@ DATA_RUNS = {
     "nerf": (["nerf/lego"], ["--data", "{nerf/lego}", "--size", "16", "--steps", "4",
                              "--plain-steps", "2", "--val", "2"]),
     "shapes": (["shapes"], ["--data", "{shapes}", "--shapes", "cow", "--models", "siren",
-                            "--steps", "siren=2", "--resolution", "32", "--samples", "2000"]),
+                            "--steps", "siren=2", "--resolution", "32", "--samples", "2000",
+                            "--trace-size", "32"]),
     "signals": (["signals"], ["--data", "{signals}", "--only", "audio", "--siren-steps", "1",
                               "--audio-steps", "2"]),
 }  # fmt: skip
@@ -100,7 +102,11 @@ def _run(name: str, argv: list[str], tmp_path, pytestconfig) -> None:
     command = [sys.executable, str(BENCHMARKS / f"{name}.py"), *argv, flag, str(out)]
     # Within the test's own limit (--timeout), so that a stuck script ends with its output.
     limit = float(pytestconfig.getoption("timeout") or 300) - 20
-    run = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+    # A toy run's time is compiling, not running: at LLVM's optimisation level 0 (the default
+    # tier's, tests/conftest.py) it compiles faster, even where the slow tier asks for 3.
+    flags = re.sub(r"--xla_backend_optimization_level=\d+", "", os.environ.get("XLA_FLAGS", ""))
+    env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_backend_optimization_level=0".strip()}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=limit, env=env)
     if run.returncode and "ModuleNotFoundError" in run.stderr:
         missing = run.stderr.strip().splitlines()[-1]
         if any(f"'{m}" in missing for m in OPTIONAL):
