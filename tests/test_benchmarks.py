@@ -3,13 +3,14 @@
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests._xla import compiling_flags
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_"))
@@ -102,10 +103,7 @@ def _run(name: str, argv: list[str], tmp_path, pytestconfig) -> None:
     command = [sys.executable, str(BENCHMARKS / f"{name}.py"), *argv, flag, str(out)]
     # Within the test's own limit (--timeout), so that a stuck script ends with its output.
     limit = float(pytestconfig.getoption("timeout") or 300) - 20
-    # A toy run's time is compiling, not running: at LLVM's optimisation level 0 (the default
-    # tier's, tests/conftest.py) it compiles faster, even where the slow tier asks for 3.
-    flags = re.sub(r"--xla_backend_optimization_level=\d+", "", os.environ.get("XLA_FLAGS", ""))
-    env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_backend_optimization_level=0".strip()}
+    env = {**os.environ, "XLA_FLAGS": compiling_flags()}  # a toy run's time is compiling
     run = subprocess.run(command, capture_output=True, text=True, timeout=limit, env=env)
     if run.returncode and "ModuleNotFoundError" in run.stderr:
         missing = run.stderr.strip().splitlines()[-1]

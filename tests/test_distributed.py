@@ -21,6 +21,7 @@ import pytest
 import inr
 from inr import distributed
 from inr.checkpoint import open_manager
+from tests._xla import compiling_flags
 
 TOL = 1e-5
 # The subprocesses fake several devices on the host CPU; on a GPU machine
@@ -30,8 +31,8 @@ CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
 
 def _four_devices(part: str, images, work: Path) -> dict:
     np.save(work / "data.npy", images)
-    # The suite's own flags (tests/conftest.py: its compile level) and four devices.
-    flags = f"{os.environ['XLA_FLAGS']} --xla_force_host_platform_device_count=4"
+    # Four devices; small fits, whose time is compiling them.
+    flags = compiling_flags("--xla_force_host_platform_device_count=4")
     env = dict(os.environ, XLA_FLAGS=flags, **CPU_ONLY)
     script = Path(__file__).with_name("_multidevice.py")
     args = [sys.executable, str(script), str(work / "data.npy"), str(work / "out.json"), str(work)]
