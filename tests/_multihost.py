@@ -16,7 +16,11 @@ import os
 import sys
 from pathlib import Path
 
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+# Two devices per process; small fits, whose time is compiling them (LLVM's level 0 changes no
+# floating-point semantics: tests/conftest.py).
+os.environ["XLA_FLAGS"] = (
+    "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"
+)
 
 import jax  # noqa: E402
 
