@@ -24,8 +24,13 @@ def examples_path(monkeypatch):
 def test_merge_writes_its_figure(examples_path, tmp_path):
     import merge
 
+    # Small clone images from files: the built-in ones are photos of 300 to 640 pixels.
+    rng = np.random.default_rng(0)
+    for name, shape in (("src", (24, 32, 3)), ("dst", (40, 48, 3))):
+        inr.save_image(tmp_path / f"{name}.png", rng.uniform(0, 1, shape).astype(np.float32))
     out = tmp_path / "merge.png"
-    merge.main(["--size", "32", "--siren-size", "16", "--siren-steps", "2", "--out", str(out)])
+    small = ["--size", "32", "--siren-size", "16", "--siren-steps", "2", "--out", str(out)]
+    merge.main([*small, "--src", str(tmp_path / "src.png"), "--dst", str(tmp_path / "dst.png")])
     assert out.stat().st_size > 0
 
 
@@ -152,8 +157,8 @@ def test_meta_examples_train_and_use_their_weights(examples_path, tmp_path):
     rng = np.random.default_rng(0)
     for i in range(3):
         inr.save_image(folder / f"{i}.png", rng.uniform(0, 1, (20, 24, 3)).astype(np.float32))
-    small = ["--data", str(folder), "--size", "16", "--width", "16", "--depth", "1",
-             "--steps", "2", "--batch-size", "2", "--log-every", "1"]  # fmt: skip
+    small = ["--data", str(folder), "--size", "16", "--width", "16", "--depth", "1", "--steps", "2",
+             "--batch-size", "2", "--log-every", "1", "--inner-steps", "1"]  # fmt: skip
     train_meta.main([*small, "--kind", "init", "--export", str(tmp_path / "init.msgpack")])
     train_meta.main([*small, "--kind", "functa", "--latent", "8",
                      "--checkpoint-dir", str(tmp_path / "run"),

@@ -20,7 +20,7 @@ from .._compiles import compilations
 
 pytest.importorskip("constriction")
 
-TINY = codec.CodecConfig(latents=(1, 1, 2, 2), hidden=(8,), context=8, steps=150, polish=0.1)
+TINY = codec.CodecConfig(latents=(1, 2), hidden=(8,), context=8, steps=150, polish=0.1)
 
 
 def photo(seed: int = 0, size=(24, 36)) -> np.ndarray:

@@ -7,8 +7,8 @@ from inr import codec
 
 pytest.importorskip("constriction")
 
-LOW = codec.CodecConfig(latents=(1, 1, 1), hidden=(4,), context=4, steps=5)
-HIGH = codec.CodecConfig(latents=(1, 1, 1), hidden=(6, 6), context=4, steps=5)
+LOW = codec.CodecConfig(latents=(1,), hidden=(4,), context=4, steps=5)
+HIGH = codec.CodecConfig(latents=(1,), hidden=(6, 6), context=4, steps=5)
 
 
 def test_a_preset_hands_over_at_its_quality_and_its_rate():
