@@ -70,7 +70,8 @@ def test_bad_views_are_named():
 def test_a_second_fit_and_renders_of_any_size_compile_nothing():
     """New images of the same shapes, another step count, another view size: no program."""
     images, cameras, _ = sphere_views(24, 24)
-    kw = _options()
+    small = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
+    kw = {**_options(), "model": small, "rays": 64}  # a small field: the check is on programs
     field = nerf.fit_radiance_field(images[:20], cameras[:20], steps=2, **kw)
     field.render(cameras[21])
     field.at(np.zeros((5, 3)), np.ones((5, 3)))
