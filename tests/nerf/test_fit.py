@@ -11,6 +11,8 @@ from .._compiles import compilations
 from .scene import sphere_views
 
 SAMPLING = nerf.Sampling(near=1.0, far=5.0, samples=64, budget=24, box=1.0)
+# A field for checks of arguments, programs and plumbing, where quality is not the point.
+SMALL = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
 
 
 def _options():
@@ -61,17 +63,15 @@ def test_bad_views_are_named():
         nerf.fit_radiance_field(images, cameras, background=(2, 0, 0), steps=1)
     with pytest.raises(ValueError, match="model must"):
         nerf.fit_radiance_field(images, cameras, model=inr.Siren(8, 1, 3), steps=1)
-    small = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
     with pytest.raises(FloatingPointError, match="diverged"):
-        nerf.fit_radiance_field(images, cameras, model=small, steps=2, rays=16, sampling=SAMPLING,
+        nerf.fit_radiance_field(images, cameras, model=SMALL, steps=2, rays=16, sampling=SAMPLING,
                                 optimizer=optax.sgd(float("nan")))  # fmt: skip
 
 
 def test_a_second_fit_and_renders_of_any_size_compile_nothing():
     """New images of the same shapes, another step count, another view size: no program."""
     images, cameras, _ = sphere_views(24, 24)
-    small = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
-    kw = {**_options(), "model": small, "rays": 64}  # a small field: the check is on programs
+    kw = {**_options(), "model": SMALL, "rays": 64}
     field = nerf.fit_radiance_field(images[:20], cameras[:20], steps=2, **kw)
     field.render(cameras[21])
     field.at(np.zeros((5, 3)), np.ones((5, 3)))
@@ -87,7 +87,7 @@ def test_a_second_fit_and_renders_of_any_size_compile_nothing():
 def test_the_convenience_is_a_fit_of_its_objective():
     """fit_radiance_field only builds the objective: inr.fit of it is the same fit."""
     images, cameras, _ = sphere_views(4, 8)
-    model = nerf.NGPField(grid=inr.HashGrid(levels=2, log2_table_size=8), hidden=8)
+    model = SMALL
     kw = dict(rays=32, sampling=SAMPLING)
     a = nerf.fit_radiance_field(images, cameras, model=model, steps=3, **kw)
     b = inr.fit(nerf.RadianceObjective.create(images, cameras, **kw), model=model, steps=3)
