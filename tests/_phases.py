@@ -20,33 +20,31 @@ import time
 from pathlib import Path
 
 import pytest
+from jax._src import dispatch, monitoring  # the events' names, as tests/_compiles.py
 
 PHASES = {
-    "trace": "/jax/core/compile/jaxpr_trace_duration",
-    "lower": "/jax/core/compile/jaxpr_to_mlir_module_duration",
-    "backend": "/jax/core/compile/backend_compile_duration",
+    dispatch.JAXPR_TRACE_EVENT: "trace",
+    dispatch.JAXPR_TO_MLIR_MODULE_EVENT: "lower",
+    dispatch.BACKEND_COMPILE_EVENT: "backend",
 }
-_seconds = dict.fromkeys(PHASES, 0.0)
+_seconds = dict.fromkeys(PHASES.values(), 0.0)
 _tests: dict[str, dict[str, float]] = {}
 
 
 def _listen(event: str, duration: float, **_) -> None:
-    for phase, name in PHASES.items():
-        if event == name:
-            _seconds[phase] += duration
+    if event in PHASES:
+        _seconds[PHASES[event]] += duration
 
 
 def pytest_configure(config):
-    import jax.monitoring
-
-    jax.monitoring.register_event_duration_secs_listener(_listen)
+    monitoring.register_event_duration_secs_listener(_listen)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     before, began = dict(_seconds), time.perf_counter()
     yield
-    row = {phase: _seconds[phase] - before[phase] for phase in PHASES}
+    row = {phase: _seconds[phase] - before[phase] for phase in _seconds}
     row["rest"] = time.perf_counter() - began - sum(row.values())
     _tests[item.nodeid] = row
 
@@ -63,7 +61,7 @@ def summary(folder: str, top: int = 30) -> None:
     tests = {}
     for path in Path(folder).glob("*.json"):
         tests.update(json.loads(path.read_text()))
-    columns = [*PHASES, "rest"]
+    columns = [*PHASES.values(), "rest"]
     totals = {c: sum(row[c] for row in tests.values()) for c in columns}
     print(f"{len(tests)} tests, {sum(totals.values()):.0f} s:",
           ", ".join(f"{c} {s:.0f} s" for c, s in totals.items()))  # fmt: skip

@@ -14,3 +14,8 @@ def compiling_flags(extra: str = "") -> str:
     """
     flags = re.sub(r"--xla_backend_optimization_level=\d+", "", os.environ.get("XLA_FLAGS", ""))
     return " ".join(f"{flags} --xla_backend_optimization_level=0 {extra}".split())
+
+
+def compiling_env(extra: str = "", **variables: str) -> dict[str, str]:
+    """This process's environment for such a subprocess: :func:`compiling_flags`, ``variables``."""
+    return {**os.environ, "XLA_FLAGS": compiling_flags(extra), **variables}

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests._xla import compiling_flags
+from tests._xla import compiling_env
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py") if not p.stem.startswith("_"))
@@ -107,7 +107,7 @@ def _run(name: str, argv: list[str], tmp_path, pytestconfig) -> None:
     command = [sys.executable, str(BENCHMARKS / f"{name}.py"), *argv, flag, str(out)]
     # Within the test's own limit (--timeout), so that a stuck script ends with its output.
     limit = float(pytestconfig.getoption("timeout") or 300) - 20
-    env = {**os.environ, "XLA_FLAGS": compiling_flags()} if name in COMPILING else None
+    env = compiling_env() if name in COMPILING else None
     run = subprocess.run(command, capture_output=True, text=True, timeout=limit, env=env)
     if run.returncode and "ModuleNotFoundError" in run.stderr:
         missing = run.stderr.strip().splitlines()[-1]

@@ -21,7 +21,7 @@ import pytest
 import inr
 from inr import distributed
 from inr.checkpoint import open_manager
-from tests._xla import compiling_flags
+from tests._xla import compiling_env
 
 TOL = 1e-5
 # The subprocesses fake several devices on the host CPU; on a GPU machine
@@ -32,8 +32,7 @@ CPU_ONLY = {"JAX_PLATFORMS": "cpu"}
 def _four_devices(part: str, images, work: Path) -> dict:
     np.save(work / "data.npy", images)
     # Four devices; small fits, whose time is compiling them.
-    flags = compiling_flags("--xla_force_host_platform_device_count=4")
-    env = dict(os.environ, XLA_FLAGS=flags, **CPU_ONLY)
+    env = compiling_env("--xla_force_host_platform_device_count=4", **CPU_ONLY)
     script = Path(__file__).with_name("_multidevice.py")
     args = [sys.executable, str(script), str(work / "data.npy"), str(work / "out.json"), str(work)]
     done = subprocess.run(args + [part], env=env, capture_output=True, text=True, timeout=600)

@@ -1,7 +1,6 @@
 """The codec end to end: real bytes, exact decoding anywhere, any size, every bad file refused."""
 
 import dataclasses
-import os
 import struct
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from inr.codec import bitstream
 from inr.signal import as_signal
 
 from .._compiles import compilations
-from .._xla import compiling_flags
+from .._xla import compiling_env
 
 pytest.importorskip("constriction")
 
@@ -202,7 +201,7 @@ def test_audio_and_volumes_take_the_same_code(tmp_path):
 @pytest.mark.slow  # a process that compiles the default model
 def test_the_command_line_round_trips_a_photo(tmp_path):
     inr.save_image(tmp_path / "in.png", photo())
-    env = {**os.environ, "XLA_FLAGS": compiling_flags()}  # 30 steps: its time is compiling
+    env = compiling_env()  # 30 steps: its time is compiling
     run = lambda *a: subprocess.run([sys.executable, "-m", "inr.codec", *a], env=env,  # noqa: E731
                                     capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     done = run("encode", "in.png", "in.inr", "--quality", "60", "--steps", "30", "--quiet")
