@@ -12,6 +12,7 @@ included.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 
@@ -23,7 +24,7 @@ from inr._validate import as_number
 from inr.codec import entropy
 from inr.codec.bitstream import Reader, Writer, pack, unpack
 from inr.codec.coding import read_latents, read_tensors, write_latents, write_tensors
-from inr.codec.field import LatentField, latent_shapes
+from inr.codec.field import LatentField, latent_shapes, refinement
 from inr.codec.objective import CodecConfig, CodecObjective
 from inr.codec.preset import Preset
 from inr.fitting import fit
@@ -32,18 +33,20 @@ from inr.signal import Layout, as_signal
 
 __all__ = ["PRESETS", "decode", "encode", "field", "info", "weight_of"]
 
+_LOW = CodecConfig(hidden=(16,), refine=False)  # the smallest files: the fewest weights
 PRESETS = {
-    "default": Preset(low=CodecConfig(hidden=(16,)), high=CodecConfig()),
-    "slow": Preset(low=CodecConfig(hidden=(16,), steps=8000), high=CodecConfig(steps=8000)),
-    "small": Preset(Preset(CodecConfig(hidden=(16,)), CodecConfig(hidden=(24,))), CodecConfig(),
+    "default": Preset(low=_LOW, high=CodecConfig()),
+    "slow": Preset(low=dataclasses.replace(_LOW, steps=8000), high=CodecConfig(steps=8000)),
+    "small": Preset(Preset(_LOW, CodecConfig(hidden=(24,), refine=False)), CodecConfig(),
                     quality=60.0, bpp=1.0),
 }  # fmt: skip
 """Named presets (:class:`~inr.codec.Preset`): ``"default"`` (1200 steps and a polish of 100:
 under 5 minutes for a 768x512 photo on a 2-core CPU), ``"slow"`` (8000 steps and a polish of 667:
-under 30); each a synthesis of one hidden layer of 16 below quality 25 (or 0.2 bits per sample)
-and of two of 24 from there.  ``"small"``, for pictures of about 384x256 and smaller, where the
-synthesis's weights are a larger part of a file: the default's steps, with one hidden layer of 24
-from quality 25 and two of 24 from 60 (or 1.0 bits per sample)."""
+under 30); each a synthesis of one hidden layer of 16 and no refining filter below quality 25 (or
+0.2 bits per sample) and of two of 24 and the filter from there.  ``"small"``, for pictures of
+about 384x256 and smaller, where the synthesis's weights are a larger part of a file: the
+default's steps, with one hidden layer of 24 from quality 25 and two of 24 and the filter from 60
+(or 1.0 bits per sample)."""
 
 _SYNTHESIS_STEPS = (4, 5, 6, 7, 8, 9, 10)  # candidate weight steps 2^-k, shared
 _MAX_BITS = 24  # the finest step a tensor's own may reach
@@ -93,8 +96,8 @@ def _header(layout: Layout, config: CodecConfig, steps: tuple[dict, int], scales
             metadata) -> dict:  # fmt: skip
     header = {"shape": list(layout.shape), "dims": layout.dims, "range": list(layout.value_range),
               "latents": list(config.latents), "hidden": list(config.hidden),
-              "context": config.context, "bits": [steps[0][k] for k in sorted(steps[0])],
-              "context_bits": steps[1],
+              "context": config.context, "refine": int(config.refine),
+              "bits": [steps[0][k] for k in sorted(steps[0])], "context_bits": steps[1],
               "scales": scales}  # fmt: skip
     return {**header, "metadata": metadata} if metadata else header
 
@@ -217,18 +220,21 @@ def _checked_header(header: dict) -> tuple[Layout, CodecConfig, tuple[tuple, int
     try:
         shape = tuple(int(n) for n in header["shape"])
         dims, context = int(header["dims"]), int(header["context"])
+        refine = int(header["refine"])
         latents = tuple(int(c) for c in header["latents"])
         hidden, bits = tuple(int(w) for w in header["hidden"]), tuple(map(int, header["bits"]))
         step = int(header["context_bits"])
         lo, hi = (float(v) for v in header["range"])
-        config = CodecConfig(latents=latents, hidden=hidden, context=context)
+        config = CodecConfig(latents=latents, hidden=hidden, context=context, refine=refine == 1)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"data has a malformed header: {exc}") from None
     if not 1 <= dims <= 3 or len(shape) not in (dims, dims + 1) or min(shape) < 1:
         raise ValueError(f"data's header has a bad shape {shape} for {dims} axes")
-    tensors = 2 * (len(hidden) + 1)  # the synthesis's weights and biases, one step each
+    # The synthesis's weights and biases, and its filter if it refines: one step each.
+    tensors = 2 * (len(hidden) + 1) + refine
     steps_ok = len(bits) == tensors and all(0 <= b <= _MAX_BITS for b in bits)
-    if np.prod(shape) > 2**31 or not lo < hi or not steps_ok or not 0 <= step <= entropy.FRACTION:
+    steps_ok = steps_ok and refine in (0, 1) and 0 <= step <= entropy.FRACTION
+    if np.prod(shape) > 2**31 or not lo < hi or not steps_ok:
         raise ValueError("data's header is out of range")
     return Layout(shape, dims, (lo, hi)), config, (bits, step)
 
@@ -266,7 +272,30 @@ def decode(data, size=None, *, region=None) -> np.ndarray:
     """
     result = field(data)
     size = result.layout.grid if size is None else tuple(size)
+    if tuple(size) == tuple(result.layout.grid) and region is None:
+        return _own_samples(result)
     return result.render(*size, region=region)
+
+
+def _own_samples(result: FitResult) -> np.ndarray:
+    """:meth:`~inr.FitResult.render` at the signal's own size: the same values, to float rounding,
+    without evaluating the synthesis at each sample's ``3^d`` neighbours.
+
+    The MLP's values ``H`` (in the signal's units, ``half h + offset``) are rendered
+    point by point, then the refining filter is their convolution:
+    ``half f + offset = H + sum_k w_k (H_k - offset)``.
+    """
+    params = dict(result.params["params"])
+    weights = params.pop("synthesis_refine", None)
+    plain = result.model.clone(refine=False)
+    values = FitResult.of(result.layout, plain, {"params": params}).render(
+        *result.layout.grid, clip=False)  # fmt: skip
+    if weights is not None:
+        offset = np.asarray(result.offset, np.float32)
+        values = values.reshape(*result.layout.grid, -1)
+        values = values + refinement(values - offset, np.asarray(weights), np)
+    lo, hi = result.value_range
+    return np.clip(values.reshape(result.shape), lo, hi).astype(np.float32)
 
 
 def info(data) -> dict:

@@ -4,13 +4,15 @@ coder that fills them.
 Layout (little-endian; ``v`` is an unsigned LEB128 varint), stated once:
 
     magic  b"INRC"                     4 bytes
-    version                            u8   (:data:`VERSION`)
+    version                            u8   (:data:`VERSION`; :data:`READS` are decoded)
     header length, then the header     v, then:
       axes, shape                        u8 d, u8 n, v x n
       value range                        u8: 0 for [0, 1], 1 for [-1, 1], else 2 and f64 x 2
       latent channels per grid           u8 n, u8 x n
       synthesis hidden widths            u8 n, v x n
       context width                      v
+      refining filter                    u8: 1 if the synthesis has one, else 0
+                                         (since version 5; a version 4 file has none)
       synthesis weight steps             u8 n, u8 x n (its tensors in name order)
       entropy model's weight step        u8
       coded tensors' scale indices       u8 n, u8 x n (tensors in name order)
@@ -46,10 +48,10 @@ import numpy as np
 from inr._extras import require
 from inr.codec import tables
 
-__all__ = ["MAGIC", "VERSION", "Reader", "Writer", "pack", "unpack"]
+__all__ = ["MAGIC", "READS", "VERSION", "Reader", "Writer", "pack", "unpack"]
 
 MAGIC = b"INRC"
-VERSION = 4
+VERSION = 5
 _HALF = 2**16
 _OFFSET = 2**31
 
@@ -60,11 +62,15 @@ def _constriction():
 
 _RANGES = ([0.0, 1.0], [-1.0, 1.0])  # value ranges named by one byte
 
-# (name, count format or None for one item, item format) of the header, in file order;
-# "v" is a varint and "r" a value range.
-_FIELDS = (("dims", None, "B"), ("shape", "B", "v"), ("range", None, "r"),
-           ("latents", "B", "B"), ("hidden", "B", "v"), ("context", None, "v"),
-           ("bits", "B", "B"), ("context_bits", None, "B"), ("scales", "B", "B"))  # fmt: skip
+# (name, count format or None for one item, item format, the first version holding it) of
+# the header, in file order; "v" is a varint and "r" a value range.  A field newer than a
+# file reads as 0 (a version 4 file's synthesis has no refining filter).
+_FIELDS = (("dims", None, "B", 4), ("shape", "B", "v", 4), ("range", None, "r", 4),
+           ("latents", "B", "B", 4), ("hidden", "B", "v", 4), ("context", None, "v", 4),
+           ("refine", None, "B", 5), ("bits", "B", "B", 4), ("context_bits", None, "B", 4),
+           ("scales", "B", "B", 4))  # fmt: skip
+READS = (4, 5)
+"""The versions this library decodes (it writes :data:`VERSION`)."""
 
 
 def _varint(n: int) -> bytes:
@@ -113,11 +119,13 @@ def _read_item(item: str, data: bytes, at: int) -> tuple:
     return struct.unpack_from("<" + item, data, at)[0], at + struct.calcsize("<" + item)
 
 
-def _header_bytes(header: dict) -> bytes:
-    """A header dict (:func:`unpack`'s keys) as the format's bytes."""
+def _header_bytes(header: dict, version: int = VERSION) -> bytes:
+    """A header dict (:func:`unpack`'s keys) as the bytes of the format's ``version``."""
     parts = []
     try:
-        for name, count, item in _FIELDS:
+        for name, count, item, since in _FIELDS:
+            if version < since:
+                continue
             values = [header[name]] if count is None else list(header[name])
             if count is not None:
                 parts.append(struct.pack("<" + count, len(values)))
@@ -129,11 +137,15 @@ def _header_bytes(header: dict) -> bytes:
     return b"".join(parts)
 
 
-def _header_dict(text: bytes) -> dict:
-    """The header dict of the format's bytes; ``ValueError`` if they do not parse."""
+def _header_dict(text: bytes, version: int = VERSION) -> dict:
+    """The header dict of the bytes of the format's ``version``; ``ValueError`` if they do not
+    parse."""
     header, at = {}, 0
     try:
-        for name, count, item in _FIELDS:
+        for name, count, item, since in _FIELDS:
+            if version < since:
+                header[name] = 0
+                continue
             n = 1 if count is None else text[at]
             at += 0 if count is None else 1
             values = []
@@ -163,7 +175,7 @@ def unpack(data) -> tuple[dict, list[bytes]]:
     """``(header, sections)`` of a file, checked: ``ValueError`` says what is wrong.
 
     The header's keys: ``dims``, ``shape``, ``range``, ``latents``, ``hidden``,
-    ``context``, ``bits`` (a list), ``context_bits``, ``scales`` and, when the
+    ``context``, ``refine``, ``bits`` (a list), ``context_bits``, ``scales`` and, when the
     file has any, ``metadata``.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -175,13 +187,14 @@ def unpack(data) -> tuple[dict, list[bytes]]:
         raise ValueError("data is truncated: shorter than the smallest file")
     body, (crc,) = data[:-4], struct.unpack("<I", data[-4:])
     version = data[4]
-    if version != VERSION:
-        raise ValueError(f"data is a version {version} file; this library reads version {VERSION}")
+    if version not in READS:
+        raise ValueError(f"data is a version {version} file; this library reads versions "
+                         f"{', '.join(map(str, READS))}")  # fmt: skip
     if zlib.crc32(body) != crc:
         raise ValueError("data is corrupt or truncated: its checksum does not match")
     try:
         size, at = _read_varint(body, 5)
-        header = _header_dict(body[at : at + size])
+        header = _header_dict(body[at : at + size], version)
         at, sections = at + size, []
         count, at = body[at], at + 1
         for _ in range(count):

@@ -1,7 +1,8 @@
 """A field decoded from multiresolution latent grids by a pointwise network.
 
-The codec's signal model (Cool-chic's, Ladune et al. 2023, without its
-convolutions, so that it is a field of points): ``L`` latent grids, grid
+The codec's signal model (Cool-chic's, Ladune et al. 2023, its
+convolutions recast as sums over shifted points, so that it is a field of
+points): ``L`` latent grids, grid
 ``l`` of ``ceil(N_i / 2^l)`` cells along each axis ``i`` of the signal, a
 cell of grid ``l`` covering ``2^l`` of the signal's cells from the
 signal's first corner (so every grid's cells nest in the next coarser
@@ -11,7 +12,18 @@ point ``x`` every grid is read by separable Keys cubic interpolation
 weight, the others renormalised) and a small MLP maps the ``L`` values to
 the signal's channels:
 
-    f(x) = MLP(z_0(x), z_1(x), ..., z_{L-1}(x)).
+    h(x) = MLP(z_0(x), z_1(x), ..., z_{L-1}(x)).
+
+With ``refine`` a residual filter follows, channel by channel (Cool-chic
+ends its synthesis with ``3^d`` convolutions, Leguay et al. 2023):
+
+    f(x) = h(x) + sum_k w_k * h(clip(x + delta_k)),
+
+over the ``3^d`` offsets ``delta_k`` of one of the signal's samples along
+each axis (``-1, 0, 1`` samples), clipped to the box of the first and last
+samples' centres, ``w_k`` a weight per channel.  On the signal's own grid
+it is a ``3^d`` convolution of the MLP's values, their edge repeated; it
+sharpens what the smooth interpolation blurs for ``3^d C`` weights.
 
 Rendering ``f`` on a grid of any size, or over any box, is the same
 function at other points (:meth:`LatentField.__call__`).  On the signal's
@@ -20,13 +32,14 @@ fixed five-tap filter per output sample (:meth:`LatentField.native`):
 shifted copies of the grid, each repeated ``2^l`` times, weighted and
 summed, with no gathers, so training's gradient needs no scatters.  The
 latents are the parameters ``latent_l``; the synthesis's are
-``synthesis_w{i}`` / ``synthesis_b{i}``, and the entropy model's
-(:mod:`inr.codec.entropy`) ride along as ``context_*`` so that one fit
-trains both.
+``synthesis_w{i}`` / ``synthesis_b{i}`` and ``synthesis_refine``, and the
+entropy model's (:mod:`inr.codec.entropy`) ride along as ``context_*`` so
+that one fit trains both.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated
 
@@ -38,7 +51,8 @@ import numpy as np
 from inr.codec import entropy
 from inr.interpolation import cubic_taps
 
-__all__ = ["LatentField", "latent_shapes", "native_taps", "sample_points", "upsample"]
+__all__ = ["LatentField", "latent_shapes", "native_taps", "refinement", "sample_points",
+           "upsample"]  # fmt: skip
 
 
 def latent_shapes(grid: tuple[int, ...], channels: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -87,6 +101,16 @@ def upsample(latent, size: int, level: int, axis: int):
     return out
 
 
+def refinement(h, weights, xp=jnp):
+    """``sum_k w_k h(. + delta_k)`` of ``h`` ``(*grid, C)`` on its own grid, its edges repeated:
+    the refining filter's residual (module docstring), ``weights`` ``(3^d, C)``."""
+    grid = h.shape[:-1]
+    padded = xp.pad(h, [(1, 1)] * len(grid) + [(0, 0)], mode="edge")
+    near = [padded[tuple(slice(o, o + n) for o, n in zip(offset, grid, strict=True))]
+            for offset in itertools.product((0, 1, 2), repeat=len(grid))]  # fmt: skip
+    return sum(v * w for v, w in zip(near, weights, strict=True))
+
+
 def sample_points(latent, points: Annotated[jax.Array, "n d"], grid: tuple[int, ...], level: int):
     """``latent`` ``(m_1, .., m_d, C)``, grid ``level`` of a signal of ``grid`` samples, at
     ``points``: ``(n, C)``."""
@@ -115,6 +139,7 @@ class LatentField(nn.Module):
       latents: channels of each latent grid, finest first (one entry per grid).
       hidden: the synthesis MLP's hidden widths (ReLU between).
       context: the entropy model's hidden width (:mod:`inr.codec.entropy`).
+      refine: whether the residual ``3^d`` filter follows the MLP (module docstring).
     """
 
     grid: tuple[int, ...]
@@ -122,6 +147,7 @@ class LatentField(nn.Module):
     latents: tuple[int, ...] = (1,) * 7
     hidden: tuple[int, ...] = (24, 24)
     context: int = 8
+    refine: bool = False
 
     def setup(self):
         shapes = latent_shapes(self.grid, self.latents)
@@ -140,6 +166,9 @@ class LatentField(nn.Module):
                         (b,), jnp.float32))
             for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
         ]  # fmt: skip
+        if self.refine:  # zero: the fit starts from the MLP alone
+            self.filter = self.param("synthesis_refine", nn.initializers.zeros,
+                                     (3 ** len(self.grid), self.channels), jnp.float32)  # fmt: skip
         features = entropy.feature_count(len(self.grid))
         entropy.init_params(self, features, self.context, sum(self.latents))
 
@@ -151,9 +180,21 @@ class LatentField(nn.Module):
                 z = jax.nn.relu(z)
         return z
 
-    def __call__(self, x: Annotated[jax.Array, "n d"]) -> Annotated[jax.Array, "n C"]:
+    def _mlp_at(self, x):
         z = [sample_points(latent, x, self.grid, level) for level, latent in enumerate(self.grids)]
         return self._synthesise(jnp.concatenate(z, axis=-1))
+
+    def __call__(self, x: Annotated[jax.Array, "n d"]) -> Annotated[jax.Array, "n C"]:
+        if not self.refine:
+            return self._mlp_at(x)
+        d, n = len(self.grid), x.shape[0]
+        size = np.array(self.grid[::-1], np.float32)  # the points' axes: array axes reversed
+        shifts = np.array(list(itertools.product((-1, 0, 1), repeat=d)), np.float32)[:, ::-1]
+        near = x[None] + (2.0 / size) * shifts[:, None]  # (3^d, n, d): one sample away
+        near = jnp.clip(near, -1.0 + 1.0 / size, 1.0 - 1.0 / size)  # the edge's own sample
+        h = self._mlp_at(jnp.concatenate([x, near.reshape(-1, d)]))
+        h = h.reshape(1 + len(shifts), n, self.channels)
+        return h[0] + jnp.einsum("knc,kc->nc", h[1:], self.filter)
 
     def native(self) -> jax.Array:
         """The field at the centres of the signal's own grid: ``(*grid, C)`` (array order)."""
@@ -162,4 +203,5 @@ class LatentField(nn.Module):
             for axis, size in enumerate(self.grid):
                 latent = upsample(latent, size, level, axis)
             z.append(latent)
-        return self._synthesise(jnp.concatenate(z, axis=-1))
+        h = self._synthesise(jnp.concatenate(z, axis=-1))
+        return h + refinement(h, self.filter) if self.refine else h

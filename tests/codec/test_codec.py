@@ -50,7 +50,8 @@ def test_the_file_decodes_to_the_picture_and_its_rate_is_its_length(encoded):
     lengths = sum(len(varint(len(s) // 4)) + len(s) for s in sections)
     assert len(encoded) == at + size + 1 + lengths + 4
     assert size < 50  # a compact header: a few dozen bytes, not a JSON object's hundreds
-    assert len(header["bits"]) == 2 * (len(TINY.hidden) + 1)  # a step per synthesis tensor
+    # A step per synthesis tensor: weights and biases, and the refining filter.
+    assert header["refine"] == 1 and len(header["bits"]) == 2 * (len(TINY.hidden) + 1) + 1
 
 
 def leb128(data: bytes, at: int) -> tuple[int, int]:
@@ -85,13 +86,17 @@ def test_decoding_at_any_size_or_region_is_rendering_the_field(encoded):
     np.testing.assert_array_equal(quarter, whole[:24, :36])
     np.testing.assert_array_equal(field.at(inr.grid(24, 36).reshape(-1, 2)).reshape(24, 36, 3),
                                   field.render(24, 36))  # fmt: skip
+    # At its own size a decode runs training's filters: the same field, to float rounding.
+    np.testing.assert_allclose(codec.decode(encoded), field.render(24, 36), atol=2e-6)
 
 
-@pytest.mark.parametrize("grid", [(37, 50), (21,), (5, 9, 13)])
-def test_training_renders_the_field_at_its_own_samples(grid):
+@pytest.mark.parametrize("grid, refine", [((37, 50), False), ((37, 50), True), ((21,), True),
+                                          ((5, 9, 13), True)])  # fmt: skip
+def test_training_renders_the_field_at_its_own_samples(grid, refine):
     # The fixed-filter upsampling that training runs is the field at the cell centres,
-    # also where a grid's last cell reaches past the signal (37 is not a multiple of 8).
-    model = codec.LatentField(grid, 2, (1, 1, 2, 1), (8,), 8)
+    # also where a grid's last cell reaches past the signal (37 is not a multiple of 8), and
+    # the refining filter a convolution with the edges repeated.
+    model = codec.LatentField(grid, 2, (1, 1, 2, 1), (8,), 8, refine)
     params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, len(grid))))
     params = jax.tree.map(lambda a: 3 * jax.random.normal(jax.random.PRNGKey(a.size), a.shape),
                           params)  # fmt: skip
@@ -116,9 +121,10 @@ def test_a_second_picture_of_the_same_size_compiles_nothing(encoded):
     # widths compile.
     recipe = dataclasses.replace(TINY, steps=120, rate=1e-2, latent_rate=0.2, decay=0.1,
                                  noise=0.1, temperature=(0.4, 0.1), polish=0.2)  # fmt: skip
+    codec.decode(encoded), codec.decode(encoded, size=(30, 20))  # the first picture's decodes
     with compilations() as n:
         other = codec.encode(photo(seed=3), config=recipe, quality=40)
-        codec.decode(other, size=(30, 20))
+        codec.decode(other), codec.decode(other, size=(30, 20))
     assert n[0] == 0 and other != encoded
 
 
@@ -179,9 +185,20 @@ def test_every_corrupt_or_foreign_file_is_refused_by_name(encoded):
 def test_a_header_that_lies_about_its_sections_is_refused(encoded):
     header, sections = bitstream.unpack(encoded)
     for change in ({"shape": [24, 36, 3, 3]}, {"latents": [0, 1]}, {"scales": []},
-                   {"context_bits": 9}, {"bits": [4]}, {"bits": [25] * 6}):  # fmt: skip
+                   {"context_bits": 9}, {"bits": [4]}, {"bits": [25] * 5}, {"refine": 2},
+                   {"refine": 0}):  # fmt: skip
         with pytest.raises(ValueError, match="header"):
             codec.decode(bitstream.pack({**header, **change}, sections))
+
+
+def test_a_version_4_header_reads_as_a_synthesis_without_the_refining_filter(encoded):
+    header, sections = bitstream.unpack(encoded)
+    older = {**header, "refine": 0}
+    text = bitstream._header_bytes(older, version=4)
+    assert len(text) == len(bitstream._header_bytes(older)) - 1  # no refine byte
+    body = b"".join([bitstream.MAGIC, bytes([4]), varint(len(text)), text, bytes([len(sections)]),
+                     *(varint(len(s) // 4) + s for s in sections)])  # fmt: skip
+    assert bitstream.unpack(body + struct.pack("<I", zlib.crc32(body))) == (older, sections)
 
 
 @pytest.mark.slow  # two more programs (1-D and 3-D fields) to compile
