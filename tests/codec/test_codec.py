@@ -86,7 +86,8 @@ def test_decoding_at_any_size_or_region_is_rendering_the_field(encoded):
     np.testing.assert_array_equal(quarter, whole[:24, :36])
     np.testing.assert_array_equal(field.at(inr.grid(24, 36).reshape(-1, 2)).reshape(24, 36, 3),
                                   field.render(24, 36))  # fmt: skip
-    # At its own size a decode runs training's filters: the same field, to float rounding.
+    # At its own size a decode renders the MLP once and convolves: the same field, to float
+    # rounding.
     np.testing.assert_allclose(codec.decode(encoded), field.render(24, 36), atol=2e-6)
 
 
